@@ -1,0 +1,2 @@
+//! The rollwatch command line: presentation over the tracker and the verdict engine.
+fn main() {}

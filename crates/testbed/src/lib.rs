@@ -1,0 +1,161 @@
+//! Harness for tests that run against the local control plane started by
+//! `scripts/cluster` (real etcd, kube-apiserver, controller manager and
+//! scheduler, with `rollwatch-sim` playing the nodes).
+//!
+//! `scripts/test` starts a fresh instance and passes its kubeconfig in
+//! `ROLLWATCH_TEST_KUBECONFIG`. Each test works in a namespace of its own
+//! ([`TestNamespace`]), so tests run in parallel on one cluster, and drives
+//! the cluster with the real `kubectl`, as a user would.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The kubeconfig of the cluster under test; panics with a way out when the
+/// suite was started without one, so a missing cluster never looks like a pass.
+pub fn kubeconfig() -> PathBuf {
+    match std::env::var_os("ROLLWATCH_TEST_KUBECONFIG") {
+        Some(path) => PathBuf::from(path),
+        None => panic!(
+            "ROLLWATCH_TEST_KUBECONFIG is not set: run the cluster tests with scripts/test, \
+             which starts the local control plane (or `scripts/cluster up` and export \
+             ROLLWATCH_TEST_KUBECONFIG=<its kubeconfig>)"
+        ),
+    }
+}
+
+/// The repository root, for scripts and examples.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+/// The result of one `kubectl` run, with what it printed.
+#[derive(Debug)]
+pub struct Run {
+    pub success: bool,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            success: out.status.success(),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Panics with the command's output unless it succeeded.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert!(self.success, "command failed ({:?}):\nstdout: {}\nstderr: {}", self.code, self.stdout, self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// A namespace that exists for one test and is deleted when it is dropped.
+pub struct TestNamespace {
+    pub name: String,
+}
+
+impl TestNamespace {
+    /// Creates `rw-PREFIX-XXXXXX`; the suffix keeps reruns on one cluster apart.
+    pub fn new(prefix: &str) -> Self {
+        let suffix = format!("{:06x}", (std::process::id() ^ nanos()) & 0xff_ffff);
+        let name = format!("rw-{prefix}-{suffix}");
+        kubectl_global(&["create", "namespace", &name]).ok();
+        wait_for(&format!("service account default in {name}"), Duration::from_secs(30), || {
+            kubectl_global(&["-n", &name, "get", "serviceaccount", "default"]).success.then_some(())
+        });
+        TestNamespace { name }
+    }
+
+    /// Runs kubectl in this namespace.
+    pub fn kubectl(&self, args: &[&str]) -> Run {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        kubectl_global(&all)
+    }
+
+    /// `kubectl apply -f -` with the given manifest text.
+    pub fn apply(&self, manifest: &str) -> Run {
+        kubectl_stdin(&["-n", &self.name, "apply", "-f", "-"], manifest)
+    }
+
+    /// `kubectl get KIND/NAME -o json`, parsed.
+    pub fn get(&self, what: &str) -> Value {
+        self.kubectl(&["get", what, "-o", "json"]).ok().json()
+    }
+
+    /// Warning and normal events in the namespace, as `(reason, object name, message)`.
+    pub fn events(&self) -> Vec<(String, String, String)> {
+        let list = self.kubectl(&["get", "events", "-o", "json"]).ok().json();
+        list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                (s(&e["reason"]), s(&e["involvedObject"]["name"]), s(&e["message"]))
+            })
+            .collect()
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        let _ = kubectl_global(&["delete", "namespace", &self.name, "--wait=false"]);
+    }
+}
+
+fn nanos() -> u32 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+}
+
+fn kubectl_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new("kubectl");
+    cmd.env("KUBECONFIG", kubeconfig()).args(args);
+    cmd
+}
+
+/// Runs kubectl against the cluster under test (no namespace implied).
+pub fn kubectl_global(args: &[&str]) -> Run {
+    kubectl_command(args).output().expect("kubectl runs").into()
+}
+
+/// Runs kubectl with `input` on its standard input.
+pub fn kubectl_stdin(args: &[&str], input: &str) -> Run {
+    use std::io::Write;
+    let mut child = kubectl_command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write manifest");
+    child.wait_with_output().expect("kubectl finishes").into()
+}
+
+/// Polls `probe` every 250 ms until it yields a value; panics after `timeout`
+/// naming what was awaited. The cluster is real, so things take real time.
+#[track_caller]
+pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
