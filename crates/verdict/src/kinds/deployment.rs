@@ -1,0 +1,109 @@
+//! Deployment: done exactly when `kubectl rollout status` says so; failed on
+//! ProgressDeadlineExceeded, ReplicaFailure, or trouble on the new ReplicaSet's pods.
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+
+use super::{Context, PodsAssessment, Rollout, condition_reason, count, live_pods};
+use crate::snapshot::Typed;
+use crate::{Progress, State, Verdict};
+
+const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
+const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
+
+pub(super) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
+    let name = &ctx.object.name;
+    let default_status = Default::default();
+    let status = deployment.status.as_ref().unwrap_or(&default_status);
+    let desired = i64::from(deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1));
+    let updated = count(status.updated_replicas);
+    let replicas = count(status.replicas);
+    let available = count(status.available_replicas);
+    let progress = Progress {
+        desired,
+        updated,
+        ready: count(status.ready_replicas),
+        available,
+        old_pending_termination: (replicas - updated).max(0),
+    };
+    let conditions = status.conditions.as_deref().unwrap_or_default();
+    let find = |type_: &str| conditions.iter().find(|c| c.type_ == type_);
+    let observed = deployment.metadata.generation.unwrap_or(0) <= status.observed_generation.unwrap_or(0);
+
+    if observed && let Some(deadline) = find("Progressing").filter(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded")) {
+        let reason = condition_reason(ctx.object, "ProgressDeadlineExceeded", deadline.reason.as_ref(), deadline.message.as_ref(), deadline.last_transition_time.as_ref());
+        return Verdict::new(State::Failed, format!("deployment {name:?} exceeded its progress deadline"))
+            .with_reasons(vec![reason])
+            .with_progress(progress);
+    }
+    let new_replica_set = new_replica_set(ctx, deployment);
+    let failure = find("ReplicaFailure").filter(|c| c.status == "True").map(|c| {
+        condition_reason(ctx.object, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref())
+    });
+    let failure = failure.or_else(|| {
+        let (key, replica_set) = new_replica_set?;
+        let c = replica_set.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "ReplicaFailure" && c.status == "True")?;
+        Some(condition_reason(key, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref()))
+    });
+    if let Some(reason) = failure {
+        let message = format!("deployment {name:?} cannot create pods: {}", reason.message);
+        return Verdict::new(State::Failed, message).with_reasons(vec![reason]).with_progress(progress);
+    }
+
+    let rollout = if !observed {
+        Rollout::waiting("Waiting for deployment spec update to be observed...".into())
+    } else if updated < desired {
+        Rollout::waiting(format!("Waiting for deployment {name:?} rollout to finish: {updated} out of {desired} new replicas have been updated..."))
+    } else if replicas > updated {
+        Rollout::waiting(format!("Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...", replicas - updated))
+    } else if available < updated {
+        Rollout::waiting(format!("Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available..."))
+    } else {
+        Rollout::done(format!("deployment {name:?} successfully rolled out"))
+    };
+    let pods = match new_replica_set {
+        Some((_, replica_set)) => ctx.assess(live_pods(ctx.snapshot.children_of(replica_set.metadata.uid.as_deref()))),
+        None => PodsAssessment::default(),
+    };
+    if deployment.spec.as_ref().and_then(|s| s.paused) == Some(true) && !rollout.done && pods.failures.is_empty() {
+        let message = format!("deployment {name:?} is paused: {}", rollout.message);
+        return Verdict::new(State::Paused, message).with_reasons(pods.pending).with_progress(progress);
+    }
+    ctx.conclude("deployment", rollout, pods, progress)
+}
+
+/// The ReplicaSet of the Deployment's current template: the newest revision among the ones it
+/// owns, provided its template is the Deployment's (else the controller has not made it yet).
+fn new_replica_set<'a>(ctx: &Context<'a>, deployment: &Deployment) -> Option<(&'a crate::ObjectRef, &'a ReplicaSet)> {
+    let revision = |rs: &ReplicaSet| -> i64 {
+        rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|r| r.parse().ok()).unwrap_or(0)
+    };
+    let (key, newest) = ctx
+        .children()
+        .filter_map(|(key, stored)| match &stored.typed {
+            Typed::ReplicaSet(rs) => Some((key, rs.as_ref())),
+            _ => None,
+        })
+        .max_by_key(|(_, rs)| revision(rs))?;
+    let template = &deployment.spec.as_ref()?.template;
+    let newest_template = newest.spec.as_ref()?.template.as_ref()?;
+    same_template_ignoring_hash(newest_template, template).then_some((key, newest))
+}
+
+/// Equal templates apart from the `pod-template-hash` label the controller adds to its ReplicaSets.
+fn same_template_ignoring_hash(replica_set: &PodTemplateSpec, deployment: &PodTemplateSpec) -> bool {
+    let has_hash = replica_set.metadata.as_ref().and_then(|m| m.labels.as_ref()).is_some_and(|l| l.contains_key(POD_TEMPLATE_HASH_LABEL));
+    if !has_hash {
+        return replica_set == deployment;
+    }
+    let mut without_hash = replica_set.clone();
+    if let Some(metadata) = without_hash.metadata.as_mut() {
+        if let Some(labels) = metadata.labels.as_mut() {
+            labels.remove(POD_TEMPLATE_HASH_LABEL);
+        }
+        if metadata.labels.as_ref().is_some_and(|l| l.is_empty()) {
+            metadata.labels = None;
+        }
+    }
+    &without_hash == deployment
+}

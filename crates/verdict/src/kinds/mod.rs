@@ -1,0 +1,241 @@
+//! One small viewer per kind, in the manner of kubectl's `rollout status`, picked by the
+//! object's parsed type; and what they share: reading the current pods and concluding.
+
+mod daemonset;
+mod deployment;
+mod generic;
+
+pub(crate) use generic::GenericStatus;
+mod job;
+mod pod;
+mod replicaset;
+mod service;
+mod statefulset;
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use crate::pods::{self, PodFacts, Trouble};
+use crate::snapshot::{Snapshot, Stored, Typed};
+use crate::{ObjectRef, Policy, Progress, Reason, State, Verdict};
+
+/// What a viewer may read: the object, its family in the snapshot, the tolerances and the clock.
+pub(crate) struct Context<'a> {
+    pub snapshot: &'a Snapshot,
+    pub object: &'a ObjectRef,
+    pub stored: &'a Stored,
+    pub policy: &'a Policy,
+    pub now: Timestamp,
+}
+
+/// The verdict for the context's object, by the rules of its kind.
+pub(crate) fn view(ctx: &Context) -> Verdict {
+    match &ctx.stored.typed {
+        Typed::Deployment(deployment) => deployment::view(ctx, deployment),
+        Typed::ReplicaSet(replica_set) => replicaset::view(ctx, replica_set),
+        Typed::StatefulSet(stateful_set) => statefulset::view(ctx, stateful_set),
+        Typed::DaemonSet(daemon_set) => daemonset::view(ctx, daemon_set),
+        Typed::Pod(pod) => pod::view(ctx, pod),
+        Typed::Job(job) => job::view(ctx, job),
+        Typed::CronJob(cron_job) => job::view_cron(ctx, cron_job),
+        Typed::Service(service) => service::view_service(ctx, service),
+        Typed::Ingress(ingress) => service::view_ingress(ctx, ingress),
+        Typed::PersistentVolumeClaim(claim) => service::view_claim(ctx, claim),
+        Typed::Generic(generic) => generic::view(ctx, generic.metadata.generation, generic.status.as_ref()),
+        Typed::ControllerRevision(_) | Typed::Event(_) => {
+            Verdict::new(State::Ready, format!("{} has no rollout: nothing to wait for", ctx.object))
+        }
+    }
+}
+
+/// kubectl's answer for a rollout: its message (without the trailing newline) and done flag.
+pub(crate) struct Rollout {
+    pub message: String,
+    pub done: bool,
+}
+
+impl Rollout {
+    fn waiting(message: String) -> Self {
+        Self { message, done: false }
+    }
+
+    fn done(message: String) -> Self {
+        Self { message, done: true }
+    }
+}
+
+/// What the detectors found on a workload's current-revision pods.
+#[derive(Default)]
+pub(crate) struct PodsAssessment {
+    /// Trouble past tolerance: the rollout has failed.
+    pub failures: Vec<Reason>,
+    /// Trouble within tolerance: shown while the rollout progresses.
+    pub pending: Vec<Reason>,
+    /// Current pods seen (not being deleted).
+    pub observed: usize,
+    /// Of those, pods Ready for at least the stable window.
+    pub stable: usize,
+}
+
+impl<'a> Context<'a> {
+    /// The objects this object owns, by its uid.
+    fn children(&self) -> impl Iterator<Item = (&'a ObjectRef, &'a Stored)> + use<'a> {
+        self.snapshot.children_of(self.stored.uid.as_deref())
+    }
+
+    /// The pods this object owns directly, not being deleted.
+    fn owned_pods(&self) -> impl Iterator<Item = (&'a ObjectRef, &'a Pod)> + use<'a> {
+        live_pods(self.children())
+    }
+
+    /// Runs the pod detectors over `pods` (the current revision's).
+    fn assess<'p>(&self, pods: impl Iterator<Item = (&'p ObjectRef, &'p Pod)>) -> PodsAssessment {
+        self.assess_with(pods, Duration::ZERO, &[])
+    }
+
+    /// Like [`Context::assess`], counting as stable only pods Ready for at least `min_ready`
+    /// (the workload's own minReadySeconds) or the policy's stable window, whichever is longer,
+    /// and leaving out the kinds of trouble the workload weighs by itself (`ignored`).
+    fn assess_with<'p>(
+        &self,
+        pods: impl Iterator<Item = (&'p ObjectRef, &'p Pod)>,
+        min_ready: Duration,
+        ignored: &[Trouble],
+    ) -> PodsAssessment {
+        let window = self.policy.stable_for.unwrap_or_default().max(min_ready);
+        let mut assessment = PodsAssessment::default();
+        for (key, pod) in pods {
+            let facts = PodFacts { pod, object: key.clone(), events: self.snapshot.events_about(key).collect() };
+            for finding in pods::findings(&facts, self.policy, self.now).into_iter().filter(|f| !ignored.contains(&f.trouble)) {
+                let list = if finding.counts { &mut assessment.failures } else { &mut assessment.pending };
+                list.push(finding.reason);
+            }
+            assessment.observed += 1;
+            if pods::ready_for(pod, window, self.now) {
+                assessment.stable += 1;
+            }
+        }
+        assessment
+    }
+
+    /// The common ending of a workload viewer: failed when current pods fail, else kubectl's
+    /// answer, held back until `desired` pods are stable when the policy asks for a window.
+    fn conclude(&self, noun: &str, rollout: Rollout, pods: PodsAssessment, progress: Progress) -> Verdict {
+        let name = &self.object.name;
+        if let Some(first) = pods.failures.first() {
+            return Verdict::new(State::Failed, failure_message(noun, name, first, pods.failures.len()))
+                .with_reasons(pods.failures)
+                .with_progress(progress);
+        }
+        if !rollout.done {
+            return Verdict::new(State::Progressing, rollout.message).with_reasons(pods.pending).with_progress(progress);
+        }
+        if let Some(window) = self.policy.stable_for {
+            let desired = usize::try_from(progress.desired).unwrap_or(0);
+            if pods.stable < desired {
+                let message = format!(
+                    "Waiting for {noun} {name:?} to be stable: {} of {desired} pods ready for {}...",
+                    pods.stable,
+                    humanize(window)
+                );
+                return Verdict::new(State::Progressing, message).with_reasons(pods.pending).with_progress(progress);
+            }
+        }
+        Verdict::new(State::Ready, rollout.message).with_progress(progress)
+    }
+}
+
+impl Context<'_> {
+    /// OnDelete: the controller replaces a pod only when someone deletes it, so kubectl refuses
+    /// to answer; rollwatch tells what is true: which pods still run an old revision (Paused:
+    /// nothing changes until they are deleted), or, once none do, whether all are ready.
+    fn on_delete(&self, noun: &str, update_hash: Option<&str>, progress: Progress) -> Verdict {
+        let name = &self.object.name;
+        let pods: Vec<_> = self.owned_pods().collect();
+        let stale = match update_hash {
+            Some(hash) if !pods.is_empty() => pods
+                .iter()
+                .filter(|(_, pod)| revision_hash(pod) != Some(hash))
+                .map(|(key, pod)| {
+                    let runs = revision_hash(pod).unwrap_or("unknown");
+                    Reason::new("OldRevision", (*key).clone(), format!("runs revision {runs}, not the current {hash}"))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let stale_count = if pods.is_empty() { (progress.desired - progress.updated).max(0) } else { stale.len() as i64 };
+        if stale_count > 0 {
+            let message = format!(
+                "{noun} {name:?} uses the OnDelete update strategy: {stale_count} of {} pods still run an old revision (delete them to update)",
+                progress.desired
+            );
+            return Verdict::new(State::Paused, message).with_reasons(stale).with_progress(progress);
+        }
+        let rollout = if progress.ready < progress.desired {
+            Rollout::waiting(format!("Waiting for {} pods to be ready...", progress.desired - progress.ready))
+        } else {
+            Rollout::done(format!("{noun} {name:?}: all {} pods run the current revision", progress.desired))
+        };
+        self.conclude(noun, rollout, self.assess(pods.into_iter()), progress)
+    }
+
+    /// Owned pods made from revision `hash`; all owned pods when `hash` is unknown but the
+    /// controller reports every pod updated; none otherwise (old pods never count).
+    fn pods_of_revision<'s>(&'s self, hash: Option<&'s str>, all_updated: bool) -> impl Iterator<Item = (&'s ObjectRef, &'s Pod)> {
+        self.owned_pods().filter(move |(_, pod)| match hash {
+            Some(hash) => revision_hash(pod) == Some(hash),
+            None => all_updated,
+        })
+    }
+}
+
+/// Pods among `children`, not being deleted.
+fn live_pods<'a>(children: impl Iterator<Item = (&'a ObjectRef, &'a Stored)>) -> impl Iterator<Item = (&'a ObjectRef, &'a Pod)> {
+    children.filter_map(|(key, stored)| match &stored.typed {
+        Typed::Pod(pod) if !stored.deleting => Some((key, pod.as_ref())),
+        _ => None,
+    })
+}
+
+/// `deployment "web" failed: pod/web-1 (app): ImagePullBackOff: Back-off pulling image "x" (and 2 more)`.
+fn failure_message(noun: &str, name: &str, first: &Reason, count: usize) -> String {
+    let container = first.container.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+    let more = if count > 1 { format!(" (and {} more)", count - 1) } else { String::new() };
+    format!("{noun} {name:?} failed: {}{container}: {}: {}{more}", first.object, first.code, first.message)
+}
+
+/// `60s`, `5m`, `1h 30m` for a window in a message.
+fn humanize(window: Duration) -> String {
+    let seconds = window.as_secs();
+    match (seconds / 3600, seconds % 3600 / 60, seconds % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m{s}s"),
+        (h, m, _) => format!("{h}h{m}m"),
+    }
+}
+
+/// A reason from an object's condition: the condition's reason as code (else `default_code`),
+/// its message, and since when it holds.
+fn condition_reason(object: &ObjectRef, default_code: &str, reason: Option<&String>, message: Option<&String>, since: Option<&Time>) -> Reason {
+    let code = reason.map_or(default_code, String::as_str);
+    let mut found = Reason::new(code, object.clone(), message.cloned().unwrap_or_else(|| default_code.to_string()));
+    found.since = since.map(|t| t.0);
+    found
+}
+
+/// A replica count from the API (`i32`, absent when zero) as used in figures.
+fn count(value: Option<i32>) -> i64 {
+    i64::from(value.unwrap_or(0))
+}
+
+/// The label that ties StatefulSet and DaemonSet pods to their revision.
+const REVISION_HASH_LABEL: &str = "controller-revision-hash";
+
+/// The revision hash a pod was made from, if labelled.
+fn revision_hash(pod: &Pod) -> Option<&str> {
+    pod.metadata.labels.as_ref()?.get(REVISION_HASH_LABEL).map(String::as_str)
+}

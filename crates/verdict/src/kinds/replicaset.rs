@@ -1,0 +1,41 @@
+//! ReplicaSet on its own (one owned by a Deployment is judged through the Deployment).
+
+use k8s_openapi::api::apps::v1::ReplicaSet;
+
+use super::{Context, Rollout, condition_reason, count};
+use crate::{Progress, State, Verdict};
+
+pub(super) fn view(ctx: &Context, replica_set: &ReplicaSet) -> Verdict {
+    let name = &ctx.object.name;
+    let default_status = Default::default();
+    let status = replica_set.status.as_ref().unwrap_or(&default_status);
+    let desired = i64::from(replica_set.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1));
+    let replicas = i64::from(status.replicas);
+    let available = count(status.available_replicas);
+    let progress = Progress {
+        desired,
+        updated: replicas.min(desired),
+        ready: count(status.ready_replicas),
+        available,
+        old_pending_termination: (replicas - desired).max(0),
+    };
+    let failure = status.conditions.iter().flatten().find(|c| c.type_ == "ReplicaFailure" && c.status == "True");
+    if let Some(c) = failure {
+        let reason = condition_reason(ctx.object, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref());
+        let message = format!("replica set {name:?} cannot create pods: {}", reason.message);
+        return Verdict::new(State::Failed, message).with_reasons(vec![reason]).with_progress(progress);
+    }
+    let observed = replica_set.metadata.generation.unwrap_or(0) <= status.observed_generation.unwrap_or(0);
+    let rollout = if !observed {
+        Rollout::waiting("Waiting for replica set spec update to be observed...".into())
+    } else if progress.ready < desired {
+        Rollout::waiting(format!("Waiting for replica set {name:?} rollout to finish: {} of {desired} replicas are ready...", progress.ready))
+    } else if available < desired {
+        Rollout::waiting(format!("Waiting for replica set {name:?} rollout to finish: {available} of {desired} replicas are available..."))
+    } else if replicas > desired {
+        Rollout::waiting(format!("Waiting for replica set {name:?} rollout to finish: {} extra replicas are pending termination...", replicas - desired))
+    } else {
+        Rollout::done(format!("replica set {name:?} successfully rolled out"))
+    };
+    ctx.conclude("replica set", rollout, ctx.assess(ctx.owned_pods()), progress)
+}

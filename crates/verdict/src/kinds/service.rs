@@ -1,0 +1,60 @@
+//! Service (LoadBalancer ingress), Ingress (load balancer address), PersistentVolumeClaim (Bound).
+
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+
+use super::Context;
+use crate::{Reason, State, Verdict};
+
+pub(super) fn view_service(ctx: &Context, service: &Service) -> Verdict {
+    let name = &ctx.object.name;
+    let service_type = service.spec.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("ClusterIP");
+    if service_type != "LoadBalancer" {
+        return Verdict::new(State::Ready, format!("service {name:?} is ready ({service_type})"));
+    }
+    let ingress = service.status.as_ref().and_then(|s| s.load_balancer.as_ref()).and_then(|lb| lb.ingress.as_deref()).unwrap_or_default();
+    let addresses: Vec<&str> = ingress.iter().filter_map(|i| i.ip.as_deref().or(i.hostname.as_deref())).collect();
+    load_balancer_verdict("service", name, &addresses)
+}
+
+pub(super) fn view_ingress(ctx: &Context, ingress: &Ingress) -> Verdict {
+    let name = &ctx.object.name;
+    let entries = ingress.status.as_ref().and_then(|s| s.load_balancer.as_ref()).and_then(|lb| lb.ingress.as_deref()).unwrap_or_default();
+    let addresses: Vec<&str> = entries.iter().filter_map(|i| i.ip.as_deref().or(i.hostname.as_deref())).collect();
+    load_balancer_verdict("ingress", name, &addresses)
+}
+
+/// Ready once a load balancer has an address (IP or host name).
+fn load_balancer_verdict(noun: &str, name: &str, addresses: &[&str]) -> Verdict {
+    if addresses.is_empty() {
+        Verdict::new(State::Progressing, format!("Waiting for {noun} {name:?} to get a load balancer address..."))
+    } else {
+        Verdict::new(State::Ready, format!("{noun} {name:?} has load balancer address {}", addresses.join(", ")))
+    }
+}
+
+pub(super) fn view_claim(ctx: &Context, claim: &PersistentVolumeClaim) -> Verdict {
+    let name = &ctx.object.name;
+    let phase = claim.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+    match phase {
+        "Bound" => Verdict::new(State::Ready, format!("persistentvolumeclaim {name:?} is Bound")),
+        "Lost" => {
+            let reason = Reason::new("ClaimLost", ctx.object.clone(), "the bound volume no longer exists");
+            Verdict::new(State::Failed, format!("persistentvolumeclaim {name:?} is Lost: its volume no longer exists")).with_reasons(vec![reason])
+        }
+        phase => {
+            // Provisioning trouble is reported by Events (ProvisioningFailed) and often resolves.
+            let reasons = ctx
+                .snapshot
+                .events_about(ctx.object)
+                .filter(|e| e.type_.as_deref() == Some("Warning"))
+                .map(|e| {
+                    let code = e.reason.as_deref().unwrap_or("Warning");
+                    Reason::new(code, ctx.object.clone(), e.message.clone().unwrap_or_default())
+                })
+                .collect();
+            Verdict::new(State::Progressing, format!("Waiting for persistentvolumeclaim {name:?} to be bound (phase {phase})..."))
+                .with_reasons(reasons)
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Pod-level trouble, found by small pure detectors whose findings flow up to the workload.
+//!
+//! Each detector looks at one pod for one kind of trouble and says whether it already counts
+//! against the rollout or is still within the [`Policy`]'s tolerance (a slow image pull, one
+//! restart): findings within tolerance are shown as the reasons a rollout is still progressing.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod, PodCondition};
+
+use crate::{ObjectRef, Policy, Reason};
+
+/// One piece of trouble found on a pod.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub reason: Reason,
+    /// Whether it counts against the rollout now (past the policy's tolerance).
+    pub counts: bool,
+    pub trouble: Trouble,
+}
+
+/// What kind of trouble a finding is: workloads weigh them differently (a Job's backoffLimit
+/// governs exits, not image pulls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// The pod has no node.
+    Scheduling,
+    /// A container cannot start (image, configuration).
+    Start,
+    /// A container exited non-zero, restarts, or crash-loops.
+    Exit,
+    /// A running container does not become ready.
+    Readiness,
+    /// The whole pod failed.
+    PodFailed,
+}
+
+/// What a detector reads: the pod, its name as a reference, and the Events about it.
+pub struct PodFacts<'a> {
+    pub pod: &'a Pod,
+    pub object: ObjectRef,
+    pub events: Vec<&'a Event>,
+}
+
+type Detector = fn(&PodFacts, &Policy, Timestamp, &mut Vec<Finding>);
+
+/// Every detector, in the order their findings are reported.
+const DETECTORS: &[Detector] = &[unschedulable, waiting_trouble, exits_and_restarts, readiness_failing, pod_failed];
+
+/// Waiting reasons that do not resolve by waiting: they count at once.
+const HOPELESS_WAITING: &[&str] = &["CrashLoopBackOff", "InvalidImageName", "ErrImageNeverPull"];
+/// Waiting reasons kubelet retries, which may resolve (an image pushed, a Secret created).
+const RETRIED_WAITING: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "PreStartHookError",
+    "PostStartHookError",
+];
+
+/// All trouble found on one pod.
+pub fn findings(facts: &PodFacts, policy: &Policy, now: Timestamp) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for detect in DETECTORS {
+        detect(facts, policy, now, &mut found);
+    }
+    found
+}
+
+/// Since when the pod has been Ready, if it is.
+pub fn ready_since(pod: &Pod) -> Option<Timestamp> {
+    condition(pod, "Ready").filter(|c| c.status == "True").map(|c| c.last_transition_time.as_ref().map_or(Timestamp::MIN, |t| t.0))
+}
+
+/// Whether the pod is Ready and has been for at least `min_ready` as of `now`.
+pub fn ready_for(pod: &Pod, min_ready: Duration, now: Timestamp) -> bool {
+    ready_since(pod).is_some_and(|since| min_ready.is_zero() || lasted(since, now, min_ready))
+}
+
+/// Whether `since` lies more than `limit` before `now`.
+pub(crate) fn lasted(since: Timestamp, now: Timestamp, limit: Duration) -> bool {
+    now.duration_since(since) >= SignedDuration::try_from(limit).unwrap_or(SignedDuration::MAX)
+}
+
+fn condition<'a>(pod: &'a Pod, type_: &str) -> Option<&'a PodCondition> {
+    pod.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
+}
+
+/// Init containers first, then the others, as kubelet runs them.
+fn container_statuses(pod: &Pod) -> impl Iterator<Item = &ContainerStatus> {
+    let status = pod.status.as_ref();
+    let init = status.and_then(|s| s.init_container_statuses.as_deref()).unwrap_or_default();
+    let main = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    init.iter().chain(main)
+}
+
+fn container_spec<'a>(pod: &'a Pod, name: &str) -> Option<&'a Container> {
+    let spec = pod.spec.as_ref()?;
+    spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|c| c.name == name)
+}
+
+/// When the pod started, the reference point for tolerating retried waiting reasons.
+fn pod_started(pod: &Pod) -> Option<Timestamp> {
+    let started = pod.status.as_ref().and_then(|s| s.start_time.as_ref());
+    started.or(pod.metadata.creation_timestamp.as_ref()).map(|t| t.0)
+}
+
+fn container_reason(facts: &PodFacts, status: &ContainerStatus, code: &str, message: String) -> Reason {
+    Reason { container: Some(status.name.clone()), ..Reason::new(code, facts.object.clone(), message) }
+}
+
+/// Not schedulable (PodScheduled=False, reason Unschedulable): the scheduler's message says why.
+fn unschedulable(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+    let Some(scheduled) = condition(facts.pod, "PodScheduled") else { return };
+    if scheduled.status != "False" || scheduled.reason.as_deref() != Some("Unschedulable") {
+        return;
+    }
+    // Without a transition time, the pod's creation is the latest moment it became unschedulable.
+    let since = scheduled.last_transition_time.as_ref().or(facts.pod.metadata.creation_timestamp.as_ref()).map(|t| t.0);
+    let message = scheduled.message.clone().unwrap_or_else(|| "the scheduler found no node for the pod".into());
+    found.push(Finding {
+        trouble: Trouble::Scheduling,
+        counts: since.is_none_or(|since| lasted(since, now, policy.unschedulable_grace)),
+        reason: Reason { since, ..Reason::new("Unschedulable", facts.object.clone(), message) },
+    });
+}
+
+/// A container waiting with a failure reason (image pull, configuration, crash loop).
+fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+    for status in container_statuses(facts.pod) {
+        let Some(waiting) = status.state.as_ref().and_then(|s| s.waiting.as_ref()) else { continue };
+        let Some(code) = waiting.reason.as_deref() else { continue };
+        let hopeless = HOPELESS_WAITING.contains(&code);
+        if !hopeless && !RETRIED_WAITING.contains(&code) {
+            continue;
+        }
+        let last_exit = status.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+        let message = waiting.message.clone().unwrap_or_else(|| match last_exit {
+            Some(exit) => format!("container {} keeps exiting (last exit code {})", status.name, exit.exit_code),
+            None => format!("container {} is waiting: {code}", status.name),
+        });
+        let counts = hopeless || pod_started(facts.pod).is_none_or(|started| lasted(started, now, policy.waiting_grace));
+        let mut reason = container_reason(facts, status, code, message);
+        reason.exit_code = last_exit.map(|exit| exit.exit_code);
+        let trouble = if code == "CrashLoopBackOff" { Trouble::Exit } else { Trouble::Start };
+        found.push(Finding { reason, counts, trouble });
+    }
+}
+
+/// Containers that exited non-zero (now or before their last restart), or restarted too often.
+///
+/// A non-zero exit counts at once when the pod will not restart the container (restartPolicy
+/// Never) or when a stable window is required (its rule: no replica exited non-zero); otherwise
+/// once the container restarted more than the policy allows. A container waiting in
+/// CrashLoopBackOff is reported by [`waiting_trouble`] instead.
+fn exits_and_restarts(facts: &PodFacts, policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
+    let never_restarted = facts.pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) == Some("Never");
+    for status in container_statuses(facts.pod) {
+        let state = status.state.as_ref();
+        if state.and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason.as_deref() == Some("CrashLoopBackOff")) {
+            continue;
+        }
+        let too_many_restarts = i64::from(status.restart_count) > i64::from(policy.allowed_restarts);
+        let current_exit = state.and_then(|s| s.terminated.as_ref()).filter(|t| t.exit_code != 0);
+        let last_exit = status.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+        let (exit, counts) = match (current_exit, last_exit) {
+            (Some(exit), _) => (exit, never_restarted || too_many_restarts || policy.stable_for.is_some()),
+            (None, Some(exit)) if exit.exit_code != 0 => (exit, too_many_restarts || policy.stable_for.is_some()),
+            _ => {
+                if too_many_restarts {
+                    let message = format!("container {} restarted {} times", status.name, status.restart_count);
+                    let reason = container_reason(facts, status, "Restarts", message);
+                    found.push(Finding { reason, counts: true, trouble: Trouble::Exit });
+                }
+                continue;
+            }
+        };
+        let code = if exit.reason.as_deref() == Some("OOMKilled") { "OOMKilled" } else { "NonZeroExit" };
+        let detail = exit.message.as_deref().or(exit.reason.as_deref()).map(|d| format!(": {d}")).unwrap_or_default();
+        let message = format!(
+            "container {} exited with code {}{detail} (restarted {} times)",
+            status.name, exit.exit_code, status.restart_count
+        );
+        let mut reason = container_reason(facts, status, code, message);
+        reason.exit_code = Some(exit.exit_code);
+        reason.since = exit.finished_at.as_ref().map(|t| t.0);
+        found.push(Finding { reason, counts, trouble: Trouble::Exit });
+    }
+}
+
+/// A running container whose readiness probe has failed for longer than the probe's own window
+/// (`initialDelaySeconds + failureThreshold × periodSeconds`) plus the policy's grace.
+fn readiness_failing(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+    for status in container_statuses(facts.pod).filter(|s| !s.ready) {
+        let Some(running_since) = status.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.as_ref()) else {
+            continue;
+        };
+        let Some(probe) = container_spec(facts.pod, &status.name).and_then(|c| c.readiness_probe.as_ref()) else {
+            continue;
+        };
+        let seconds = |value: Option<i32>, default: i32| u64::try_from(value.unwrap_or(default)).unwrap_or(0);
+        let window = Duration::from_secs(
+            seconds(probe.initial_delay_seconds, 0) + seconds(probe.failure_threshold, 3) * seconds(probe.period_seconds, 10),
+        ) + policy.readiness_grace;
+        if !lasted(running_since.0, now, window) {
+            continue;
+        }
+        let probe_message = facts
+            .events
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("Unhealthy"))
+            .filter_map(|e| e.message.as_deref())
+            .rfind(|m| m.starts_with("Readiness probe failed"));
+        let message = probe_message.map_or_else(
+            || format!("container {} has not become ready since it started", status.name),
+            str::to_string,
+        );
+        let mut reason = container_reason(facts, status, "ReadinessProbeFailing", message);
+        reason.since = Some(running_since.0);
+        found.push(Finding { reason, counts: true, trouble: Trouble::Readiness });
+    }
+}
+
+/// The pod as a whole failed (evicted, deadline exceeded, or all containers exited for good).
+/// It counts only for a pod without a controller: a ReplicaSet, StatefulSet or DaemonSet replaces
+/// a failed pod, and a Job weighs failed pods against its backoffLimit.
+fn pod_failed(facts: &PodFacts, _policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
+    let Some(status) = facts.pod.status.as_ref() else { return };
+    if status.phase.as_deref() != Some("Failed") {
+        return;
+    }
+    let code = status.reason.clone().unwrap_or_else(|| "PodFailed".into());
+    let message = status.message.clone().unwrap_or_else(|| "the pod failed".into());
+    let controlled = facts.pod.metadata.owner_references.iter().flatten().any(|owner| owner.controller == Some(true));
+    let reason = Reason::new(code, facts.object.clone(), message);
+    found.push(Finding { reason, counts: !controlled, trouble: Trouble::PodFailed });
+}

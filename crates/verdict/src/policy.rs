@@ -1,0 +1,36 @@
+//! Tolerances: how much trouble a pod may show before it counts as a failure.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Tolerances, so that a slow image pull or a single restart is not reported as a failure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    /// Restarts of one container of a current pod that are tolerated; more count as a failure.
+    pub allowed_restarts: u32,
+    /// How long a container may wait with a failure reason (ErrImagePull, CreateContainerError,
+    /// ...) before it counts: kubelet retries these, and some resolve (a pushed image, a created
+    /// Secret). CrashLoopBackOff and InvalidImageName never resolve by themselves and count at once.
+    pub waiting_grace: Duration,
+    /// How long a pod may stay Unschedulable before it counts: an autoscaler may add a node.
+    pub unschedulable_grace: Duration,
+    /// How long a running container may stay not-ready beyond its readiness probe's own window
+    /// (`initialDelaySeconds + failureThreshold × periodSeconds`) before it counts.
+    pub readiness_grace: Duration,
+    /// When set, a rollout is ready only once every current pod has been Ready, without restarts,
+    /// for at least this long (the "stable window").
+    pub stable_for: Option<Duration>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            allowed_restarts: 1,
+            waiting_grace: Duration::from_secs(60),
+            unschedulable_grace: Duration::from_secs(120),
+            readiness_grace: Duration::from_secs(30),
+            stable_for: None,
+        }
+    }
+}

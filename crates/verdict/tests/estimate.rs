@@ -1,0 +1,357 @@
+//! The rollout duration model against hand-replayed controller decisions. Unless a test says
+//! otherwise, a new pod is available 100 s after creation (1 s start latency + 99 s probe delay)
+//! and an old pod takes 1 s to terminate (the default assumptions).
+
+use std::time::Duration;
+
+use rollwatch_verdict::estimate::{Assumptions, Estimate, EstimateError, estimate};
+use serde_json::{Value, json};
+
+fn container_with_probe(initial_delay: u32) -> Value {
+    json!({"name": "app", "readinessProbe": {"initialDelaySeconds": initial_delay, "periodSeconds": 10}})
+}
+
+fn deployment(replicas: u32, rolling_update: Value) -> Value {
+    json!({
+        "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {
+            "replicas": replicas,
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": rolling_update},
+            "template": {"spec": {"containers": [container_with_probe(99)]}}
+        }
+    })
+}
+
+fn estimate_default(manifest: &Value) -> Estimate {
+    estimate(manifest, &Assumptions::default()).expect("estimable manifest")
+}
+
+/// (pods, starts_at, available_at) in seconds per wave.
+type WaveTable = Vec<(u32, u64, u64)>;
+
+fn wave_table(estimate: &Estimate) -> WaveTable {
+    estimate
+        .waves
+        .iter()
+        .map(|wave| {
+            (
+                wave.pods,
+                wave.starts_at.as_secs(),
+                wave.available_at.as_secs(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn deployment_rolling_updates_follow_the_controller() {
+    // (replicas, rollingUpdate, resolved strategy, waves, total seconds)
+    let cases: Vec<(u32, Value, &str, WaveTable, u64)> = vec![
+        // The example. The rule of thumb "replicas ÷ 25% × readiness" says 4 waves ×
+        // 100 s = 400 s; the controller surges 8 (ceil 7.5) and drops 7 (floor 7.5) old pods at
+        // once, so 15 new pods start at once and the rollout needs only 2 waves.
+        (
+            30,
+            json!({"maxSurge": "25%", "maxUnavailable": "25%"}),
+            "maxSurge=8 maxUnavailable=7",
+            vec![(15, 0, 100), (15, 100, 200)],
+            200,
+        ),
+        // Percentages that round: surge ceil(2.5) = 3, unavailable floor(2.5) = 2.
+        (
+            10,
+            json!({"maxSurge": "25%", "maxUnavailable": "25%"}),
+            "maxSurge=3 maxUnavailable=2",
+            vec![(5, 0, 100), (5, 100, 200)],
+            200,
+        ),
+        // Zero surge: each old pod goes first, then its replacement starts.
+        (
+            3,
+            json!({"maxSurge": 0, "maxUnavailable": 1}),
+            "maxSurge=0 maxUnavailable=1",
+            vec![(1, 0, 100), (1, 100, 200), (1, 200, 300)],
+            300,
+        ),
+        // Zero unavailable: one extra pod at a time.
+        (
+            3,
+            json!({"maxSurge": 1, "maxUnavailable": 0}),
+            "maxSurge=1 maxUnavailable=0",
+            vec![(1, 0, 100), (1, 100, 200), (1, 200, 300)],
+            300,
+        ),
+        // 10% of 3: surge rounds up to 1, unavailable down to 0: same as above.
+        (
+            3,
+            json!({"maxSurge": "10%", "maxUnavailable": "10%"}),
+            "maxSurge=1 maxUnavailable=0",
+            vec![(1, 0, 100), (1, 100, 200), (1, 200, 300)],
+            300,
+        ),
+        // Both zero: the controller forces maxUnavailable = 1.
+        (
+            2,
+            json!({"maxSurge": 0, "maxUnavailable": 0}),
+            "maxSurge=0 maxUnavailable=1",
+            vec![(1, 0, 100), (1, 100, 200)],
+            200,
+        ),
+        // 100% surge: everything at once.
+        (
+            4,
+            json!({"maxSurge": "100%", "maxUnavailable": 0}),
+            "maxSurge=4 maxUnavailable=0",
+            vec![(4, 0, 100)],
+            100,
+        ),
+        // One replica with the defaults (25%/25% → surge 1, unavailable 0).
+        (
+            1,
+            Value::Null,
+            "maxSurge=1 maxUnavailable=0",
+            vec![(1, 0, 100)],
+            100,
+        ),
+        // Zero replicas: nothing to wait for.
+        (0, Value::Null, "maxSurge=0 maxUnavailable=1", vec![], 0),
+    ];
+    for (replicas, rolling_update, strategy, waves, total) in cases {
+        let context = format!("{replicas} replicas, {rolling_update}");
+        let estimate = estimate_default(&deployment(replicas, rolling_update));
+        assert_eq!(
+            estimate.strategy,
+            format!("RollingUpdate {strategy}"),
+            "{context}"
+        );
+        assert_eq!(wave_table(&estimate), waves, "{context}");
+        assert_eq!(estimate.total, Duration::from_secs(total), "{context}");
+        assert_eq!(estimate.pods_to_update, replicas, "{context}");
+    }
+}
+
+#[test]
+fn recreate_waits_for_termination_then_starts_all() {
+    let mut manifest = deployment(5, Value::Null);
+    manifest["spec"]["strategy"] = json!({"type": "Recreate"});
+    let estimate = estimate_default(&manifest);
+    assert_eq!(wave_table(&estimate), vec![(5, 1, 101)]);
+    assert_eq!(estimate.total, Duration::from_secs(101));
+}
+
+#[test]
+fn pod_times_follow_probe_timings_and_min_ready_seconds() {
+    let mut manifest = deployment(1, Value::Null);
+    manifest["spec"]["minReadySeconds"] = json!(9);
+    manifest["spec"]["template"]["spec"]["containers"] = json!([
+        {"name": "fast"},
+        {"name": "slow", "readinessProbe": {"initialDelaySeconds": 10, "periodSeconds": 5, "successThreshold": 3}},
+    ]);
+    let with_probes = estimate_default(&manifest);
+    // ready = start 1 + delay 10 + (3 - 1) × period 5; available 9 s later.
+    assert_eq!(with_probes.per_pod_ready, Duration::from_secs(21));
+    assert_eq!(with_probes.per_pod_available, Duration::from_secs(30));
+
+    manifest["spec"]["template"]["spec"]["containers"] = json!([{"name": "no-probe"}]);
+    let assumptions = Assumptions {
+        pod_start: Duration::from_secs(4),
+        ..Assumptions::default()
+    };
+    let no_probe = estimate(&manifest, &assumptions).unwrap();
+    assert_eq!(no_probe.per_pod_ready, Duration::from_secs(4));
+    assert_eq!(no_probe.per_pod_available, Duration::from_secs(13));
+}
+
+fn stateful_set(replicas: u32, management: &str, update_strategy: Value) -> Value {
+    json!({
+        "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {
+            "replicas": replicas, "podManagementPolicy": management, "updateStrategy": update_strategy,
+            "template": {"spec": {"containers": [container_with_probe(99)]}}
+        }
+    })
+}
+
+#[test]
+fn stateful_sets_update_one_pod_at_a_time_above_the_partition() {
+    // (replicas, podManagementPolicy, updateStrategy, pods updated, total seconds)
+    let cases = [
+        (3, "OrderedReady", json!({"type": "RollingUpdate"}), 3, 303),
+        // Parallel pod management does not parallelise rolling updates on v1.20.
+        (3, "Parallel", json!({"type": "RollingUpdate"}), 3, 303),
+        (
+            5,
+            "OrderedReady",
+            json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}),
+            3,
+            303,
+        ),
+        (
+            2,
+            "OrderedReady",
+            json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 5}}),
+            0,
+            0,
+        ),
+    ];
+    for (replicas, management, strategy, pods, total) in cases {
+        let context = format!("{replicas} replicas, {management}, {strategy}");
+        let estimate = estimate_default(&stateful_set(replicas, management, strategy));
+        assert_eq!(estimate.waves.len() as u32, pods, "{context}");
+        assert!(
+            estimate.waves.iter().all(|wave| wave.pods == 1),
+            "{context}"
+        );
+        // Each pod: 1 s for the old one to go, 100 s for the new one to be available.
+        if let Some(first) = estimate.waves.first() {
+            assert_eq!(
+                (first.starts_at.as_secs(), first.available_at.as_secs()),
+                (1, 101),
+                "{context}"
+            );
+        }
+        assert_eq!(estimate.total, Duration::from_secs(total), "{context}");
+    }
+    let on_delete = estimate(
+        &stateful_set(3, "OrderedReady", json!({"type": "OnDelete"})),
+        &Assumptions::default(),
+    );
+    assert_eq!(
+        on_delete,
+        Err(EstimateError::OnDelete {
+            object: "StatefulSet/db".into()
+        })
+    );
+}
+
+fn daemon_set(update_strategy: Value) -> Value {
+    json!({
+        "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"updateStrategy": update_strategy, "template": {"spec": {"containers": [container_with_probe(99)]}}}
+    })
+}
+
+#[test]
+fn daemon_sets_update_max_unavailable_nodes_at_a_time() {
+    // (nodes, updateStrategy, pods per wave, waves, total seconds)
+    let cases = [
+        (5, json!({"type": "RollingUpdate"}), 1, 5, 505),
+        (
+            5,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}),
+            1,
+            5,
+            505,
+        ),
+        // 10% of 25 nodes rounds up to 3: 8 waves of 3 and one of 1.
+        (
+            25,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "10%"}}),
+            3,
+            9,
+            909,
+        ),
+    ];
+    for (nodes, strategy, per_wave, waves, total) in cases {
+        let context = format!("{nodes} nodes, {strategy}");
+        let assumptions = Assumptions {
+            nodes: Some(nodes),
+            ..Assumptions::default()
+        };
+        let estimate = estimate(&daemon_set(strategy), &assumptions).unwrap();
+        assert_eq!(estimate.waves.len(), waves, "{context}");
+        assert_eq!(estimate.waves[0].pods, per_wave, "{context}");
+        assert_eq!(estimate.pods_to_update, nodes, "{context}");
+        assert_eq!(estimate.total, Duration::from_secs(total), "{context}");
+    }
+    let without_nodes = estimate(
+        &daemon_set(json!({"type": "RollingUpdate"})),
+        &Assumptions::default(),
+    );
+    assert_eq!(
+        without_nodes,
+        Err(EstimateError::NodeCountMissing {
+            object: "DaemonSet/agent".into()
+        })
+    );
+}
+
+#[test]
+fn bad_input_names_the_object_and_the_field() {
+    let error = estimate(
+        &deployment(3, json!({"maxSurge": "lots"})),
+        &Assumptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Deployment/web: field spec.strategy.rollingUpdate.maxSurge: expected an integer or a percentage like \"25%\""
+    );
+    let mut manifest = deployment(3, Value::Null);
+    manifest["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["periodSeconds"] =
+        json!(-1);
+    let error = estimate(&manifest, &Assumptions::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Deployment/web: field spec.template.spec.containers.0.readinessProbe.periodSeconds: expected a non-negative integer"
+    );
+    let pod = json!({"kind": "Pod", "metadata": {"name": "p"}});
+    assert!(matches!(
+        estimate(&pod, &Assumptions::default()),
+        Err(EstimateError::UnsupportedKind { .. })
+    ));
+}
+
+#[test]
+fn remaining_time_and_slowness_follow_the_model() {
+    // Waves: 15 pods available at 100 s, 15 more at 200 s.
+    let estimate = estimate_default(&deployment(
+        30,
+        json!({"maxSurge": "25%", "maxUnavailable": "25%"}),
+    ));
+    assert_eq!(estimate.expected_time_for(15), Duration::from_secs(100));
+    assert_eq!(estimate.expected_time_for(16), Duration::from_secs(200));
+    assert_eq!(
+        estimate.remaining_after(Duration::from_secs(50), 0),
+        Duration::from_secs(200)
+    );
+    assert_eq!(
+        estimate.remaining_after(Duration::from_secs(120), 15),
+        Duration::from_secs(100)
+    );
+    assert_eq!(
+        estimate.remaining_after(Duration::from_secs(300), 30),
+        Duration::ZERO
+    );
+    // The first pod is due at 100 s: slower only past 2 × 100 s + 30 s.
+    assert!(!estimate.is_slower_than_expected(Duration::from_secs(230), 0));
+    assert!(estimate.is_slower_than_expected(Duration::from_secs(231), 0));
+    assert!(!estimate.is_slower_than_expected(Duration::from_secs(10_000), 30));
+}
+
+#[test]
+fn breakdown_renders_as_text_and_json() {
+    let estimate = estimate_default(&deployment(
+        30,
+        json!({"maxSurge": "25%", "maxUnavailable": "25%"}),
+    ));
+    let text = estimate.render_text();
+    assert!(text.starts_with("Deployment/web: RollingUpdate maxSurge=8 maxUnavailable=7, 30 pod(s) to update in 2 wave(s), at least 200s\n"), "{text}");
+    assert!(
+        text.contains("  wave 2: 15 new pod(s) at 100s, available at 200s\n"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&estimate).unwrap();
+    assert_eq!(json["total_seconds"], json!(200.0));
+    assert_eq!(
+        json["waves"][1],
+        json!({"pods": 15, "starts_at_seconds": 100.0, "available_at_seconds": 200.0})
+    );
+    assert!(
+        estimate
+            .timeout_advice(Duration::from_secs(150))
+            .unwrap()
+            .contains("shorter than the expected minimum rollout time 200s")
+    );
+    assert_eq!(estimate.timeout_advice(Duration::from_secs(300)), None);
+}
