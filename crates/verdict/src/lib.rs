@@ -40,7 +40,7 @@ mod snapshot;
 mod verdict;
 
 pub use object_ref::{ObjectRef, ObjectRefError, canonical_kind};
-pub use parse::{ParseError, parse_documents};
+pub use parse::{Manifest, Origin, ParseError, parse_documents, parse_manifests};
 pub use policy::Policy;
 pub use snapshot::{ObjectError, Snapshot};
 pub use verdict::{Progress, Reason, State, Verdict};

@@ -106,6 +106,43 @@ const BUILTIN_KINDS: &[(&str, &[&str], Parser)] = &[
     ("Event", &[""], |v| typed(v).map(Typed::Event)),
 ];
 
+/// The kinds served by Kubernetes' own API groups (v1.20 to v1.33). A kind outside this list under
+/// one of these groups is a typo (`Deploymnet`), not a custom resource: reported, not guessed at.
+const BUILTIN_GROUPS: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "Binding", "ComponentStatus", "ConfigMap", "Endpoints", "Event", "LimitRange", "Namespace", "Node",
+            "PersistentVolume", "PersistentVolumeClaim", "Pod", "PodTemplate", "ReplicationController",
+            "ResourceQuota", "Secret", "Service", "ServiceAccount",
+        ],
+    ),
+    ("apps", &["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"]),
+    ("batch", &["CronJob", "Job"]),
+    ("autoscaling", &["HorizontalPodAutoscaler", "Scale"]),
+    ("policy", &["Eviction", "PodDisruptionBudget", "PodSecurityPolicy"]),
+    ("networking.k8s.io", &["Ingress", "IngressClass", "NetworkPolicy", "IPAddress", "ServiceCIDR"]),
+    ("extensions", &["DaemonSet", "Deployment", "Ingress", "NetworkPolicy", "PodSecurityPolicy", "ReplicaSet"]),
+    ("rbac.authorization.k8s.io", &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]),
+    ("storage.k8s.io", &["CSIDriver", "CSINode", "CSIStorageCapacity", "StorageClass", "VolumeAttachment", "VolumeAttributesClass"]),
+    ("apiextensions.k8s.io", &["CustomResourceDefinition"]),
+    (
+        "admissionregistration.k8s.io",
+        &[
+            "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+        ],
+    ),
+    ("apiregistration.k8s.io", &["APIService"]),
+    ("scheduling.k8s.io", &["PriorityClass"]),
+    ("coordination.k8s.io", &["Lease"]),
+    ("discovery.k8s.io", &["EndpointSlice"]),
+    ("events.k8s.io", &["Event"]),
+    ("node.k8s.io", &["RuntimeClass"]),
+    ("certificates.k8s.io", &["CertificateSigningRequest", "ClusterTrustBundle"]),
+    ("flowcontrol.apiserver.k8s.io", &["FlowSchema", "PriorityLevelConfiguration"]),
+];
+
 fn typed<T: DeserializeOwned>(value: Value) -> Result<Box<T>, serde_path_to_error::Error<serde_json::Error>> {
     serde_path_to_error::deserialize(value).map(Box::new)
 }
@@ -284,6 +321,12 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         None => String::new(),
     };
     let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    if let Some((_, kinds)) = BUILTIN_GROUPS.iter().find(|(builtin, _)| !api_version.is_empty() && *builtin == group)
+        && !kinds.contains(&kind.as_str())
+    {
+        let problem = format!("unknown kind {kind:?} for apiVersion {api_version} (it serves {})", kinds.join(", "));
+        return Err(field_error(&format!("{}/{name}", kind.to_ascii_lowercase()), "kind", problem));
+    }
     let parser = BUILTIN_KINDS
         .iter()
         .find(|(builtin, groups, _)| *builtin == kind && (api_version.is_empty() || groups.contains(&group)))
