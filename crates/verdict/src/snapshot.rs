@@ -87,6 +87,8 @@ pub(crate) struct Stored {
     /// For Events: the object the event is about.
     pub involved: Option<ObjectRef>,
     pub deleting: bool,
+    /// The API group from apiVersion (`""` for core or when absent), to resolve `Kind.group/name`.
+    pub group: String,
 }
 
 /// How a built-in kind is recognised and parsed: kind, the API groups it is served from, parser.
@@ -253,14 +255,40 @@ impl Snapshot {
     }
 
     /// The verdict for one object, with `policy`'s tolerances, as of `now`.
+    ///
+    /// `object` may name the kind as a user would (`widget/w`, `widgets.example.com/w`): kinds
+    /// outside kubectl's built-in table are matched without regard to case, plural or group.
     pub fn verdict(&self, object: &ObjectRef, policy: &Policy, now: Timestamp) -> Verdict {
-        let Some(stored) = self.objects.get(object) else {
+        let Some((object, stored)) = self.resolve(object) else {
             return Verdict::new(State::NotFound, format!("{object} not found"));
         };
         if stored.deleting {
             return Verdict::new(State::Terminating, format!("{object} is being deleted"));
         }
         kinds::view(&kinds::Context { snapshot: self, object, stored, policy, now })
+    }
+
+    /// The stored object `object` names: the exact key, else the one object whose kind matches
+    /// the kind word (lower-case, singular or plural, with the group when one is given).
+    fn resolve(&self, object: &ObjectRef) -> Option<(&ObjectRef, &Stored)> {
+        if let Some(found) = self.objects.get_key_value(object) {
+            return Some(found);
+        }
+        let word = object.kind.to_ascii_lowercase();
+        let (bare, group) = match word.split_once('.') {
+            Some((bare, group)) => (bare, Some(group)),
+            None => (word.as_str(), None),
+        };
+        let mut candidates = self.objects.iter().filter(|(key, stored)| {
+            let kind = key.kind.to_ascii_lowercase();
+            key.name == object.name
+                && key.namespace == object.namespace
+                && [kind.clone(), format!("{kind}s"), format!("{kind}es")].iter().any(|form| form == bare)
+                && group.is_none_or(|group| group == stored.group)
+        });
+        let found = candidates.next()?;
+        // Two kinds of the same name in different groups: the user has to say which.
+        candidates.next().is_none().then_some(found)
     }
 
     /// Objects that name `owner_uid` among their owners.
@@ -356,7 +384,7 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         ),
         _ => None,
     };
-    let stored = Stored { uid, owners, involved, deleting, typed };
+    let stored = Stored { uid, owners, involved, deleting, typed, group: group.to_string() };
     Ok((key, stored))
 }
 
