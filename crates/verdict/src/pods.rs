@@ -153,10 +153,16 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
             continue;
         };
         let last_exit = status.last_state.as_ref().and_then(|s| s.terminated.as_ref());
-        let message = waiting.message.clone().unwrap_or_else(|| match last_exit {
+        let mut message = waiting.message.clone().unwrap_or_else(|| match last_exit {
             Some(exit) => format!("container {} keeps exiting (last exit code {})", status.name, exit.exit_code),
             None => format!("container {} is waiting: {code}", status.name),
         });
+        // kubelet's back-off message only names the image; its last pull error says why.
+        if code == "ImagePullBackOff"
+            && let Some(pull_error) = latest_event(facts, &status.name, "Failed", |m| m.starts_with("Failed to pull image"))
+        {
+            message = format!("{message}: {pull_error}");
+        }
         let mut reason = container_reason(facts, status, code, message);
         reason.exit_code = last_exit.map(|exit| exit.exit_code);
         let trouble = if code == CRASH_LOOP { Trouble::Exit } else { Trouble::Start };
@@ -209,16 +215,22 @@ fn restarted_too_often(status: &ContainerStatus, policy: &Policy) -> bool {
 }
 
 /// The latest `Unhealthy` event's message for `container`'s probe of `kind` (`Readiness`,
-/// `Liveness`); events without a field path are taken to be about any container.
+/// `Liveness`).
 fn probe_failure<'a>(facts: &PodFacts<'a>, container: &str, kind: &str) -> Option<&'a str> {
     let prefix = format!("{kind} probe failed");
+    latest_event(facts, container, "Unhealthy", |message| message.starts_with(&prefix))
+}
+
+/// The latest message of an event with `reason` about `container` that `wanted` accepts; events
+/// without a field path are taken to be about any container.
+fn latest_event<'a>(facts: &PodFacts<'a>, container: &str, reason: &str, wanted: impl Fn(&str) -> bool) -> Option<&'a str> {
     let field_paths = [format!("spec.containers{{{container}}}"), format!("spec.initContainers{{{container}}}")];
     facts
         .events
         .iter()
-        .filter(|e| e.reason.as_deref() == Some("Unhealthy"))
+        .filter(|e| e.reason.as_deref() == Some(reason))
         .filter(|e| e.involved_object.field_path.as_ref().is_none_or(|path| field_paths.contains(path)))
-        .filter(|e| e.message.as_deref().is_some_and(|message| message.starts_with(&prefix)))
+        .filter(|e| e.message.as_deref().is_some_and(&wanted))
         .max_by_key(|e| e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(|t| t.0))
         .and_then(|e| e.message.as_deref())
 }

@@ -253,6 +253,14 @@ fn image_pull_trouble_on_the_new_replica_set_is_tolerated_then_fails() {
         r#"deployment "web" failed: pod/web-2222-a (app): ImagePullBackOff: Back-off pulling image "shop/web:2""#
     );
     assert_eq!(old.reasons[0].container.as_deref(), Some("app"));
+    // kubelet's last pull error says why the back-off happens.
+    let failed_pull = event("web-2222-a.3", ("Pod", "web-2222-a"), Some("spec.containers{app}"), "Failed",
+        "Failed to pull image \"shop/web:2\": manifest unknown");
+    let objects = family(deployment(json!({}), rolling_status()), vec![new_pod("web-2222-a", LONG_AGO, waiting("ImagePullBackOff", "Back-off pulling image \"shop/web:2\"")), failed_pull]);
+    assert_eq!(
+        verdict(&objects, "deploy/web").reasons[0].message,
+        r#"Back-off pulling image "shop/web:2": Failed to pull image "shop/web:2": manifest unknown"#
+    );
     // A longer grace tolerates it again.
     let patient = Policy { waiting_grace: Duration::from_secs(3600), ..Policy::default() };
     let objects = family(deployment(json!({}), rolling_status()), vec![new_pod("web-2222-a", LONG_AGO, waiting("ErrImagePull", "not found"))]);
