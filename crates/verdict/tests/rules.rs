@@ -851,3 +851,22 @@ fn manifests_keep_their_origin() {
     let origins: Vec<String> = parse_manifests(text, "pods.yaml").unwrap().iter().map(|m| m.origin.to_string()).collect();
     assert_eq!(origins, ["pods.yaml: document 1", "pods.yaml: document 2, items[0]", "pods.yaml: document 2, items[1]"]);
 }
+
+#[test]
+fn removed_objects_leave_the_verdict() {
+    let mut snapshot = Snapshot::new();
+    let crashing = json!({"ready": false, "restartCount": 9, "state": {"running": null, "waiting": {"reason": "CrashLoopBackOff"}}});
+    for object in family(deployment(json!({}), rolling_status()), vec![new_pod("web-2222-a", LONG_AGO, crashing)]) {
+        snapshot.upsert(object).unwrap();
+    }
+    let web = ObjectRef::new("Deployment", Some("shop".into()), "web");
+    assert_eq!(snapshot.verdict(&web, &Policy::default(), now()).state, State::Failed);
+    assert!(snapshot.remove_uid("p-web-2222-a"));
+    assert!(!snapshot.remove_uid("p-web-2222-a"));
+    assert_eq!(snapshot.verdict(&web, &Policy::default(), now()).state, State::Progressing);
+    assert_eq!(snapshot.len(), 3);
+    assert!(snapshot.remove(&web));
+    assert!(!snapshot.contains(&web));
+    // The ReplicaSets lost their stored owner: each is a workload of its own now.
+    assert_eq!(snapshot.workloads().len(), 2);
+}
