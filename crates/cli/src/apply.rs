@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
-use rollwatch_tracker::{Goal, apply, manifests, rollback};
+use rollwatch_tracker::{Error, Goal, apply, manifests, rollback};
 
 use crate::Global;
-use crate::render::{Note, reporter};
-use crate::run::{connect, fail, track};
+use crate::exit::Code;
+use crate::report::Note;
+use crate::run::{command, track};
 use crate::track_args::TrackArgs;
 
 #[derive(clap::Args, Debug)]
@@ -29,44 +30,23 @@ pub struct Args {
     track: TrackArgs,
 }
 
-pub async fn run(global: &Global, args: Args) -> u8 {
-    let mut reporter = reporter(global.output, global.namespace.as_deref().unwrap_or_default());
+pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     // Unreadable or invalid files fail before the cluster is even asked.
-    let read = match manifests::read(&args.files, args.recursive) {
-        Ok(read) if read.is_empty() => return fail(reporter.as_mut(), &rollwatch_tracker::Error::input("no objects in the given manifests")),
-        Ok(read) => read,
-        Err(error) => return fail(reporter.as_mut(), &error),
-    };
-    let (tracker, namespace) = match connect(global).await {
-        Ok(connected) => connected,
-        Err(error) => return fail(reporter.as_mut(), &error),
-    };
-    let mut reporter = crate::render::reporter(global.output, &namespace);
-    let options = apply::ApplyOptions { namespace: global.namespace.clone(), force_conflicts: args.force_conflicts };
-    let plan = match apply::plan(&tracker, read, &options).await {
-        Ok(plan) => plan,
-        Err(error) => return fail(reporter.as_mut(), &error),
-    };
-    if let Err(error) = plan.dry_run(&tracker).await {
-        return fail(reporter.as_mut(), &error);
-    }
-    let count = plan.items.len();
-    reporter.note(&Note { event: "dry_run", object: None, message: format!("server dry run passed for {count} objects") });
-    let marks = if args.rollback_on_failure {
-        match rollback::mark(&tracker, &plan.objects()).await {
-            Ok(marks) => marks,
-            Err(error) => return fail(reporter.as_mut(), &error),
-        }
-    } else {
-        Vec::new()
-    };
-    let applied = plan
-        .apply(&tracker, |item| {
+    let read = manifests::read(&args.files, args.recursive).and_then(|read| {
+        if read.is_empty() { Err(Error::input("no objects in the given manifests")) } else { Ok(read) }
+    });
+    command(global, read, |mut session, read| async move {
+        let options = apply::ApplyOptions { namespace: global.namespace.clone(), force_conflicts: args.force_conflicts };
+        let plan = apply::plan(&session.tracker, read, &options).await?;
+        plan.dry_run(&session.tracker).await?;
+        let message = format!("server dry run passed for {} objects", plan.items.len());
+        session.reporter.note(&Note { event: "dry_run", object: None, message });
+        let marks = if args.rollback_on_failure { rollback::mark(&session.tracker, &plan.objects()).await? } else { Vec::new() };
+        let reporter = session.reporter.as_mut();
+        plan.apply(&session.tracker, |item| {
             reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: "applied".into() });
         })
-        .await;
-    if let Err(error) = applied {
-        return fail(reporter.as_mut(), &error);
-    }
-    track(&tracker, plan.objects(), args.track.options(Goal::Ready), reporter.as_mut(), &marks).await
+        .await?;
+        Ok(track(&mut session, plan.objects(), args.track.options(Goal::Ready), &marks).await)
+    })
 }

@@ -1,8 +1,12 @@
 //! The rollwatch command line: presentation over the tracker and the verdict engine.
+//!
+//! This file only declares the global flags and dispatches; each command lives in its own module
+//! exposing `Args` and `run`, and returns an exit [`Code`](exit::Code).
 
 mod apply;
-mod exit_code;
-mod render;
+mod exit;
+mod policy_args;
+mod report;
 mod run;
 mod set_image;
 mod status;
@@ -16,8 +20,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Is my rollout really done — and if not, exactly why not?
-#[derive(Parser)]
-#[command(name = "rollwatch", version, about, after_help = exit_code::HELP)]
+#[derive(Debug, Parser)]
+#[command(name = "rollwatch", version, after_help = exit::help())]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -25,8 +29,8 @@ struct Cli {
     command: Command,
 }
 
-/// Flags every command takes, as kubectl names them.
-#[derive(clap::Args, Debug, Clone)]
+/// Flags every command accepts, in kubectl's spelling.
+#[derive(Debug, clap::Args)]
 pub struct Global {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, global = true, value_name = "PATH")]
@@ -34,8 +38,8 @@ pub struct Global {
     /// The kubeconfig context to use.
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace of the objects (default: the context's namespace).
-    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    /// The namespace of the objects (default: the context's namespace).
+    #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
     /// Output format: text (live progress on a terminal, plain lines otherwise) or json (one
     /// JSON object per line).
@@ -49,14 +53,17 @@ pub enum Output {
     Json,
 }
 
-#[derive(Subcommand)]
+#[derive(Debug, Subcommand)]
 enum Command {
     /// Apply manifests (server-side, after a dry run of all of them), then track every applied
     /// object until all are ready or one fails.
+    #[command(after_help = exit::help())]
     Apply(apply::Args),
     /// Track existing objects until all are ready (or deleted) or one fails.
+    #[command(after_help = exit::help())]
     Wait(wait::Args),
-    /// One snapshot of the verdicts, without waiting; the exit code tells.
+    /// One snapshot of the verdicts, without waiting: the exit code tells.
+    #[command(after_help = exit::help())]
     Status(status::Args),
     /// Change objects, then track them.
     Set {
@@ -66,36 +73,18 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            return match error.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
-                _ => exit_code::USAGE.into(),
-            };
-        }
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Apply(args) => apply::run(&cli.global, args),
+        Command::Wait(args) => wait::run(&cli.global, args),
+        Command::Status(args) => status::run(&cli.global, args),
+        Command::Set { command: set_image::SetCommand::Image(args) } => set_image::run(&cli.global, args),
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "error".into()))
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
+    match outcome {
+        Ok(code) => code.into(),
         Err(error) => {
-            eprintln!("error: starting the async runtime: {error}");
-            return exit_code::FAILED.into();
+            eprintln!("error: {error:#}");
+            exit::Code::Failed.into()
         }
-    };
-    let code = runtime.block_on(async {
-        match cli.command {
-            Command::Apply(args) => apply::run(&cli.global, args).await,
-            Command::Wait(args) => wait::run(&cli.global, args).await,
-            Command::Status(args) => status::run(&cli.global, args).await,
-            Command::Set { command: set_image::SetCommand::Image(args) } => set_image::run(&cli.global, args).await,
-        }
-    });
-    // Feeds still blocked on a socket must not hold the exit up.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    code.into()
+    }
 }

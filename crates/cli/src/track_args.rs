@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use rollwatch_tracker::{FeedMode, Goal, TrackOptions};
-use rollwatch_verdict::Policy;
+
+use crate::policy_args::PolicyArgs;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrackArgs {
@@ -15,7 +16,7 @@ pub struct TrackArgs {
     #[arg(long, value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "2s", value_parser = parse_duration)]
     pub poll: Option<Duration>,
     #[command(flatten)]
-    pub tolerances: Tolerances,
+    pub tolerances: PolicyArgs,
     /// Stop at the first failure (the default).
     #[arg(long, overrides_with = "wait_all")]
     pub fail_fast: bool,
@@ -25,39 +26,6 @@ pub struct TrackArgs {
     /// Log lines to show of each failing container.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub logs_tail: u32,
-}
-
-/// The verdict engine's tolerances: how much trouble a pod may show before it counts.
-#[derive(clap::Args, Debug, Clone)]
-pub struct Tolerances {
-    /// Restarts of a container that are tolerated; more count as a failure.
-    #[arg(long, value_name = "N", default_value_t = Policy::default().allowed_restarts)]
-    pub allowed_restarts: u32,
-    /// How long a container may wait with an error kubelet retries (ErrImagePull,
-    /// CreateContainerConfigError, ...) before it counts.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub waiting_grace: Duration,
-    /// How long a pod may stay unschedulable before it counts.
-    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
-    pub unschedulable_grace: Duration,
-    /// How long a running container may stay not ready beyond its readiness probe's own window.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    pub readiness_grace: Duration,
-    /// Ready only once every pod has been ready, without restarts, for this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub stable_for: Option<Duration>,
-}
-
-impl Tolerances {
-    pub fn policy(&self) -> Policy {
-        Policy {
-            allowed_restarts: self.allowed_restarts,
-            waiting_grace: self.waiting_grace,
-            unschedulable_grace: self.unschedulable_grace,
-            readiness_grace: self.readiness_grace,
-            stable_for: self.stable_for,
-        }
-    }
 }
 
 impl TrackArgs {

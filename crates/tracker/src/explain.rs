@@ -1,7 +1,7 @@
 //! Explaining a verdict that is not Ready: the reasons, the last warning events about the object
 //! and its family, and the last log lines of the containers that failed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -23,8 +23,32 @@ pub struct Explanation {
 #[derive(Debug, Clone, Serialize)]
 pub struct Detail {
     pub reason: Reason,
+    /// For a reason about a container: how it last ended and how often it restarted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerState>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logs: Option<ContainerLogs>,
+}
+
+/// What the pod's status says about one container, as the explanation was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerState {
+    pub restarts: i32,
+    /// The container's last termination (the current one if it is terminated, else the one
+    /// before its last restart): the exit code and reason (`OOMKilled`, `Error`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_termination: Option<Termination>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Termination {
+    pub exit_code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Timestamp>,
 }
 
 /// The tail of a container's log.
@@ -55,7 +79,7 @@ pub struct EventNote {
 const LOGGED_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts", "ReadinessProbeFailing", "Error"];
 /// Codes where the container's previous instance is the one that failed.
 const PREVIOUS_INSTANCE_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts"];
-/// At most this many containers' logs per object: the first failures tell the story.
+/// At most this many pods and containers looked into per object: the first failures tell the story.
 const MAX_LOGGED_CONTAINERS: usize = 3;
 /// At most this many warning events per object.
 const MAX_EVENTS: usize = 8;
@@ -66,7 +90,18 @@ const LOG_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) async fn explain(client: &kube::Client, snapshot: &Snapshot, object: &ObjectRef, verdict: &Verdict, logs_tail: u32) -> Explanation {
     let mut details = Vec::new();
     let mut logged = BTreeSet::new();
+    let mut pods: HashMap<ObjectRef, Option<Pod>> = HashMap::new();
     for reason in &verdict.reasons {
+        let container = match (&reason.container, &reason.object.namespace) {
+            (Some(container), Some(namespace)) if reason.object.kind == "Pod" => {
+                if !pods.contains_key(&reason.object) && pods.len() < MAX_LOGGED_CONTAINERS {
+                    let fetched = fetch_pod(client, namespace, &reason.object.name).await;
+                    pods.insert(reason.object.clone(), fetched);
+                }
+                pods.get(&reason.object).and_then(Option::as_ref).and_then(|pod| container_state(pod, container))
+            }
+            _ => None,
+        };
         let wants_logs = logs_tail > 0
             && reason.object.kind == "Pod"
             && LOGGED_CODES.contains(&reason.code.as_str())
@@ -78,7 +113,7 @@ pub(crate) async fn explain(client: &kube::Client, snapshot: &Snapshot, object: 
             }
             _ => None,
         };
-        details.push(Detail { reason: reason.clone(), logs });
+        details.push(Detail { reason: reason.clone(), container, logs });
     }
     Explanation { details, events: warning_events(snapshot, object, verdict) }
 }
@@ -133,4 +168,25 @@ async fn container_logs(client: &kube::Client, namespace: &str, pod: &str, conta
         }
     }
     ContainerLogs { pod: pod.into(), container: container.into(), previous: false, lines: Vec::new(), unavailable: Some(problem) }
+}
+
+/// The pod as it is now; `None` if it cannot be read (gone, or no answer in time).
+async fn fetch_pod(client: &kube::Client, namespace: &str, name: &str) -> Option<Pod> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    tokio::time::timeout(LOG_TIMEOUT, pods.get_opt(name)).await.ok()?.ok()?
+}
+
+fn container_state(pod: &Pod, container: &str) -> Option<ContainerState> {
+    let status = pod.status.as_ref()?;
+    let all = status.init_container_statuses.iter().flatten().chain(status.container_statuses.iter().flatten());
+    let found = all.into_iter().find(|s| s.name == container)?;
+    let current = found.state.as_ref().and_then(|s| s.terminated.as_ref());
+    let previous = found.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+    let last_termination = current.or(previous).map(|t| Termination {
+        exit_code: t.exit_code,
+        reason: t.reason.clone(),
+        message: t.message.clone(),
+        finished_at: t.finished_at.as_ref().map(|f| f.0),
+    });
+    Some(ContainerState { restarts: found.restart_count, last_termination })
 }

@@ -52,7 +52,7 @@ mod tracking;
 
 pub use connect::{ClusterOptions, check_reachable, connect};
 pub use error::{Error, ErrorKind};
-pub use explain::{ContainerLogs, Detail, EventNote, Explanation};
+pub use explain::{ContainerLogs, ContainerState, Detail, EventNote, Explanation, Termination};
 pub use feed::{FeedKey, FeedMode};
 pub use resources::{Resolver, Resource};
 pub use tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Tracking, Update, VerdictChange};

@@ -9,6 +9,7 @@ mod summary;
 use std::io::IsTerminal;
 
 use rollwatch_tracker::{Error, Outcome, Update};
+use serde_json::json;
 use rollwatch_verdict::ObjectRef;
 
 use crate::Output;
@@ -30,8 +31,17 @@ pub trait Reporter {
     fn tick(&mut self) {}
     /// The end: every object's result and the exit code.
     fn finish(&mut self, outcome: &Outcome, exit_code: u8);
-    /// The run stopped before tracking (bad input, no cluster).
-    fn error(&mut self, error: &Error, exit_code: u8);
+}
+
+/// Reports an error that ended a command before or instead of tracking (bad input, no cluster):
+/// on standard error in text, as a JSON line on standard output in json.
+pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
+    let code = exit_code as u8;
+    match output {
+        Output::Text => eprintln!("error: {error}
+(exit code {code}: {})", exit_code.meaning()),
+        Output::Json => println!("{}", json!({"event": "error", "time": timestamp(jiff::Timestamp::now()), "exit_code": code, "message": error.message})),
+    }
 }
 
 /// The reporter for `output`; `namespace` is the run's namespace, left out of object names.

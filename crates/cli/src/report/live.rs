@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rollwatch_tracker::{Error, Outcome, Update};
+use rollwatch_tracker::{Outcome, Update};
 use rollwatch_verdict::{ObjectRef, State, Verdict};
 
 use super::{Names, Note, Reporter, short_duration, summary};
@@ -98,10 +98,4 @@ impl Reporter for Live {
         }
     }
 
-    fn error(&mut self, error: &Error, exit_code: u8) {
-        self.multi.suspend(|| {
-            eprintln!("error: {error}");
-            eprintln!("(exit code {exit_code})");
-        });
-    }
 }

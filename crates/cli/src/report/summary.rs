@@ -52,6 +52,14 @@ fn explain(explanation: &Explanation, names: &Names, lines: &mut Vec<String>) {
         }
         let exit = reason.exit_code.map(|code| format!(" (exit code {code})")).unwrap_or_default();
         lines.push(format!("  {what}: {}{exit}: {}", reason.code, reason.message));
+        if let Some(state) = &detail.container
+            && let Some(ended) = &state.last_termination
+        {
+            let why = ended.reason.as_deref().map(|r| format!("{r}, ")).unwrap_or_default();
+            let at = ended.finished_at.map(|t| format!(" at {}", super::timestamp(t))).unwrap_or_default();
+            let message = ended.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            lines.push(format!("    last ended: {why}exit code {}{at}{message} (restarted {} times)", ended.exit_code, state.restarts));
+        }
         if let Some(logs) = &detail.logs {
             let instance = if logs.previous { "previous instance" } else { "current instance" };
             match &logs.unavailable {

@@ -1,6 +1,6 @@
 //! JSON lines: one object per note and verdict change, and a final summary object.
 
-use rollwatch_tracker::{Error, ObjectOutcome, Outcome, Update};
+use rollwatch_tracker::{ObjectOutcome, Outcome, Update};
 use serde_json::{Value, json};
 
 use super::{Note, Reporter, timestamp};
@@ -61,9 +61,6 @@ impl Reporter for Json {
         }));
     }
 
-    fn error(&mut self, error: &Error, exit_code: u8) {
-        emit(json!({"event": "error", "time": now(), "exit_code": exit_code, "message": error.message}));
-    }
 }
 
 fn object_json(object: &ObjectOutcome) -> Value {
