@@ -165,3 +165,45 @@ fn the_stable_window_catches_a_pod_that_restarts_after_becoming_ready() {
     let run = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &manifest);
     assert_eq!(run.code, Some(0), "{}", run.output());
 }
+
+#[test]
+fn rollback_on_failure_returns_the_deployment_to_its_previous_replicaset() {
+    let ns = TestNamespace::new("rollback");
+    let manifest = deployment("web", 3, "nginx:1.19", "ready", "", "");
+    let first = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &manifest);
+    assert_eq!(first.code, Some(0), "{}", first.output());
+
+    let broken = ns.rollwatch(&[
+        "set", "image", "deployment/web", "app=nginx:does-not-exist", "--rollback-on-failure", "--waiting-grace", "5s", "--timeout", "3m",
+    ]);
+    assert_eq!(broken.code, Some(1), "the failed rollout is still reported as failed:\n{}", broken.output());
+    assert!(broken.stdout.contains("rolled back to revision 1 (images: nginx:1.19)"), "{}", broken.output());
+    assert!(broken.stdout.contains("ImagePullBackOff") || broken.stdout.contains("ErrImagePull"), "{}", broken.output());
+
+    let template = ns.get("deployment/web")["spec"]["template"].clone();
+    assert_eq!(template["spec"]["containers"][0]["image"], "nginx:1.19");
+    // The old ReplicaSet takes over again: all pods run the old image and are ready.
+    let back = ns.rollwatch(&["wait", "deployment/web", "--timeout", "2m"]);
+    assert_eq!(back.code, Some(0), "{}", back.output());
+    rollwatch_testbed::wait_for("only old-image pods left", std::time::Duration::from_secs(120), || {
+        let pods = ns.kubectl(&["get", "pods", "-l", "app=web", "-o", "json"]).ok().json();
+        let images: Vec<String> = pods["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+            .map(|p| p["spec"]["containers"][0]["image"].as_str().unwrap().to_string())
+            .collect();
+        (images.len() == 3 && images.iter().all(|i| i == "nginx:1.19")).then_some(())
+    });
+}
+
+#[test]
+fn rollback_leaves_a_deployment_alone_that_the_run_did_not_roll_out() {
+    let ns = TestNamespace::new("norollback");
+    // A new Deployment has no earlier revision to return to; the failure is reported as such.
+    let manifest = deployment("fresh", 1, "nginx:does-not-exist", "ready", "", "");
+    let run = ns.rollwatch_stdin(&["apply", "-f", "-", "--rollback-on-failure", "--waiting-grace", "5s", "--timeout", "3m"], &manifest);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(run.stdout.contains("not rolled back: it had no earlier revision to return to"), "{}", run.output());
+}

@@ -44,11 +44,21 @@ impl Error {
     /// fault: the server refused what the user gave (an invalid field, a conflict).
     pub fn from_kube_input(context: &str, error: &kube::Error) -> Self {
         match error {
-            kube::Error::Api(status) if (400..500).contains(&status.code) && !is_access_error(error) => {
-                Self::input(format!("{context}: {}", describe(error)))
-            }
+            kube::Error::Api(status) if is_rejection_of_input(status) => Self::input(format!("{context}: {}", describe(error))),
             _ => Self::from_kube(context, error),
         }
+    }
+}
+
+/// Whether the API server refused what it was given (not who asked, nor its own state): a 4xx
+/// other than 401/403/429, or the 500 that servers before v1.22 answer when server-side apply
+/// cannot type the object (a field of the wrong type or unknown to the schema).
+fn is_rejection_of_input(status: &kube::core::Status) -> bool {
+    match status.code {
+        401 | 403 | 429 => false,
+        400..500 => true,
+        500 => status.message.contains("failed to create typed patch object"),
+        _ => false,
     }
 }
 
