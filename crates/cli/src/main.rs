@@ -3,11 +3,19 @@
 //! This file only declares the global flags and dispatches; each command lives in its own module
 //! exposing `Args` and `run`, and returns an exit [`Code`](exit::Code).
 
+mod apply;
 mod check;
 mod exit;
 mod manifests;
 mod policy_args;
 mod render;
+mod report;
+mod run;
+mod set_image;
+mod status;
+mod targets;
+mod track_args;
+mod wait;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,15 +36,17 @@ struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct Global {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, env = "KUBECONFIG")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// The namespace: objects are looked up in it, and `check` shows only the objects in it.
+    /// The namespace of the objects (default: the context's namespace); `check` shows only
+    /// the objects in it.
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
-    /// Output format: plain lines (text) or one JSON object per line (json).
+    /// Output format: text (live progress on a terminal, plain lines otherwise) or json (one
+    /// JSON object per line).
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 }
@@ -49,22 +59,41 @@ pub enum Output {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Apply manifests (server-side, after a dry run of all of them), then track every applied
+    /// object until all are ready or one fails.
+    #[command(after_help = exit::help())]
+    Apply(apply::Args),
+    /// Track existing objects until all are ready (or deleted) or one fails.
+    #[command(after_help = exit::help())]
+    Wait(wait::Args),
+    /// One snapshot of the verdicts, without waiting: the exit code tells.
+    #[command(after_help = exit::help())]
+    Status(status::Args),
+    /// Verdicts for objects read from files (e.g. `kubectl get ... -o json`), without a cluster.
     #[command(after_help = exit::help())]
     Check(check::Args),
+    /// Change objects, then track them.
+    Set {
+        #[command(subcommand)]
+        command: set_image::SetCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match cli.command {
-        Command::Check(args) => check::run(&cli.global, args),
+    let (outcome, code_on_error) = match cli.command {
+        // `check` reads only files: whatever stops it is its input.
+        Command::Check(args) => (check::run(&cli.global, args), exit::Code::Usage),
+        Command::Apply(args) => (apply::run(&cli.global, args), exit::Code::Failed),
+        Command::Wait(args) => (wait::run(&cli.global, args), exit::Code::Failed),
+        Command::Status(args) => (status::run(&cli.global, args), exit::Code::Failed),
+        Command::Set { command: set_image::SetCommand::Image(args) } => (set_image::run(&cli.global, args), exit::Code::Failed),
     };
     match outcome {
         Ok(code) => code.into(),
-        // `check` can fail only on its input; commands that talk to a cluster will have to tell
-        // their access errors (exit 4) apart here.
         Err(error) => {
             eprintln!("error: {error:#}");
-            exit::Code::Usage.into()
+            code_on_error.into()
         }
     }
 }

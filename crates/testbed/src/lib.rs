@@ -61,6 +61,55 @@ impl Run {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
+
+    /// Everything the command printed, stdout then stderr.
+    pub fn output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// Standard output read as JSON lines.
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}")))
+            .collect()
+    }
+}
+
+/// The `rollwatch` binary of this build (`target/<profile>/rollwatch`, next to the test's own
+/// `deps/` directory). `cargo test --workspace` builds it (the cli package has integration
+/// tests); when running only the testbed, build it first with `cargo build -p rollwatch`.
+pub fn rollwatch_bin() -> PathBuf {
+    let test_exe = std::env::current_exe().expect("the test's own path");
+    let profile_dir = test_exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let bin = profile_dir.join("rollwatch");
+    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p rollwatch`", bin.display());
+    bin
+}
+
+/// Runs `rollwatch` against the cluster under test.
+pub fn rollwatch(args: &[&str]) -> Run {
+    rollwatch_with(&kubeconfig(), args, None)
+}
+
+/// Runs `rollwatch` against the cluster of `kubeconfig`, with `input` on its standard input.
+pub fn rollwatch_with(kubeconfig: &Path, args: &[&str], input: Option<&str>) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(rollwatch_bin())
+        .env("KUBECONFIG", kubeconfig)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rollwatch runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    if let Some(input) = input {
+        stdin.write_all(input.as_bytes()).expect("write to rollwatch");
+    }
+    drop(stdin);
+    child.wait_with_output().expect("rollwatch finishes").into()
 }
 
 /// A namespace that exists for one test and is deleted when it is dropped.
@@ -90,6 +139,20 @@ impl TestNamespace {
     /// `kubectl apply -f -` with the given manifest text.
     pub fn apply(&self, manifest: &str) -> Run {
         kubectl_stdin(&["-n", &self.name, "apply", "-f", "-"], manifest)
+    }
+
+    /// Runs rollwatch in this namespace (`-n NAME ARGS...`).
+    pub fn rollwatch(&self, args: &[&str]) -> Run {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        rollwatch(&all)
+    }
+
+    /// Runs rollwatch in this namespace with `input` on its standard input (for `-f -`).
+    pub fn rollwatch_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        rollwatch_with(&kubeconfig(), &all, Some(input))
     }
 
     /// `kubectl get KIND/NAME -o json`, parsed.

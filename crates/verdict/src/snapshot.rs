@@ -300,8 +300,25 @@ impl Snapshot {
             .filter_map(|key| self.objects.get(key).map(|stored| (key, stored)))
     }
 
-    /// Events about `object`.
-    pub(crate) fn events_about<'a>(&'a self, object: &ObjectRef) -> impl Iterator<Item = &'a Event> {
+    /// The object and everything it owns, down the chain (Deployment → ReplicaSets → Pods), as
+    /// stored: what an explanation of its verdict looks at.
+    pub fn family(&self, object: &ObjectRef) -> Vec<ObjectRef> {
+        let mut family = Vec::new();
+        let mut pending = vec![object.clone()];
+        while let Some(current) = pending.pop() {
+            if family.contains(&current) {
+                continue;
+            }
+            if let Some(stored) = self.objects.get(&current) {
+                pending.extend(self.children_of(stored.uid.as_deref()).map(|(key, _)| key.clone()));
+            }
+            family.push(current);
+        }
+        family
+    }
+
+    /// Events about `object`, in no particular order.
+    pub fn events_about<'a>(&'a self, object: &ObjectRef) -> impl Iterator<Item = &'a Event> {
         self.events.get(object).into_iter().flatten().filter_map(|key| match &self.objects.get(key)?.typed {
             Typed::Event(event) => Some(event.as_ref()),
             _ => None,

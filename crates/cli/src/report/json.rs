@@ -1,0 +1,77 @@
+//! JSON lines: one object per note and verdict change, and a final summary object.
+
+use rollwatch_tracker::{ObjectOutcome, Outcome, Update};
+use serde_json::{Value, json};
+
+use super::{Note, Reporter, timestamp};
+
+pub struct Json;
+
+fn emit(value: Value) {
+    println!("{value}");
+}
+
+fn now() -> String {
+    timestamp(jiff::Timestamp::now())
+}
+
+impl Reporter for Json {
+    fn note(&mut self, note: &Note) {
+        emit(json!({"event": note.event, "time": now(), "object": note.object, "message": note.message}));
+    }
+
+    fn update(&mut self, update: &Update) {
+        match update {
+            Update::Verdict(change) => emit(json!({
+                "event": "verdict",
+                "time": timestamp(change.at),
+                "elapsed_seconds": change.elapsed.as_secs_f64(),
+                "object": change.object,
+                "previous_state": change.previous,
+                "state": change.verdict.state,
+                "message": change.verdict.message,
+                "reasons": change.verdict.reasons,
+                "progress": change.verdict.progress,
+            })),
+            Update::Trouble { feed, message } => emit(json!({"event": "trouble", "time": now(), "feed": feed, "message": message})),
+        }
+    }
+
+    fn finish(&mut self, outcome: &Outcome, exit_code: u8) {
+        let result = match &outcome.end {
+            rollwatch_tracker::End::Ready => "ready",
+            rollwatch_tracker::End::Failed => "failed",
+            rollwatch_tracker::End::NotReady => "not_ready",
+            rollwatch_tracker::End::TimedOut => "timed_out",
+            rollwatch_tracker::End::Interrupted => "interrupted",
+            rollwatch_tracker::End::Error(_) => "error",
+        };
+        let error = match &outcome.end {
+            rollwatch_tracker::End::Error(error) => Some(error.message.clone()),
+            _ => None,
+        };
+        emit(json!({
+            "event": "summary",
+            "time": now(),
+            "result": result,
+            "exit_code": exit_code,
+            "error": error,
+            "elapsed_seconds": outcome.elapsed.as_secs_f64(),
+            "objects": outcome.objects.iter().map(object_json).collect::<Vec<_>>(),
+        }));
+    }
+
+}
+
+fn object_json(object: &ObjectOutcome) -> Value {
+    json!({
+        "object": object.object,
+        "reached": object.reached,
+        "state": object.verdict.state,
+        "message": object.verdict.message,
+        "reasons": object.verdict.reasons,
+        "progress": object.verdict.progress,
+        "last_change_seconds": object.last_change.as_secs_f64(),
+        "explanation": object.explanation,
+    })
+}

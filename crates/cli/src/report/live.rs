@@ -1,0 +1,101 @@
+//! Live progress on a terminal: a line per object with its state, replica figures, time since
+//! start and since its last change; the summary below once the run ends.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rollwatch_tracker::{Outcome, Update};
+use rollwatch_verdict::{ObjectRef, State, Verdict};
+
+use super::{Names, Note, Reporter, short_duration, summary};
+
+struct Line {
+    bar: ProgressBar,
+    verdict: Verdict,
+    changed: Instant,
+}
+
+pub struct Live {
+    names: Names,
+    multi: MultiProgress,
+    lines: HashMap<ObjectRef, Line>,
+    started: Instant,
+}
+
+impl Live {
+    pub fn new(names: Names) -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+        Self { names, multi, lines: HashMap::new(), started: Instant::now() }
+    }
+
+    fn render(line: &Line, started: Instant) -> String {
+        let verdict = &line.verdict;
+        let figures = verdict
+            .progress
+            .map(|p| format!(" [{}/{} updated, {} ready, {} available]", p.updated, p.desired, p.ready, p.available))
+            .unwrap_or_default();
+        format!(
+            "{:<11} {}{figures}  ({} elapsed, changed {} ago)",
+            summary::state_word(verdict.state),
+            verdict.message,
+            short_duration(started.elapsed()),
+            short_duration(line.changed.elapsed())
+        )
+    }
+
+    fn spinner(&self, object: &ObjectRef) -> ProgressBar {
+        let style = ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let bar = self.multi.add(ProgressBar::new_spinner().with_style(style));
+        bar.set_prefix(self.names.of(object));
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    }
+}
+
+impl Reporter for Live {
+    fn note(&mut self, note: &Note) {
+        let object = note.object.as_ref().map(|o| format!("{} ", self.names.of(o))).unwrap_or_default();
+        let _ = self.multi.println(format!("{object}{}", note.message));
+    }
+
+    fn update(&mut self, update: &Update) {
+        match update {
+            Update::Verdict(change) => {
+                let bar = match self.lines.remove(&change.object) {
+                    Some(line) => line.bar,
+                    None => self.spinner(&change.object),
+                };
+                let line = Line { bar, verdict: change.verdict.clone(), changed: Instant::now() };
+                line.bar.set_message(Self::render(&line, self.started));
+                self.lines.insert(change.object.clone(), line);
+            }
+            Update::Trouble { message, .. } => {
+                let _ = self.multi.println(format!("warning: {message} (retrying)"));
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        for line in self.lines.values() {
+            line.bar.set_message(Self::render(line, self.started));
+        }
+    }
+
+    fn finish(&mut self, outcome: &Outcome, exit_code: u8) {
+        for line in self.lines.values() {
+            let mark = match line.verdict.state {
+                State::Ready => "✔",
+                State::Failed | State::NotFound => "✘",
+                _ => "…",
+            };
+            line.bar.set_style(ProgressStyle::with_template("{prefix:.bold} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            line.bar.finish_with_message(format!("{mark} {}", Self::render(line, self.started)));
+        }
+        // Below the finished lines, which stay on screen.
+        for text in summary::lines(outcome, exit_code, &self.names) {
+            println!("{text}");
+        }
+    }
+
+}

@@ -1,0 +1,85 @@
+//! How a run is shown: live progress on a terminal, plain timestamped lines for CI logs, or
+//! JSON lines; all three report the same things.
+
+mod json;
+mod live;
+mod plain;
+mod summary;
+
+use std::io::IsTerminal;
+
+use rollwatch_tracker::{Error, Outcome, Update};
+use serde_json::json;
+use rollwatch_verdict::ObjectRef;
+
+use crate::Output;
+
+/// Something a command did besides tracking: applied an object, set an image, rolled back.
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// Machine-readable name (`applied`, `image_set`, `rolled_back`, `rollback_skipped`, `dry_run`).
+    pub event: &'static str,
+    pub object: Option<ObjectRef>,
+    pub message: String,
+}
+
+/// Shows one run.
+pub trait Reporter {
+    fn note(&mut self, note: &Note);
+    fn update(&mut self, update: &Update);
+    /// Called every second, for what shows elapsed time.
+    fn tick(&mut self) {}
+    /// The end: every object's result and the exit code.
+    fn finish(&mut self, outcome: &Outcome, exit_code: u8);
+}
+
+/// Reports an error that ended a command before or instead of tracking (bad input, no cluster):
+/// on standard error in text, as a JSON line on standard output in json.
+pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
+    let code = exit_code as u8;
+    match output {
+        Output::Text => eprintln!("error: {error}
+(exit code {code}: {})", exit_code.meaning()),
+        Output::Json => println!("{}", json!({"event": "error", "time": timestamp(jiff::Timestamp::now()), "exit_code": code, "message": error.message})),
+    }
+}
+
+/// The reporter for `output`; `namespace` is the run's namespace, left out of object names.
+pub fn reporter(output: Output, namespace: &str) -> Box<dyn Reporter> {
+    let names = Names { namespace: namespace.to_string() };
+    match output {
+        Output::Json => Box::new(json::Json),
+        Output::Text if std::io::stdout().is_terminal() => Box::new(live::Live::new(names)),
+        Output::Text => Box::new(plain::Plain::new(names)),
+    }
+}
+
+/// Object names as shown in text: `deployment/web`, with the namespace when it is not the run's.
+#[derive(Debug, Clone)]
+pub struct Names {
+    namespace: String,
+}
+
+impl Names {
+    pub fn of(&self, object: &ObjectRef) -> String {
+        match &object.namespace {
+            Some(namespace) if *namespace != self.namespace => format!("{object} (namespace {namespace})"),
+            _ => object.to_string(),
+        }
+    }
+}
+
+/// `2026-11-23T04:40:00Z`, to the second, for log lines.
+pub fn timestamp(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `1m05s`, `12s`, for elapsed times.
+pub fn short_duration(duration: std::time::Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m{:02}s", seconds / 60, seconds % 60),
+        _ => format!("{}h{:02}m", seconds / 3600, seconds % 3600 / 60),
+    }
+}

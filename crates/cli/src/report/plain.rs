@@ -1,0 +1,63 @@
+//! Plain lines with a timestamp, for CI logs: one per verdict change, then the summary.
+
+use std::collections::HashMap;
+
+use rollwatch_tracker::{Outcome, Update};
+use rollwatch_verdict::{ObjectRef, State, Verdict};
+
+use super::{Names, Note, Reporter, summary, timestamp};
+
+pub struct Plain {
+    names: Names,
+    /// The last line printed per object: a change that reads the same is not printed again.
+    last: HashMap<ObjectRef, String>,
+}
+
+impl Plain {
+    pub fn new(names: Names) -> Self {
+        Self { names, last: HashMap::new() }
+    }
+}
+
+/// `Progressing: <message>`, and while progressing the first trouble still within tolerance.
+fn describe(verdict: &Verdict) -> String {
+    let mut line = format!("{}: {}", summary::state_word(verdict.state), verdict.message);
+    if verdict.state == State::Progressing
+        && let Some(pending) = verdict.reasons.first()
+    {
+        let container = pending.container.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+        line.push_str(&format!(" [so far tolerated: {}{container}: {}]", pending.object, pending.code));
+    }
+    line
+}
+
+fn now() -> String {
+    timestamp(jiff::Timestamp::now())
+}
+
+impl Reporter for Plain {
+    fn note(&mut self, note: &Note) {
+        let object = note.object.as_ref().map(|o| format!("{} ", self.names.of(o))).unwrap_or_default();
+        println!("{} {object}{}", now(), note.message);
+    }
+
+    fn update(&mut self, update: &Update) {
+        match update {
+            Update::Verdict(change) => {
+                let line = describe(&change.verdict);
+                if self.last.get(&change.object) != Some(&line) {
+                    println!("{} {} {line}", timestamp(change.at), self.names.of(&change.object));
+                    self.last.insert(change.object.clone(), line);
+                }
+            }
+            Update::Trouble { message, .. } => println!("{} warning: {message} (retrying)", now()),
+        }
+    }
+
+    fn finish(&mut self, outcome: &Outcome, exit_code: u8) {
+        for line in summary::lines(outcome, exit_code, &self.names) {
+            println!("{line}");
+        }
+    }
+
+}

@@ -1,0 +1,102 @@
+//! The end of a run in text: per object its result, and for those not ready the explanation
+//! (reasons, container logs, warning events), then one line with the totals and exit code.
+
+use rollwatch_tracker::{End, Explanation, ObjectOutcome, Outcome};
+use rollwatch_verdict::State;
+
+use super::{Names, short_duration};
+
+/// The summary as lines, without trailing newlines.
+pub fn lines(outcome: &Outcome, exit_code: u8, names: &Names) -> Vec<String> {
+    let mut lines = Vec::new();
+    for object in &outcome.objects {
+        lines.push(headline(object, &outcome.end, names));
+        if let Some(explanation) = &object.explanation {
+            explain(explanation, names, &mut lines);
+        }
+    }
+    lines.push(totals(outcome, exit_code));
+    lines
+}
+
+fn headline(object: &ObjectOutcome, end: &End, names: &Names) -> String {
+    let label = match (object.reached, object.verdict.state, end) {
+        (true, _, _) => "READY",
+        (false, State::Failed | State::NotFound, _) => "FAILED",
+        (false, _, End::TimedOut) => "TIMED OUT",
+        (false, State::Paused, _) => "PAUSED",
+        (false, _, _) => "NOT READY",
+    };
+    let verdict = &object.verdict;
+    format!("{label} {} ({}, last change at {}): {}", names.of(&object.object), state_word(verdict.state), short_duration(object.last_change), verdict.message)
+}
+
+pub fn state_word(state: State) -> &'static str {
+    match state {
+        State::Ready => "Ready",
+        State::Progressing => "Progressing",
+        State::Failed => "Failed",
+        State::Paused => "Paused",
+        State::Terminating => "Terminating",
+        State::NotFound => "NotFound",
+        State::Unknown => "Unknown",
+    }
+}
+
+fn explain(explanation: &Explanation, names: &Names, lines: &mut Vec<String>) {
+    for detail in &explanation.details {
+        let reason = &detail.reason;
+        let mut what = names.of(&reason.object);
+        if let Some(container) = &reason.container {
+            what.push_str(&format!(", container {container}"));
+        }
+        let exit = reason.exit_code.map(|code| format!(" (exit code {code})")).unwrap_or_default();
+        lines.push(format!("  {what}: {}{exit}: {}", reason.code, reason.message));
+        if let Some(state) = &detail.container
+            && let Some(ended) = &state.last_termination
+        {
+            let why = ended.reason.as_deref().map(|r| format!("{r}, ")).unwrap_or_default();
+            let at = ended.finished_at.map(|t| format!(" at {}", super::timestamp(t))).unwrap_or_default();
+            let message = ended.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            lines.push(format!("    last ended: {why}exit code {}{at}{message} (restarted {} times)", ended.exit_code, state.restarts));
+        }
+        if let Some(logs) = &detail.logs {
+            let instance = if logs.previous { "previous instance" } else { "current instance" };
+            match &logs.unavailable {
+                Some(problem) => lines.push(format!("    logs of container {} unavailable: {problem}", logs.container)),
+                None if logs.lines.is_empty() => lines.push(format!("    container {} logged nothing ({instance})", logs.container)),
+                None => {
+                    lines.push(format!("    last {} log lines of container {} ({instance}):", logs.lines.len(), logs.container));
+                    lines.extend(logs.lines.iter().map(|line| format!("      | {line}")));
+                }
+            }
+        }
+    }
+    if !explanation.events.is_empty() {
+        lines.push("  warning events:".to_string());
+        for event in &explanation.events {
+            let count = if event.count > 1 { format!(" (x{})", event.count) } else { String::new() };
+            let at = event.last_seen.map(|t| format!("{} ", super::timestamp(t))).unwrap_or_default();
+            lines.push(format!("    {at}{} {}: {}{count}", names.of(&event.object), event.reason, event.message));
+        }
+    }
+}
+
+fn totals(outcome: &Outcome, exit_code: u8) -> String {
+    let count = |wanted: fn(&ObjectOutcome) -> bool| outcome.objects.iter().filter(|o| wanted(o)).count();
+    let ready = count(|o| o.reached);
+    let failed = count(|o| !o.reached && matches!(o.verdict.state, State::Failed | State::NotFound));
+    let waiting = outcome.objects.len() - ready - failed;
+    let how = match &outcome.end {
+        End::Ready => "all ready".to_string(),
+        End::Failed => "a rollout failed".to_string(),
+        End::NotReady => "not ready".to_string(),
+        End::TimedOut => "timed out".to_string(),
+        End::Interrupted => "interrupted".to_string(),
+        End::Error(error) => format!("error: {error}"),
+    };
+    format!(
+        "{how} after {}: {ready} ready, {failed} failed, {waiting} not ready (exit code {exit_code})",
+        short_duration(outcome.elapsed)
+    )
+}

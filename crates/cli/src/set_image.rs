@@ -1,0 +1,50 @@
+//! `rollwatch set image KIND/NAME CONTAINER=IMAGE...`: set images as `kubectl set image` does,
+//! then track the rollout.
+
+use rollwatch_tracker::set_image::{ImageAssignment, set_image};
+use rollwatch_tracker::{Error, Goal, rollback};
+use rollwatch_verdict::ObjectRef;
+
+use crate::Global;
+use crate::exit::Code;
+use crate::report::Note;
+use crate::run::{command, track};
+use crate::track_args::TrackArgs;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SetCommand {
+    /// Set container images of a workload, then track its rollout.
+    #[command(after_help = crate::exit::help())]
+    Image(Args),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The workload (deployment/web, sts/db, ds/agent, ...).
+    #[arg(value_name = "KIND/NAME")]
+    object: String,
+    /// CONTAINER=IMAGE (container * means every container).
+    #[arg(value_name = "CONTAINER=IMAGE", required = true)]
+    images: Vec<String>,
+    /// If the rollout fails, return a Deployment to its previous ReplicaSet's template.
+    #[arg(long)]
+    rollback_on_failure: bool,
+    #[command(flatten)]
+    track: TrackArgs,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
+    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
+        let assignments = args.images.iter().map(|a| a.parse::<ImageAssignment>()).collect::<Result<Vec<_>, _>>()?;
+        Ok((object, assignments))
+    });
+    command(global, parsed, |mut session, (object, assignments)| async move {
+        let object = object.in_namespace(&session.namespace);
+        let marks = if args.rollback_on_failure { rollback::mark(&session.tracker, std::slice::from_ref(&object)).await? } else { Vec::new() };
+        for change in set_image(&session.tracker, &object, &assignments).await? {
+            let message = format!("container {}: image {} -> {}", change.container, change.from, change.to);
+            session.reporter.note(&Note { event: "image_set", object: Some(object.clone()), message });
+        }
+        Ok(track(&mut session, vec![object], args.track.options(Goal::Ready), &marks).await)
+    })
+}

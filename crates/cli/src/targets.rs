@@ -1,0 +1,76 @@
+//! Which objects `wait` and `status` look at: `KIND/NAME` arguments, the objects of manifests
+//! (`-f`), or those matching a label selector (`-l`, optionally in all namespaces with `-A`).
+
+use std::path::PathBuf;
+
+use rollwatch_tracker::{Error, Tracker, apply, manifests, select};
+use rollwatch_verdict::{ObjectRef, canonical_kind};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// Objects as KIND/NAME (deployment/web, sts/db, job/migrate); with -l, the kinds to look
+    /// at (default: deployments, statefulsets, daemonsets and jobs).
+    #[arg(value_name = "KIND/NAME")]
+    pub objects: Vec<String>,
+    /// Manifests whose objects to look at (files, directories, - for standard input).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// Read the directories given with -f recursively.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// The objects whose labels match this selector (e.g. app=web,tier!=cache).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// With -l: look in all namespaces.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+}
+
+impl TargetArgs {
+    /// Checks the combination of arguments before anything talks to the cluster.
+    pub fn check(&self) -> Result<(), Error> {
+        let ways = [!self.files.is_empty(), self.selector.is_some(), !self.objects.is_empty() && self.selector.is_none()];
+        match ways.iter().filter(|&&w| w).count() {
+            0 => return Err(Error::input("name the objects: KIND/NAME arguments, -f PATH or -l SELECTOR")),
+            1 => {}
+            _ => return Err(Error::input("name the objects one way: KIND/NAME arguments, -f PATH or -l SELECTOR")),
+        }
+        if self.all_namespaces && self.selector.is_none() {
+            return Err(Error::input("-A/--all-namespaces needs -l SELECTOR"));
+        }
+        if self.selector.is_some() {
+            if let Some(named) = self.objects.iter().find(|o| o.contains('/')) {
+                return Err(Error::input(format!("with -l, give kinds (deployment, sts), not objects: {named}")));
+            }
+        } else {
+            for object in &self.objects {
+                object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The objects, each with its namespace.
+    pub async fn resolve(&self, tracker: &Tracker, namespace: &str, explicit_namespace: Option<&str>) -> Result<Vec<ObjectRef>, Error> {
+        if let Some(selector) = &self.selector {
+            let kinds: Vec<String> = if self.objects.is_empty() {
+                select::WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect()
+            } else {
+                self.objects.iter().map(|k| canonical_kind(k)).collect()
+            };
+            let scope = (!self.all_namespaces).then_some(namespace);
+            return select::select(tracker, &kinds, selector, scope).await;
+        }
+        if !self.files.is_empty() {
+            let read = manifests::read(&self.files, self.recursive)?;
+            let options = apply::ApplyOptions { namespace: explicit_namespace.map(str::to_string), force_conflicts: false };
+            return Ok(apply::plan(tracker, read, &options).await?.objects());
+        }
+        let mut objects = Vec::new();
+        for text in &self.objects {
+            let object = text.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string()))?;
+            objects.push(object.in_namespace(namespace));
+        }
+        Ok(objects)
+    }
+}

@@ -1,0 +1,272 @@
+//! Server-side apply (field manager `rollwatch`) of a set of manifests, all or nothing as far as
+//! the API allows: every object is checked locally and by a server dry run before the first is
+//! changed. Namespaces and CustomResourceDefinitions go first; objects that need one of them
+//! (in a namespace or of a kind this apply creates) can only be dry-run once it exists, so they
+//! are checked right after, still before any other object is changed.
+
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::discovery::ApiResource;
+use rollwatch_verdict::ObjectRef;
+use serde_json::Value;
+
+use crate::manifests::Manifest;
+use crate::resources::Resource;
+use crate::{Error, Tracker};
+
+/// The field manager rollwatch applies as.
+pub const FIELD_MANAGER: &str = "rollwatch";
+
+/// How to apply.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    /// The namespace given on the command line (`-n`): objects without one go there, and an
+    /// object naming another is an error, as with kubectl.
+    pub namespace: Option<String>,
+    /// Take over fields another manager owns instead of failing on the conflict.
+    pub force_conflicts: bool,
+}
+
+/// One object ready to apply.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub manifest: Manifest,
+    pub resource: Resource,
+    /// The object's name for tracking: its kind (with the group for kinds outside the built-in
+    /// table, `Widget.example.com`), namespace and name.
+    pub object: ObjectRef,
+    /// Made by a CustomResourceDefinition in the same set: the server cannot check it before.
+    needs_new_kind: bool,
+}
+
+/// A checked set of manifests, in the order they will be applied.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub items: Vec<Item>,
+    namespaces_created: Vec<String>,
+    force_conflicts: bool,
+}
+
+/// Reads each manifest's kind, name and namespace, resolving its kind on the server; fails
+/// naming the file, the object and the field.
+pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOptions) -> Result<Plan, Error> {
+    let defined = defined_kinds(&manifests)?;
+    let mut items: Vec<Item> = Vec::new();
+    let mut problems = Vec::new();
+    for manifest in manifests {
+        match plan_item(tracker, manifest, options, &defined).await {
+            Ok(item) => {
+                if let Some(other) = items.iter().find(|i| i.object == item.object && i.resource.api.group == item.resource.api.group) {
+                    problems.push(format!("{}: the same object as {}", item.manifest.describe(), other.manifest.source));
+                } else {
+                    items.push(item);
+                }
+            }
+            Err(error) if error.kind == crate::ErrorKind::Input => problems.push(error.message),
+            Err(error) => return Err(error),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::input(problems.join("\n")));
+    }
+    // Namespaces, then CRDs, then the rest as given.
+    items.sort_by_key(|item| match item.resource.api.kind.as_str() {
+        "Namespace" => 0,
+        "CustomResourceDefinition" => 1,
+        _ => 2,
+    });
+    let namespaces_created = items.iter().filter(|i| i.resource.api.kind == "Namespace").map(|i| i.object.name.clone()).collect();
+    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts })
+}
+
+async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOptions, defined: &[Resource]) -> Result<Item, Error> {
+    let at = manifest.describe();
+    let field = |field: &str, problem: &str| Error::input(format!("{at}: field {field}: {problem}"));
+    let text = |pointer: &str| manifest.object.pointer(pointer).map(|v| v.as_str().map(str::to_string).ok_or(()));
+    let api_version = match text("/apiVersion") {
+        Some(Ok(v)) if !v.is_empty() => v,
+        Some(_) => return Err(field("apiVersion", "expected a non-empty string")),
+        None => return Err(field("apiVersion", "missing")),
+    };
+    let kind = manifest.object["kind"].as_str().unwrap_or_default().to_string();
+    let name = match text("/metadata/name") {
+        Some(Ok(v)) if !v.is_empty() => v,
+        Some(_) => return Err(field("metadata.name", "expected a non-empty string")),
+        None => return Err(field("metadata.name", "missing (apply needs a name; generateName is not enough)")),
+    };
+    let declared_namespace = match text("/metadata/namespace") {
+        Some(Ok(v)) if !v.is_empty() => Some(v),
+        Some(Ok(_)) | None => None,
+        Some(Err(())) => return Err(field("metadata.namespace", "expected a string")),
+    };
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
+    let new_kind = defined.iter().find(|r| r.api.group == group && r.api.version == version && r.api.kind == kind);
+    let (resource, needs_new_kind) = match new_kind {
+        Some(resource) => (resource.clone(), true),
+        None => {
+            let resolved = tracker.resolver().for_manifest(&api_version, &kind).await;
+            (resolved.map_err(|e| match e.kind {
+                crate::ErrorKind::Input => Error::input(format!("{at}: field kind: {}", e.message)),
+                _ => e,
+            })?, false)
+        }
+    };
+    let namespace = if resource.namespaced {
+        let namespace = match (&declared_namespace, &options.namespace) {
+            (Some(declared), Some(given)) if declared != given => {
+                return Err(field(
+                    "metadata.namespace",
+                    &format!("{declared:?} does not match the namespace {given:?} given with -n (pass -n {declared} or remove it)"),
+                ));
+            }
+            (Some(declared), _) => declared.clone(),
+            (None, Some(given)) => given.clone(),
+            (None, None) => tracker.default_namespace().to_string(),
+        };
+        manifest.object["metadata"]["namespace"] = Value::String(namespace.clone());
+        Some(namespace)
+    } else {
+        None
+    };
+    let kind_name = tracking_kind(&resource);
+    Ok(Item { object: ObjectRef::new(kind_name, namespace, name), resource, manifest, needs_new_kind })
+}
+
+/// The kind as `rollwatch wait` would name it: bare for core and built-in groups, else with its group.
+fn tracking_kind(resource: &Resource) -> String {
+    let group = &resource.api.group;
+    let builtin = group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io");
+    if builtin { resource.api.kind.clone() } else { format!("{}.{group}", resource.api.kind) }
+}
+
+/// The kinds that CustomResourceDefinitions among the manifests define, one per served version.
+fn defined_kinds(manifests: &[Manifest]) -> Result<Vec<Resource>, Error> {
+    let mut kinds = Vec::new();
+    for manifest in manifests.iter().filter(|m| m.object["kind"] == "CustomResourceDefinition") {
+        let spec = &manifest.object["spec"];
+        let at = manifest.describe();
+        let read = |pointer: &str| {
+            spec.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| Error::input(format!("{at}: field spec{}: missing", pointer.replace('/', "."))))
+        };
+        let group = read("/group")?;
+        let kind = read("/names/kind")?;
+        let plural = read("/names/plural")?;
+        let namespaced = read("/scope")? == "Namespaced";
+        for version in spec["versions"].as_array().into_iter().flatten().filter_map(|v| v["name"].as_str()) {
+            let api = ApiResource {
+                group: group.clone(),
+                version: version.to_string(),
+                api_version: format!("{group}/{version}"),
+                kind: kind.clone(),
+                plural: plural.clone(),
+            };
+            kinds.push(Resource { api, namespaced });
+        }
+    }
+    Ok(kinds)
+}
+
+impl Plan {
+    /// What will be applied, for tracking.
+    pub fn objects(&self) -> Vec<ObjectRef> {
+        self.items.iter().map(|item| item.object.clone()).collect()
+    }
+
+    /// Server dry run of every object the server can check now (all but those needing a
+    /// namespace or kind this plan creates); reports every rejection, naming file and object.
+    pub async fn dry_run(&self, tracker: &Tracker) -> Result<(), Error> {
+        let mut waiting_for_namespace = Vec::new();
+        for namespace in &self.namespaces_created {
+            if !namespace_exists(tracker, namespace).await? {
+                waiting_for_namespace.push(namespace.clone());
+            }
+        }
+        let checkable = self.items.iter().filter(|item| {
+            !item.needs_new_kind && !item.object.namespace.as_ref().is_some_and(|ns| waiting_for_namespace.contains(ns))
+        });
+        self.dry_run_items(tracker, checkable).await
+    }
+
+    async fn dry_run_items<'a>(&self, tracker: &Tracker, items: impl Iterator<Item = &'a Item>) -> Result<(), Error> {
+        let mut problems = Vec::new();
+        for item in items {
+            if let Err(error) = self.patch(tracker, item, true).await {
+                match error.kind {
+                    crate::ErrorKind::Input => problems.push(error.message),
+                    _ => return Err(error),
+                }
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(Error::input(problems.join("\n"))) }
+    }
+
+    /// Applies the plan: namespaces and CRDs (waiting until the CRDs are established), a dry run
+    /// of what needed them, then everything else. `applied` hears of each object as it is done.
+    pub async fn apply(&self, tracker: &Tracker, mut applied: impl FnMut(&Item)) -> Result<(), Error> {
+        let first_stage = |item: &&Item| matches!(item.resource.api.kind.as_str(), "Namespace" | "CustomResourceDefinition");
+        let (prerequisites, rest): (Vec<&Item>, Vec<&Item>) = self.items.iter().partition(first_stage);
+        for item in &prerequisites {
+            self.patch(tracker, item, false).await?;
+            applied(item);
+        }
+        for item in prerequisites.iter().filter(|i| i.resource.api.kind == "CustomResourceDefinition") {
+            wait_established(tracker, &item.object.name).await?;
+        }
+        let needed_prerequisites = rest
+            .iter()
+            .copied()
+            .filter(|item| item.needs_new_kind || item.object.namespace.as_ref().is_some_and(|ns| self.namespaces_created.contains(ns)));
+        self.dry_run_items(tracker, needed_prerequisites).await.map_err(|e| match e.kind {
+            crate::ErrorKind::Input => Error::input(format!("{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)", e.message)),
+            _ => e,
+        })?;
+        for item in rest {
+            self.patch(tracker, item, false).await?;
+            applied(item);
+        }
+        Ok(())
+    }
+
+    async fn patch(&self, tracker: &Tracker, item: &Item, dry_run: bool) -> Result<(), Error> {
+        let api: Api<DynamicObject> = match &item.object.namespace {
+            Some(namespace) => Api::namespaced_with(tracker.client().clone(), namespace, &item.resource.api),
+            None => Api::all_with(tracker.client().clone(), &item.resource.api),
+        };
+        let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(FIELD_MANAGER.into()), field_validation: None };
+        let context = if dry_run { format!("{} (dry run)", item.manifest.describe()) } else { item.manifest.describe() };
+        api.patch(&item.object.name, &params, &Patch::Apply(&item.manifest.object))
+            .await
+            .map(drop)
+            .map_err(|e| Error::from_kube_input(&context, &e))
+    }
+}
+
+async fn namespace_exists(tracker: &Tracker, name: &str) -> Result<bool, Error> {
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(tracker.client().clone());
+    namespaces
+        .get_opt(name)
+        .await
+        .map(|found| found.is_some())
+        .map_err(|e| Error::from_kube(&format!("looking up namespace {name}"), &e))
+}
+
+/// Waits (up to a minute) until a CRD is established, so its kind can be applied.
+async fn wait_established(tracker: &Tracker, name: &str) -> Result<(), Error> {
+    let resource = tracker.resolver().for_manifest("apiextensions.k8s.io/v1", "CustomResourceDefinition").await?;
+    let api: Api<DynamicObject> = Api::all_with(tracker.client().clone(), &resource.api);
+    for _ in 0..120 {
+        let crd = api.get(name).await.map_err(|e| Error::from_kube(&format!("reading customresourcedefinition/{name}"), &e))?;
+        let established = crd.data["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Established" && c["status"] == "True");
+        if established {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    Err(Error::cluster(format!("customresourcedefinition/{name} was not established within a minute")))
+}

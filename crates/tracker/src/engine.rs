@@ -1,0 +1,313 @@
+//! The tracking loop: feed events go into one [`Snapshot`]; the tracked objects they affect get
+//! a fresh verdict at once, and all of them again on a periodic tick for what depends on time
+//! alone. Verdicts are computed only once every feed has listed its objects, so an object is
+//! never judged from half a picture.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use kube::runtime::watcher::Event;
+use rollwatch_verdict::{ObjectRef, Snapshot, State, Verdict};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::explain::explain;
+use crate::feed::{self, FeedKey, FeedMessage, FeedMode};
+use crate::resources::{Resolver, Resource};
+use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
+use crate::Error;
+
+/// The kinds whose objects a kind's verdict reads, in the same namespace.
+fn companions(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Deployment" => &["ReplicaSet", "Pod", "Event"],
+        "StatefulSet" | "DaemonSet" => &["ControllerRevision", "Pod", "Event"],
+        "ReplicaSet" | "Job" => &["Pod", "Event"],
+        "Pod" | "PersistentVolumeClaim" => &["Event"],
+        _ => &[],
+    }
+}
+
+struct Tracked {
+    object: ObjectRef,
+    verdict: Verdict,
+    /// When the verdict last changed.
+    changed: Instant,
+    evaluated: bool,
+}
+
+struct FeedState {
+    key: FeedKey,
+    /// Has delivered a complete list at least once.
+    synced: bool,
+    /// Objects seen in a relist under way; those not seen again are gone.
+    relisting: Option<HashSet<ObjectRef>>,
+    known: HashSet<ObjectRef>,
+}
+
+pub(crate) struct Engine {
+    client: kube::Client,
+    resolver: Resolver,
+    options: TrackOptions,
+    started: Instant,
+    snapshot: Snapshot,
+    tracked: Vec<Tracked>,
+    index: HashMap<ObjectRef, usize>,
+    feeds: Vec<FeedState>,
+    updates: mpsc::UnboundedSender<Update>,
+}
+
+impl Engine {
+    pub(crate) fn new(client: kube::Client, resolver: Resolver, options: TrackOptions, updates: mpsc::UnboundedSender<Update>) -> Self {
+        Self {
+            client,
+            resolver,
+            options,
+            started: Instant::now(),
+            snapshot: Snapshot::new(),
+            tracked: Vec::new(),
+            index: HashMap::new(),
+            feeds: Vec::new(),
+            updates,
+        }
+    }
+
+    pub(crate) async fn run(mut self, objects: Vec<ObjectRef>, interrupt: oneshot::Receiver<()>) -> Outcome {
+        let mut tasks = JoinSet::new();
+        let (sender, mut receiver) = mpsc::unbounded_channel();
+        if let Err(error) = self.plan(objects).await {
+            return self.finish(End::Error(error)).await;
+        }
+        for (index, feed) in self.feeds.iter().enumerate() {
+            tasks.spawn(feed::run(self.client.clone(), feed.key.clone(), index, self.options.mode, sender.clone()));
+        }
+        drop(sender);
+        let deadline = self.options.timeout.map(|timeout| self.started + timeout);
+        let mut recheck = tokio::time::interval(self.options.recheck_every);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut interrupt = interrupt;
+        let mut synced_before = false;
+        let end = loop {
+            let mut dirty = BTreeSet::new();
+            tokio::select! {
+                _ = &mut interrupt => break End::Interrupted,
+                _ = sleep_until(deadline) => break End::TimedOut,
+                message = receiver.recv() => {
+                    let Some(message) = message else {
+                        break End::Error(Error::cluster("every feed stopped before the objects could be listed"));
+                    };
+                    if let Err(error) = self.take(message, &mut dirty) {
+                        break End::Error(error);
+                    }
+                    // Take in what else has arrived before judging: a relist comes as many events.
+                    let mut failed = None;
+                    while let Ok(message) = receiver.try_recv() {
+                        if let Err(error) = self.take(message, &mut dirty) {
+                            failed = Some(error);
+                            break;
+                        }
+                    }
+                    if let Some(error) = failed {
+                        break End::Error(error);
+                    }
+                }
+                _ = recheck.tick() => dirty.extend(self.index.keys().cloned()),
+            }
+            if !self.feeds.iter().all(|f| f.synced) {
+                continue;
+            }
+            if !synced_before {
+                synced_before = true;
+                dirty.extend(self.index.keys().cloned());
+            }
+            self.evaluate(&dirty);
+            if let Some(end) = self.decide() {
+                break end;
+            }
+        };
+        tasks.abort_all();
+        self.finish(end).await
+    }
+
+    /// Resolves the objects' kinds and works out the feeds they need, one per kind and namespace.
+    async fn plan(&mut self, objects: Vec<ObjectRef>) -> Result<(), Error> {
+        let mut feeds: Vec<FeedKey> = Vec::new();
+        let mut add_feed = |key: FeedKey| {
+            if !feeds.contains(&key) {
+                feeds.push(key);
+            }
+        };
+        for object in objects {
+            let resource = self.resolver.for_kind(&object.kind).await?;
+            let namespace = if resource.namespaced { object.namespace.clone() } else { None };
+            if resource.namespaced && namespace.is_none() {
+                return Err(Error::input(format!("{object}: a namespaced object needs a namespace")));
+            }
+            let object = ObjectRef::new(resource.api.kind.clone(), namespace.clone(), object.name);
+            for companion in companions(&resource.api.kind) {
+                let companion: Resource = self.resolver.for_kind(companion).await?;
+                add_feed(FeedKey { resource: companion, namespace: namespace.clone() });
+            }
+            add_feed(FeedKey { resource, namespace });
+            if !self.index.contains_key(&object) {
+                self.index.insert(object.clone(), self.tracked.len());
+                let verdict = Verdict::new(State::Unknown, format!("{object}: waiting for the cluster's answer"));
+                self.tracked.push(Tracked { object, verdict, changed: self.started, evaluated: false });
+            }
+        }
+        self.feeds = feeds
+            .into_iter()
+            .map(|key| FeedState { key, synced: false, relisting: None, known: HashSet::new() })
+            .collect();
+        Ok(())
+    }
+
+    /// Takes one feed message into the snapshot, noting the tracked objects it may affect.
+    fn take(&mut self, message: FeedMessage, dirty: &mut BTreeSet<ObjectRef>) -> Result<(), Error> {
+        let (feed, event) = match message {
+            FeedMessage::Trouble { feed, message, fatal } => {
+                if fatal {
+                    return Err(Error::access(message));
+                }
+                let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                return Ok(());
+            }
+            FeedMessage::Event { feed, event } => (feed, event),
+        };
+        match event {
+            Event::Init => self.feeds[feed].relisting = Some(HashSet::new()),
+            Event::InitApply(object) => {
+                if let Some(key) = self.upsert(feed, object, dirty)
+                    && let Some(seen) = self.feeds[feed].relisting.as_mut()
+                {
+                    seen.insert(key);
+                }
+            }
+            Event::InitDone => {
+                let seen = self.feeds[feed].relisting.take().unwrap_or_default();
+                let gone: Vec<ObjectRef> = self.feeds[feed].known.difference(&seen).cloned().collect();
+                for key in gone {
+                    self.remove(&key, dirty);
+                }
+                self.feeds[feed].known = seen;
+                self.feeds[feed].synced = true;
+            }
+            Event::Apply(object) => {
+                self.upsert(feed, object, dirty);
+            }
+            Event::Delete(object) => {
+                if let Some(key) = object_key(&object) {
+                    self.feeds[feed].known.remove(&key);
+                    self.remove(&key, dirty);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn upsert(&mut self, feed: usize, object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
+        let key = object_key(&object)?;
+        if let Err(error) = self.snapshot.upsert(object) {
+            let message = format!("cannot read {key} from the cluster: {error}");
+            let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+            return None;
+        }
+        self.feeds[feed].known.insert(key.clone());
+        self.mark_affected(&key, dirty);
+        Some(key)
+    }
+
+    fn remove(&mut self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
+        self.mark_affected(key, dirty);
+        self.snapshot.remove(key);
+    }
+
+    fn mark_affected(&self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
+        dirty.extend(self.snapshot.workloads_affected_by(key).into_iter().filter(|w| self.index.contains_key(w)));
+    }
+
+    /// Recomputes the verdicts of `dirty` tracked objects and reports those that changed.
+    fn evaluate(&mut self, dirty: &BTreeSet<ObjectRef>) {
+        let now = jiff::Timestamp::now();
+        for object in dirty {
+            let Some(&slot) = self.index.get(object) else { continue };
+            let verdict = self.snapshot.verdict(object, &self.options.policy, now);
+            let tracked = &mut self.tracked[slot];
+            if tracked.evaluated && tracked.verdict == verdict {
+                continue;
+            }
+            let previous = tracked.evaluated.then_some(tracked.verdict.state);
+            tracked.verdict = verdict.clone();
+            tracked.evaluated = true;
+            tracked.changed = Instant::now();
+            let change = VerdictChange { object: object.clone(), verdict, previous, at: now, elapsed: self.started.elapsed() };
+            let _ = self.updates.send(Update::Verdict(change));
+        }
+    }
+
+    /// Whether the run is over, and how.
+    fn decide(&self) -> Option<End> {
+        let states = || self.tracked.iter().map(|t| t.verdict.state);
+        let failed = |state: State| matches!(state, State::Failed | State::NotFound);
+        match (self.options.goal, self.options.mode) {
+            (Goal::Deleted, FeedMode::Once) => Some(if states().all(|s| s == State::NotFound) { End::Ready } else { End::NotReady }),
+            (Goal::Deleted, _) => states().all(|s| s == State::NotFound).then_some(End::Ready),
+            (Goal::Ready, mode) => {
+                if states().all(|s| s == State::Ready) {
+                    Some(End::Ready)
+                } else if self.options.fail_fast && states().any(failed) {
+                    Some(End::Failed)
+                } else if mode == FeedMode::Once || states().all(State::is_final) {
+                    Some(if states().any(failed) { End::Failed } else { End::NotReady })
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// The outcome, with explanations for the objects that did not reach the goal.
+    async fn finish(self, end: End) -> Outcome {
+        let logs_tail = match end {
+            End::Interrupted | End::Error(_) => 0,
+            _ => self.options.logs_tail,
+        };
+        let mut objects = Vec::new();
+        for tracked in &self.tracked {
+            let reached = match self.options.goal {
+                Goal::Ready => tracked.verdict.state == State::Ready,
+                Goal::Deleted => tracked.verdict.state == State::NotFound,
+            };
+            let explanation = if reached || !tracked.evaluated || self.options.goal == Goal::Deleted {
+                None
+            } else {
+                Some(explain(&self.client, &self.snapshot, &tracked.object, &tracked.verdict, logs_tail).await)
+            };
+            objects.push(ObjectOutcome {
+                object: tracked.object.clone(),
+                verdict: tracked.verdict.clone(),
+                reached,
+                last_change: tracked.changed.duration_since(self.started),
+                explanation,
+            });
+        }
+        Outcome { end, objects, elapsed: self.started.elapsed() }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The object's kind, namespace and name, as the snapshot keys it.
+fn object_key(object: &Value) -> Option<ObjectRef> {
+    let kind = object.get("kind")?.as_str()?;
+    let metadata = object.get("metadata")?;
+    let name = metadata.get("name")?.as_str()?;
+    let namespace = metadata.get("namespace").and_then(Value::as_str).map(str::to_string);
+    Some(ObjectRef::new(kind, namespace, name))
+}

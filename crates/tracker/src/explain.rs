@@ -1,0 +1,192 @@
+//! Explaining a verdict that is not Ready: the reasons, the last warning events about the object
+//! and its family, and the last log lines of the containers that failed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::api::{Api, LogParams};
+use rollwatch_verdict::{ObjectRef, Reason, Snapshot, Verdict};
+use serde::Serialize;
+
+/// Why an object is not ready, with what the cluster has to say about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The verdict's reasons, each with the failing container's last log lines where that helps.
+    pub details: Vec<Detail>,
+    /// The last warning events about the object and the objects it owns, oldest first.
+    pub events: Vec<EventNote>,
+}
+
+/// One reason of a verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detail {
+    pub reason: Reason,
+    /// For a reason about a container: how it last ended and how often it restarted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs: Option<ContainerLogs>,
+}
+
+/// What the pod's status says about one container, as the explanation was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerState {
+    pub restarts: i32,
+    /// The container's last termination (the current one if it is terminated, else the one
+    /// before its last restart): the exit code and reason (`OOMKilled`, `Error`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_termination: Option<Termination>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Termination {
+    pub exit_code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Timestamp>,
+}
+
+/// The tail of a container's log.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerLogs {
+    pub pod: String,
+    pub container: String,
+    /// From the previous (crashed) instance of the container rather than the current one.
+    pub previous: bool,
+    pub lines: Vec<String>,
+    /// Why no lines could be fetched, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// A warning event, condensed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventNote {
+    pub object: ObjectRef,
+    pub reason: String,
+    pub message: String,
+    pub count: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<Timestamp>,
+}
+
+/// Reason codes after which a container's log tells why: it ran and exited, or never got ready.
+const LOGGED_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts", "ReadinessProbeFailing", "Error"];
+/// Codes where the container's previous instance is the one that failed.
+const PREVIOUS_INSTANCE_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts"];
+/// At most this many pods and containers looked into per object: the first failures tell the story.
+const MAX_LOGGED_CONTAINERS: usize = 3;
+/// At most this many warning events per object.
+const MAX_EVENTS: usize = 8;
+const LOG_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Explains `verdict` for `object` from the snapshot's events, fetching the logs of failed
+/// containers (`logs_tail` lines; none when zero).
+pub(crate) async fn explain(client: &kube::Client, snapshot: &Snapshot, object: &ObjectRef, verdict: &Verdict, logs_tail: u32) -> Explanation {
+    let mut details = Vec::new();
+    let mut logged = BTreeSet::new();
+    let mut pods: HashMap<ObjectRef, Option<Pod>> = HashMap::new();
+    for reason in &verdict.reasons {
+        let container = match (&reason.container, &reason.object.namespace) {
+            (Some(container), Some(namespace)) if reason.object.kind == "Pod" => {
+                if !pods.contains_key(&reason.object) && pods.len() < MAX_LOGGED_CONTAINERS {
+                    let fetched = fetch_pod(client, namespace, &reason.object.name).await;
+                    pods.insert(reason.object.clone(), fetched);
+                }
+                pods.get(&reason.object).and_then(Option::as_ref).and_then(|pod| container_state(pod, container))
+            }
+            _ => None,
+        };
+        let wants_logs = logs_tail > 0
+            && reason.object.kind == "Pod"
+            && LOGGED_CODES.contains(&reason.code.as_str())
+            && logged.len() < MAX_LOGGED_CONTAINERS;
+        let logs = match (&reason.container, &reason.object.namespace) {
+            (Some(container), Some(namespace)) if wants_logs && logged.insert((reason.object.name.clone(), container.clone())) => {
+                let previous_first = PREVIOUS_INSTANCE_CODES.contains(&reason.code.as_str());
+                Some(container_logs(client, namespace, &reason.object.name, container, previous_first, logs_tail).await)
+            }
+            _ => None,
+        };
+        details.push(Detail { reason: reason.clone(), container, logs });
+    }
+    Explanation { details, events: warning_events(snapshot, object, verdict) }
+}
+
+/// The last warnings about the object, its family and the objects its reasons name.
+fn warning_events(snapshot: &Snapshot, object: &ObjectRef, verdict: &Verdict) -> Vec<EventNote> {
+    let mut about: Vec<ObjectRef> = snapshot.family(object);
+    about.extend(verdict.reasons.iter().map(|r| r.object.clone()));
+    about.sort();
+    about.dedup();
+    let mut notes: Vec<EventNote> = about
+        .iter()
+        .flat_map(|target| snapshot.events_about(target).filter(|e| e.type_.as_deref() == Some("Warning")).map(|e| note(target, e)))
+        .collect();
+    notes.sort_by_key(|n| n.last_seen);
+    notes.dedup_by(|a, b| a.object == b.object && a.reason == b.reason && a.message == b.message);
+    let skip = notes.len().saturating_sub(MAX_EVENTS);
+    notes.split_off(skip)
+}
+
+fn note(object: &ObjectRef, event: &Event) -> EventNote {
+    let last_seen = event
+        .last_timestamp
+        .as_ref()
+        .map(|t| t.0)
+        .or_else(|| event.event_time.as_ref().map(|t| t.0))
+        .or_else(|| event.first_timestamp.as_ref().map(|t| t.0));
+    EventNote {
+        object: object.clone(),
+        reason: event.reason.clone().unwrap_or_default(),
+        message: event.message.clone().unwrap_or_default().trim_end().to_string(),
+        count: event.count.unwrap_or(1),
+        last_seen,
+    }
+}
+
+/// The last lines of a container's log; of its previous instance first when that is the one
+/// that failed, falling back to the current one (a Job's container that exited is current).
+async fn container_logs(client: &kube::Client, namespace: &str, pod: &str, container: &str, previous_first: bool, tail: u32) -> ContainerLogs {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let attempts: &[bool] = if previous_first { &[true, false] } else { &[false] };
+    let mut problem = String::new();
+    for &previous in attempts {
+        let params = LogParams { container: Some(container.to_string()), previous, tail_lines: Some(i64::from(tail)), ..Default::default() };
+        match tokio::time::timeout(LOG_TIMEOUT, pods.logs(pod, &params)).await {
+            Ok(Ok(text)) => {
+                let lines = text.lines().map(str::to_string).collect();
+                return ContainerLogs { pod: pod.into(), container: container.into(), previous, lines, unavailable: None };
+            }
+            Ok(Err(error)) => problem = crate::error::describe(&error),
+            Err(_) => problem = format!("no answer within {}s", LOG_TIMEOUT.as_secs()),
+        }
+    }
+    ContainerLogs { pod: pod.into(), container: container.into(), previous: false, lines: Vec::new(), unavailable: Some(problem) }
+}
+
+/// The pod as it is now; `None` if it cannot be read (gone, or no answer in time).
+async fn fetch_pod(client: &kube::Client, namespace: &str, name: &str) -> Option<Pod> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    tokio::time::timeout(LOG_TIMEOUT, pods.get_opt(name)).await.ok()?.ok()?
+}
+
+fn container_state(pod: &Pod, container: &str) -> Option<ContainerState> {
+    let status = pod.status.as_ref()?;
+    let all = status.init_container_statuses.iter().flatten().chain(status.container_statuses.iter().flatten());
+    let found = all.into_iter().find(|s| s.name == container)?;
+    let current = found.state.as_ref().and_then(|s| s.terminated.as_ref());
+    let previous = found.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+    let last_termination = current.or(previous).map(|t| Termination {
+        exit_code: t.exit_code,
+        reason: t.reason.clone(),
+        message: t.message.clone(),
+        finished_at: t.finished_at.as_ref().map(|f| f.0),
+    });
+    Some(ContainerState { restarts: found.restart_count, last_termination })
+}

@@ -1,0 +1,177 @@
+//! Feeds: one task per (kind, namespace) that keeps the tracker's copy of those objects current,
+//! shared by every tracked object that needs them — by a watch (kube's `watcher`, which keeps
+//! the resourceVersion, resumes after a dropped connection and relists after 410 Gone), or by
+//! periodic LISTs in poll mode. Both speak the watcher's events, so the tracker handles one
+//! language: `Init`, `InitApply`…, `InitDone` for a (re)list, `Apply`/`Delete` for changes.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject, ListParams};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::error::{describe, is_access_error};
+use crate::resources::Resource;
+
+/// One shared feed: a kind in a namespace (`None`: cluster-scoped kinds, or all namespaces).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FeedKey {
+    pub resource: Resource,
+    pub namespace: Option<String>,
+}
+
+impl std::fmt::Display for FeedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = &self.resource.api.plural;
+        let group = &self.resource.api.group;
+        let what = if group.is_empty() { plural.clone() } else { format!("{plural}.{group}") };
+        match &self.namespace {
+            Some(namespace) => write!(f, "{what} in namespace {namespace}"),
+            None => write!(f, "{what}"),
+        }
+    }
+}
+
+/// How feeds learn about changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedMode {
+    /// A watch per feed (the default): changes arrive as they happen.
+    Watch,
+    /// A LIST per feed every interval.
+    Poll(Duration),
+    /// One LIST per feed, then the feed ends (a one-shot status).
+    Once,
+}
+
+/// What a feed tells the tracker.
+#[derive(Debug)]
+pub(crate) enum FeedMessage {
+    /// An object event, the object as JSON with its `kind` and `apiVersion` set.
+    Event { feed: usize, event: Event<Value> },
+    /// The feed could not get through; it retries unless `fatal` (access denied).
+    Trouble { feed: usize, message: String, fatal: bool },
+}
+
+/// Runs one feed until the receiver is gone (or, for [`FeedMode::Once`], after one list).
+pub(crate) async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) {
+    let api: Api<DynamicObject> = match &key.namespace {
+        Some(namespace) => Api::namespaced_with(client, namespace, &key.resource.api),
+        None => Api::all_with(client, &key.resource.api),
+    };
+    match mode {
+        FeedMode::Watch => watch(api, &key, index, &sender).await,
+        FeedMode::Poll(interval) => loop {
+            let listed = list_once(&api, &key, index, &sender).await;
+            if sender.is_closed() || listed == Listed::Fatal {
+                return;
+            }
+            tokio::time::sleep(interval).await;
+        },
+        FeedMode::Once => {
+            // A one-shot status still rides out a brief outage rather than answering from nothing.
+            while list_once(&api, &key, index, &sender).await == Listed::Retry && !sender.is_closed() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn watch(api: Api<DynamicObject>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) {
+    let mut events = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
+    while let Some(item) = events.next().await {
+        let message = match item {
+            Ok(event) => FeedMessage::Event { feed: index, event: event.map_objects(|object| to_json(object, key)) },
+            Err(error) => {
+                let fatal = watcher_error_is_fatal(&error);
+                FeedMessage::Trouble { feed: index, message: format!("watching {key}: {}", watcher_error_text(&error)), fatal }
+            }
+        };
+        let fatal = matches!(message, FeedMessage::Trouble { fatal: true, .. });
+        if sender.send(message).is_err() || fatal {
+            return;
+        }
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Listed {
+    Done,
+    Retry,
+    Fatal,
+}
+
+/// Lists the feed's objects (page by page) and reports them as one relist.
+async fn list_once(api: &Api<DynamicObject>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) -> Listed {
+    let mut objects = Vec::new();
+    let mut params = ListParams::default().limit(500);
+    loop {
+        match api.list(&params).await {
+            Ok(page) => {
+                let next = page.metadata.continue_.clone().filter(|c| !c.is_empty());
+                objects.extend(page.items.into_iter().map(|object| to_json(object, key)));
+                match next {
+                    Some(token) => params = params.continue_token(&token),
+                    None => break,
+                }
+            }
+            Err(error) => {
+                let fatal = is_access_error(&error) && matches!(&error, kube::Error::Api(_));
+                let message = format!("listing {key}: {}", describe(&error));
+                let _ = sender.send(FeedMessage::Trouble { feed: index, message, fatal });
+                return if fatal { Listed::Fatal } else { Listed::Retry };
+            }
+        }
+    }
+    let _ = sender.send(FeedMessage::Event { feed: index, event: Event::Init });
+    for object in objects {
+        let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitApply(object) });
+    }
+    let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitDone });
+    Listed::Done
+}
+
+/// The object as the verdict engine takes it: JSON with its type set (list items come without
+/// it) and without managedFields, which nothing reads and which are often most of an object.
+fn to_json(mut object: DynamicObject, key: &FeedKey) -> Value {
+    object.metadata.managed_fields = None;
+    object.types = Some(kube::core::TypeMeta { api_version: key.resource.api.api_version.clone(), kind: key.resource.api.kind.clone() });
+    serde_json::to_value(object).unwrap_or(Value::Null)
+}
+
+/// A forbidden or unauthorized feed will not recover by retrying.
+fn watcher_error_is_fatal(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
+            matches!(e, kube::Error::Api(status) if status.code == 401 || status.code == 403)
+        }
+        watcher::Error::WatchError(status) => status.code == 401 || status.code == 403,
+        _ => false,
+    }
+}
+
+fn watcher_error_text(error: &watcher::Error) -> String {
+    match error {
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => describe(e),
+        other => other.to_string(),
+    }
+}
+
+/// Maps the objects of a watcher event, keeping its shape.
+trait MapObjects<K> {
+    fn map_objects<T>(self, f: impl FnMut(K) -> T) -> Event<T>;
+}
+
+impl<K> MapObjects<K> for Event<K> {
+    fn map_objects<T>(self, mut f: impl FnMut(K) -> T) -> Event<T> {
+        match self {
+            Event::Apply(object) => Event::Apply(f(object)),
+            Event::Delete(object) => Event::Delete(f(object)),
+            Event::InitApply(object) => Event::InitApply(f(object)),
+            Event::Init => Event::Init,
+            Event::InitDone => Event::InitDone,
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Reading manifests as kubectl's `-f` does: files, directories (`-R` for their subdirectories),
+//! multi-document YAML, JSON, `kind: List`, and `-` for standard input.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rollwatch_verdict::parse_documents;
+use serde_json::Value;
+
+use crate::Error;
+
+/// One object read from a manifest, with where it came from for error messages.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The file (or `-` for standard input).
+    pub source: String,
+    /// 1-based position of the object in its source.
+    pub position: usize,
+    pub object: Value,
+}
+
+impl Manifest {
+    /// `web.yaml: deployment/web`, or `web.yaml: object 2` while the object has no name.
+    pub fn describe(&self) -> String {
+        let kind = self.object.get("kind").and_then(Value::as_str).unwrap_or("object").to_ascii_lowercase();
+        match self.object.pointer("/metadata/name").and_then(Value::as_str) {
+            Some(name) if !name.is_empty() => format!("{}: {kind}/{name}", self.source),
+            _ => format!("{}: object {} ({kind})", self.source, self.position),
+        }
+    }
+}
+
+/// File name endings read from directories, as kubectl reads them.
+const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// Reads every object of `paths`; a directory's manifest files are read in name order, its
+/// subdirectories only when `recursive`.
+pub fn read(paths: &[PathBuf], recursive: bool) -> Result<Vec<Manifest>, Error> {
+    let mut manifests = Vec::new();
+    for path in paths {
+        if path == Path::new("-") {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map_err(|e| Error::input(format!("reading standard input: {e}")))?;
+            manifests.extend(parse("-", &text)?);
+            continue;
+        }
+        let metadata = std::fs::metadata(path).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+        if metadata.is_dir() {
+            for file in directory_files(path, recursive)? {
+                manifests.extend(read_file(&file)?);
+            }
+        } else {
+            manifests.extend(read_file(path)?);
+        }
+    }
+    Ok(manifests)
+}
+
+/// The objects in one text; `source` names it in errors.
+pub fn parse(source: &str, text: &str) -> Result<Vec<Manifest>, Error> {
+    let objects = parse_documents(text, source).map_err(|e| Error::input(e.to_string()))?;
+    Ok(objects
+        .into_iter()
+        .enumerate()
+        .map(|(index, object)| Manifest { source: source.to_string(), position: index + 1, object })
+        .collect())
+}
+
+fn read_file(path: &Path) -> Result<Vec<Manifest>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    parse(&path.display().to_string(), &text)
+}
+
+fn directory_files(directory: &Path, recursive: bool) -> Result<Vec<PathBuf>, Error> {
+    let entries = std::fs::read_dir(directory).map_err(|e| Error::input(format!("{}: {e}", directory.display())))?;
+    let mut paths: Vec<PathBuf> = entries
+        .map(|entry| entry.map(|e| e.path()).map_err(|e| Error::input(format!("{}: {e}", directory.display()))))
+        .collect::<Result<_, _>>()?;
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            if recursive {
+                files.extend(directory_files(&path, true)?);
+            }
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| MANIFEST_EXTENSIONS.contains(&e)) {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_are_numbered_in_their_source_and_described_by_name() {
+        let manifests = parse("app.yaml", "kind: ConfigMap\nmetadata: {name: settings}\n---\nkind: Deployment\nmetadata: {}\n").unwrap();
+        assert_eq!(manifests.len(), 2);
+        assert_eq!(manifests[0].describe(), "app.yaml: configmap/settings");
+        assert_eq!(manifests[1].describe(), "app.yaml: object 2 (deployment)");
+    }
+
+    #[test]
+    fn a_directory_is_read_in_name_order_and_subdirectories_only_when_recursive() {
+        let dir = std::env::temp_dir().join(format!("rollwatch-manifests-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("nested")).unwrap();
+        std::fs::write(dir.join("b.yaml"), "kind: ConfigMap\nmetadata: {name: b}\n").unwrap();
+        std::fs::write(dir.join("a.json"), r#"{"kind": "ConfigMap", "metadata": {"name": "a"}}"#).unwrap();
+        std::fs::write(dir.join("notes.txt"), "not a manifest").unwrap();
+        std::fs::write(dir.join("nested/c.yml"), "kind: ConfigMap\nmetadata: {name: c}\n").unwrap();
+        let names = |recursive| -> Vec<String> {
+            read(std::slice::from_ref(&dir), recursive)
+                .unwrap()
+                .iter()
+                .map(|m| m.object["metadata"]["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(false), ["a", "b"]);
+        assert_eq!(names(true), ["a", "b", "c"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unreadable_file_and_invalid_yaml_name_the_file() {
+        let missing = read(&[PathBuf::from("/nonexistent/app.yaml")], false).unwrap_err();
+        assert!(missing.message.contains("/nonexistent/app.yaml"), "{missing}");
+        let invalid = parse("bad.yaml", "kind: [unclosed").unwrap_err();
+        assert!(invalid.message.starts_with("bad.yaml"), "{invalid}");
+    }
+}
