@@ -561,3 +561,319 @@ fn trim_float(v: f64) -> String {
     let text = format!("{v:.6}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::Handler;
+
+    fn t(seconds: f64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000).unwrap() + Duration::from_secs_f64(seconds)
+    }
+
+    fn secs(at: Timestamp) -> f64 {
+        at.duration_since(t(0.0)).as_secs_f64()
+    }
+
+    fn container(name: &str, behavior: &str) -> ContainerSpec {
+        let behavior: Behavior = behavior.parse().unwrap();
+        ContainerSpec {
+            name: name.into(),
+            image: "nginx:1.19".into(),
+            backoff: behavior.backoff.unwrap_or(Duration::from_secs(10)),
+            behavior: Ok(behavior),
+            pull_always: false,
+            needs_config: false,
+            readiness: None,
+            liveness: None,
+            startup: None,
+        }
+    }
+
+    fn probe(initial_delay: u64, period: u64, success: u32, failure: u32) -> Probe {
+        Probe {
+            handler: Handler::Http,
+            initial_delay: Duration::from_secs(initial_delay),
+            period: Duration::from_secs(period),
+            success_threshold: success,
+            failure_threshold: failure,
+        }
+    }
+
+    fn pod(policy: RestartPolicy, init: Vec<ContainerSpec>, app: Vec<ContainerSpec>) -> PodMachine {
+        let spec = PodSpec { pod_ref: "web_ns(u1)".into(), restart_policy: policy, init, app, grace: Duration::from_secs(30) };
+        PodMachine::new(spec, "10.128.0.2".into(), t(0.0))
+    }
+
+    /// Runs the machine wake by wake up to `until` seconds, answering config
+    /// checks with `config`; returns the effects with the time they happened.
+    fn run_with(m: &mut PodMachine, until: f64, config: impl Fn(&str) -> Result<(), String>) -> Vec<(f64, Effect)> {
+        let mut seen = Vec::new();
+        while let Some(wake) = m.next_wake().filter(|w| secs(*w) <= until) {
+            let mut effects = m.advance(wake, &ConfigResults::new());
+            let pending = m.pending_config();
+            if !pending.is_empty() {
+                let results = pending.iter().map(|c| (c.clone(), config(c))).collect();
+                effects.extend(m.advance(wake, &results));
+            }
+            seen.extend(effects.into_iter().map(|e| (secs(wake), e)));
+        }
+        seen
+    }
+
+    fn run(m: &mut PodMachine, until: f64) -> Vec<(f64, Effect)> {
+        run_with(m, until, |_| Ok(()))
+    }
+
+    /// `(time, reason, message)` of the events among `effects`.
+    fn events(effects: &[(f64, Effect)]) -> Vec<(f64, &'static str, String)> {
+        effects
+            .iter()
+            .filter_map(|(at, e)| match e {
+                Effect::Event { reason, message, .. } => Some((*at, *reason, message.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn app(m: &PodMachine) -> &ContainerRuntime {
+        &m.runtime.app[0]
+    }
+
+    fn waiting_reason(c: &ContainerRuntime) -> Option<&str> {
+        match &c.state {
+            State::Waiting { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_healthy_container_without_probes_is_ready_once_started() {
+        let mut m = pod(RestartPolicy::Always, vec![], vec![container("app", "ready log=\"hello\"")]);
+        assert_eq!(m.runtime.phase(), "Pending");
+        let effects = run(&mut m, 60.0);
+        let reasons: Vec<_> = events(&effects).into_iter().map(|(at, r, m)| (at, r, m)).collect();
+        assert_eq!(
+            reasons,
+            [
+                (0.0, "Pulling", "Pulling image \"nginx:1.19\"".to_owned()),
+                (0.3, "Pulled", "Successfully pulled image \"nginx:1.19\" in 300ms".to_owned()),
+                (0.3, "Created", "Created container app".to_owned()),
+                (0.3, "Started", "Started container app".to_owned()),
+            ]
+        );
+        assert!(effects.iter().any(|(_, e)| *e == Effect::Log { container: "app".into(), line: "hello".into() }));
+        assert!(app(&m).ready && app(&m).started);
+        assert_eq!(m.runtime.phase(), "Running");
+        assert_eq!(m.next_wake(), None, "nothing left to do");
+    }
+
+    #[test]
+    fn readiness_follows_the_probe_schedule_and_success_threshold() {
+        let mut c = container("app", "ready");
+        c.readiness = Some(probe(5, 2, 2, 3));
+        let mut m = pod(RestartPolicy::Always, vec![], vec![c]);
+        run(&mut m, 7.0);
+        assert!(!app(&m).ready, "one success at 5.3s is not enough");
+        run(&mut m, 7.3);
+        assert!(app(&m).ready, "second success at 7.3s: initialDelay 5 + one period after the 0.3s start");
+        assert_eq!(m.next_wake(), None, "a passing probe stops ticking");
+    }
+
+    #[test]
+    fn a_startup_probe_gates_readiness_and_liveness() {
+        let mut c = container("app", "liveness-fail after=1s");
+        c.startup = Some(probe(10, 1, 1, 3));
+        c.liveness = Some(probe(0, 1, 1, 1));
+        let mut m = pod(RestartPolicy::Always, vec![], vec![c]);
+        let early = run(&mut m, 10.0);
+        assert!(!app(&m).started && !app(&m).ready);
+        assert!(events(&early).iter().all(|(_, r, _)| *r != "Unhealthy"), "liveness waits for the startup probe");
+        let later = run(&mut m, 10.3);
+        let killing: Vec<_> = events(&later).into_iter().filter(|(_, r, _)| *r == "Killing").collect();
+        assert_eq!(killing.len(), 1, "the first liveness tick after start-up fails with failureThreshold 1: {later:?}");
+    }
+
+    #[test]
+    fn a_failing_pull_backs_off_with_doubling_delays() {
+        let mut c = container("app", "ready");
+        c.image = "nginx:does-not-exist".into();
+        let mut m = pod(RestartPolicy::Always, vec![], vec![c]);
+        let effects = events(&run(&mut m, 0.3));
+        assert_eq!(effects[1].2, format!("Failed to pull image \"nginx:does-not-exist\": {}", behavior::not_found_message("nginx:does-not-exist")));
+        assert_eq!(effects[2].2, "Error: ErrImagePull");
+        assert_eq!(waiting_reason(app(&m)), Some("ErrImagePull"));
+        let effects = events(&run(&mut m, 1.3));
+        assert_eq!(effects.iter().map(|e| e.2.as_str()).collect::<Vec<_>>(), ["Back-off pulling image \"nginx:does-not-exist\"", "Error: ImagePullBackOff"]);
+        assert_eq!(waiting_reason(app(&m)), Some("ImagePullBackOff"));
+        let pulls: Vec<f64> = events(&run(&mut m, 100.0)).into_iter().filter(|(_, r, _)| *r == "Pulling").map(|(at, ..)| at).collect();
+        assert_eq!(pulls, [10.3, 30.6, 70.9], "retries 10s, 20s, 40s after each failure");
+        assert_eq!(m.runtime.phase(), "Pending");
+    }
+
+    #[test]
+    fn the_pull_fail_behaviour_fails_any_image() {
+        let mut m = pod(RestartPolicy::Always, vec![], vec![container("app", "pull-fail pull=1s")]);
+        let effects = events(&run(&mut m, 1.0));
+        assert_eq!(effects[1], (1.0, "Failed", format!("Failed to pull image \"nginx:1.19\": {}", behavior::not_found_message("nginx:1.19"))));
+    }
+
+    #[test]
+    fn a_crash_loop_restarts_at_once_then_with_doubling_back_off() {
+        let mut m = pod(RestartPolicy::Always, vec![], vec![container("app", "crash exit=3 after=1s")]);
+        run(&mut m, 1.3);
+        assert!(matches!(app(&m).state, State::Terminated { exit_code: 3, ref reason, .. } if reason == "Error"));
+        assert_eq!(m.runtime.phase(), "Running", "a container that has run keeps the pod Running");
+        let effects = run(&mut m, 2.3);
+        assert_eq!(app(&m).restart_count, 1, "first restart after one sync, without back-off");
+        assert!(matches!(app(&m).last_state, Some(State::Terminated { exit_code: 3, .. })));
+        assert!(effects.iter().any(|(_, e)| *e == Effect::NewInstance { container: "app".into() }));
+        assert!(events(&effects).iter().any(|(_, r, m)| *r == "Pulled" && m == "Container image \"nginx:1.19\" already present on machine"));
+        let effects = run(&mut m, 3.3);
+        assert!(effects.iter().any(|(_, e)| *e == Effect::Log { container: "app".into(), line: "error: exiting with code 3".into() }));
+        match &app(&m).state {
+            State::Waiting { reason, message } => {
+                assert_eq!(reason, "CrashLoopBackOff");
+                assert_eq!(message.as_deref(), Some("back-off 10s restarting failed container=app pod=web_ns(u1)"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(events(&effects).iter().any(|(_, r, m)| *r == "BackOff" && m == "Back-off restarting failed container"));
+        let starts: Vec<f64> = events(&run(&mut m, 60.0)).into_iter().filter(|(_, r, _)| *r == "Started").map(|(at, ..)| at).collect();
+        assert_eq!(starts, [13.3, 34.3], "10s after the second exit, then 20s after the third");
+        assert_eq!(app(&m).restart_count, 3);
+    }
+
+    #[test]
+    fn an_oom_kill_exits_137_with_reason_oomkilled() {
+        let mut m = pod(RestartPolicy::Always, vec![], vec![container("app", "oom after=2s")]);
+        run(&mut m, 2.3);
+        assert!(matches!(app(&m).state, State::Terminated { exit_code: 137, ref reason, .. } if reason == "OOMKilled"));
+        assert!(!app(&m).ready);
+    }
+
+    #[test]
+    fn a_never_ready_container_runs_with_failing_readiness_probes() {
+        let mut m = pod(RestartPolicy::Always, vec![], vec![container("app", "never-ready")]);
+        m.slots[0].spec.readiness = Some(probe(0, 10, 1, 3));
+        let unhealthy: Vec<_> = events(&run(&mut m, 25.0)).into_iter().filter(|(_, r, _)| *r == "Unhealthy").collect();
+        assert_eq!(unhealthy.len(), 3, "at 0.3, 10.3 and 20.3s");
+        assert_eq!(unhealthy[0].2, "Readiness probe failed: HTTP probe failed with statuscode: 500");
+        assert!(!app(&m).ready && app(&m).started);
+        assert_eq!(m.runtime.phase(), "Running");
+    }
+
+    #[test]
+    fn a_failing_liveness_probe_restarts_the_container() {
+        let mut c = container("app", "liveness-fail after=2s term=1s");
+        c.liveness = Some(probe(0, 1, 1, 3));
+        let mut m = pod(RestartPolicy::Always, vec![], vec![c]);
+        let effects = events(&run(&mut m, 4.3));
+        let unhealthy: Vec<f64> = effects.iter().filter(|e| e.1 == "Unhealthy").map(|e| e.0).collect();
+        assert_eq!(unhealthy, [2.3, 3.3, 4.3], "failures from the first tick at or after 2s");
+        assert!(effects.contains(&(4.3, "Killing", "Container app failed liveness probe, will be restarted".to_owned())));
+        run(&mut m, 5.3);
+        assert!(matches!(app(&m).state, State::Terminated { exit_code: 137, .. }), "stopped after term=1s");
+        run(&mut m, 6.3);
+        assert_eq!(app(&m).restart_count, 1);
+        assert!(matches!(app(&m).state, State::Running { .. }));
+    }
+
+    #[test]
+    fn a_config_error_is_retried_until_the_config_exists() {
+        let mut c = container("app", "ready");
+        c.needs_config = true;
+        let mut m = pod(RestartPolicy::Always, vec![], vec![c]);
+        let effects = run_with(&mut m, 15.0, |_| Err("couldn't find key absent in ConfigMap ns/settings".into()));
+        assert!(events(&effects).contains(&(0.3, "Failed", "Error: couldn't find key absent in ConfigMap ns/settings".to_owned())));
+        assert!(events(&effects).contains(&(10.3, "Pulled", "Container image \"nginx:1.19\" already present on machine".to_owned())));
+        assert_eq!(waiting_reason(app(&m)), Some("CreateContainerConfigError"));
+        run(&mut m, 20.3);
+        assert!(app(&m).ready, "the retry at 20.3s finds the config");
+        assert_eq!(app(&m).restart_count, 0);
+    }
+
+    #[test]
+    fn an_invalid_behaviour_annotation_is_a_create_container_error() {
+        let mut c = container("app", "ready");
+        c.behavior = Err("invalid annotation sim.rollwatch.dev/behavior: unknown behaviour kind 'x'".into());
+        let mut m = pod(RestartPolicy::Always, vec![], vec![c]);
+        let effects = events(&run(&mut m, 60.0));
+        assert_eq!(effects.last().unwrap().2, "Error: invalid annotation sim.rollwatch.dev/behavior: unknown behaviour kind 'x'");
+        assert_eq!(waiting_reason(app(&m)), Some("CreateContainerError"));
+    }
+
+    #[test]
+    fn init_containers_run_in_order_before_the_app() {
+        let init = vec![container("first", "exit code=0 after=2s"), container("second", "ready")];
+        let mut m = pod(RestartPolicy::Always, init, vec![container("app", "ready")]);
+        let effects = events(&run(&mut m, 1.0));
+        assert!(effects.iter().all(|(_, _, msg)| !msg.contains("second") && !msg.contains("app")));
+        assert_eq!(waiting_reason(app(&m)), Some("PodInitializing"));
+        assert_eq!(m.runtime.phase(), "Pending");
+        let started: Vec<(f64, String)> = events(&run(&mut m, 10.0)).into_iter().filter(|e| e.1 == "Started").map(|e| (e.0, e.2)).collect();
+        assert_eq!(started, [(2.6, "Started container second".to_owned()), (3.9, "Started container app".to_owned())]);
+        assert!(m.runtime.initialized() && m.runtime.init.iter().all(|c| c.ready));
+        assert_eq!(m.runtime.phase(), "Running");
+    }
+
+    #[test]
+    fn a_failed_init_container_fails_a_never_restarting_pod() {
+        let mut m = pod(RestartPolicy::Never, vec![container("setup", "exit code=1 after=1s")], vec![container("app", "ready")]);
+        run(&mut m, 60.0);
+        assert_eq!(m.runtime.phase(), "Failed");
+        assert_eq!(waiting_reason(app(&m)), Some("PodInitializing"));
+    }
+
+    #[test]
+    fn restart_policy_decides_what_an_exit_means() {
+        let mut done = pod(RestartPolicy::Never, vec![], vec![container("task", "exit code=0 after=1s")]);
+        run(&mut done, 60.0);
+        assert_eq!(done.runtime.phase(), "Succeeded");
+        let mut failed = pod(RestartPolicy::Never, vec![], vec![container("task", "exit code=2 after=1s")]);
+        run(&mut failed, 60.0);
+        assert_eq!(failed.runtime.phase(), "Failed");
+        assert_eq!(failed.runtime.app[0].restart_count, 0);
+        let mut retried = pod(RestartPolicy::OnFailure, vec![], vec![container("task", "exit code=2 after=1s")]);
+        run(&mut retried, 60.0);
+        assert!(retried.runtime.app[0].restart_count >= 2);
+        let mut once = pod(RestartPolicy::OnFailure, vec![], vec![container("task", "exit code=0 after=1s")]);
+        run(&mut once, 60.0);
+        assert_eq!(once.runtime.phase(), "Succeeded");
+        let mut always = pod(RestartPolicy::Always, vec![], vec![container("task", "exit code=0 after=1s")]);
+        run(&mut always, 60.0);
+        assert!(always.runtime.app[0].restart_count >= 2, "Always restarts even a clean exit");
+    }
+
+    #[test]
+    fn terminating_stops_running_containers_within_the_grace_period() {
+        let mut m = pod(RestartPolicy::Always, vec![], vec![container("app", "ready term=5s"), container("side", "pull-fail")]);
+        run(&mut m, 1.0);
+        let (effects, wait) = m.terminate(Duration::from_secs(3));
+        assert_eq!(effects, [Effect::Event { container: "app".into(), kind: Type::Normal, reason: "Killing", message: "Stopping container app".into() }]);
+        assert_eq!(wait, Duration::from_secs(3), "term=5s capped by the 3s grace period");
+        assert_eq!(m.next_wake(), None);
+        assert!(m.advance(t(100.0), &ConfigResults::new()).is_empty());
+    }
+
+    #[test]
+    fn a_driver_that_fell_behind_gets_one_late_probe_not_a_burst() {
+        let mut c = container("app", "never-ready");
+        c.readiness = Some(probe(0, 1, 1, 3));
+        let mut m = pod(RestartPolicy::Always, vec![], vec![c]);
+        let effects = m.advance(t(30.0), &ConfigResults::new());
+        let unhealthy = effects.iter().filter(|e| matches!(e, Effect::Event { reason: "Unhealthy", .. })).count();
+        assert!(unhealthy <= 2, "{unhealthy} probe events for one late wake");
+        assert!(m.next_wake().is_some_and(|w| w > t(30.0)));
+    }
+
+    #[test]
+    fn go_duration_text() {
+        assert_eq!(go_duration(Duration::from_millis(300)), "300ms");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(go_duration(Duration::from_secs(10)), "10s");
+        assert_eq!(go_duration(Duration::from_secs(150)), "2m30s");
+        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
+        assert_eq!(go_duration(Duration::ZERO), "0s");
+    }
+}

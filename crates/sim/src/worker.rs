@@ -104,7 +104,7 @@ pub async fn drive(ctx: Arc<Context>, node: String, mut updates: watch::Receiver
                 }
             }
         }
-        let wake = [machine.next_wake(), retry_at].into_iter().flatten().min();
+        let wake = if finished { None } else { [machine.next_wake(), retry_at].into_iter().flatten().min() };
         tokio::select! {
             changed = updates.changed() => if changed.is_err() { break },
             _ = sleep_until(wake) => {}
