@@ -16,11 +16,14 @@ pub enum Type {
     Warning,
 }
 
+/// (pod uid, field path, reason, message): repeats of one key aggregate into one Event.
+type EventKey = (String, String, String, String);
+
 #[derive(Clone)]
 pub struct Recorder {
     client: kube::Client,
-    /// (pod uid, field path, reason, message) -> (event name, count)
-    seen: Arc<Mutex<HashMap<(String, String, String, String), (String, u32)>>>,
+    /// Event key -> (event name, count)
+    seen: Arc<Mutex<HashMap<EventKey, (String, u32)>>>,
     writes: Arc<tokio::sync::Semaphore>,
 }
 

@@ -652,9 +652,8 @@ mod tests {
         let mut m = pod(RestartPolicy::Always, vec![], vec![container("app", "ready log=\"hello\"")]);
         assert_eq!(m.runtime.phase(), "Pending");
         let effects = run(&mut m, 60.0);
-        let reasons: Vec<_> = events(&effects).into_iter().map(|(at, r, m)| (at, r, m)).collect();
         assert_eq!(
-            reasons,
+            events(&effects),
             [
                 (0.0, "Pulling", "Pulling image \"nginx:1.19\"".to_owned()),
                 (0.3, "Pulled", "Successfully pulled image \"nginx:1.19\" in 300ms".to_owned()),
