@@ -24,7 +24,9 @@ impl Tracked {
         pod.metadata.managed_fields = None;
         let pod = Arc::new(pod);
         if let Some(sender) = self.0.get(&uid).filter(|s| !s.is_closed()) {
-            sender.send_replace(pod);
+            // A running task reads only metadata and spec: keep no copy of the status it wrote.
+            let pod = Pod { status: None, ..Arc::unwrap_or_clone(pod) };
+            sender.send_replace(Arc::new(pod));
             return;
         }
         let (sender, receiver) = watch::channel(pod);

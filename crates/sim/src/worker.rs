@@ -43,33 +43,35 @@ struct Identity {
 
 /// Drives one pod until the driver drops `updates` (the pod is gone).
 pub async fn drive(ctx: Arc<Context>, node: String, mut updates: watch::Receiver<Arc<Pod>>) {
-    let first = updates.borrow_and_update().clone();
-    let meta = &first.metadata;
-    let id = Identity {
-        namespace: meta.namespace.clone().unwrap_or_default(),
-        name: meta.name.clone().unwrap_or_default(),
-        uid: meta.uid.clone().unwrap_or_default(),
-        node,
+    let (id, finished, references, mut machine) = {
+        let first = updates.borrow_and_update().clone();
+        let meta = &first.metadata;
+        let id = Identity {
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+            uid: meta.uid.clone().unwrap_or_default(),
+            node,
+        };
+        let status = first.status.clone().unwrap_or_default();
+        // A pod that already finished (seen again after a simulator restart) stays as it is.
+        let finished = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
+        let pod_ip = status.pod_ip.filter(|ip| !ip.is_empty()).unwrap_or_else(|| ctx.ips.allocate());
+        let references: HashMap<String, Vec<Reference>> = first
+            .spec
+            .iter()
+            .flat_map(|s| s.init_containers.iter().flatten().chain(&s.containers))
+            .map(|c| (c.name.clone(), config::references(c)))
+            .filter(|(_, refs)| !refs.is_empty())
+            .collect();
+        let machine = PodMachine::new(podspec::from_pod(&first, ctx.backoff_base), pod_ip, Timestamp::now());
+        (id, finished, references, machine)
     };
-    let status = first.status.clone().unwrap_or_default();
-    // A pod that already finished (seen again after a simulator restart) stays as it is.
-    let finished = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
-    let pod_ip = status.pod_ip.filter(|ip| !ip.is_empty()).unwrap_or_else(|| ctx.ips.allocate());
-    let spec = podspec::from_pod(&first, ctx.backoff_base);
-    let references: HashMap<String, Vec<Reference>> = first
-        .spec
-        .iter()
-        .flat_map(|s| s.init_containers.iter().flatten().chain(&s.containers))
-        .map(|c| (c.name.clone(), config::references(c)))
-        .filter(|(_, refs)| !refs.is_empty())
-        .collect();
-    let mut machine = PodMachine::new(spec, pod_ip, Timestamp::now());
     let mut written: Option<Value> = None;
     let mut retry_at: Option<Timestamp> = None;
     loop {
         let pod = updates.borrow_and_update().clone();
         if pod.metadata.deletion_timestamp.is_some() {
-            if complete_deletion(&ctx, &id, &pod, &mut machine, &mut updates).await {
+            if Box::pin(complete_deletion(&ctx, &id, &pod, &mut machine, &mut updates)).await {
                 // Deleted: wait for the driver to see it go.
                 while updates.changed().await.is_ok() {}
             }
@@ -84,14 +86,16 @@ pub async fn drive(ctx: Arc<Context>, node: String, mut updates: watch::Receiver
                 for container in pending {
                     let refs = references.get(&container).map(Vec::as_slice).unwrap_or_default();
                     let _permit = ctx.writes.acquire().await.expect("semaphore open");
-                    results.insert(container, config::check(&ctx.client, &id.namespace, refs).await);
+                    results.insert(container, Box::pin(config::check(&ctx.client, &id.namespace, refs)).await);
                 }
                 effects.extend(machine.advance(now, &results));
             }
-            perform(&ctx, &id, &pod, effects).await;
+            // Boxed, like the other API calls here: thousands of pod tasks would each
+            // otherwise reserve room for the largest request future.
+            Box::pin(perform(&ctx, &id, &pod, effects)).await;
             let status = machine.runtime.status(now);
             if written.as_ref() != Some(&status) && retry_at.is_none_or(|at| at <= now) {
-                match write_status(&ctx, &id, &status).await {
+                match Box::pin(write_status(&ctx, &id, &status)).await {
                     Ok(()) => (written, retry_at) = (Some(status), None),
                     Err(e) if is_gone(&e) => {
                         tracing::debug!(pod = %id.name, "status not written, the pod is gone: {e}");
