@@ -6,6 +6,7 @@
 mod check;
 mod exit;
 mod manifests;
+mod plan;
 mod policy_args;
 mod render;
 
@@ -51,12 +52,15 @@ pub enum Output {
 enum Command {
     #[command(after_help = exit::help())]
     Check(check::Args),
+    #[command(after_help = exit::help())]
+    Plan(plan::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => check::run(&cli.global, args),
+        Command::Plan(args) => plan::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => code.into(),
