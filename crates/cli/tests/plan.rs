@@ -26,13 +26,13 @@ fn prints_each_workloads_waves_and_skips_other_objects() {
     let output = rollwatch(&["plan", "-f", &workloads(), "--nodes", "3"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     // web: ready after 1 s start + 10 s delay + 5 s for the second success, available after
-    // minReadySeconds 5 + the controller's 1 s re-check; agent: 1 + 4 s, and 1 s to terminate.
+    // minReadySeconds 5 more; agent: ready 1 + 4 s after creation, each wave 1 s to terminate.
     assert_eq!(
         text(&output.stdout),
-        "Deployment/web: RollingUpdate maxSurge=8 maxUnavailable=7, 30 pod(s) to update in 2 wave(s), at least 44s\n\
-         \x20 per pod: ready after 16s, available after 22s\n\
-         \x20 wave 1: 15 new pod(s) at 0s, available at 22s\n\
-         \x20 wave 2: 15 new pod(s) at 22s, available at 44s\n\
+        "Deployment/web: RollingUpdate maxSurge=8 maxUnavailable=7, 30 pod(s) to update in 2 wave(s), at least 42s\n\
+         \x20 per pod: ready after 16s, available after 21s\n\
+         \x20 wave 1: 15 new pod(s) at 0s, available at 21s\n\
+         \x20 wave 2: 15 new pod(s) at 21s, available at 42s\n\
          StatefulSet/db: strategy OnDelete updates pods only when they are deleted by hand\n\
          DaemonSet/agent: RollingUpdate maxUnavailable=2 of 3 node(s), 3 pod(s) to update in 2 wave(s), at least 12s\n\
          \x20 per pod: ready after 5s, available after 5s\n\
@@ -48,7 +48,7 @@ fn a_short_timeout_is_a_warning_not_a_failure() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         text(&output.stderr),
-        "warning: Deployment/web: timeout 30s is shorter than the expected minimum rollout time 44s\n"
+        "warning: Deployment/web: timeout 30s is shorter than the expected minimum rollout time 42s\n"
     );
     let lines: Vec<Value> = text(&output.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     let summary: Vec<(&str, bool, Option<bool>)> = lines
@@ -65,7 +65,7 @@ fn a_short_timeout_is_a_warning_not_a_failure() {
         summary,
         [("Deployment/web", true, Some(true)), ("StatefulSet/db", false, None), ("DaemonSet/agent", true, Some(false))]
     );
-    assert_eq!(lines[0]["total_seconds"], 44.0);
+    assert_eq!(lines[0]["total_seconds"], 42.0);
     assert_eq!(lines[0]["waves"].as_array().unwrap().len(), 2);
 }
 

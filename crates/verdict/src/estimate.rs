@@ -17,8 +17,7 @@
 //!   periodSeconds` after the container starts, count only once its startup probe has passed (at
 //!   the startup probe's `initialDelaySeconds`), and `successThreshold` successes in a row make it
 //!   Ready; without a readiness probe it is Ready once started. The slowest container decides.
-//!   With `minReadySeconds`, the controllers see the pod available `minReadySeconds + 1 s` after
-//!   Ready (they re-check it then; the second is theirs, "to avoid milliseconds skew").
+//!   Available `minReadySeconds` after Ready: the controllers re-sync then.
 //!   StatefulSets have `minReadySeconds` only from Kubernetes 1.22; on older clusters the API
 //!   server drops the field, so a manifest for them should not set it.
 //!
@@ -376,18 +375,14 @@ impl PodTimes {
             slowest = slowest.max(container_ready_after(startup_delay, readiness));
         }
         let ready = assumptions.pod_start + slowest;
-        let min_ready = fields.count("/spec/minReadySeconds", 0)?;
-        // The ReplicaSet, DaemonSet (and newer StatefulSet) controllers re-check a pod that
-        // turned Ready `minReadySeconds + 1 s` later ("to avoid milliseconds skew"); nothing
-        // else makes them notice its availability sooner.
-        let availability_check = if min_ready > 0 {
-            secs(min_ready + 1)
-        } else {
-            Duration::ZERO
-        };
+        // Available `minReadySeconds` after Ready: the ReplicaSet and DaemonSet controllers re-sync
+        // that long after the status update that saw the pods Ready (while pods are ready but not
+        // yet available), and the Ready condition's lastTransitionTime is truncated to the second,
+        // so by then the pods count as available. (Their other re-check, `minReadySeconds + 1 s`
+        // after a pod turns Ready, comes later.)
         Ok(Self {
             ready,
-            available: ready + availability_check,
+            available: ready + secs(fields.count("/spec/minReadySeconds", 0)?),
         })
     }
 }

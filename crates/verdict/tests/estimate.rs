@@ -182,10 +182,9 @@ fn pod_times_follow_probe_timings_and_min_ready_seconds() {
         {"name": "slow", "readinessProbe": {"initialDelaySeconds": 10, "periodSeconds": 5, "successThreshold": 3}},
     ]);
     let with_probes = estimate_default(&manifest);
-    // ready = start 1 + delay 10 + (3 - 1) × period 5; available when the controller re-checks
-    // the pod minReadySeconds 9 + 1 s later.
+    // ready = start 1 + delay 10 + (3 - 1) × period 5; available minReadySeconds 9 later.
     assert_eq!(with_probes.per_pod_ready, Duration::from_secs(21));
-    assert_eq!(with_probes.per_pod_available, Duration::from_secs(31));
+    assert_eq!(with_probes.per_pod_available, Duration::from_secs(30));
 
     manifest["spec"]["template"]["spec"]["containers"] = json!([{"name": "no-probe"}]);
     let assumptions = Assumptions {
@@ -194,14 +193,7 @@ fn pod_times_follow_probe_timings_and_min_ready_seconds() {
     };
     let no_probe = estimate(&manifest, &assumptions).unwrap();
     assert_eq!(no_probe.per_pod_ready, Duration::from_secs(4));
-    assert_eq!(no_probe.per_pod_available, Duration::from_secs(14));
-
-    manifest["spec"]["minReadySeconds"] = json!(0);
-    assert_eq!(
-        estimate(&manifest, &assumptions).unwrap().per_pod_available,
-        Duration::from_secs(4),
-        "no re-check second without minReadySeconds"
-    );
+    assert_eq!(no_probe.per_pod_available, Duration::from_secs(13));
 }
 
 #[test]
