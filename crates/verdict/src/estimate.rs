@@ -27,6 +27,13 @@
 //! available when the rollout starts; probe jitter and controller resync delays are sub-second.
 //!
 //! Pure: a manifest (`serde_json::Value`) in, an [`Estimate`] out; no clock, no I/O.
+//!
+//! For a progress display: estimate the live object (its spec is the manifest's; for a DaemonSet
+//! pass `status.desiredNumberScheduled` as [`Assumptions::nodes`]), then feed the time since the
+//! update and the number of *updated pods that are available* — a Deployment's new ReplicaSet's
+//! `status.availableReplicas`; a StatefulSet's or DaemonSet's pods of the update revision that
+//! are Ready (and available) — to [`Estimate::remaining_after`] and
+//! [`Estimate::is_slower_than_expected`].
 
 use std::fmt::Write as _;
 use std::time::Duration;
