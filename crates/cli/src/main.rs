@@ -7,6 +7,7 @@ mod apply;
 mod check;
 mod exit;
 mod manifests;
+mod plan;
 mod policy_args;
 mod render;
 mod report;
@@ -77,6 +78,9 @@ enum Command {
         #[command(subcommand)]
         command: set_image::SetCommand,
     },
+    /// Each workload's minimum rollout time and its waves, from manifests, before applying them.
+    #[command(after_help = exit::help())]
+    Plan(plan::Args),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +92,8 @@ fn main() -> ExitCode {
         Command::Wait(args) => (wait::run(&cli.global, args), exit::Code::Failed),
         Command::Status(args) => (status::run(&cli.global, args), exit::Code::Failed),
         Command::Set { command: set_image::SetCommand::Image(args) } => (set_image::run(&cli.global, args), exit::Code::Failed),
+        // `plan` reads only files too.
+        Command::Plan(args) => (plan::run(&cli.global, args), exit::Code::Usage),
     };
     match outcome {
         Ok(code) => code.into(),
