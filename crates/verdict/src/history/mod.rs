@@ -191,9 +191,9 @@ pub enum UndoPatch {
 }
 
 /// The patch that returns `workload` to `revision`'s template, as `kubectl rollout undo` makes it,
-/// with `change_cause` recorded. The patch fails if the workload changed since it was read.
+/// with `change_cause` recorded. Like kubectl's, it has no resourceVersion precondition: the
+/// controllers write the workload's status all through a rollout, which would make it fail.
 pub fn undo_patch(workload: &Value, revision: &Revision, change_cause: &str) -> UndoPatch {
-    let resource_version = workload["metadata"]["resourceVersion"].clone();
     if workload["kind"] == "Deployment" {
         let current = workload["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
         let mut annotations: Map<String, Value> =
@@ -205,7 +205,6 @@ pub fn undo_patch(workload: &Value, revision: &Revision, change_cause: &str) -> 
         }
         annotations.insert(CHANGE_CAUSE_ANNOTATION.into(), change_cause.into());
         UndoPatch::Json(json!([
-            {"op": "test", "path": "/metadata/resourceVersion", "value": resource_version},
             {"op": "replace", "path": "/spec/template", "value": revision.template},
             {"op": "add", "path": "/metadata/annotations", "value": annotations},
         ]))
@@ -213,7 +212,7 @@ pub fn undo_patch(workload: &Value, revision: &Revision, change_cause: &str) -> 
         let mut template = revision.template.clone();
         template["$patch"] = json!("replace");
         UndoPatch::Strategic(json!({
-            "metadata": {"resourceVersion": resource_version, "annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}},
+            "metadata": {"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}},
             "spec": {"template": template},
         }))
     }
