@@ -81,7 +81,15 @@ pub async fn undo(tracker: &Tracker, object: &ObjectRef, to: Option<i64>, change
             let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| Error::cluster(format!("{context}: building the patch: {e}")))?;
             patch_object(tracker, object, &Patch::<()>::Json(patch), &context).await?;
         }
-        UndoPatch::Strategic(patch) => patch_object(tracker, object, &Patch::Strategic(&patch), &context).await?,
+        UndoPatch::Strategic(patch) => {
+            patch_object(tracker, object, &Patch::Strategic(&patch), &context).await?;
+            // The controller reuses the ControllerRevision of an equal template and keeps its
+            // annotations, so the cause goes on it too, or history (ours and kubectl's) misses it.
+            let holder = ObjectRef::new("ControllerRevision", object.namespace.clone(), revision.name.clone());
+            let cause = json!({"metadata": {"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}}});
+            let context = format!("{object} was undone to revision {}, but recording the change cause on {holder}", revision.number);
+            patch_object(tracker, &holder, &Patch::Merge(&cause), &context).await?;
+        }
     }
     Ok(Undone::Restored { revision: revision.number, images: revision.images.clone() })
 }
