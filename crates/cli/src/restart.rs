@@ -24,7 +24,10 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string()));
+    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
+        rollout::check_has_history(&object)?;
+        Ok(object)
+    });
     command(global, parsed, |mut session, object| async move {
         let object = object.in_namespace(&session.namespace);
         rollout::restart(&session.tracker, &object, jiff::Timestamp::now(), &rollout::change_cause(std::env::args())).await?;

@@ -256,7 +256,7 @@ fn statefulsets_and_daemonsets_undo_through_controller_revisions_tracked_to_read
     }
     let pause = ns.rollwatch(&["pause", "statefulset/db"]);
     assert_code(&pause, 2, "a StatefulSet cannot be paused");
-    assert!(pause.stderr.contains("statefulset/db cannot be paused: only Deployments can"), "{}", pause.output());
+    assert!(pause.stderr.contains("statefulset/db cannot be paused or resumed: only Deployments can"), "{}", pause.output());
     assert!(ns.get("statefulset/db")["spec"].get("paused").is_none());
 }
 

@@ -39,11 +39,28 @@ fn quote(arg: &str) -> String {
     if plain { arg.to_string() } else { format!("'{}'", arg.replace('\'', r"'\''")) }
 }
 
+/// Fails unless `object` is of a kind with a rollout history (and so can be undone and restarted):
+/// a Deployment, StatefulSet or DaemonSet. Needs no cluster, so commands check before connecting.
+pub fn check_has_history(object: &ObjectRef) -> Result<(), Error> {
+    if KINDS_WITH_HISTORY.contains(&object.kind.as_str()) {
+        return Ok(());
+    }
+    Err(Error::input(format!("{object}: {}", history::HistoryError::NoHistoryForKind { kind: object.kind.clone() })))
+}
+
+/// Fails unless `object` can be paused and resumed: only Deployments can.
+pub fn check_pausable(object: &ObjectRef) -> Result<(), Error> {
+    if object.kind == "Deployment" {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "{object} cannot be paused or resumed: only Deployments can (a StatefulSet stages a rollout with spec.updateStrategy.rollingUpdate.partition)"
+    )))
+}
+
 /// Reads `object` (a Deployment, StatefulSet or DaemonSet) and the revisions of its history.
 pub async fn history(tracker: &Tracker, object: &ObjectRef) -> Result<History, Error> {
-    if !KINDS_WITH_HISTORY.contains(&object.kind.as_str()) {
-        return Err(Error::input(format!("{object}: {}", history::HistoryError::NoHistoryForKind { kind: object.kind.clone() })));
-    }
+    check_has_history(object)?;
     let workload = read(tracker, object).await?;
     let selector = match_labels(&workload);
     let owned_kind = if object.kind == "Deployment" { "ReplicaSet" } else { "ControllerRevision" };
@@ -97,12 +114,7 @@ pub async fn undo(tracker: &Tracker, object: &ObjectRef, to: Option<i64>, change
 /// Pauses (`true`) or resumes a Deployment; only Deployments can be paused. Returns whether
 /// anything changed (false: it already was).
 pub async fn set_paused(tracker: &Tracker, object: &ObjectRef, paused: bool) -> Result<bool, Error> {
-    if object.kind != "Deployment" {
-        let verb = if paused { "paused" } else { "resumed" };
-        return Err(Error::input(format!(
-            "{object} cannot be {verb}: only Deployments can (a StatefulSet stages a rollout with spec.updateStrategy.rollingUpdate.partition)"
-        )));
-    }
+    check_pausable(object)?;
     let workload = read(tracker, object).await?;
     if (workload["spec"]["paused"] == true) == paused {
         return Ok(false);
@@ -115,9 +127,7 @@ pub async fn set_paused(tracker: &Tracker, object: &ObjectRef, paused: bool) -> 
 /// Restarts the pods of `object` by stamping the pod template with `now`, as `kubectl rollout
 /// restart`; a paused Deployment must be resumed first (its template change would wait).
 pub async fn restart(tracker: &Tracker, object: &ObjectRef, now: jiff::Timestamp, change_cause: &str) -> Result<(), Error> {
-    if !KINDS_WITH_HISTORY.contains(&object.kind.as_str()) {
-        return Err(Error::input(format!("{object} cannot be restarted: only Deployments, StatefulSets and DaemonSets can")));
-    }
+    check_has_history(object)?;
     let workload = read(tracker, object).await?;
     if workload["spec"]["paused"] == true {
         return Err(Error::input(format!("{object} is paused: resume it first (rollwatch resume {object}), then restart")));
