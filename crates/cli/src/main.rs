@@ -6,16 +6,21 @@
 mod apply;
 mod check;
 mod exit;
+mod history;
 mod manifests;
+mod pause;
 mod plan;
 mod policy_args;
 mod render;
 mod report;
+mod restart;
+mod resume;
 mod run;
 mod set_image;
 mod status;
 mod targets;
 mod track_args;
+mod undo;
 mod wait;
 
 use std::path::PathBuf;
@@ -81,6 +86,22 @@ enum Command {
     /// Each workload's minimum rollout time and its waves, from manifests, before applying them.
     #[command(after_help = exit::help())]
     Plan(plan::Args),
+    /// Revisions of a Deployment, StatefulSet or DaemonSet (age, images, change cause, pods),
+    /// one revision's pod template, or what changed between two.
+    #[command(after_help = exit::help())]
+    History(history::Args),
+    /// Return a workload to an earlier revision, then track the rollback.
+    #[command(after_help = exit::help())]
+    Undo(undo::Args),
+    /// Pause a Deployment's rollout where it is.
+    #[command(after_help = exit::help())]
+    Pause(pause::Args),
+    /// Resume a paused Deployment, then track its rollout.
+    #[command(after_help = exit::help())]
+    Resume(resume::Args),
+    /// Replace all pods of a workload with a rollout, then track it.
+    #[command(after_help = exit::help())]
+    Restart(restart::Args),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +115,11 @@ fn main() -> ExitCode {
         Command::Set { command: set_image::SetCommand::Image(args) } => (set_image::run(&cli.global, args), exit::Code::Failed),
         // `plan` reads only files too.
         Command::Plan(args) => (plan::run(&cli.global, args), exit::Code::Usage),
+        Command::History(args) => (history::run(&cli.global, args), exit::Code::Failed),
+        Command::Undo(args) => (undo::run(&cli.global, args), exit::Code::Failed),
+        Command::Pause(args) => (pause::run(&cli.global, args), exit::Code::Failed),
+        Command::Resume(args) => (resume::run(&cli.global, args), exit::Code::Failed),
+        Command::Restart(args) => (restart::run(&cli.global, args), exit::Code::Failed),
     };
     match outcome {
         Ok(code) => code.into(),

@@ -71,6 +71,7 @@
 //! findings flow up to the workload, counting only pods of the current revision.
 
 pub mod estimate;
+pub mod history;
 mod kinds;
 mod object_ref;
 mod parse;
