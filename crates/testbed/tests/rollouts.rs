@@ -207,3 +207,45 @@ fn rollback_leaves_a_deployment_alone_that_the_run_did_not_roll_out() {
     assert_eq!(run.code, Some(1), "{}", run.output());
     assert!(run.stdout.contains("not rolled back: it had no earlier revision to return to"), "{}", run.output());
 }
+
+#[test]
+fn a_timeout_says_what_is_still_missing() {
+    let ns = TestNamespace::new("timeout");
+    // Pulling takes ten minutes: nothing is wrong yet, it is just not there.
+    ns.apply(&deployment("late", 2, "nginx:1.19", "ready pull=600s", "", "")).ok();
+    let run = ns.rollwatch(&["wait", "deployment/late", "--timeout", "10s"]);
+    assert_eq!(run.code, Some(3), "{}", run.output());
+    assert!(run.stdout.contains("TIMED OUT deployment/late"), "{}", run.output());
+    assert!(run.stdout.contains("0 of 2 updated replicas are available"), "{}", run.output());
+    // A one-shot status of the same says "not ready yet" with the same exit code.
+    let status = ns.rollwatch(&["status", "deployment/late"]);
+    assert_eq!(status.code, Some(3), "{}", status.output());
+    assert!(status.stdout.contains("NOT READY deployment/late"), "{}", status.output());
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_with_a_summary() {
+    let ns = TestNamespace::new("interrupt");
+    ns.apply(&deployment("late", 1, "nginx:1.19", "ready pull=600s", "", "")).ok();
+    let mut waiting = ns.spawn_rollwatch(&["wait", "deployment/late", "--timeout", "5m"]);
+    // Once it is tracking (a verdict line is out), interrupt it as a terminal's Ctrl-C would.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!waiting.exited(), "still waiting before the interrupt");
+    waiting.signal("INT");
+    let run = waiting.finish(std::time::Duration::from_secs(30));
+    assert_eq!(run.code, Some(130), "{}", run.output());
+    assert!(run.stdout.contains("interrupted after"), "{}", run.output());
+    assert!(run.stdout.contains("deployment/late"), "{}", run.output());
+}
+
+#[test]
+fn wait_for_deleted_ends_when_the_object_is_gone() {
+    let ns = TestNamespace::new("deleted");
+    ns.apply(&deployment("old", 1, "nginx:1.19", "ready", "", "")).ok();
+    let waiting = ns.spawn_rollwatch(&["wait", "deployment/old", "--for", "deleted", "--timeout", "2m"]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    ns.kubectl(&["delete", "deployment", "old", "--wait=false"]).ok();
+    let run = waiting.finish(std::time::Duration::from_secs(150));
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(run.stdout.contains("NotFound"), "{}", run.output());
+}
