@@ -180,10 +180,12 @@ fn rollback_on_failure_returns_the_deployment_to_its_previous_replicaset() {
     assert!(broken.stdout.contains("rolled back to revision 1 (images: nginx:1.19)"), "{}", broken.output());
     assert!(broken.stdout.contains("ImagePullBackOff") || broken.stdout.contains("ErrImagePull"), "{}", broken.output());
 
+    assert!(broken.stdout.contains("rollback complete: the previous revision is ready again"), "{}", broken.output());
+
     let template = ns.get("deployment/web")["spec"]["template"].clone();
     assert_eq!(template["spec"]["containers"][0]["image"], "nginx:1.19");
-    // The old ReplicaSet takes over again: all pods run the old image and are ready.
-    let back = ns.rollwatch(&["wait", "deployment/web", "--timeout", "2m"]);
+    // The old ReplicaSet has taken over again: all pods run the old image and are ready.
+    let back = ns.rollwatch(&["status", "deployment/web"]);
     assert_eq!(back.code, Some(0), "{}", back.output());
     rollwatch_testbed::wait_for("only old-image pods left", std::time::Duration::from_secs(120), || {
         let pods = ns.kubectl(&["get", "pods", "-l", "app=web", "-o", "json"]).ok().json();
