@@ -116,4 +116,11 @@ fn two_hundred_deployments_share_a_handful_of_watches() {
     });
     eprintln!("{COUNT} Deployments: at most {most_open} namespaced watches open at once, {made} WATCH requests in all");
     assert!(made <= 16, "{made} WATCH requests for {COUNT} Deployments");
+
+    // Poll mode lists instead: no watch at all.
+    let polled = cluster.spawn_rollwatch(&["-n", "fleet", "wait", "-l", "group=many", "--poll=1s", "--timeout", "5m"]).finish(Duration::from_secs(330));
+    assert_eq!(polled.code, Some(0), "{}", polled.output());
+    std::thread::sleep(Duration::from_secs(2));
+    let after_poll = watch_requests(&cluster, &resources).values().sum::<u64>() - before_requests;
+    assert_eq!(after_poll, made, "poll mode made WATCH requests");
 }

@@ -251,3 +251,19 @@ fn wait_for_deleted_ends_when_the_object_is_gone() {
     assert_eq!(run.code, Some(0), "{}", run.output());
     assert!(run.stdout.contains("NotFound"), "{}", run.output());
 }
+
+#[test]
+fn a_selector_across_all_namespaces_finds_and_names_each_namespace() {
+    let first = TestNamespace::new("alla");
+    let second = TestNamespace::new("allb");
+    // A label value unique to this test run, so other tests' objects stay out.
+    let label = first.name.clone();
+    for ns in [&first, &second] {
+        ns.apply(&deployment("web", 1, "nginx:1.19", "ready", "", "").replace("labels: {app: web}}", &format!("labels: {{app: web, run: {label}}}}}"))).ok();
+    }
+    let run = first.rollwatch(&["wait", "-l", &format!("run={label}"), "-A", "--timeout", "2m"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(run.stdout.contains("READY deployment/web\n") || run.stdout.contains("READY deployment/web ("), "{}", run.output());
+    assert!(run.stdout.contains(&format!("(namespace {})", second.name)), "the other namespace is named:\n{}", run.output());
+    assert!(run.stdout.contains("2 ready"), "{}", run.output());
+}
