@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use rollwatch_tracker::{Error, Goal, apply, manifests, rollback};
+use rollwatch_tracker::{Error, Goal, apply, manifests, rollback, rollout};
 
 use crate::Global;
 use crate::exit::Code;
@@ -37,7 +37,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     });
     command(global, read, |mut session, read| async move {
         let options = apply::ApplyOptions { namespace: global.namespace.clone(), force_conflicts: args.force_conflicts };
-        let plan = apply::plan(&session.tracker, read, &options).await?;
+        let mut plan = apply::plan(&session.tracker, read, &options).await?;
+        plan.record_change_cause(&rollout::change_cause(std::env::args()));
         plan.dry_run(&session.tracker).await?;
         let message = format!("server dry run passed for {} objects", plan.items.len());
         session.reporter.note(&Note { event: "dry_run", object: None, message });

@@ -4,14 +4,23 @@
 //! exposing `Args` and `run`, and returns an exit [`Code`](exit::Code).
 
 mod apply;
+mod check;
 mod exit;
+mod history;
+mod manifests;
+mod pause;
+mod plan;
 mod policy_args;
+mod render;
 mod report;
+mod restart;
+mod resume;
 mod run;
 mod set_image;
 mod status;
 mod targets;
 mod track_args;
+mod undo;
 mod wait;
 
 use std::path::PathBuf;
@@ -38,7 +47,8 @@ pub struct Global {
     /// The kubeconfig context to use.
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// The namespace of the objects (default: the context's namespace).
+    /// The namespace of the objects (default: the context's namespace); `check` shows only
+    /// the objects in it.
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
     /// Output format: text (live progress on a terminal, plain lines otherwise) or json (one
@@ -65,26 +75,57 @@ enum Command {
     /// One snapshot of the verdicts, without waiting: the exit code tells.
     #[command(after_help = exit::help())]
     Status(status::Args),
+    /// Verdicts for objects read from files (e.g. `kubectl get ... -o json`), without a cluster.
+    #[command(after_help = exit::help())]
+    Check(check::Args),
     /// Change objects, then track them.
     Set {
         #[command(subcommand)]
         command: set_image::SetCommand,
     },
+    /// Each workload's minimum rollout time and its waves, from manifests, before applying them.
+    #[command(after_help = exit::help())]
+    Plan(plan::Args),
+    /// Revisions of a Deployment, StatefulSet or DaemonSet (age, images, change cause, pods),
+    /// one revision's pod template, or what changed between two.
+    #[command(after_help = exit::help())]
+    History(history::Args),
+    /// Return a workload to an earlier revision, then track the rollback.
+    #[command(after_help = exit::help())]
+    Undo(undo::Args),
+    /// Pause a Deployment's rollout where it is.
+    #[command(after_help = exit::help())]
+    Pause(pause::Args),
+    /// Resume a paused Deployment, then track its rollout.
+    #[command(after_help = exit::help())]
+    Resume(resume::Args),
+    /// Replace all pods of a workload with a rollout, then track it.
+    #[command(after_help = exit::help())]
+    Restart(restart::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match cli.command {
-        Command::Apply(args) => apply::run(&cli.global, args),
-        Command::Wait(args) => wait::run(&cli.global, args),
-        Command::Status(args) => status::run(&cli.global, args),
-        Command::Set { command: set_image::SetCommand::Image(args) } => set_image::run(&cli.global, args),
+    let (outcome, code_on_error) = match cli.command {
+        // `check` reads only files: whatever stops it is its input.
+        Command::Check(args) => (check::run(&cli.global, args), exit::Code::Usage),
+        Command::Apply(args) => (apply::run(&cli.global, args), exit::Code::Failed),
+        Command::Wait(args) => (wait::run(&cli.global, args), exit::Code::Failed),
+        Command::Status(args) => (status::run(&cli.global, args), exit::Code::Failed),
+        Command::Set { command: set_image::SetCommand::Image(args) } => (set_image::run(&cli.global, args), exit::Code::Failed),
+        // `plan` reads only files too.
+        Command::Plan(args) => (plan::run(&cli.global, args), exit::Code::Usage),
+        Command::History(args) => (history::run(&cli.global, args), exit::Code::Failed),
+        Command::Undo(args) => (undo::run(&cli.global, args), exit::Code::Failed),
+        Command::Pause(args) => (pause::run(&cli.global, args), exit::Code::Failed),
+        Command::Resume(args) => (resume::run(&cli.global, args), exit::Code::Failed),
+        Command::Restart(args) => (restart::run(&cli.global, args), exit::Code::Failed),
     };
     match outcome {
         Ok(code) => code.into(),
         Err(error) => {
             eprintln!("error: {error:#}");
-            exit::Code::Failed.into()
+            code_on_error.into()
         }
     }
 }

@@ -2,7 +2,7 @@
 //! then track the rollout.
 
 use rollwatch_tracker::set_image::{ImageAssignment, set_image};
-use rollwatch_tracker::{Error, Goal, rollback};
+use rollwatch_tracker::{Error, Goal, rollback, rollout};
 use rollwatch_verdict::ObjectRef;
 
 use crate::Global;
@@ -41,7 +41,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     command(global, parsed, |mut session, (object, assignments)| async move {
         let object = object.in_namespace(&session.namespace);
         let marks = if args.rollback_on_failure { rollback::mark(&session.tracker, std::slice::from_ref(&object)).await? } else { Vec::new() };
-        for change in set_image(&session.tracker, &object, &assignments).await? {
+        let cause = rollout::change_cause(std::env::args());
+        for change in set_image(&session.tracker, &object, &assignments, &cause).await? {
             let message = format!("container {}: image {} -> {}", change.container, change.from, change.to);
             session.reporter.note(&Note { event: "image_set", object: Some(object.clone()), message });
         }

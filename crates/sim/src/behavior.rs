@@ -158,9 +158,12 @@ pub fn pull_failure(image: &str) -> Option<(&'static str, String)> {
     if !valid {
         return Some(("InvalidImageName", format!("Failed to apply default image tag \"{image}\": couldn't parse image reference \"{image}\": invalid reference format")));
     }
-    image.contains("does-not-exist").then(|| {
-        ("ErrImagePull", format!("rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found"))
-    })
+    image.contains("does-not-exist").then(|| ("ErrImagePull", not_found_message(image)))
+}
+
+/// The container runtime's answer when a registry does not have `image`.
+pub fn not_found_message(image: &str) -> String {
+    format!("rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found")
 }
 
 /// The kubelet's restart back-off: `base`, doubling per restart, capped at 5 minutes.

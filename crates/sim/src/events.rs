@@ -16,11 +16,14 @@ pub enum Type {
     Warning,
 }
 
+/// (pod uid, field path, reason, message): repeats of one key aggregate into one Event.
+type EventKey = (String, String, String, String);
+
 #[derive(Clone)]
 pub struct Recorder {
     client: kube::Client,
-    /// (pod uid, field path, reason, message) -> (event name, count)
-    seen: Arc<Mutex<HashMap<(String, String, String, String), (String, u32)>>>,
+    /// Event key -> (event name, count)
+    seen: Arc<Mutex<HashMap<EventKey, (String, u32)>>>,
     writes: Arc<tokio::sync::Semaphore>,
 }
 
@@ -48,7 +51,7 @@ impl Recorder {
         let namespace = meta.namespace.clone().unwrap_or_default();
         let name = meta.name.clone().unwrap_or_default();
         let uid = meta.uid.clone().unwrap_or_default();
-        let field_path = subject.container.map(|c| format!("spec.containers{{{c}}}")).unwrap_or_default();
+        let field_path = subject.container.map(|c| field_path(subject.pod, c)).unwrap_or_default();
         let now = time(Timestamp::now());
         let key = (uid.clone(), field_path.clone(), reason.to_owned(), message.to_owned());
         let repeat = {
@@ -100,5 +103,25 @@ impl Recorder {
     /// Forgets a deleted pod's events, so the cache does not grow forever.
     pub fn forget(&self, pod_uid: &str) {
         self.seen.lock().expect("event cache lock").retain(|(uid, ..), _| uid != pod_uid);
+    }
+}
+
+/// The kubelet's field path for a container: init containers live in `spec.initContainers`.
+fn field_path(pod: &Pod, container: &str) -> String {
+    let init = pod.spec.iter().flat_map(|s| s.init_containers.iter().flatten()).any(|c| c.name == container);
+    if init { format!("spec.initContainers{{{container}}}") } else { format!("spec.containers{{{container}}}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_containers_have_their_own_field_path() {
+        let pod: Pod = serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": {
+            "initContainers": [{"name": "setup"}], "containers": [{"name": "app"}]}}))
+        .unwrap();
+        assert_eq!(field_path(&pod, "setup"), "spec.initContainers{setup}");
+        assert_eq!(field_path(&pod, "app"), "spec.containers{app}");
     }
 }

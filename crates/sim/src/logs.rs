@@ -13,6 +13,9 @@ type Key = (String, String, String);
 
 #[derive(Default)]
 struct ContainerLog {
+    /// The pod instance the lines belong to: a StatefulSet's replacement pod has
+    /// the same name, and must neither see nor lose its predecessor's log.
+    uid: String,
     current: Vec<(Timestamp, String)>,
     previous: Option<Vec<(Timestamp, String)>>,
 }
@@ -22,21 +25,28 @@ struct ContainerLog {
 pub struct LogStore(Arc<Mutex<HashMap<Key, ContainerLog>>>);
 
 impl LogStore {
-    pub fn append(&self, namespace: &str, pod: &str, container: &str, line: impl Into<String>) {
-        let key = (namespace.to_owned(), pod.to_owned(), container.to_owned());
-        self.0.lock().expect("log lock").entry(key).or_default().current.push((Timestamp::now(), line.into()));
+    pub fn append(&self, namespace: &str, pod: &str, uid: &str, container: &str, line: impl Into<String>) {
+        self.with_log(namespace, pod, uid, container, |log| log.current.push((Timestamp::now(), line.into())));
     }
 
     /// A new container instance starts: what it logged so far becomes `--previous`.
-    pub fn restart(&self, namespace: &str, pod: &str, container: &str) {
+    pub fn restart(&self, namespace: &str, pod: &str, uid: &str, container: &str) {
+        self.with_log(namespace, pod, uid, container, |log| log.previous = Some(std::mem::take(&mut log.current)));
+    }
+
+    /// Drops the logs of pod instance `uid` (a newer pod of the same name keeps its own).
+    pub fn forget_pod(&self, namespace: &str, pod: &str, uid: &str) {
+        self.0.lock().expect("log lock").retain(|(ns, p, _), log| !(ns == namespace && p == pod && log.uid == uid));
+    }
+
+    fn with_log(&self, namespace: &str, pod: &str, uid: &str, container: &str, change: impl FnOnce(&mut ContainerLog)) {
         let key = (namespace.to_owned(), pod.to_owned(), container.to_owned());
         let mut logs = self.0.lock().expect("log lock");
         let log = logs.entry(key).or_default();
-        log.previous = Some(std::mem::take(&mut log.current));
-    }
-
-    pub fn forget_pod(&self, namespace: &str, pod: &str) {
-        self.0.lock().expect("log lock").retain(|(ns, p, _), _| !(ns == namespace && p == pod));
+        if log.uid != uid {
+            *log = ContainerLog { uid: uid.to_owned(), ..ContainerLog::default() };
+        }
+        change(log);
     }
 
     fn read(&self, key: &Key, query: &Query) -> Result<String, (StatusCode, String)> {
@@ -130,17 +140,29 @@ mod tests {
     fn tail_previous_and_missing_logs() {
         let store = LogStore::default();
         for line in ["one", "two", "three"] {
-            store.append("ns", "p", "app", line);
+            store.append("ns", "p", "u1", "app", line);
         }
         let key = ("ns".to_owned(), "p".to_owned(), "app".to_owned());
         let tail = store.read(&key, &Query { tail_lines: Some(2), ..Query::default() }).unwrap();
         assert_eq!(tail, "two\nthree\n");
         let err = store.read(&key, &Query { previous: true, ..Query::default() }).unwrap_err();
         assert_eq!(err.0, StatusCode::BAD_REQUEST);
-        store.restart("ns", "p", "app");
-        store.append("ns", "p", "app", "four");
+        store.restart("ns", "p", "u1", "app");
+        store.append("ns", "p", "u1", "app", "four");
         assert_eq!(store.read(&key, &Query { previous: true, ..Query::default() }).unwrap(), "one\ntwo\nthree\n");
         assert_eq!(store.read(&key, &Query::default()).unwrap(), "four\n");
+    }
+
+    #[test]
+    fn a_new_pod_of_the_same_name_starts_a_fresh_log_and_survives_the_old_ones_cleanup() {
+        let store = LogStore::default();
+        let key = ("ns".to_owned(), "db-0".to_owned(), "db".to_owned());
+        store.append("ns", "db-0", "old", "db", "old line");
+        store.append("ns", "db-0", "new", "db", "new line");
+        store.forget_pod("ns", "db-0", "old");
+        assert_eq!(store.read(&key, &Query::default()).unwrap(), "new line\n");
+        store.forget_pod("ns", "db-0", "new");
+        assert!(store.read(&key, &Query::default()).is_err());
     }
 
     #[test]

@@ -115,7 +115,7 @@ impl PodRuntime {
         if !self.app.is_empty() && self.app.iter().all(|c| c.finished) {
             return if self.app.iter().all(ContainerRuntime::succeeded) { "Succeeded" } else { "Failed" };
         }
-        if self.app.iter().any(|c| c.started || c.restart_count > 0 || matches!(c.state, State::Running { .. })) {
+        if self.app.iter().any(|c| c.started || c.restart_count > 0 || matches!(c.state, State::Running { .. } | State::Terminated { .. })) {
             "Running"
         } else {
             "Pending"
@@ -163,8 +163,8 @@ impl PodRuntime {
             "podIP": self.pod_ip,
             "podIPs": [{"ip": self.pod_ip}],
             "startTime": time(self.start_time),
+            // qosClass is left out: the API server sets it from the pod's resources at creation.
             "containerStatuses": self.app.iter().map(ContainerRuntime::to_json).collect::<Vec<_>>(),
-            "qosClass": "BestEffort",
         });
         if !self.init.is_empty() {
             status["initContainerStatuses"] = self.init.iter().map(ContainerRuntime::to_json).collect();

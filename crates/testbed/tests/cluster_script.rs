@@ -27,6 +27,19 @@ fn recorded_pids(instance: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Runs `scripts/cluster down` for its instance when dropped, so a failing
+/// assertion does not leave a whole control plane running.
+struct Instance(String);
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let (ok, text) = cluster(&self.0, &["down"]);
+        if !ok {
+            eprintln!("scripts/cluster down for {} failed: {text}", self.0);
+        }
+    }
+}
+
 /// A process runs while /proc has it in a state other than zombie.
 fn running(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -36,6 +49,7 @@ fn running(pid: u32) -> bool {
 #[test]
 fn a_second_instance_runs_beside_the_first_reports_a_crash_and_stops_cleanly() {
     let instance = format!("script-test-{}", std::process::id());
+    let _down_on_exit = Instance(instance.clone());
     let (ok, text) = cluster(&instance, &["up"]);
     assert!(ok, "{text}");
     let (ok, text) = cluster(&instance, &["up"]);

@@ -309,3 +309,112 @@ spec:
     ns.kubectl(&["patch", "configmap", "settings", "-p", r#"{"data":{"absent":"now present"}}"#]).ok();
     ns.kubectl(&["wait", "--for=condition=Ready", "pod/needs-config", "--timeout=60s"]).ok();
 }
+
+/// A bare pod with one container `app`, its behaviour and extra container fields (YAML, indented 4).
+fn pod(name: &str, behavior: &str, container_extra: &str) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  annotations: {{sim.rollwatch.dev/behavior: "{behavior}"}}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.19
+{container_extra}
+"#
+    )
+}
+
+fn condition(pod: &Value, kind: &str) -> Value {
+    pod["status"]["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == kind).cloned().unwrap_or(Value::Null)
+}
+
+fn time(value: &Value) -> jiff::Timestamp {
+    value.as_str().unwrap_or_else(|| panic!("not a time: {value}")).parse().unwrap()
+}
+
+#[test]
+fn an_oom_killed_container_reports_exit_137_and_oomkilled() {
+    let ns = TestNamespace::new("oom");
+    ns.apply(&pod("hog", "oom after=1s backoff=1s", "")).ok();
+    let terminated = wait_for("an OOM kill in lastState", Duration::from_secs(60), || {
+        let pod = ns.get("pod/hog");
+        let last = container_status(&pod)["lastState"]["terminated"].clone();
+        last.is_object().then_some(last)
+    });
+    assert_eq!(terminated["exitCode"], 137);
+    assert_eq!(terminated["reason"], "OOMKilled");
+}
+
+#[test]
+fn a_never_ready_pod_runs_unready_with_unhealthy_events() {
+    let ns = TestNamespace::new("neverready");
+    ns.apply(&pod("shy", "never-ready", "    readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}")).ok();
+    let message = wait_for("an Unhealthy event", Duration::from_secs(60), || {
+        ns.events().into_iter().find(|(r, o, _)| r == "Unhealthy" && o == "shy").map(|(_, _, m)| m)
+    });
+    assert_eq!(message, "Readiness probe failed: HTTP probe failed with statuscode: 500");
+    let pod = ns.get("pod/shy");
+    assert_eq!(pod["status"]["phase"], "Running");
+    assert_eq!(condition(&pod, "Ready")["status"], "False");
+    assert_eq!(container_status(&pod)["ready"], false);
+    assert!(container_status(&pod)["state"]["running"].is_object());
+}
+
+#[test]
+fn a_failing_liveness_probe_restarts_the_container() {
+    let ns = TestNamespace::new("liveness");
+    ns.apply(&pod("sick", "liveness-fail after=2s", "    livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 2}")).ok();
+    wait_for("a restart", Duration::from_secs(60), || {
+        (container_status(&ns.get("pod/sick"))["restartCount"].as_u64() >= Some(1)).then_some(())
+    });
+    let events = ns.events();
+    assert!(events.iter().any(|(r, o, m)| r == "Unhealthy" && o == "sick" && m == "Liveness probe failed: HTTP probe failed with statuscode: 500"), "{events:?}");
+    assert!(events.iter().any(|(r, o, m)| r == "Killing" && o == "sick" && m == "Container app failed liveness probe, will be restarted"), "{events:?}");
+}
+
+#[test]
+fn readiness_waits_for_the_probes_initial_delay() {
+    let ns = TestNamespace::new("initialdelay");
+    ns.apply(&pod("slow", "ready", "    readinessProbe: {httpGet: {path: /, port: 80}, initialDelaySeconds: 5, periodSeconds: 1}")).ok();
+    ns.kubectl(&["wait", "--for=condition=Ready", "pod/slow", "--timeout=60s"]).ok();
+    let pod = ns.get("pod/slow");
+    let started = time(&container_status(&pod)["state"]["running"]["startedAt"]);
+    let ready = time(&condition(&pod, "Ready")["lastTransitionTime"]);
+    let delay = ready.duration_since(started).as_secs();
+    assert!(delay >= 5, "Ready {delay}s after the container started, before initialDelaySeconds");
+}
+
+#[test]
+fn init_containers_complete_before_the_app_starts() {
+    let ns = TestNamespace::new("init");
+    ns.apply(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: staged
+  annotations: {sim.rollwatch.dev/behavior.migrate: "exit code=0 after=2s"}
+spec:
+  initContainers:
+  - name: migrate
+    image: busybox:1.36
+  containers:
+  - name: app
+    image: nginx:1.19
+"#,
+    )
+    .ok();
+    ns.kubectl(&["wait", "--for=condition=Ready", "pod/staged", "--timeout=60s"]).ok();
+    let pod = ns.get("pod/staged");
+    let init = &pod["status"]["initContainerStatuses"][0]["state"]["terminated"];
+    assert_eq!(init["reason"], "Completed");
+    assert_eq!(init["exitCode"], 0);
+    let app_started = time(&container_status(&pod)["state"]["running"]["startedAt"]);
+    assert!(time(&init["finishedAt"]) <= app_started, "init finished {} after the app started at {app_started}", init["finishedAt"]);
+    assert!(time(&init["finishedAt"]).duration_since(time(&init["startedAt"])).as_secs() >= 2, "the init container ran its 2s");
+    assert_eq!(condition(&pod, "Initialized")["status"], "True");
+}

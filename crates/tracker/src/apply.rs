@@ -7,6 +7,7 @@
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
 use rollwatch_verdict::ObjectRef;
+use rollwatch_verdict::history::CHANGE_CAUSE_ANNOTATION;
 use serde_json::Value;
 
 use crate::manifests::Manifest;
@@ -172,6 +173,21 @@ impl Plan {
     /// What will be applied, for tracking.
     pub fn objects(&self) -> Vec<ObjectRef> {
         self.items.iter().map(|item| item.object.clone()).collect()
+    }
+
+    /// Records `change_cause` on the workloads with a rollout history (Deployments, StatefulSets,
+    /// DaemonSets) whose manifest does not set one itself, so their history says who applied what.
+    pub fn record_change_cause(&mut self, change_cause: &str) {
+        for item in &mut self.items {
+            let has_history = item.resource.api.group == "apps" && matches!(item.resource.api.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet");
+            let metadata = &mut item.manifest.object["metadata"];
+            if has_history && metadata["annotations"][CHANGE_CAUSE_ANNOTATION].is_null() {
+                if !metadata["annotations"].is_object() {
+                    metadata["annotations"] = Value::Object(serde_json::Map::new());
+                }
+                metadata["annotations"][CHANGE_CAUSE_ANNOTATION] = Value::String(change_cause.to_string());
+            }
+        }
     }
 
     /// Server dry run of every object the server can check now (all but those needing a

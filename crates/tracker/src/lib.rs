@@ -35,7 +35,8 @@
 //! ```
 //!
 //! Besides tracking: [`apply`] (server-side apply of manifests, dry run first), [`select`]
-//! (objects by label), [`set_image`] and [`rollback`] (undo the Deployment rollouts a run started).
+//! (objects by label), [`set_image`], [`rollback`] (undo the Deployment rollouts a run started) and
+//! [`rollout`] (history, undo, pause, resume, restart).
 
 pub mod apply;
 mod connect;
@@ -46,6 +47,7 @@ mod feed;
 pub mod manifests;
 mod resources;
 pub mod rollback;
+pub mod rollout;
 pub mod select;
 pub mod set_image;
 mod tracking;

@@ -1,16 +1,12 @@
 //! Undoing the Deployment rollouts a run started: back to the ReplicaSet that was current before
 //! (its pod template), as `kubectl rollout undo` does.
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::Api;
 use rollwatch_verdict::ObjectRef;
-use serde_json::json;
+use rollwatch_verdict::history::REVISION_ANNOTATION;
 
-use crate::apply::FIELD_MANAGER;
-use crate::{Error, Tracker};
-
-const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
-const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
+use crate::{Error, Tracker, rollout};
 
 /// A Deployment's revision before a run changed it.
 #[derive(Debug, Clone)]
@@ -53,40 +49,14 @@ pub async fn undo(tracker: &Tracker, mark: &Mark) -> Result<Undone, Error> {
     if revision_of_deployment(&current) == Some(before) {
         return nothing("this run did not start a new rollout of it");
     }
-    let namespace = deployment.namespace.clone().unwrap_or_default();
-    let replica_sets: Api<ReplicaSet> = Api::namespaced(tracker.client().clone(), &namespace);
-    let selector = current
-        .spec
-        .as_ref()
-        .and_then(|s| s.selector.match_labels.as_ref())
-        .map(|labels| labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
-        .unwrap_or_default();
-    let listed = replica_sets
-        .list(&ListParams::default().labels(&selector))
-        .await
-        .map_err(|e| Error::from_kube(&format!("listing the ReplicaSets of {deployment}"), &e))?;
-    let uid = current.metadata.uid.clone();
-    let previous = listed.items.into_iter().find(|rs| {
-        let owned = rs.metadata.owner_references.iter().flatten().any(|o| Some(&o.uid) == uid.as_ref());
-        owned && annotation_revision(&rs.metadata) == Some(before)
-    });
-    let Some(previous) = previous else {
-        return nothing(&format!("the ReplicaSet of revision {before} is gone"));
-    };
-    let Some(mut template) = previous.spec.and_then(|s| s.template) else {
-        return nothing(&format!("the ReplicaSet of revision {before} has no pod template"));
-    };
-    if let Some(labels) = template.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
-        labels.remove(POD_TEMPLATE_HASH_LABEL);
+    // The undo itself is `rollwatch undo`'s; a revision that is gone leaves nothing to undo.
+    let cause = format!("rollwatch rolled back {deployment} to revision {before} after a failed rollout");
+    match rollout::undo(tracker, &deployment, Some(before), &cause).await {
+        Ok(rollout::Undone::Restored { revision, images }) => Ok(Undone::RolledBack { deployment, revision, images }),
+        Ok(rollout::Undone::AlreadyCurrent { .. }) => nothing(&format!("its template already is revision {before}'s")),
+        Err(error) if error.kind == crate::ErrorKind::Input => nothing(&error.message),
+        Err(error) => Err(error),
     }
-    let images = template.spec.as_ref().map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect()).unwrap_or_default();
-    let patch = json!([{ "op": "replace", "path": "/spec/template", "value": template }]);
-    let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-    let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| Error::cluster(format!("building the rollback patch: {e}")))?;
-    api.patch(&deployment.name, &params, &Patch::<()>::Json(patch))
-        .await
-        .map_err(|e| Error::from_kube(&format!("rolling back {deployment}"), &e))?;
-    Ok(Undone::RolledBack { deployment, revision: before, images })
 }
 
 fn deployments(tracker: &Tracker, object: &ObjectRef) -> Api<Deployment> {

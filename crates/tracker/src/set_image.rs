@@ -2,6 +2,7 @@
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use rollwatch_verdict::ObjectRef;
+use rollwatch_verdict::history::CHANGE_CAUSE_ANNOTATION;
 use serde_json::{Value, json};
 
 use crate::apply::FIELD_MANAGER;
@@ -35,9 +36,9 @@ pub struct ImageChange {
     pub to: String,
 }
 
-/// Sets images on `object`'s pod template (or on the pod itself); fails naming the container
-/// when the object has no container of that name.
-pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[ImageAssignment]) -> Result<Vec<ImageChange>, Error> {
+/// Sets images on `object`'s pod template (or on the pod itself), recording `change_cause`;
+/// fails naming the container when the object has no container of that name.
+pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[ImageAssignment], change_cause: &str) -> Result<Vec<ImageChange>, Error> {
     let resource = tracker.resolver().for_kind(&object.kind).await?;
     let api: Api<DynamicObject> = match &object.namespace {
         Some(namespace) if resource.namespaced => Api::namespaced_with(tracker.client().clone(), namespace, &resource.api),
@@ -81,6 +82,7 @@ pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[Ima
     for key in pod_spec_path.iter().rev() {
         patch = json!({ *key: patch });
     }
+    patch["metadata"] = json!({"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}});
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
     api.patch(&object.name, &params, &Patch::Strategic(&patch)).await.map_err(|e| Error::from_kube_input(&format!("setting images on {object}"), &e))?;
     Ok(changes)

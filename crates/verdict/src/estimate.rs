@@ -7,15 +7,19 @@
 //!   `replicas - maxUnavailable` pods stay available, repeated until nothing changes; then time
 //!   advances to the next moment new pods become available. Fenceposts follow
 //!   `ResolveFenceposts`: surge percentages round up, unavailable ones round down, and when both
-//!   resolve to zero, unavailable becomes 1.
+//!   resolve to zero, unavailable becomes 1; unavailable is capped at the replicas.
 //! - Deployment `Recreate`: all old pods terminate, then all new pods start together.
 //! - StatefulSet `RollingUpdate`: one pod at a time in reverse ordinal order, only ordinals
 //!   `>= partition` (in v1.20 `Parallel` pod management still updates one pod at a time).
 //! - DaemonSet `RollingUpdate`: `maxUnavailable` nodes at a time (percentages of the node count
 //!   round up, as in `daemon/update.go`); each node deletes its old pod, then starts the new one.
-//! - Pod readiness as a kubelet does it: ready after `initialDelaySeconds +
-//!   (successThreshold - 1) × periodSeconds` of the slowest container's readiness probe (after its
-//!   startup probe's initial delay), at once without a probe; available `minReadySeconds` later.
+//! - Pod readiness as a kubelet does it: readiness probes run at `initialDelaySeconds + n ×
+//!   periodSeconds` after the container starts, count only once its startup probe has passed (at
+//!   the startup probe's `initialDelaySeconds`), and `successThreshold` successes in a row make it
+//!   Ready; without a readiness probe it is Ready once started. The slowest container decides.
+//!   Available `minReadySeconds` after Ready: the controllers re-sync then.
+//!   StatefulSets have `minReadySeconds` only from Kubernetes 1.22; on older clusters the API
+//!   server drops the field, so a manifest for them should not set it.
 //!
 //! What it ignores, and why: scheduling, image pulls and container start are one assumed latency
 //! ([`Assumptions`]) because the spec does not tell them; probe failures, crashes and resource
@@ -23,6 +27,13 @@
 //! available when the rollout starts; probe jitter and controller resync delays are sub-second.
 //!
 //! Pure: a manifest (`serde_json::Value`) in, an [`Estimate`] out; no clock, no I/O.
+//!
+//! For a progress display: estimate the live object (its spec is the manifest's; for a DaemonSet
+//! pass `status.desiredNumberScheduled` as [`Assumptions::nodes`]), then feed the time since the
+//! update and the number of *updated pods that are available* — a Deployment's new ReplicaSet's
+//! `status.availableReplicas`; a StatefulSet's or DaemonSet's pods of the update revision that
+//! are Ready (and available) — to [`Estimate::remaining_after`] and
+//! [`Estimate::is_slower_than_expected`].
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -111,33 +122,36 @@ pub const SLOWER_FACTOR: f64 = 2.0;
 pub const SLOWER_SLACK: Duration = Duration::from_secs(30);
 
 impl Estimate {
-    /// Model time at which `updated_available` updated pods are available (0 for none).
+    /// Model time at which `updated_available` updated pods are available: 0 for none, the
+    /// total for all (or more). Waves become available in order, as every pod takes as long.
     pub fn expected_time_for(&self, updated_available: u32) -> Duration {
+        if updated_available == 0 {
+            return Duration::ZERO;
+        }
         let mut reached = 0;
         for wave in &self.waves {
-            if reached >= updated_available {
-                break;
-            }
             reached += wave.pods;
             if reached >= updated_available {
                 return wave.available_at;
             }
         }
-        if reached >= updated_available {
-            Duration::ZERO
-        } else {
-            self.total
-        }
+        self.total
     }
 
-    /// Expected remaining time once `updated_available` updated pods are available, `elapsed`
-    /// after the start: the model's rest from that point, never less than the model's total
-    /// minus the elapsed time.
+    /// Expected remaining time (at least) once `updated_available` updated pods are available,
+    /// `elapsed` after the start. The rollout's position on the model's timeline is `elapsed`,
+    /// but never before the moment the model reaches this progress (a rollout ahead of the model
+    /// still has the model's rest to go) nor past the moment it reaches the next pod (a rollout
+    /// behind the model still has everything after that pod to go).
     pub fn remaining_after(&self, elapsed: Duration, updated_available: u32) -> Duration {
-        let by_progress = self
-            .total
-            .saturating_sub(self.expected_time_for(updated_available));
-        by_progress.max(self.total.saturating_sub(elapsed))
+        if updated_available >= self.pods_to_update {
+            return Duration::ZERO;
+        }
+        let position = elapsed.clamp(
+            self.expected_time_for(updated_available),
+            self.expected_time_for(updated_available + 1),
+        );
+        self.total.saturating_sub(position)
     }
 
     /// True when the next updated pod is overdue: `elapsed` exceeds [`SLOWER_FACTOR`] × the
@@ -350,28 +364,57 @@ impl PodTimes {
                     default,
                 )
             };
-            let mut ready = Duration::ZERO;
-            if container
-                .get("startupProbe")
-                .is_some_and(|probe| !probe.is_null())
-            {
-                ready += secs(probe("startupProbe", "initialDelaySeconds", 0)?);
-            }
-            if container
-                .get("readinessProbe")
-                .is_some_and(|probe| !probe.is_null())
-            {
-                let delay = probe("readinessProbe", "initialDelaySeconds", 0)?;
-                let period = probe("readinessProbe", "periodSeconds", 10)?;
-                let successes = probe("readinessProbe", "successThreshold", 1)?.max(1);
-                ready += secs(delay) + secs(period) * (successes - 1);
-            }
-            slowest = slowest.max(ready);
+            let declared = |name: &str| container.get(name).is_some_and(|probe| !probe.is_null());
+            let startup_delay = if declared("startupProbe") {
+                probe("startupProbe", "initialDelaySeconds", 0)?
+            } else {
+                0
+            };
+            let readiness = if declared("readinessProbe") {
+                Some(ReadinessProbe {
+                    initial_delay: probe("readinessProbe", "initialDelaySeconds", 0)?,
+                    period: probe("readinessProbe", "periodSeconds", 10)?,
+                    success_threshold: probe("readinessProbe", "successThreshold", 1)?,
+                })
+            } else {
+                None
+            };
+            slowest = slowest.max(container_ready_after(startup_delay, readiness));
         }
         let ready = assumptions.pod_start + slowest;
-        let available = ready + secs(fields.count("/spec/minReadySeconds", 0)?);
-        Ok(Self { ready, available })
+        // Available `minReadySeconds` after Ready: the ReplicaSet and DaemonSet controllers re-sync
+        // that long after the status update that saw the pods Ready (while pods are ready but not
+        // yet available), and the Ready condition's lastTransitionTime is truncated to the second,
+        // so by then the pods count as available. (Their other re-check, `minReadySeconds + 1 s`
+        // after a pod turns Ready, comes later.)
+        Ok(Self {
+            ready,
+            available: ready + secs(fields.count("/spec/minReadySeconds", 0)?),
+        })
     }
+}
+
+struct ReadinessProbe {
+    initial_delay: u32,
+    period: u32,
+    success_threshold: u32,
+}
+
+/// When a container turns Ready, counted from its start, as the kubelet probes: a startup probe
+/// passes at its first run (`initialDelaySeconds`; its successThreshold must be 1); readiness
+/// probes run at `initialDelaySeconds + n × periodSeconds` from the container's start but count
+/// only once the container has started, and `successThreshold` consecutive successes make it Ready.
+fn container_ready_after(startup_delay: u32, readiness: Option<ReadinessProbe>) -> Duration {
+    let Some(probe) = readiness else {
+        return secs(startup_delay);
+    };
+    // The API rejects periods and thresholds below 1; treat them as 1 rather than divide by zero.
+    let period = probe.period.max(1);
+    let first_counted_run = startup_delay
+        .saturating_sub(probe.initial_delay)
+        .div_ceil(period);
+    let runs_until_ready = first_counted_run + probe.success_threshold.max(1) - 1;
+    secs(probe.initial_delay) + secs(period) * runs_until_ready
 }
 
 fn secs(seconds: u32) -> Duration {
@@ -408,6 +451,8 @@ fn deployment(
             if surge == 0 && unavailable == 0 {
                 unavailable = 1;
             }
+            // `deploymentutil.MaxUnavailable`: never more than the replicas.
+            unavailable = unavailable.min(replicas);
             Ok(Plan {
                 strategy: format!("RollingUpdate maxSurge={surge} maxUnavailable={unavailable}"),
                 waves: rolling_update(replicas, surge, unavailable, pod.available),

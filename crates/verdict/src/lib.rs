@@ -26,11 +26,52 @@
 //! assert_eq!(verdict.message, r#"deployment "web" successfully rolled out"#);
 //! ```
 //!
+//! Trouble on the current pods flows up to the workload, within the [`Policy`]'s tolerances:
+//!
+//! ```
+//! use std::time::Duration;
+//! use rollwatch_verdict::{parse_documents, ObjectRef, Policy, Snapshot, State};
+//!
+//! let objects = parse_documents(r#"
+//! apiVersion: v1
+//! kind: Pod
+//! metadata: {name: tool, namespace: ops, creationTimestamp: "2026-01-01T00:00:00Z"}
+//! spec: {containers: [{name: main, image: "tool:latest"}]}
+//! status:
+//!   phase: Pending
+//!   startTime: "2026-01-01T00:00:00Z"
+//!   containerStatuses:
+//!   - name: main
+//!     image: "tool:latest"
+//!     imageID: ""
+//!     ready: false
+//!     restartCount: 0
+//!     state: {waiting: {reason: ErrImagePull, message: "manifest unknown"}}
+//! "#, "tool.yaml").unwrap();
+//! let mut snapshot = Snapshot::new();
+//! for object in objects {
+//!     snapshot.upsert(object).unwrap();
+//! }
+//! let tool = ObjectRef::new("Pod", Some("ops".into()), "tool");
+//! let policy = Policy { waiting_grace: Duration::from_secs(60), ..Policy::default() };
+//! // 30 s after the start the pull may still succeed; 2 minutes after, it has failed.
+//! let early = snapshot.verdict(&tool, &policy, "2026-01-01T00:00:30Z".parse().unwrap());
+//! assert_eq!(early.state, State::Progressing);
+//! let late = snapshot.verdict(&tool, &policy, "2026-01-01T00:02:00Z".parse().unwrap());
+//! assert_eq!(late.state, State::Failed);
+//! assert_eq!(late.message, r#"pod "tool" failed: pod/tool (main): ErrImagePull: manifest unknown"#);
+//! assert_eq!(late.reasons[0].container.as_deref(), Some("main"));
+//! ```
+//!
+//! Manifests from files go through [`parse_manifests`], which keeps each object's [`Origin`]
+//! (file, document, List item) so that an error from [`Snapshot::upsert`] can name all three.
+//!
 //! How it is built: one small viewer per kind (module `kinds`), in kubectl's `rollout status` manner,
 //! picked from a table as kstatus does; pod troubles are found by small detectors ([`pods`]) whose
 //! findings flow up to the workload, counting only pods of the current revision.
 
 pub mod estimate;
+pub mod history;
 mod kinds;
 mod object_ref;
 mod parse;
@@ -40,7 +81,7 @@ mod snapshot;
 mod verdict;
 
 pub use object_ref::{ObjectRef, ObjectRefError, canonical_kind};
-pub use parse::{ParseError, parse_documents};
+pub use parse::{Manifest, Origin, ParseError, parse_documents, parse_manifests};
 pub use policy::Policy;
 pub use snapshot::{ObjectError, Snapshot};
 pub use verdict::{Progress, Reason, State, Verdict};

@@ -16,12 +16,46 @@ pub struct ParseError {
     pub problem: String,
 }
 
+/// Where an object was read from, for error messages: `web.yaml: document 2, items[3]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file name, or `-` for standard input.
+    pub source: String,
+    /// 1-based index of the document in the text.
+    pub document: usize,
+    /// The index in the document's `items` when the document is a List.
+    pub item: Option<usize>,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: document {}", self.source, self.document)?;
+        match self.item {
+            Some(item) => write!(f, ", items[{item}]"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One object read from a manifest, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub origin: Origin,
+    pub object: Value,
+}
+
 /// Reads every object in `text`: one JSON or YAML object, several YAML documents, or `kind: List`
 /// (as `kubectl get a,b -o json` prints) whose items are returned in place of the List.
 ///
 /// Every object must be a mapping with a string `kind`; empty documents are skipped.
 pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Value>, ParseError> {
-    let mut objects = Vec::new();
+    Ok(parse_manifests(text, source)?.into_iter().map(|manifest| manifest.object).collect())
+}
+
+/// Like [`parse_documents`], keeping each object's [`Origin`] so that later errors (from
+/// [`crate::Snapshot::upsert`]) can name the file and document too.
+pub fn parse_manifests(text: &str, source: &str) -> Result<Vec<Manifest>, ParseError> {
+    let mut manifests = Vec::new();
     for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
         let number = index + 1;
         let error = |field: Option<String>, problem: String| ParseError {
@@ -30,33 +64,35 @@ pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Value>, ParseErro
             field,
             problem,
         };
+        let origin = |item| Origin { source: source.to_string(), document: number, item };
         let value = Value::deserialize(document).map_err(|e| error(None, e.to_string()))?;
-        match value {
+        let mut map = match value {
             Value::Null => continue,
-            Value::Object(_) => {}
+            Value::Object(map) => map,
             other => return Err(error(None, format!("expected an object, found {}", json_type(&other)))),
-        }
-        if value.get("kind").and_then(Value::as_str).is_some_and(|kind| kind.ends_with("List"))
-            && value.get("items").is_some()
-        {
-            let Some(items) = value.get("items").and_then(Value::as_array) else {
-                return Err(error(Some("items".into()), "expected a list".into()));
-            };
-            for (item_index, item) in items.iter().enumerate() {
-                check_kind(item).map_err(|(field, problem)| {
-                    error(Some(format!("items[{item_index}]{field}")), problem)
-                })?;
+        };
+        let is_list = map.get("kind").and_then(Value::as_str).is_some_and(|kind| kind.ends_with("List"));
+        match map.remove("items") {
+            Some(items) if is_list => {
+                let Value::Array(items) = items else {
+                    return Err(error(Some("items".into()), format!("expected a list, found {}", json_type(&items))));
+                };
+                for (item_index, item) in items.into_iter().enumerate() {
+                    check_kind(&item).map_err(|(field, problem)| error(Some(format!("items[{item_index}]{field}")), problem))?;
+                    manifests.push(Manifest { origin: origin(Some(item_index)), object: item });
+                }
             }
-            let Value::Object(mut list) = value else { unreachable!("checked above") };
-            if let Some(Value::Array(items)) = list.remove("items") {
-                objects.extend(items);
+            items => {
+                if let Some(items) = items {
+                    map.insert("items".into(), items);
+                }
+                let object = Value::Object(map);
+                check_kind(&object).map_err(|(field, problem)| error(Some(field.trim_start_matches('.').to_string()), problem))?;
+                manifests.push(Manifest { origin: origin(None), object });
             }
-        } else {
-            check_kind(&value).map_err(|(field, problem)| error(Some(field.trim_start_matches('.').to_string()), problem))?;
-            objects.push(value);
         }
     }
-    Ok(objects)
+    Ok(manifests)
 }
 
 /// An object must be a mapping with a non-empty string `kind`; returns the field suffix at fault.

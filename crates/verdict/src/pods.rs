@@ -49,7 +49,7 @@ type Detector = fn(&PodFacts, &Policy, Timestamp, &mut Vec<Finding>);
 const DETECTORS: &[Detector] = &[unschedulable, waiting_trouble, exits_and_restarts, readiness_failing, pod_failed];
 
 /// Waiting reasons that do not resolve by waiting: they count at once.
-const HOPELESS_WAITING: &[&str] = &["CrashLoopBackOff", "InvalidImageName", "ErrImageNeverPull"];
+const HOPELESS_WAITING: &[&str] = &["InvalidImageName", "ErrImageNeverPull"];
 /// Waiting reasons kubelet retries, which may resolve (an image pushed, a Secret created).
 const RETRIED_WAITING: &[&str] = &[
     "ErrImagePull",
@@ -60,6 +60,9 @@ const RETRIED_WAITING: &[&str] = &[
     "PreStartHookError",
     "PostStartHookError",
 ];
+/// kubelet backs off after every crash, the first one included: it counts once the container
+/// restarted more often than the policy allows.
+const CRASH_LOOP: &str = "CrashLoopBackOff";
 
 /// All trouble found on one pod.
 pub fn findings(facts: &PodFacts, policy: &Policy, now: Timestamp) -> Vec<Finding> {
@@ -75,9 +78,16 @@ pub fn ready_since(pod: &Pod) -> Option<Timestamp> {
     condition(pod, "Ready").filter(|c| c.status == "True").map(|c| c.last_transition_time.as_ref().map_or(Timestamp::MIN, |t| t.0))
 }
 
-/// Whether the pod is Ready and has been for at least `min_ready` as of `now`.
-pub fn ready_for(pod: &Pod, min_ready: Duration, now: Timestamp) -> bool {
-    ready_since(pod).is_some_and(|since| min_ready.is_zero() || lasted(since, now, min_ready))
+/// Whether the pod is Ready and has been for at least `window` as of `now`, with no container
+/// restart inside the window (restarts before it are the policy's `allowed_restarts` business).
+pub fn stable_for(pod: &Pod, window: Duration, now: Timestamp) -> bool {
+    if window.is_zero() {
+        return ready_since(pod).is_some();
+    }
+    let restarted_within = container_statuses(pod)
+        .filter_map(|status| status.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
+        .any(|finished| !lasted(finished.0, now, window));
+    ready_since(pod).is_some_and(|since| lasted(since, now, window)) && !restarted_within
 }
 
 /// Whether `since` lies more than `limit` before `now`.
@@ -133,19 +143,29 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
     for status in container_statuses(facts.pod) {
         let Some(waiting) = status.state.as_ref().and_then(|s| s.waiting.as_ref()) else { continue };
         let Some(code) = waiting.reason.as_deref() else { continue };
-        let hopeless = HOPELESS_WAITING.contains(&code);
-        if !hopeless && !RETRIED_WAITING.contains(&code) {
+        let counts = if code == CRASH_LOOP {
+            restarted_too_often(status, policy)
+        } else if HOPELESS_WAITING.contains(&code) {
+            true
+        } else if RETRIED_WAITING.contains(&code) {
+            pod_started(facts.pod).is_none_or(|started| lasted(started, now, policy.waiting_grace))
+        } else {
             continue;
-        }
+        };
         let last_exit = status.last_state.as_ref().and_then(|s| s.terminated.as_ref());
-        let message = waiting.message.clone().unwrap_or_else(|| match last_exit {
+        let mut message = waiting.message.clone().unwrap_or_else(|| match last_exit {
             Some(exit) => format!("container {} keeps exiting (last exit code {})", status.name, exit.exit_code),
             None => format!("container {} is waiting: {code}", status.name),
         });
-        let counts = hopeless || pod_started(facts.pod).is_none_or(|started| lasted(started, now, policy.waiting_grace));
+        // kubelet's back-off message only names the image; its last pull error says why.
+        if code == "ImagePullBackOff"
+            && let Some(pull_error) = latest_event(facts, &status.name, "Failed", |m| m.starts_with("Failed to pull image"))
+        {
+            message = format!("{message}: {pull_error}");
+        }
         let mut reason = container_reason(facts, status, code, message);
         reason.exit_code = last_exit.map(|exit| exit.exit_code);
-        let trouble = if code == "CrashLoopBackOff" { Trouble::Exit } else { Trouble::Start };
+        let trouble = if code == CRASH_LOOP { Trouble::Exit } else { Trouble::Start };
         found.push(Finding { reason, counts, trouble });
     }
 }
@@ -153,42 +173,66 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
 /// Containers that exited non-zero (now or before their last restart), or restarted too often.
 ///
 /// A non-zero exit counts at once when the pod will not restart the container (restartPolicy
-/// Never) or when a stable window is required (its rule: no replica exited non-zero); otherwise
-/// once the container restarted more than the policy allows. A container waiting in
+/// Never), otherwise once the container restarted more than the policy allows. A restart after
+/// failed liveness probes is reported as such, with the probe's message. A container waiting in
 /// CrashLoopBackOff is reported by [`waiting_trouble`] instead.
 fn exits_and_restarts(facts: &PodFacts, policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
     let never_restarted = facts.pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) == Some("Never");
     for status in container_statuses(facts.pod) {
         let state = status.state.as_ref();
-        if state.and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason.as_deref() == Some("CrashLoopBackOff")) {
+        if state.and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason.as_deref() == Some(CRASH_LOOP)) {
             continue;
         }
-        let too_many_restarts = i64::from(status.restart_count) > i64::from(policy.allowed_restarts);
+        let too_many_restarts = restarted_too_often(status, policy);
         let current_exit = state.and_then(|s| s.terminated.as_ref()).filter(|t| t.exit_code != 0);
         let last_exit = status.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+        let liveness = (status.restart_count > 0).then(|| probe_failure(facts, &status.name, "Liveness")).flatten();
         let (exit, counts) = match (current_exit, last_exit) {
-            (Some(exit), _) => (exit, never_restarted || too_many_restarts || policy.stable_for.is_some()),
-            (None, Some(exit)) if exit.exit_code != 0 => (exit, too_many_restarts || policy.stable_for.is_some()),
-            _ => {
-                if too_many_restarts {
-                    let message = format!("container {} restarted {} times", status.name, status.restart_count);
-                    let reason = container_reason(facts, status, "Restarts", message);
-                    found.push(Finding { reason, counts: true, trouble: Trouble::Exit });
-                }
-                continue;
-            }
+            (Some(exit), _) => (Some(exit), never_restarted || too_many_restarts),
+            (None, Some(exit)) if exit.exit_code != 0 => (Some(exit), too_many_restarts),
+            _ if too_many_restarts || liveness.is_some() => (None, too_many_restarts),
+            _ => continue,
         };
-        let code = if exit.reason.as_deref() == Some("OOMKilled") { "OOMKilled" } else { "NonZeroExit" };
-        let detail = exit.message.as_deref().or(exit.reason.as_deref()).map(|d| format!(": {d}")).unwrap_or_default();
-        let message = format!(
-            "container {} exited with code {}{detail} (restarted {} times)",
-            status.name, exit.exit_code, status.restart_count
-        );
+        let restarts = format!("restarted {} times", status.restart_count);
+        let (code, message) = match (exit, liveness) {
+            (_, Some(probe)) => ("LivenessProbeFailed", format!("container {} {restarts}: {probe}", status.name)),
+            (Some(exit), None) => {
+                let code = if exit.reason.as_deref() == Some("OOMKilled") { "OOMKilled" } else { "NonZeroExit" };
+                let detail = exit.message.as_deref().or(exit.reason.as_deref()).map(|d| format!(": {d}")).unwrap_or_default();
+                (code, format!("container {} exited with code {}{detail} ({restarts})", status.name, exit.exit_code))
+            }
+            (None, None) => ("Restarts", format!("container {} {restarts}", status.name)),
+        };
         let mut reason = container_reason(facts, status, code, message);
-        reason.exit_code = Some(exit.exit_code);
-        reason.since = exit.finished_at.as_ref().map(|t| t.0);
+        reason.exit_code = exit.map(|exit| exit.exit_code);
+        reason.since = exit.and_then(|exit| exit.finished_at.as_ref()).map(|t| t.0);
         found.push(Finding { reason, counts, trouble: Trouble::Exit });
     }
+}
+
+fn restarted_too_often(status: &ContainerStatus, policy: &Policy) -> bool {
+    i64::from(status.restart_count) > i64::from(policy.allowed_restarts)
+}
+
+/// The latest `Unhealthy` event's message for `container`'s probe of `kind` (`Readiness`,
+/// `Liveness`).
+fn probe_failure<'a>(facts: &PodFacts<'a>, container: &str, kind: &str) -> Option<&'a str> {
+    let prefix = format!("{kind} probe failed");
+    latest_event(facts, container, "Unhealthy", |message| message.starts_with(&prefix))
+}
+
+/// The latest message of an event with `reason` about `container` that `wanted` accepts; events
+/// without a field path are taken to be about any container.
+fn latest_event<'a>(facts: &PodFacts<'a>, container: &str, reason: &str, wanted: impl Fn(&str) -> bool) -> Option<&'a str> {
+    let field_paths = [format!("spec.containers{{{container}}}"), format!("spec.initContainers{{{container}}}")];
+    facts
+        .events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some(reason))
+        .filter(|e| e.involved_object.field_path.as_ref().is_none_or(|path| field_paths.contains(path)))
+        .filter(|e| e.message.as_deref().is_some_and(&wanted))
+        .max_by_key(|e| e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(|t| t.0))
+        .and_then(|e| e.message.as_deref())
 }
 
 /// A running container whose readiness probe has failed for longer than the probe's own window
@@ -208,13 +252,7 @@ fn readiness_failing(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &
         if !lasted(running_since.0, now, window) {
             continue;
         }
-        let probe_message = facts
-            .events
-            .iter()
-            .filter(|e| e.reason.as_deref() == Some("Unhealthy"))
-            .filter_map(|e| e.message.as_deref())
-            .rfind(|m| m.starts_with("Readiness probe failed"));
-        let message = probe_message.map_or_else(
+        let message = probe_failure(facts, &status.name, "Readiness").map_or_else(
             || format!("container {} has not become ready since it started", status.name),
             str::to_string,
         );

@@ -87,6 +87,8 @@ pub(crate) struct Stored {
     /// For Events: the object the event is about.
     pub involved: Option<ObjectRef>,
     pub deleting: bool,
+    /// The API group from apiVersion (`""` for core or when absent), to resolve `Kind.group/name`.
+    pub group: String,
 }
 
 /// How a built-in kind is recognised and parsed: kind, the API groups it is served from, parser.
@@ -104,6 +106,43 @@ const BUILTIN_KINDS: &[(&str, &[&str], Parser)] = &[
     ("PersistentVolumeClaim", &[""], |v| typed(v).map(Typed::PersistentVolumeClaim)),
     ("Ingress", &["networking.k8s.io", "extensions"], |v| typed(v).map(Typed::Ingress)),
     ("Event", &[""], |v| typed(v).map(Typed::Event)),
+];
+
+/// The kinds served by Kubernetes' own API groups (v1.20 to v1.33). A kind outside this list under
+/// one of these groups is a typo (`Deploymnet`), not a custom resource: reported, not guessed at.
+const BUILTIN_GROUPS: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "Binding", "ComponentStatus", "ConfigMap", "Endpoints", "Event", "LimitRange", "Namespace", "Node",
+            "PersistentVolume", "PersistentVolumeClaim", "Pod", "PodTemplate", "ReplicationController",
+            "ResourceQuota", "Secret", "Service", "ServiceAccount",
+        ],
+    ),
+    ("apps", &["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"]),
+    ("batch", &["CronJob", "Job"]),
+    ("autoscaling", &["HorizontalPodAutoscaler", "Scale"]),
+    ("policy", &["Eviction", "PodDisruptionBudget", "PodSecurityPolicy"]),
+    ("networking.k8s.io", &["Ingress", "IngressClass", "NetworkPolicy", "IPAddress", "ServiceCIDR"]),
+    ("extensions", &["DaemonSet", "Deployment", "Ingress", "NetworkPolicy", "PodSecurityPolicy", "ReplicaSet"]),
+    ("rbac.authorization.k8s.io", &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]),
+    ("storage.k8s.io", &["CSIDriver", "CSINode", "CSIStorageCapacity", "StorageClass", "VolumeAttachment", "VolumeAttributesClass"]),
+    ("apiextensions.k8s.io", &["CustomResourceDefinition"]),
+    (
+        "admissionregistration.k8s.io",
+        &[
+            "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+        ],
+    ),
+    ("apiregistration.k8s.io", &["APIService"]),
+    ("scheduling.k8s.io", &["PriorityClass"]),
+    ("coordination.k8s.io", &["Lease"]),
+    ("discovery.k8s.io", &["EndpointSlice"]),
+    ("events.k8s.io", &["Event"]),
+    ("node.k8s.io", &["RuntimeClass"]),
+    ("certificates.k8s.io", &["CertificateSigningRequest", "ClusterTrustBundle"]),
+    ("flowcontrol.apiserver.k8s.io", &["FlowSchema", "PriorityLevelConfiguration"]),
 ];
 
 fn typed<T: DeserializeOwned>(value: Value) -> Result<Box<T>, serde_path_to_error::Error<serde_json::Error>> {
@@ -216,14 +255,40 @@ impl Snapshot {
     }
 
     /// The verdict for one object, with `policy`'s tolerances, as of `now`.
+    ///
+    /// `object` may name the kind as a user would (`widget/w`, `widgets.example.com/w`): kinds
+    /// outside kubectl's built-in table are matched without regard to case, plural or group.
     pub fn verdict(&self, object: &ObjectRef, policy: &Policy, now: Timestamp) -> Verdict {
-        let Some(stored) = self.objects.get(object) else {
+        let Some((object, stored)) = self.resolve(object) else {
             return Verdict::new(State::NotFound, format!("{object} not found"));
         };
         if stored.deleting {
             return Verdict::new(State::Terminating, format!("{object} is being deleted"));
         }
         kinds::view(&kinds::Context { snapshot: self, object, stored, policy, now })
+    }
+
+    /// The stored object `object` names: the exact key, else the one object whose kind matches
+    /// the kind word (lower-case, singular or plural, with the group when one is given).
+    fn resolve(&self, object: &ObjectRef) -> Option<(&ObjectRef, &Stored)> {
+        if let Some(found) = self.objects.get_key_value(object) {
+            return Some(found);
+        }
+        let word = object.kind.to_ascii_lowercase();
+        let (bare, group) = match word.split_once('.') {
+            Some((bare, group)) => (bare, Some(group)),
+            None => (word.as_str(), None),
+        };
+        let mut candidates = self.objects.iter().filter(|(key, stored)| {
+            let kind = key.kind.to_ascii_lowercase();
+            key.name == object.name
+                && key.namespace == object.namespace
+                && [kind.clone(), format!("{kind}s"), format!("{kind}es")].iter().any(|form| form == bare)
+                && group.is_none_or(|group| group == stored.group)
+        });
+        let found = candidates.next()?;
+        // Two kinds of the same name in different groups: the user has to say which.
+        candidates.next().is_none().then_some(found)
     }
 
     /// Objects that name `owner_uid` among their owners.
@@ -301,6 +366,12 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         None => String::new(),
     };
     let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    if let Some((_, kinds)) = BUILTIN_GROUPS.iter().find(|(builtin, _)| !api_version.is_empty() && *builtin == group)
+        && !kinds.contains(&kind.as_str())
+    {
+        let problem = format!("unknown kind {kind:?} for apiVersion {api_version} (it serves {})", kinds.join(", "));
+        return Err(field_error(&format!("{}/{name}", kind.to_ascii_lowercase()), "kind", problem));
+    }
     let parser = BUILTIN_KINDS
         .iter()
         .find(|(builtin, groups, _)| *builtin == kind && (api_version.is_empty() || groups.contains(&group)))
@@ -330,7 +401,7 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         ),
         _ => None,
     };
-    let stored = Stored { uid, owners, involved, deleting, typed };
+    let stored = Stored { uid, owners, involved, deleting, typed, group: group.to_string() };
     Ok((key, stored))
 }
 

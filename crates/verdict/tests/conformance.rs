@@ -13,18 +13,20 @@ use serde_json::Value;
 /// The moment the checks run; `__NOW__` in a case's timestamps means this moment.
 const NOW: &str = "2026-01-01T00:00:00Z";
 
-/// kubectl cases where rollwatch deliberately does not answer as kubectl does.
-/// kubectl refuses OnDelete with an error ("rollout status is only available for RollingUpdate
-/// strategy type"); rollwatch reports what is true instead.
-const KUBECTL_DIFFERENCES: &[(&str, State, &str)] = &[
+/// kubectl cases where rollwatch deliberately does not answer as kubectl does: (case, our state,
+/// our message, why). kubectl refuses OnDelete with an error ("rollout status is only available
+/// for RollingUpdate strategy type"); rollwatch reports what is true instead.
+const KUBECTL_DIFFERENCES: &[(&str, State, &str, &str)] = &[
     (
         "statefulset-on-delete-returns-an-error",
-        State::Paused,
-        "0 of 3 replicas updated under OnDelete: nothing moves until the old pods are deleted",
+        State::Progressing,
+        "Waiting for 2 pods to be ready...",
+        "no pod exists yet (status.replicas 0), so none runs an old revision; the controller still has pods to create and make ready",
     ),
     (
         "daemonset-wrong-update-strategy",
         State::Ready,
+        r#"daemon set "foo": all 0 pods run the current revision"#,
         "the DaemonSet desires 0 pods: none runs an old revision, nothing to wait for",
     ),
 ];
@@ -110,10 +112,10 @@ fn kubectl_rollout_status_cases_match_message_and_done() {
         let expected = &case["expected"];
         let verdict = verdict_for(case);
         let done = verdict.state == State::Ready;
-        if let Some((_, ours, why)) = KUBECTL_DIFFERENCES.iter().find(|(case, ..)| case == name) {
+        if let Some((_, state, message, why)) = KUBECTL_DIFFERENCES.iter().find(|(case, ..)| case == name) {
             assert!(expected["error"].is_string() || expected["error"] == true, "{name} is listed as a difference but kubectl did not refuse it");
-            if verdict.state != *ours {
-                mismatches.push(format!("{name}: rollwatch {:?} ({}), expected {ours:?} because {why}", verdict.state, verdict.message));
+            if verdict.state != *state || verdict.message != *message {
+                mismatches.push(format!("{name}: rollwatch {:?} ({:?}), expected {state:?} ({message:?}) because {why}", verdict.state, verdict.message));
             }
             continue;
         }

@@ -113,8 +113,42 @@ fn deployment_rolling_updates_follow_the_controller() {
             vec![(1, 0, 100)],
             100,
         ),
-        // Zero replicas: nothing to wait for.
-        (0, Value::Null, "maxSurge=0 maxUnavailable=1", vec![], 0),
+        // A surge of 2 without unavailability: 2 + 2 + 1, the last wave smaller.
+        (
+            5,
+            json!({"maxSurge": 2, "maxUnavailable": 0}),
+            "maxSurge=2 maxUnavailable=0",
+            vec![(2, 0, 100), (2, 100, 200), (1, 200, 300)],
+            300,
+        ),
+        // Surge and unavailable of 1 each: the surge pod and the one replacing a dropped old pod
+        // start together, so 2 per wave.
+        (
+            4,
+            json!({"maxSurge": 1, "maxUnavailable": 1}),
+            "maxSurge=1 maxUnavailable=1",
+            vec![(2, 0, 100), (2, 100, 200)],
+            200,
+        ),
+        // 30% of 7: surge ceil(2.1) = 3, unavailable floor(2.1) = 2; 5 pods start at once, and
+        // when they are available all old pods go and the last 2 start.
+        (
+            7,
+            json!({"maxSurge": "30%", "maxUnavailable": "30%"}),
+            "maxSurge=3 maxUnavailable=2",
+            vec![(5, 0, 100), (2, 100, 200)],
+            200,
+        ),
+        // maxUnavailable above the replicas is capped at them: everything is replaced at once.
+        (
+            2,
+            json!({"maxSurge": 0, "maxUnavailable": 5}),
+            "maxSurge=0 maxUnavailable=2",
+            vec![(2, 0, 100)],
+            100,
+        ),
+        // Zero replicas: nothing to wait for (and nothing may be unavailable).
+        (0, Value::Null, "maxSurge=0 maxUnavailable=0", vec![], 0),
     ];
     for (replicas, rolling_update, strategy, waves, total) in cases {
         let context = format!("{replicas} replicas, {rolling_update}");
@@ -148,7 +182,7 @@ fn pod_times_follow_probe_timings_and_min_ready_seconds() {
         {"name": "slow", "readinessProbe": {"initialDelaySeconds": 10, "periodSeconds": 5, "successThreshold": 3}},
     ]);
     let with_probes = estimate_default(&manifest);
-    // ready = start 1 + delay 10 + (3 - 1) × period 5; available 9 s later.
+    // ready = start 1 + delay 10 + (3 - 1) × period 5; available minReadySeconds 9 later.
     assert_eq!(with_probes.per_pod_ready, Duration::from_secs(21));
     assert_eq!(with_probes.per_pod_available, Duration::from_secs(30));
 
@@ -160,6 +194,45 @@ fn pod_times_follow_probe_timings_and_min_ready_seconds() {
     let no_probe = estimate(&manifest, &assumptions).unwrap();
     assert_eq!(no_probe.per_pod_ready, Duration::from_secs(4));
     assert_eq!(no_probe.per_pod_available, Duration::from_secs(13));
+}
+
+#[test]
+fn readiness_probes_count_only_after_the_startup_probe_passes() {
+    // (startupProbe, readinessProbe, ready seconds after the 1 s start)
+    let cases = [
+        // Readiness runs at 5, 9, 13, ...; the startup probe passes at 12, so 13 counts first
+        // and the second success (threshold 2) is at 17.
+        (
+            json!({"initialDelaySeconds": 12}),
+            json!({"initialDelaySeconds": 5, "periodSeconds": 4, "successThreshold": 2}),
+            17,
+        ),
+        // The startup probe passes before the readiness delay: it does not add up.
+        (
+            json!({"initialDelaySeconds": 3}),
+            json!({"initialDelaySeconds": 8, "periodSeconds": 10}),
+            8,
+        ),
+        // A readiness run at the very moment the startup probe passes counts.
+        (
+            json!({"initialDelaySeconds": 6}),
+            json!({"initialDelaySeconds": 2, "periodSeconds": 2}),
+            6,
+        ),
+        // Without a readiness probe the container is Ready once started.
+        (json!({"initialDelaySeconds": 7}), Value::Null, 7),
+    ];
+    for (startup, readiness, ready) in cases {
+        let mut manifest = deployment(1, Value::Null);
+        manifest["spec"]["template"]["spec"]["containers"] =
+            json!([{"name": "app", "startupProbe": startup, "readinessProbe": readiness}]);
+        let estimate = estimate_default(&manifest);
+        assert_eq!(
+            estimate.per_pod_ready,
+            Duration::from_secs(1 + ready),
+            "startup {startup}, readiness {readiness}"
+        );
+    }
 }
 
 fn stateful_set(replicas: u32, management: &str, update_strategy: Value) -> Value {
@@ -183,6 +256,13 @@ fn stateful_sets_update_one_pod_at_a_time_above_the_partition() {
             5,
             "OrderedReady",
             json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}),
+            3,
+            303,
+        ),
+        (
+            4,
+            "Parallel",
+            json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}),
             3,
             303,
         ),
@@ -251,6 +331,22 @@ fn daemon_sets_update_max_unavailable_nodes_at_a_time() {
             9,
             909,
         ),
+        // 34% of 3 nodes rounds up to 2: a wave of 2, then 1.
+        (
+            3,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "34%"}}),
+            2,
+            2,
+            202,
+        ),
+        // Every node at once.
+        (
+            4,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "100%"}}),
+            4,
+            1,
+            101,
+        ),
     ];
     for (nodes, strategy, per_wave, waves, total) in cases {
         let context = format!("{nodes} nodes, {strategy}");
@@ -311,18 +407,27 @@ fn remaining_time_and_slowness_follow_the_model() {
     ));
     assert_eq!(estimate.expected_time_for(15), Duration::from_secs(100));
     assert_eq!(estimate.expected_time_for(16), Duration::from_secs(200));
-    assert_eq!(
-        estimate.remaining_after(Duration::from_secs(50), 0),
-        Duration::from_secs(200)
-    );
-    assert_eq!(
-        estimate.remaining_after(Duration::from_secs(120), 15),
-        Duration::from_secs(100)
-    );
-    assert_eq!(
-        estimate.remaining_after(Duration::from_secs(300), 30),
-        Duration::ZERO
-    );
+    // (elapsed, updated pods available, expected remaining) in seconds
+    let cases = [
+        // On schedule, inside the first wave.
+        (50, 0, 150),
+        // On schedule, inside the second wave.
+        (120, 15, 80),
+        // Behind: the first wave is overdue, so at least the second wave is still to go.
+        (150, 0, 100),
+        // Ahead: the first wave is available early, the second still takes its 100 s.
+        (60, 15, 100),
+        // Done.
+        (300, 30, 0),
+        (10, 30, 0),
+    ];
+    for (elapsed, available, remaining) in cases {
+        assert_eq!(
+            estimate.remaining_after(Duration::from_secs(elapsed), available),
+            Duration::from_secs(remaining),
+            "{elapsed} s elapsed, {available} pods available"
+        );
+    }
     // The first pod is due at 100 s: slower only past 2 × 100 s + 30 s.
     assert!(!estimate.is_slower_than_expected(Duration::from_secs(230), 0));
     assert!(estimate.is_slower_than_expected(Duration::from_secs(231), 0));

@@ -15,6 +15,8 @@ pub(super) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
     let name = &ctx.object.name;
     let default_status = Default::default();
     let status = deployment.status.as_ref().unwrap_or(&default_status);
+    // kubectl skips the updated-replicas check when spec.replicas is unset; the API server
+    // defaults it to 1, so only a hand-written manifest without status can tell the difference.
     let desired = i64::from(deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1));
     let updated = count(status.updated_replicas);
     let replicas = count(status.replicas);

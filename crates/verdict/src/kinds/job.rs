@@ -43,9 +43,14 @@ pub(super) fn view(ctx: &Context, job: &Job) -> Verdict {
             })
         });
     if let Some(reason) = failure {
-        let mut reasons = vec![reason];
-        reasons.extend(exit_reasons());
-        let message = failure_message("job", name, &reasons[0], 1);
+        let mut message = failure_message("job", name, &reason, 1);
+        // The condition says that the Job gave up; the failing pod's exit says why.
+        let exits: Vec<Reason> = exit_reasons().collect();
+        if let Some(exit) = exits.iter().find(|r| r.exit_code.is_some()) {
+            let container = exit.container.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+            message.push_str(&format!("; {}{container}: {}", exit.object, exit.message));
+        }
+        let reasons = std::iter::once(reason).chain(exits).collect();
         return Verdict::new(State::Failed, message).with_reasons(reasons);
     }
     // Suspension takes effect when the controller confirms it (condition Suspended), and ends

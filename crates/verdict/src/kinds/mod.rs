@@ -114,7 +114,7 @@ impl<'a> Context<'a> {
                 list.push(finding.reason);
             }
             assessment.observed += 1;
-            if pods::ready_for(pod, window, self.now) {
+            if pods::stable_for(pod, window, self.now) {
                 assessment.stable += 1;
             }
         }
@@ -152,11 +152,12 @@ impl Context<'_> {
     /// OnDelete: the controller replaces a pod only when someone deletes it, so kubectl refuses
     /// to answer; rollwatch tells what is true: which pods still run an old revision (Paused:
     /// nothing changes until they are deleted), or, once none do, whether all are ready.
+    /// Without the pods or the revision, the status counts tell how many are old.
     fn on_delete(&self, noun: &str, update_hash: Option<&str>, progress: Progress) -> Verdict {
         let name = &self.object.name;
         let pods: Vec<_> = self.owned_pods().collect();
-        let stale = match update_hash {
-            Some(hash) if !pods.is_empty() => pods
+        let stale: Vec<Reason> = match update_hash {
+            Some(hash) => pods
                 .iter()
                 .filter(|(_, pod)| revision_hash(pod) != Some(hash))
                 .map(|(key, pod)| {
@@ -164,22 +165,27 @@ impl Context<'_> {
                     Reason::new("OldRevision", (*key).clone(), format!("runs revision {runs}, not the current {hash}"))
                 })
                 .collect(),
-            _ => Vec::new(),
+            None => Vec::new(),
         };
-        let stale_count = if pods.is_empty() { (progress.desired - progress.updated).max(0) } else { stale.len() as i64 };
-        if stale_count > 0 {
+        let stale_count = match update_hash {
+            Some(_) if !pods.is_empty() => stale.len() as i64,
+            _ => progress.old_pending_termination,
+        };
+        let current = self.assess(self.pods_of_revision(update_hash, stale_count == 0));
+        if stale_count > 0 && current.failures.is_empty() {
             let message = format!(
                 "{noun} {name:?} uses the OnDelete update strategy: {stale_count} of {} pods still run an old revision (delete them to update)",
                 progress.desired
             );
-            return Verdict::new(State::Paused, message).with_reasons(stale).with_progress(progress);
+            let reasons = stale.into_iter().chain(current.pending).collect();
+            return Verdict::new(State::Paused, message).with_reasons(reasons).with_progress(progress);
         }
         let rollout = if progress.ready < progress.desired {
             Rollout::waiting(format!("Waiting for {} pods to be ready...", progress.desired - progress.ready))
         } else {
             Rollout::done(format!("{noun} {name:?}: all {} pods run the current revision", progress.desired))
         };
-        self.conclude(noun, rollout, self.assess(pods.into_iter()), progress)
+        self.conclude(noun, rollout, current, progress)
     }
 
     /// Owned pods made from revision `hash`; all owned pods when `hash` is unknown but the

@@ -41,10 +41,11 @@ pub(super) fn view(ctx: &Context, stateful_set: &StatefulSet) -> Verdict {
         // kubectl skips this when spec.replicas is unset; the API server defaults it to 1.
         Rollout::waiting(format!("Waiting for {} pods to be ready...", desired - ready))
     } else if let Some(rolling) = strategy.and_then(|s| s.rolling_update.as_ref()) {
-        match (spec.replicas, rolling.partition) {
-            (Some(replicas), Some(partition)) if updated < i64::from(replicas - partition) => Rollout::waiting(format!(
-                "Waiting for partitioned roll out to finish: {updated} out of {} new pods have been updated...",
-                replicas - partition
+        // Pods at or above the partition; int32 arithmetic wraps in kubectl (Go), so it does here.
+        let above_partition = spec.replicas.zip(rolling.partition).map(|(replicas, partition)| replicas.wrapping_sub(partition));
+        match above_partition {
+            Some(above_partition) if updated < i64::from(above_partition) => Rollout::waiting(format!(
+                "Waiting for partitioned roll out to finish: {updated} out of {above_partition} new pods have been updated..."
             )),
             _ => Rollout::done(format!("partitioned roll out complete: {updated} new pods have been updated...")),
         }

@@ -1,0 +1,68 @@
+//! `rollwatch check`: verdicts for objects read from files, offline — e.g. the output of
+//! `kubectl get deploy,rs,pods,events -o json` attached to a support case.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use jiff::Timestamp;
+use rollwatch_verdict::Snapshot;
+
+use crate::exit::Code;
+use crate::policy_args::PolicyArgs;
+use crate::{Global, Output, manifests, render};
+
+/// Judge objects read from files, without a cluster.
+///
+/// One verdict per workload: children (ReplicaSets, Pods, ControllerRevisions) are related to
+/// their owners by ownerReferences and Events to their objects, so the output of
+/// `kubectl get deploy,rs,pods,events -o json` gives the whole picture.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A manifest file, a directory of them (.yaml, .yml, .json), or - for standard input:
+    /// single objects, multi-document YAML, or a List as `kubectl get -o json` prints. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// Read directories given with -f recursively.
+    #[arg(short = 'R', long)]
+    recursive: bool,
+    /// Judge as of this moment (RFC 3339, e.g. 2026-01-01T12:00:00Z) instead of now: graces and
+    /// stable windows are measured up to it.
+    #[arg(long, value_name = "TIMESTAMP")]
+    now: Option<Timestamp>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
+    let mut snapshot = Snapshot::new();
+    for manifest in manifests::read_all(&args.files, args.recursive)? {
+        snapshot.upsert(manifest.object).with_context(|| manifest.origin.to_string())?;
+    }
+    let workloads: Vec<_> = snapshot
+        .workloads()
+        .into_iter()
+        .filter(|object| global.namespace.is_none() || object.namespace == global.namespace)
+        .collect();
+    if workloads.is_empty() {
+        let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        match &global.namespace {
+            Some(namespace) => bail!("{}: no objects to check in namespace {namespace}", files.join(", ")),
+            None => bail!("{}: no objects to check", files.join(", ")),
+        }
+    }
+    let policy = args.policy.policy();
+    let now = args.now.unwrap_or_else(Timestamp::now);
+    let mut outcome = Code::Ready;
+    let mut out = std::io::stdout().lock();
+    for object in workloads {
+        let verdict = snapshot.verdict(&object, &policy, now);
+        outcome = outcome.worst(Code::from(verdict.state));
+        let line = match global.output {
+            Output::Text => render::text(&object, &verdict),
+            Output::Json => render::json_line(&object, &verdict),
+        };
+        writeln!(out, "{line}").context("cannot write to standard output")?;
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,136 @@
+//! `rollwatch history KIND/NAME`: the revisions of a Deployment, StatefulSet or DaemonSet with
+//! what `kubectl rollout history` leaves out — age, images, change cause, pods running each —
+//! one revision's pod template (`--revision N`), or what changed between two (`--diff N M`).
+
+use rollwatch_tracker::{Error, rollout};
+use rollwatch_verdict::ObjectRef;
+use rollwatch_verdict::history::{self, Revision, diff};
+use serde_json::json;
+
+use crate::exit::Code;
+use crate::run::command;
+use crate::{Global, Output};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The workload (deployment/web, sts/db, ds/agent).
+    #[arg(value_name = "KIND/NAME")]
+    object: String,
+    /// Show this revision's pod template.
+    #[arg(long, value_name = "N", conflicts_with = "diff")]
+    revision: Option<i64>,
+    /// Show what changed in the pod template from revision N to revision M.
+    #[arg(long, num_args = 2, value_names = ["N", "M"])]
+    diff: Option<Vec<i64>>,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
+    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
+        rollout::check_has_history(&object)?;
+        Ok(object)
+    });
+    command(global, parsed, |session, object| async move {
+        let object = object.in_namespace(&session.namespace);
+        let read = rollout::history(&session.tracker, &object).await?;
+        let find = |number: i64| history::find(&read.revisions, number).map_err(|e| Error::input(format!("{object}: {e}")));
+        let now = jiff::Timestamp::now();
+        match (args.revision, args.diff.as_deref()) {
+            (Some(number), _) => show_revision(global.output, &object, find(number)?, now),
+            (None, Some(&[from, to])) => show_diff(global.output, &object, find(from)?, find(to)?),
+            _ => show_list(global.output, &object, &read.revisions, now),
+        }
+        Ok(Code::Ready)
+    })
+}
+
+fn show_list(output: Output, object: &ObjectRef, revisions: &[Revision], now: jiff::Timestamp) {
+    if output == Output::Json {
+        let listed: Vec<_> = revisions.iter().map(|r| summary_json(r, now)).collect();
+        println!("{}", json!({"object": object, "revisions": listed}));
+        return;
+    }
+    println!("{object}");
+    let mut rows = vec![["REVISION", "AGE", "PODS", "IMAGES", "CHANGE-CAUSE"].map(String::from)];
+    for revision in revisions {
+        let number = if revision.current { format!("{} (current)", revision.number) } else { revision.number.to_string() };
+        let cause = revision.change_cause.clone().unwrap_or_else(|| "<none>".into());
+        rows.push([number, age(revision, now), revision.pods.to_string(), revision.images.join(","), cause]);
+    }
+    let widths: Vec<usize> = (0..5).map(|i| rows.iter().map(|row| row[i].chars().count()).max().unwrap_or(0)).collect();
+    for row in rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+}
+
+fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, now: jiff::Timestamp) {
+    if output == Output::Json {
+        let mut shown = summary_json(revision, now);
+        shown["template"] = revision.template.clone();
+        println!("{}", json!({"object": object, "revision": shown}));
+        return;
+    }
+    let current = if revision.current { ", current" } else { "" };
+    println!("{object} revision {} ({}{current}), created {} ago", revision.number, revision.name, age(revision, now));
+    println!("change cause: {}", revision.change_cause.as_deref().unwrap_or("<none>"));
+    println!("pods running it: {}", revision.pods);
+    println!("pod template:");
+    let yaml = serde_norway::to_string(&revision.template).unwrap_or_else(|e| format!("(cannot show as YAML: {e})"));
+    for line in yaml.lines() {
+        println!("  {line}");
+    }
+}
+
+fn show_diff(output: Output, object: &ObjectRef, from: &Revision, to: &Revision) {
+    let changes = diff::diff(&from.template, &to.template);
+    if output == Output::Json {
+        println!("{}", json!({"object": object, "from": from.number, "to": to.number, "changes": changes}));
+        return;
+    }
+    println!("{object}: pod template of revision {} -> revision {}", from.number, to.number);
+    if changes.is_empty() {
+        println!("  no differences");
+    }
+    let mut scope = None;
+    for change in &changes {
+        if scope != Some(&change.scope) {
+            match &change.scope {
+                diff::Scope::Pod => println!("pod:"),
+                diff::Scope::Container(name) => println!("container {name}:"),
+            }
+            scope = Some(&change.scope);
+        }
+        let shown = match (&change.from, &change.to) {
+            (Some(from), Some(to)) => format!("{from} -> {to}"),
+            (None, Some(to)) => format!("added: {to}"),
+            (Some(from), None) => format!("removed (was {from})"),
+            (None, None) => "changed".to_string(),
+        };
+        println!("  {}: {shown}", change.field);
+    }
+}
+
+fn summary_json(revision: &Revision, now: jiff::Timestamp) -> serde_json::Value {
+    json!({
+        "revision": revision.number,
+        "name": revision.name,
+        "created": revision.created,
+        "age_seconds": revision.created.map(|c| now.duration_since(c).as_secs()),
+        "change_cause": revision.change_cause,
+        "images": revision.images,
+        "pods": revision.pods,
+        "current": revision.current,
+    })
+}
+
+/// `45s`, `12m`, `5h`, `3d`, as kubectl shows ages.
+fn age(revision: &Revision, now: jiff::Timestamp) -> String {
+    let Some(created) = revision.created else { return "<unknown>".into() };
+    let seconds = now.duration_since(created).as_secs().max(0);
+    match seconds {
+        0..120 => format!("{seconds}s"),
+        120..7200 => format!("{}m", seconds / 60),
+        7200..172_800 => format!("{}h", seconds / 3600),
+        _ => format!("{}d", seconds / 86_400),
+    }
+}

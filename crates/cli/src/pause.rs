@@ -1,0 +1,31 @@
+//! `rollwatch pause deployment/NAME`: stop a Deployment's rollout where it is (template changes
+//! wait until `rollwatch resume`).
+
+use rollwatch_tracker::{Error, rollout};
+use rollwatch_verdict::ObjectRef;
+
+use crate::Global;
+use crate::exit::Code;
+use crate::report::Note;
+use crate::run::command;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The Deployment (deployment/web); other kinds cannot be paused.
+    #[arg(value_name = "KIND/NAME")]
+    object: String,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
+    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
+        rollout::check_pausable(&object)?;
+        Ok(object)
+    });
+    command(global, parsed, |mut session, object| async move {
+        let object = object.in_namespace(&session.namespace);
+        let changed = rollout::set_paused(&session.tracker, &object, true).await?;
+        let (event, message) = if changed { ("paused", "paused: its rollout stops where it is until resumed") } else { ("already_paused", "already paused") };
+        session.reporter.note(&Note { event, object: Some(object), message: message.into() });
+        Ok(Code::Ready)
+    })
+}

@@ -1,0 +1,55 @@
+//! How a verdict is shown: a plain line plus indented reasons, or one JSON object per line.
+
+use std::fmt::Write as _;
+
+use rollwatch_verdict::{ObjectRef, Reason, State, Verdict};
+use serde_json::json;
+
+/// `deployment/web (shop): failed: <message>` and one indented line per reason.
+pub fn text(object: &ObjectRef, verdict: &Verdict) -> String {
+    let namespace = object.namespace.as_deref().map(|ns| format!(" ({ns})")).unwrap_or_default();
+    let mut out = format!("{object}{namespace}: {}: {}", state_word(verdict.state), verdict.message);
+    for reason in &verdict.reasons {
+        let _ = write!(out, "\n  - {}", reason_text(reason));
+    }
+    out
+}
+
+/// `ImagePullBackOff: pod/web-1 (container app, exit code 1): <the cluster's message>`.
+fn reason_text(reason: &Reason) -> String {
+    let mut details = Vec::new();
+    if let Some(container) = &reason.container {
+        details.push(format!("container {container}"));
+    }
+    if let Some(exit_code) = reason.exit_code {
+        details.push(format!("exit code {exit_code}"));
+    }
+    let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join(", ")) };
+    format!("{}: {}{details}: {}", reason.code, reason.object, reason.message)
+}
+
+fn state_word(state: State) -> &'static str {
+    match state {
+        State::Ready => "ready",
+        State::Progressing => "progressing",
+        State::Failed => "failed",
+        State::Paused => "paused",
+        State::Terminating => "terminating",
+        State::NotFound => "not found",
+        State::Unknown => "unknown",
+    }
+}
+
+/// One JSON object: kind, namespace, name, state, message, reasons and progress.
+pub fn json_line(object: &ObjectRef, verdict: &Verdict) -> String {
+    json!({
+        "kind": object.kind,
+        "namespace": object.namespace,
+        "name": object.name,
+        "state": verdict.state,
+        "message": verdict.message,
+        "reasons": verdict.reasons,
+        "progress": verdict.progress,
+    })
+    .to_string()
+}

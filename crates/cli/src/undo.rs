@@ -1,0 +1,53 @@
+//! `rollwatch undo KIND/NAME [--to-revision N]`: back to an earlier revision's pod template, as
+//! `kubectl rollout undo` does, then track the rollback until it is ready.
+
+use rollwatch_tracker::rollout::{self, Undone};
+use rollwatch_tracker::{Error, Goal};
+use rollwatch_verdict::ObjectRef;
+
+use crate::Global;
+use crate::exit::Code;
+use crate::report::Note;
+use crate::run::{command, track};
+use crate::track_args::TrackArgs;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The workload (deployment/web, sts/db, ds/agent).
+    #[arg(value_name = "KIND/NAME")]
+    object: String,
+    /// The revision to return to (default: the one before the current).
+    #[arg(long, value_name = "N")]
+    to_revision: Option<i64>,
+    /// Do not track the rollback; exit once it is started.
+    #[arg(long)]
+    no_wait: bool,
+    #[command(flatten)]
+    track: TrackArgs,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
+    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
+        rollout::check_has_history(&object)?;
+        Ok(object)
+    });
+    command(global, parsed, |mut session, object| async move {
+        let object = object.in_namespace(&session.namespace);
+        let cause = rollout::change_cause(std::env::args());
+        let note = match rollout::undo(&session.tracker, &object, args.to_revision, &cause).await? {
+            Undone::AlreadyCurrent { revision } => {
+                let message = format!("nothing to undo: the current template already is revision {revision}'s");
+                session.reporter.note(&Note { event: "undo_skipped", object: Some(object), message });
+                return Ok(Code::Ready);
+            }
+            Undone::Restored { revision, images } => {
+                Note { event: "undone", object: Some(object.clone()), message: format!("rolled back to revision {revision} (images: {})", images.join(", ")) }
+            }
+        };
+        session.reporter.note(&note);
+        if args.no_wait {
+            return Ok(Code::Ready);
+        }
+        Ok(track(&mut session, vec![object], args.track.options(Goal::Ready), &[]).await)
+    })
+}

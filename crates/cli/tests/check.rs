@@ -1,0 +1,188 @@
+//! `rollwatch check` end to end: the built binary on fixture files (tests/fixtures), its output
+//! and its exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// Five minutes after the failing pod was created: past the default 60 s waiting grace.
+const LATE: &str = "2026-03-02T10:10:00Z";
+/// Thirty seconds after it: still within the grace.
+const EARLY: &str = "2026-03-02T10:05:30Z";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn rollwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).output().expect("run rollwatch")
+}
+
+fn rollwatch_with_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollwatch"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rollwatch");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn path(name: &str) -> String {
+    fixture(name).display().to_string()
+}
+
+#[test]
+fn image_pull_failure_on_the_new_replica_set_fails_naming_pod_and_container() {
+    let output = rollwatch(&["check", "-f", &path("web-image-pull.json"), "--now", LATE]);
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with(
+            r#"deployment/web (shop): failed: deployment "web" failed: pod/web-7f6b9c5d4-h7j2k (app): ImagePullBackOff: Back-off pulling image "shop/web:1.5.0": Failed to pull image"#
+        ),
+        "{text}"
+    );
+    assert!(lines[0].ends_with(r#"failed to pull and unpack image "docker.io/shop/web:1.5.0": not found"#), "{text}");
+    assert!(lines[1].starts_with("  - ImagePullBackOff: pod/web-7f6b9c5d4-h7j2k (container app): "), "{text}");
+}
+
+#[test]
+fn the_same_failure_within_its_grace_is_not_ready_yet() {
+    let early = rollwatch(&["check", "-f", &path("web-image-pull.json"), "--now", EARLY]);
+    assert_eq!(early.status.code(), Some(3), "stderr: {}", stderr(&early));
+    assert!(stdout(&early).starts_with(
+        "deployment/web (shop): progressing: Waiting for deployment \"web\" rollout to finish: 1 out of 3 new replicas have been updated...\n  - ImagePullBackOff: "
+    ));
+    let patient = rollwatch(&["check", "-f", &path("web-image-pull.json"), "--now", LATE, "--waiting-grace", "1h"]);
+    assert_eq!(patient.status.code(), Some(3), "{}", stdout(&patient));
+}
+
+#[test]
+fn a_finished_rollout_is_ready() {
+    let output = rollwatch(&["check", "-f", &path("web-ready.yaml"), "--now", LATE]);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "deployment/web (shop): ready: deployment \"web\" successfully rolled out\n\
+         job/migrate (shop): ready: job \"migrate\" completed: 1 of 1 succeeded\n"
+    );
+    // Pods ready since 09:00: stable for an hour by 10:10, not for two.
+    let stable = rollwatch(&["check", "-f", &path("web-ready.yaml"), "--now", LATE, "--stable-for", "1h"]);
+    assert_eq!(stable.status.code(), Some(0), "{}", stdout(&stable));
+    let unstable = rollwatch(&["check", "-f", &path("web-ready.yaml"), "--now", LATE, "--stable-for", "2h"]);
+    assert_eq!(unstable.status.code(), Some(3), "{}", stdout(&unstable));
+    assert!(stdout(&unstable).contains(r#"Waiting for deployment "web" to be stable: 0 of 2 pods ready for 2h0m..."#), "{}", stdout(&unstable));
+}
+
+#[test]
+fn json_output_is_one_object_per_workload() {
+    let output = rollwatch(&["check", "-o", "json", "-f", &path("web-ready.yaml"), "--now", LATE]);
+    assert_eq!(output.status.code(), Some(0));
+    let lines: Vec<Value> = stdout(&output).lines().map(|line| serde_json::from_str(line).expect("a JSON object per line")).collect();
+    let names: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap(), l["name"].as_str().unwrap(), l["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("Deployment", "web", "Ready"), ("Job", "migrate", "Ready")]);
+    assert_eq!(lines[0]["reasons"], serde_json::json!([]));
+    assert_eq!(lines[1]["progress"], Value::Null, "a Job has no replica figures");
+
+    let failing = rollwatch(&["check", "-o", "json", "-f", &path("web-image-pull.json"), "--now", LATE]);
+    let line: Value = serde_json::from_str(stdout(&failing).trim()).unwrap();
+    assert_eq!(line["namespace"], "shop");
+    assert_eq!(line["state"], "Failed");
+    assert!(line["message"].as_str().unwrap().starts_with(r#"deployment "web" failed: pod/web-7f6b9c5d4-h7j2k (app)"#));
+    assert_eq!(line["reasons"][0]["code"], "ImagePullBackOff");
+    assert_eq!(line["reasons"][0]["container"], "app");
+    assert_eq!(line["reasons"][0]["object"], serde_json::json!({"kind": "Pod", "namespace": "shop", "name": "web-7f6b9c5d4-h7j2k"}));
+    assert_eq!(
+        line["progress"],
+        serde_json::json!({"desired": 3, "updated": 1, "ready": 3, "available": 3, "old_pending_termination": 3})
+    );
+}
+
+#[test]
+fn bad_files_exit_2_naming_file_and_field() {
+    let cases = [
+        ("bad-yaml.yaml", "bad-yaml.yaml: document 1: did not find expected ',' or '}' at line 4 column 5"),
+        ("no-kind.yaml", "no-kind.yaml: document 2, field kind: missing: every object needs a kind"),
+        (
+            "status-wrong-type.json",
+            r#"status-wrong-type.json: document 1, items[0]: deployment/web: field status.replicas: invalid type: string "two", expected i32"#,
+        ),
+        ("unknown-kind.yaml", r#"unknown-kind.yaml: document 1: deploymnet/web: field kind: unknown kind "Deploymnet" for apiVersion apps/v1"#),
+    ];
+    for (file, expected) in cases {
+        let output = rollwatch(&["check", "-f", &path(file)]);
+        assert_eq!(output.status.code(), Some(2), "{file}");
+        assert!(stdout(&output).is_empty(), "{file}: nothing judged from a bad input");
+        let error = stderr(&output);
+        assert!(error.starts_with("error: ") && error.contains(expected), "{file}: {error}");
+    }
+    let missing = rollwatch(&["check", "-f", "/nonexistent/dump.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).starts_with("error: /nonexistent/dump.json: cannot read: "), "{}", stderr(&missing));
+    let bad_flag = rollwatch(&["check", "-f", &path("web-ready.yaml"), "--waiting-grace", "soon"]);
+    assert_eq!(bad_flag.status.code(), Some(2));
+    assert!(stderr(&bad_flag).contains("invalid value 'soon' for '--waiting-grace <DURATION>'"), "{}", stderr(&bad_flag));
+    let empty = rollwatch_with_stdin(&["check", "-f", "-"], "# nothing here\n");
+    assert_eq!(empty.status.code(), Some(2));
+    assert_eq!(stderr(&empty), "error: -: no objects to check\n");
+}
+
+#[test]
+fn reads_stdin_directories_and_namespaces() {
+    let from_stdin = rollwatch_with_stdin(&["check", "-f", "-", "--now", LATE], &std::fs::read_to_string(fixture("web-ready.yaml")).unwrap());
+    assert_eq!(from_stdin.status.code(), Some(0));
+    assert_eq!(stdout(&from_stdin).lines().count(), 2);
+    let from_stdin_error = rollwatch_with_stdin(&["check", "-f", "-"], "kind: [\n");
+    assert!(stderr(&from_stdin_error).starts_with("error: -: document 1: "), "{}", stderr(&from_stdin_error));
+
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-dir");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    std::fs::copy(fixture("web-ready.yaml"), dir.join("web.yaml")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a manifest").unwrap();
+    std::fs::write(
+        dir.join("nested/front.json"),
+        r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front", "namespace": "edge"}, "spec": {"type": "LoadBalancer"}}"#,
+    )
+    .unwrap();
+    let dir_arg = dir.display().to_string();
+    let flat = rollwatch(&["check", "-f", &dir_arg, "--now", LATE]);
+    assert_eq!((flat.status.code(), stdout(&flat).lines().count()), (Some(0), 2), "{}", stdout(&flat));
+    let recursive = rollwatch(&["check", "-R", "-f", &dir_arg, "--now", LATE]);
+    assert_eq!(recursive.status.code(), Some(3));
+    assert!(
+        stdout(&recursive).contains(r#"service/front (edge): progressing: Waiting for service "front" to get a load balancer address..."#),
+        "{}",
+        stdout(&recursive)
+    );
+    let only_shop = rollwatch(&["check", "-R", "-f", &dir_arg, "-n", "shop", "--now", LATE]);
+    assert_eq!((only_shop.status.code(), stdout(&only_shop).lines().count()), (Some(0), 2));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    for args in [&["--help"][..], &["check", "--help"]] {
+        let help = stdout(&rollwatch(args));
+        for line in ["  0    everything ready", "  1    a rollout failed", "  2    usage or manifest error", "  3    not ready in time", "  4    cluster access error", "  130  interrupted"] {
+            assert!(help.contains(line), "{args:?} lacks {line:?}:\n{help}");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! `rollwatch plan` end to end: the built binary on fixture manifests, its output and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn rollwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).output().expect("run rollwatch")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn workloads() -> String {
+    fixture("plan-workloads.yaml").display().to_string()
+}
+
+#[test]
+fn prints_each_workloads_waves_and_skips_other_objects() {
+    let output = rollwatch(&["plan", "-f", &workloads(), "--nodes", "3"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    // web: ready after 1 s start + 10 s delay + 5 s for the second success, available after
+    // minReadySeconds 5 more; agent: ready 1 + 4 s after creation, each wave 1 s to terminate.
+    assert_eq!(
+        text(&output.stdout),
+        "Deployment/web: RollingUpdate maxSurge=8 maxUnavailable=7, 30 pod(s) to update in 2 wave(s), at least 42s\n\
+         \x20 per pod: ready after 16s, available after 21s\n\
+         \x20 wave 1: 15 new pod(s) at 0s, available at 21s\n\
+         \x20 wave 2: 15 new pod(s) at 21s, available at 42s\n\
+         StatefulSet/db: strategy OnDelete updates pods only when they are deleted by hand\n\
+         DaemonSet/agent: RollingUpdate maxUnavailable=2 of 3 node(s), 3 pod(s) to update in 2 wave(s), at least 12s\n\
+         \x20 per pod: ready after 5s, available after 5s\n\
+         \x20 wave 1: 2 new pod(s) at 1s, available at 6s\n\
+         \x20 wave 2: 1 new pod(s) at 7s, available at 12s\n"
+    );
+    assert_eq!(text(&output.stderr), "");
+}
+
+#[test]
+fn a_short_timeout_is_a_warning_not_a_failure() {
+    let output = rollwatch(&["plan", "-f", &workloads(), "--nodes", "3", "--timeout", "30s", "-o", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stderr),
+        "warning: Deployment/web: timeout 30s is shorter than the expected minimum rollout time 42s\n"
+    );
+    let lines: Vec<Value> = text(&output.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let summary: Vec<(&str, bool, Option<bool>)> = lines
+        .iter()
+        .map(|line| {
+            (
+                line["workload"].as_str().unwrap(),
+                line["estimable"].as_bool().unwrap(),
+                line["timeout_shorter_than_estimate"].as_bool(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("Deployment/web", true, Some(true)), ("StatefulSet/db", false, None), ("DaemonSet/agent", true, Some(false))]
+    );
+    assert_eq!(lines[0]["total_seconds"], 42.0);
+    assert_eq!(lines[0]["waves"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn assumptions_can_be_given() {
+    let output = rollwatch(&["plan", "-f", &workloads(), "--nodes", "1", "--pod-start", "3s", "--pod-termination", "2s", "-o", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let agent: Value = serde_json::from_str(text(&output.stdout).lines().last().unwrap()).unwrap();
+    // One node: terminate 2 s, start 3 s, ready 4 s later.
+    assert_eq!(agent["total_seconds"], 9.0);
+}
+
+#[test]
+fn bad_input_exits_2_naming_file_object_and_field() {
+    let file = workloads();
+    let output = rollwatch(&["plan", "-f", &file]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        format!("error: {file}: document 4: DaemonSet/agent: a DaemonSet estimate needs the number of nodes it runs on: pass --nodes N\n")
+    );
+    assert_eq!(text(&output.stdout), "", "nothing is printed before the whole input is checked");
+
+    let broken = fixture("plan-bad-surge.yaml").display().to_string();
+    let output = rollwatch(&["plan", "-f", &broken]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        format!("error: {broken}: document 1: Deployment/web: field spec.strategy.rollingUpdate.maxSurge: expected an integer or a percentage like \"25%\"\n")
+    );
+
+    let nothing = fixture("no-kind.yaml").display().to_string();
+    assert_eq!(rollwatch(&["plan", "-f", &nothing]).status.code(), Some(2));
+    let service_only = fixture("plan-service.yaml").display().to_string();
+    let output = rollwatch(&["plan", "-f", &service_only]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        format!("error: {service_only}: no Deployment, StatefulSet or DaemonSet to plan\n")
+    );
+}

@@ -1,0 +1,192 @@
+//! Rollout management on the cluster, as `kubectl rollout` does it: the history of a Deployment,
+//! StatefulSet or DaemonSet, undo to a revision, pause and resume (Deployments), and restart.
+//! What changes a template records a change cause, so the history says who changed what.
+//! The decisions (which revisions, which one to undo to, the patches) are
+//! [`rollwatch_verdict::history`]'s; this module reads and patches.
+
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use rollwatch_verdict::ObjectRef;
+use rollwatch_verdict::history::{self, CHANGE_CAUSE_ANNOTATION, Revision, UndoPatch, UndoTarget};
+use serde_json::{Value, json};
+
+use crate::apply::FIELD_MANAGER;
+use crate::{Error, Tracker};
+
+/// The annotation `kubectl rollout restart` sets on the pod template.
+pub const RESTARTED_AT_ANNOTATION: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// The kinds with a rollout history.
+const KINDS_WITH_HISTORY: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
+
+/// A workload as read, and its revisions, oldest first.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub workload: Value,
+    pub revisions: Vec<Revision>,
+}
+
+/// The text rollwatch records as `kubernetes.io/change-cause`: the command as it was run
+/// (`rollwatch set image deployment/web app=web:2`), as kubectl's `--record` did.
+pub fn change_cause(args: impl IntoIterator<Item = String>) -> String {
+    let mut args = args.into_iter();
+    let program = args.next().map(|p| p.rsplit('/').next().unwrap_or_default().to_string()).unwrap_or_else(|| "rollwatch".into());
+    std::iter::once(program).chain(args.map(|a| quote(&a))).collect::<Vec<_>>().join(" ")
+}
+
+/// An argument as a shell would need it, so the recorded command can be read back unambiguously.
+fn quote(arg: &str) -> String {
+    let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_=/.:,@+%".contains(c));
+    if plain { arg.to_string() } else { format!("'{}'", arg.replace('\'', r"'\''")) }
+}
+
+/// Fails unless `object` is of a kind with a rollout history (and so can be undone and restarted):
+/// a Deployment, StatefulSet or DaemonSet. Needs no cluster, so commands check before connecting.
+pub fn check_has_history(object: &ObjectRef) -> Result<(), Error> {
+    if KINDS_WITH_HISTORY.contains(&object.kind.as_str()) {
+        return Ok(());
+    }
+    Err(Error::input(format!("{object}: {}", history::HistoryError::NoHistoryForKind { kind: object.kind.clone() })))
+}
+
+/// Fails unless `object` can be paused and resumed: only Deployments can.
+pub fn check_pausable(object: &ObjectRef) -> Result<(), Error> {
+    if object.kind == "Deployment" {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "{object} cannot be paused or resumed: only Deployments can (a StatefulSet stages a rollout with spec.updateStrategy.rollingUpdate.partition)"
+    )))
+}
+
+/// Reads `object` (a Deployment, StatefulSet or DaemonSet) and the revisions of its history.
+pub async fn history(tracker: &Tracker, object: &ObjectRef) -> Result<History, Error> {
+    check_has_history(object)?;
+    let workload = read(tracker, object).await?;
+    let selector = match_labels(&workload);
+    let owned_kind = if object.kind == "Deployment" { "ReplicaSet" } else { "ControllerRevision" };
+    let owned = list(tracker, object, owned_kind, &selector).await?;
+    let pods = if object.kind == "Deployment" { Vec::new() } else { list(tracker, object, "Pod", &selector).await? };
+    let revisions = history::revisions(&workload, &owned, &pods).map_err(|e| Error::input(format!("{object}: {e}")))?;
+    Ok(History { workload, revisions })
+}
+
+/// What [`undo`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undone {
+    /// The template is back to this revision's; a rollout starts.
+    Restored { revision: i64, images: Vec<String> },
+    /// The template already was this revision's: nothing changed.
+    AlreadyCurrent { revision: i64 },
+}
+
+/// Returns `object` to revision `to` (default: the newest but one), as `kubectl rollout undo`:
+/// a missing revision is an input error; a paused Deployment must be resumed first.
+pub async fn undo(tracker: &Tracker, object: &ObjectRef, to: Option<i64>, change_cause: &str) -> Result<Undone, Error> {
+    let History { workload, revisions } = history(tracker, object).await?;
+    if workload["spec"]["paused"] == true {
+        return Err(Error::input(format!("{object} is paused: resume it first (rollwatch resume {object}), then undo")));
+    }
+    let target = history::undo_target(&revisions, to).map_err(|e| Error::input(format!("{object}: {e}")))?;
+    let revision = match target {
+        UndoTarget::AlreadyCurrent(revision) => return Ok(Undone::AlreadyCurrent { revision: revision.number }),
+        UndoTarget::Restore(revision) => revision,
+    };
+    let patch = history::undo_patch(&workload, revision, change_cause);
+    let context = format!("undoing {object} to revision {}", revision.number);
+    match patch {
+        UndoPatch::Json(patch) => {
+            let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| Error::cluster(format!("{context}: building the patch: {e}")))?;
+            patch_object(tracker, object, &Patch::<()>::Json(patch), &context).await?;
+        }
+        UndoPatch::Strategic(patch) => {
+            patch_object(tracker, object, &Patch::Strategic(&patch), &context).await?;
+            // The controller reuses the ControllerRevision of an equal template and keeps its
+            // annotations, so the cause goes on it too, or history (ours and kubectl's) misses it.
+            let holder = ObjectRef::new("ControllerRevision", object.namespace.clone(), revision.name.clone());
+            let cause = json!({"metadata": {"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}}});
+            let context = format!("{object} was undone to revision {}, but recording the change cause on {holder}", revision.number);
+            patch_object(tracker, &holder, &Patch::Merge(&cause), &context).await?;
+        }
+    }
+    Ok(Undone::Restored { revision: revision.number, images: revision.images.clone() })
+}
+
+/// Pauses (`true`) or resumes a Deployment; only Deployments can be paused. Returns whether
+/// anything changed (false: it already was).
+pub async fn set_paused(tracker: &Tracker, object: &ObjectRef, paused: bool) -> Result<bool, Error> {
+    check_pausable(object)?;
+    let workload = read(tracker, object).await?;
+    if (workload["spec"]["paused"] == true) == paused {
+        return Ok(false);
+    }
+    let context = format!("{} {object}", if paused { "pausing" } else { "resuming" });
+    patch_object(tracker, object, &Patch::Merge(json!({"spec": {"paused": paused}})), &context).await?;
+    Ok(true)
+}
+
+/// Restarts the pods of `object` by stamping the pod template with `now`, as `kubectl rollout
+/// restart`; a paused Deployment must be resumed first (its template change would wait).
+pub async fn restart(tracker: &Tracker, object: &ObjectRef, now: jiff::Timestamp, change_cause: &str) -> Result<(), Error> {
+    check_has_history(object)?;
+    let workload = read(tracker, object).await?;
+    if workload["spec"]["paused"] == true {
+        return Err(Error::input(format!("{object} is paused: resume it first (rollwatch resume {object}), then restart")));
+    }
+    let patch = json!({
+        "metadata": {"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}},
+        "spec": {"template": {"metadata": {"annotations": {RESTARTED_AT_ANNOTATION: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()}}}},
+    });
+    patch_object(tracker, object, &Patch::Strategic(&patch), &format!("restarting {object}")).await
+}
+
+async fn api(tracker: &Tracker, kind: &str, namespace: &str) -> Result<Api<DynamicObject>, Error> {
+    let resource = tracker.resolver().for_kind(kind).await?;
+    Ok(Api::namespaced_with(tracker.client().clone(), namespace, &resource.api))
+}
+
+fn namespace_of<'a>(tracker: &'a Tracker, object: &'a ObjectRef) -> &'a str {
+    object.namespace.as_deref().unwrap_or(tracker.default_namespace())
+}
+
+/// The workload as JSON, with its kind (a missing object is the user's input error).
+async fn read(tracker: &Tracker, object: &ObjectRef) -> Result<Value, Error> {
+    let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
+    let found = api.get(&object.name).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
+    let mut value = serde_json::to_value(found).map_err(|e| Error::cluster(format!("reading {object}: {e}")))?;
+    value["kind"] = json!(object.kind);
+    Ok(value)
+}
+
+/// `spec.selector.matchLabels` as a label selector: narrows the listing; ownership decides.
+fn match_labels(workload: &Value) -> String {
+    let labels = workload["spec"]["selector"]["matchLabels"].as_object();
+    labels.into_iter().flatten().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+}
+
+async fn list(tracker: &Tracker, object: &ObjectRef, kind: &str, selector: &str) -> Result<Vec<Value>, Error> {
+    let api = api(tracker, kind, namespace_of(tracker, object)).await?;
+    let listed = api
+        .list(&ListParams::default().labels(selector))
+        .await
+        .map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
+    listed.items.into_iter().map(|item| serde_json::to_value(item).map_err(|e| Error::cluster(format!("reading a {kind} of {object}: {e}")))).collect()
+}
+
+async fn patch_object<P: serde::Serialize + std::fmt::Debug>(tracker: &Tracker, object: &ObjectRef, patch: &Patch<P>, context: &str) -> Result<(), Error> {
+    let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
+    let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+    api.patch(&object.name, &params, patch).await.map(drop).map_err(|e| Error::from_kube_input(context, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::change_cause;
+
+    #[test]
+    fn the_change_cause_is_the_command_as_run_without_the_programs_path() {
+        let args = ["/usr/local/bin/rollwatch", "set", "image", "deployment/web", "app=web:2"].map(String::from);
+        assert_eq!(change_cause(args), "rollwatch set image deployment/web app=web:2");
+        let args = ["rollwatch", "apply", "-f", "my dir/web.yaml", "--timeout=5m"].map(String::from);
+        assert_eq!(change_cause(args), "rollwatch apply -f 'my dir/web.yaml' --timeout=5m");
+    }
+}
