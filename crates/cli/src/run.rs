@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use rollwatch_tracker::rollback::{self, Mark, Undone};
-use rollwatch_tracker::{ClusterOptions, End, Error, ErrorKind, TrackOptions, Tracker};
+use rollwatch_tracker::{ClusterOptions, End, Error, ErrorKind, Outcome, TrackOptions, Tracker};
 use rollwatch_verdict::ObjectRef;
 
 use crate::Global;
@@ -62,49 +62,91 @@ pub fn code_for_error(error: &Error) -> Code {
     }
 }
 
-/// Tracks `objects` to the end, showing progress; on failure undoes the rollouts in `rollback`
-/// before the summary.
+/// Tracks `objects` to the end, showing progress. On failure, undoes the rollouts in `rollback`
+/// and follows the rolled-back Deployments until they are ready again (within the same
+/// timeout), then shows the summary of the failed run.
 pub async fn track(session: &mut Session, objects: Vec<ObjectRef>, options: TrackOptions, rollback: &[Mark]) -> Code {
+    let (interrupt, mut interrupted) = tokio::sync::watch::channel(false);
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = interrupt.send(true);
+        }
+    });
     let reporter = session.reporter.as_mut();
-    let mut tracking = session.tracker.track(objects, options);
+    let outcome = follow(&session.tracker, reporter, objects, options.clone(), &mut interrupted).await;
+    if matches!(outcome.end, End::Failed) && !rollback.is_empty() {
+        let mut rolled_back = Vec::new();
+        for mark in rollback {
+            let (note, deployment) = undo(&session.tracker, mark).await;
+            reporter.note(&note);
+            rolled_back.extend(deployment);
+        }
+        if !rolled_back.is_empty() && !*interrupted.borrow() {
+            let recovery = follow(&session.tracker, reporter, rolled_back, options, &mut interrupted).await;
+            reporter.note(&recovery_note(&recovery));
+        }
+    }
+    ctrl_c.abort();
+    let code = code_for_end(&outcome.end);
+    reporter.finish(&outcome, code as u8);
+    code
+}
+
+/// One tracking run, its updates shown as they come; Ctrl-C interrupts it.
+async fn follow(
+    tracker: &Tracker,
+    reporter: &mut dyn Reporter,
+    objects: Vec<ObjectRef>,
+    options: TrackOptions,
+    interrupted: &mut tokio::sync::watch::Receiver<bool>,
+) -> Outcome {
+    let mut tracking = tracker.track(objects, options);
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
-    let mut interrupt_pending = true;
+    if *interrupted.borrow() {
+        tracking.interrupt();
+    }
     loop {
         tokio::select! {
             update = tracking.next_update() => match update {
                 Some(update) => reporter.update(&update),
                 None => break,
             },
-            _ = &mut interrupted, if interrupt_pending => {
-                interrupt_pending = false;
-                tracking.interrupt();
+            changed = interrupted.changed() => {
+                if changed.is_ok() && *interrupted.borrow() {
+                    tracking.interrupt();
+                }
             }
             _ = ticker.tick() => reporter.tick(),
         }
     }
-    let outcome = tracking.outcome().await;
-    if matches!(outcome.end, End::Failed) {
-        for mark in rollback {
-            reporter.note(&undo(&session.tracker, mark).await);
-        }
-    }
-    let code = code_for_end(&outcome.end);
-    reporter.finish(&outcome, code as u8);
-    code
+    tracking.outcome().await
 }
 
-async fn undo(tracker: &Tracker, mark: &Mark) -> Note {
-    match rollback::undo(tracker, mark).await {
-        Ok(Undone::RolledBack { deployment, revision, images }) => Note {
-            event: "rolled_back",
-            object: Some(deployment),
-            message: format!("rolled back to revision {revision} (images: {}); its old pods are coming back", images.join(", ")),
-        },
-        Ok(Undone::Nothing { deployment, why }) => {
-            Note { event: "rollback_skipped", object: Some(deployment), message: format!("not rolled back: {why}") }
+/// What became of the rolled-back Deployments.
+fn recovery_note(recovery: &Outcome) -> Note {
+    let message = match recovery.end {
+        End::Ready => "rollback complete: the previous revision is ready again".to_string(),
+        _ => {
+            let pending: Vec<String> = recovery.objects.iter().filter(|o| !o.reached).map(|o| format!("{}: {}", o.object, o.verdict.message)).collect();
+            format!("rollback not complete: {}", pending.join("; "))
         }
-        Err(error) => Note { event: "rollback_failed", object: Some(mark.deployment.clone()), message: format!("rollback failed: {error}") },
+    };
+    Note { event: "rollback_result", object: None, message }
+}
+
+/// Undoes one rollout; the Deployment is returned when it was rolled back.
+async fn undo(tracker: &Tracker, mark: &Mark) -> (Note, Option<ObjectRef>) {
+    match rollback::undo(tracker, mark).await {
+        Ok(Undone::RolledBack { deployment, revision, images }) => {
+            let message = format!("rolled back to revision {revision} (images: {})", images.join(", "));
+            (Note { event: "rolled_back", object: Some(deployment.clone()), message }, Some(deployment))
+        }
+        Ok(Undone::Nothing { deployment, why }) => {
+            (Note { event: "rollback_skipped", object: Some(deployment), message: format!("not rolled back: {why}") }, None)
+        }
+        Err(error) => {
+            let note = Note { event: "rollback_failed", object: Some(mark.deployment.clone()), message: format!("rollback failed: {error}") };
+            (note, None)
+        }
     }
 }

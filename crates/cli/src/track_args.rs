@@ -13,7 +13,7 @@ pub struct TrackArgs {
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Poll with a LIST per kind and namespace every INTERVAL instead of watching.
-    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "2s", value_parser = parse_duration)]
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_duration)]
     pub poll: Option<Duration>,
     #[command(flatten)]
     pub tolerances: PolicyArgs,

@@ -45,6 +45,9 @@ fn bad_flags_and_object_names_are_usage_errors() {
     let bad_duration = rollwatch(&["wait", "deployment/web", "--timeout", "soon"]);
     assert_eq!(bad_duration.status.code(), Some(2), "{}", text(&bad_duration));
     assert!(text(&bad_duration).contains("invalid duration \"soon\""), "{}", text(&bad_duration));
+    // `--poll` takes its interval only as `--poll=5s`, so it never swallows an object.
+    let poll_then_object = rollwatch(&["wait", "--poll", "web"]);
+    assert!(text(&poll_then_object).contains("invalid object reference \"web\""), "{}", text(&poll_then_object));
     let no_slash = rollwatch(&["wait", "web"]);
     assert_eq!(no_slash.status.code(), Some(2));
     assert!(text(&no_slash).contains("invalid object reference \"web\""), "{}", text(&no_slash));

@@ -155,6 +155,13 @@ impl TestNamespace {
         rollwatch_with(&kubeconfig(), &all, Some(input))
     }
 
+    /// Starts rollwatch in this namespace without waiting for it.
+    pub fn spawn_rollwatch(&self, args: &[&str]) -> Background {
+        let mut command = Command::new(rollwatch_bin());
+        command.env("KUBECONFIG", kubeconfig()).arg("-n").arg(&self.name).args(args);
+        Background::spawn(&mut command)
+    }
+
     /// `kubectl get KIND/NAME -o json`, parsed.
     pub fn get(&self, what: &str) -> Value {
         self.kubectl(&["get", what, "-o", "json"]).ok().json()
@@ -220,5 +227,139 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Opt
         }
         assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// A control plane of a test's own, for tests that restart its components or count its
+/// connections; `scripts/cluster down` runs when it is dropped, also after a failed assertion.
+///
+/// The simulator is `$ROLLWATCH_SIM_BIN` if set, else the release build that `scripts/test`
+/// makes (`target/release/rollwatch-sim`), so no cargo build runs inside a test.
+pub struct PrivateCluster {
+    pub instance: String,
+    pub kubeconfig: PathBuf,
+}
+
+impl PrivateCluster {
+    /// Starts instance `NAME-<pid>` with `nodes` simulated nodes; panics with its output if it
+    /// does not come up.
+    pub fn start(name: &str, nodes: u32) -> Self {
+        let instance = format!("{name}-{}", std::process::id());
+        let mut cluster = PrivateCluster { instance, kubeconfig: PathBuf::new() };
+        let up = cluster.script(&["up"], nodes);
+        assert!(up.success, "scripts/cluster up failed:\n{}{}", up.stdout, up.stderr);
+        let env = cluster.script(&["env"], nodes).ok();
+        let path = env.stdout.trim().strip_prefix("export KUBECONFIG=").expect("`env` prints an export");
+        cluster.kubeconfig = PathBuf::from(path);
+        cluster
+    }
+
+    fn script(&self, args: &[&str], nodes: u32) -> Run {
+        let mut command = Command::new(repo_root().join("scripts/cluster"));
+        command.args(args).env("ROLLWATCH_CLUSTER", &self.instance).env("ROLLWATCH_SIM_NODES", nodes.to_string());
+        let release_sim = repo_root().join("target/release/rollwatch-sim");
+        if std::env::var_os("ROLLWATCH_SIM_BIN").is_none() && release_sim.is_file() {
+            command.env("ROLLWATCH_SIM_BIN", release_sim);
+        }
+        command.output().expect("scripts/cluster runs").into()
+    }
+
+    /// `scripts/cluster ARGS` for this instance (e.g. `restart kube-apiserver`).
+    pub fn cluster(&self, args: &[&str]) -> Run {
+        self.script(args, 0)
+    }
+
+    /// kubectl against this instance.
+    pub fn kubectl(&self, args: &[&str]) -> Run {
+        Command::new("kubectl").env("KUBECONFIG", &self.kubeconfig).args(args).output().expect("kubectl runs").into()
+    }
+
+    /// kubectl against this instance with `input` on its standard input.
+    pub fn kubectl_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut child = Command::new("kubectl")
+            .env("KUBECONFIG", &self.kubeconfig)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl runs");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write manifest");
+        child.wait_with_output().expect("kubectl finishes").into()
+    }
+
+    /// Starts `rollwatch ARGS` against this instance without waiting for it.
+    pub fn spawn_rollwatch(&self, args: &[&str]) -> Background {
+        Background::spawn(Command::new(rollwatch_bin()).env("KUBECONFIG", &self.kubeconfig).args(args))
+    }
+}
+
+/// A command running in the background whose output is collected as it comes (a full pipe
+/// would block it); killed if dropped before it finished.
+pub struct Background {
+    child: std::process::Child,
+    stdout: Option<std::thread::JoinHandle<String>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Background {
+    fn spawn(command: &mut Command) -> Self {
+        let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the command runs");
+        let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+        let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+        Background { child, stdout: Some(stdout), stderr: Some(stderr) }
+    }
+
+    /// Sends it a signal by name (`INT` is a terminal's Ctrl-C).
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().expect("kill runs");
+        assert!(sent.success(), "kill -{name} {} failed", self.child.id());
+    }
+
+    /// Whether it has exited.
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().expect("the command's status").is_some()
+    }
+
+    /// Waits for it to exit, killing it after `limit` (its exit code is then `None`).
+    pub fn finish(mut self, limit: Duration) -> Run {
+        let deadline = Instant::now() + limit;
+        while !self.exited() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let status = self.child.wait().expect("the command's status");
+        let stdout = self.stdout.take().and_then(|h| h.join().ok()).unwrap_or_default();
+        let stderr = self.stderr.take().and_then(|h| h.join().ok()).unwrap_or_default();
+        Run { success: status.success(), code: status.code(), stdout, stderr }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let down = self.script(&["down"], 0);
+        if !down.success {
+            eprintln!("scripts/cluster down for {} failed: {}{}", self.instance, down.stdout, down.stderr);
+        }
     }
 }

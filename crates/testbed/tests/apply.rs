@@ -150,3 +150,17 @@ fn namespaces_and_crds_go_first_so_what_needs_them_applies_in_one_run() {
     assert!(run.stdout.contains("READY widget/gadget"), "{}", run.output());
     drop(created);
 }
+
+#[test]
+fn a_user_who_may_only_read_cannot_apply_but_can_ask_for_status() {
+    let ns = TestNamespace::new("apply-viewer");
+    // The kubeconfig's read-only context (bound to the `view` ClusterRole).
+    let denied = ns.rollwatch_stdin(&["--context", "rollwatch-viewer", "apply", "-f", "-"], CONFIG);
+    assert_eq!(denied.code, Some(4), "a cluster access error:\n{}", denied.output());
+    assert!(denied.output().contains("forbidden"), "{}", denied.output());
+    assert!(absent(&ns, "configmap/settings"));
+
+    ns.apply(CONFIG).ok();
+    let status = ns.rollwatch(&["--context", "rollwatch-viewer", "status", "configmap/settings"]);
+    assert_eq!(status.code, Some(0), "reading is allowed:\n{}", status.output());
+}

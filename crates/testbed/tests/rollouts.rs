@@ -180,10 +180,12 @@ fn rollback_on_failure_returns_the_deployment_to_its_previous_replicaset() {
     assert!(broken.stdout.contains("rolled back to revision 1 (images: nginx:1.19)"), "{}", broken.output());
     assert!(broken.stdout.contains("ImagePullBackOff") || broken.stdout.contains("ErrImagePull"), "{}", broken.output());
 
+    assert!(broken.stdout.contains("rollback complete: the previous revision is ready again"), "{}", broken.output());
+
     let template = ns.get("deployment/web")["spec"]["template"].clone();
     assert_eq!(template["spec"]["containers"][0]["image"], "nginx:1.19");
-    // The old ReplicaSet takes over again: all pods run the old image and are ready.
-    let back = ns.rollwatch(&["wait", "deployment/web", "--timeout", "2m"]);
+    // The old ReplicaSet has taken over again: all pods run the old image and are ready.
+    let back = ns.rollwatch(&["status", "deployment/web"]);
     assert_eq!(back.code, Some(0), "{}", back.output());
     rollwatch_testbed::wait_for("only old-image pods left", std::time::Duration::from_secs(120), || {
         let pods = ns.kubectl(&["get", "pods", "-l", "app=web", "-o", "json"]).ok().json();
@@ -206,4 +208,62 @@ fn rollback_leaves_a_deployment_alone_that_the_run_did_not_roll_out() {
     let run = ns.rollwatch_stdin(&["apply", "-f", "-", "--rollback-on-failure", "--waiting-grace", "5s", "--timeout", "3m"], &manifest);
     assert_eq!(run.code, Some(1), "{}", run.output());
     assert!(run.stdout.contains("not rolled back: it had no earlier revision to return to"), "{}", run.output());
+}
+
+#[test]
+fn a_timeout_says_what_is_still_missing() {
+    let ns = TestNamespace::new("timeout");
+    // Pulling takes ten minutes: nothing is wrong yet, it is just not there.
+    ns.apply(&deployment("late", 2, "nginx:1.19", "ready pull=600s", "", "")).ok();
+    let run = ns.rollwatch(&["wait", "deployment/late", "--timeout", "10s"]);
+    assert_eq!(run.code, Some(3), "{}", run.output());
+    assert!(run.stdout.contains("TIMED OUT deployment/late"), "{}", run.output());
+    assert!(run.stdout.contains("0 of 2 updated replicas are available"), "{}", run.output());
+    // A one-shot status of the same says "not ready yet" with the same exit code.
+    let status = ns.rollwatch(&["status", "deployment/late"]);
+    assert_eq!(status.code, Some(3), "{}", status.output());
+    assert!(status.stdout.contains("NOT READY deployment/late"), "{}", status.output());
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_with_a_summary() {
+    let ns = TestNamespace::new("interrupt");
+    ns.apply(&deployment("late", 1, "nginx:1.19", "ready pull=600s", "", "")).ok();
+    let mut waiting = ns.spawn_rollwatch(&["wait", "deployment/late", "--timeout", "5m"]);
+    // Once it is tracking (a verdict line is out), interrupt it as a terminal's Ctrl-C would.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!waiting.exited(), "still waiting before the interrupt");
+    waiting.signal("INT");
+    let run = waiting.finish(std::time::Duration::from_secs(30));
+    assert_eq!(run.code, Some(130), "{}", run.output());
+    assert!(run.stdout.contains("interrupted after"), "{}", run.output());
+    assert!(run.stdout.contains("deployment/late"), "{}", run.output());
+}
+
+#[test]
+fn wait_for_deleted_ends_when_the_object_is_gone() {
+    let ns = TestNamespace::new("deleted");
+    ns.apply(&deployment("old", 1, "nginx:1.19", "ready", "", "")).ok();
+    let waiting = ns.spawn_rollwatch(&["wait", "deployment/old", "--for", "deleted", "--timeout", "2m"]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    ns.kubectl(&["delete", "deployment", "old", "--wait=false"]).ok();
+    let run = waiting.finish(std::time::Duration::from_secs(150));
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(run.stdout.contains("NotFound"), "{}", run.output());
+}
+
+#[test]
+fn a_selector_across_all_namespaces_finds_and_names_each_namespace() {
+    let first = TestNamespace::new("alla");
+    let second = TestNamespace::new("allb");
+    // A label value unique to this test run, so other tests' objects stay out.
+    let label = first.name.clone();
+    for ns in [&first, &second] {
+        ns.apply(&deployment("web", 1, "nginx:1.19", "ready", "", "").replace("labels: {app: web}}", &format!("labels: {{app: web, run: {label}}}}}"))).ok();
+    }
+    let run = first.rollwatch(&["wait", "-l", &format!("run={label}"), "-A", "--timeout", "2m"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(run.stdout.contains("READY deployment/web\n") || run.stdout.contains("READY deployment/web ("), "{}", run.output());
+    assert!(run.stdout.contains(&format!("(namespace {})", second.name)), "the other namespace is named:\n{}", run.output());
+    assert!(run.stdout.contains("2 ready"), "{}", run.output());
 }

@@ -248,23 +248,7 @@ impl Engine {
 
     /// Whether the run is over, and how.
     fn decide(&self) -> Option<End> {
-        let states = || self.tracked.iter().map(|t| t.verdict.state);
-        let failed = |state: State| matches!(state, State::Failed | State::NotFound);
-        match (self.options.goal, self.options.mode) {
-            (Goal::Deleted, FeedMode::Once) => Some(if states().all(|s| s == State::NotFound) { End::Ready } else { End::NotReady }),
-            (Goal::Deleted, _) => states().all(|s| s == State::NotFound).then_some(End::Ready),
-            (Goal::Ready, mode) => {
-                if states().all(|s| s == State::Ready) {
-                    Some(End::Ready)
-                } else if self.options.fail_fast && states().any(failed) {
-                    Some(End::Failed)
-                } else if mode == FeedMode::Once || states().all(State::is_final) {
-                    Some(if states().any(failed) { End::Failed } else { End::NotReady })
-                } else {
-                    None
-                }
-            }
-        }
+        decide(self.options.goal, self.options.mode, self.options.fail_fast, self.tracked.iter().map(|t| t.verdict.state))
     }
 
     /// The outcome, with explanations for the objects that did not reach the goal.
@@ -296,6 +280,24 @@ impl Engine {
     }
 }
 
+/// Whether a run with these states is over, and how: for readiness, done when all are ready,
+/// failed at the first failure (fail fast) or once every state is final; a one-shot run ends at
+/// once. A missing object counts as failed when waiting for readiness.
+fn decide(goal: Goal, mode: FeedMode, fail_fast: bool, states: impl Iterator<Item = State> + Clone) -> Option<End> {
+    let failed = |state: State| matches!(state, State::Failed | State::NotFound);
+    let mut all = states.clone();
+    match goal {
+        Goal::Deleted if all.all(|s| s == State::NotFound) => Some(End::Ready),
+        Goal::Deleted => (mode == FeedMode::Once).then_some(End::NotReady),
+        Goal::Ready if all.all(|s| s == State::Ready) => Some(End::Ready),
+        Goal::Ready if fail_fast && states.clone().any(failed) => Some(End::Failed),
+        Goal::Ready if mode == FeedMode::Once || states.clone().all(State::is_final) => {
+            Some(if states.clone().any(failed) { End::Failed } else { End::NotReady })
+        }
+        Goal::Ready => None,
+    }
+}
+
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
@@ -310,4 +312,66 @@ fn object_key(object: &Value) -> Option<ObjectRef> {
     let name = metadata.get("name")?.as_str()?;
     let namespace = metadata.get("namespace").and_then(Value::as_str).map(str::to_string);
     Some(ObjectRef::new(kind, namespace, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn ends(goal: Goal, mode: FeedMode, fail_fast: bool, states: &[State]) -> Option<&'static str> {
+        decide(goal, mode, fail_fast, states.iter().copied()).map(|end| match end {
+            End::Ready => "ready",
+            End::Failed => "failed",
+            End::NotReady => "not ready",
+            End::TimedOut => "timed out",
+            End::Interrupted => "interrupted",
+            End::Error(_) => "error",
+        })
+    }
+
+    #[test]
+    fn fail_fast_stops_at_the_first_failure_and_wait_all_when_every_state_is_final() {
+        let states = [State::Failed, State::Progressing];
+        assert_eq!(ends(Goal::Ready, FeedMode::Watch, true, &states), Some("failed"));
+        assert_eq!(ends(Goal::Ready, FeedMode::Watch, false, &states), None);
+        assert_eq!(ends(Goal::Ready, FeedMode::Watch, false, &[State::Failed, State::Ready]), Some("failed"));
+        assert_eq!(ends(Goal::Ready, FeedMode::Watch, false, &[State::Ready, State::Ready]), Some("ready"));
+    }
+
+    #[test]
+    fn a_paused_object_ends_the_wait_as_not_ready_and_a_missing_one_as_failed() {
+        assert_eq!(ends(Goal::Ready, FeedMode::Watch, true, &[State::Paused, State::Ready]), Some("not ready"));
+        assert_eq!(ends(Goal::Ready, FeedMode::Watch, true, &[State::NotFound]), Some("failed"));
+        assert_eq!(ends(Goal::Ready, FeedMode::Watch, true, &[State::Terminating, State::Unknown]), None);
+    }
+
+    #[test]
+    fn a_one_shot_status_ends_at_once_and_polling_waits_like_watching() {
+        assert_eq!(ends(Goal::Ready, FeedMode::Once, true, &[State::Progressing, State::Ready]), Some("not ready"));
+        assert_eq!(ends(Goal::Ready, FeedMode::Poll(Duration::from_secs(2)), true, &[State::Progressing]), None);
+    }
+
+    #[test]
+    fn waiting_for_deletion_ends_when_every_object_is_gone() {
+        assert_eq!(ends(Goal::Deleted, FeedMode::Watch, true, &[State::NotFound, State::Terminating]), None);
+        assert_eq!(ends(Goal::Deleted, FeedMode::Watch, true, &[State::NotFound, State::NotFound]), Some("ready"));
+        assert_eq!(ends(Goal::Deleted, FeedMode::Once, true, &[State::Ready]), Some("not ready"));
+    }
+
+    #[test]
+    fn workloads_watch_what_their_verdicts_read() {
+        assert_eq!(companions("Deployment"), ["ReplicaSet", "Pod", "Event"]);
+        assert_eq!(companions("StatefulSet"), ["ControllerRevision", "Pod", "Event"]);
+        assert!(companions("ConfigMap").is_empty());
+    }
+
+    #[test]
+    fn objects_are_keyed_by_kind_namespace_and_name() {
+        let pod = serde_json::json!({"kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop"}});
+        assert_eq!(object_key(&pod), Some(ObjectRef::new("Pod", Some("shop".into()), "web-1")));
+        let namespace = serde_json::json!({"kind": "Namespace", "metadata": {"name": "shop"}});
+        assert_eq!(object_key(&namespace), Some(ObjectRef::new("Namespace", None, "shop")));
+        assert_eq!(object_key(&serde_json::json!({"metadata": {"name": "x"}})), None);
+    }
 }

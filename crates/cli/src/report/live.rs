@@ -33,14 +33,15 @@ impl Live {
         let verdict = &line.verdict;
         let figures = verdict
             .progress
-            .map(|p| format!(" [{}/{} updated, {} ready, {} available]", p.updated, p.desired, p.ready, p.available))
+            .map(|p| format!(" {}/{} updated, {} ready, {} available", p.updated, p.desired, p.ready, p.available))
             .unwrap_or_default();
+        // The short figures first: on a narrow terminal the message's tail is what gets cut.
         format!(
-            "{:<11} {}{figures}  ({} elapsed, changed {} ago)",
+            "{:<11}{figures} [{}, changed {} ago] {}",
             summary::state_word(verdict.state),
-            verdict.message,
             short_duration(started.elapsed()),
-            short_duration(line.changed.elapsed())
+            short_duration(line.changed.elapsed()),
+            verdict.message,
         )
     }
 
