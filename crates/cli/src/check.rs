@@ -10,7 +10,9 @@ use rollwatch_verdict::Snapshot;
 
 use crate::exit::Code;
 use crate::policy_args::PolicyArgs;
-use crate::{Global, Output, manifests, render};
+use rollwatch_tracker::manifests;
+
+use crate::{Global, Output, render};
 
 /// Judge objects read from files, without a cluster.
 ///
@@ -36,7 +38,7 @@ pub struct Args {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     let mut snapshot = Snapshot::new();
-    for manifest in manifests::read_all(&args.files, args.recursive)? {
+    for manifest in manifests::read(&args.files, args.recursive)? {
         snapshot.upsert(manifest.object).with_context(|| manifest.origin.to_string())?;
     }
     let workloads: Vec<_> = snapshot

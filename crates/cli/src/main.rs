@@ -7,7 +7,6 @@ mod apply;
 mod check;
 mod exit;
 mod history;
-mod manifests;
 mod pause;
 mod plan;
 mod policy_args;

@@ -15,7 +15,9 @@ use rollwatch_verdict::estimate::{Assumptions, Estimate, EstimateError, estimate
 use serde_json::json;
 
 use crate::exit::Code;
-use crate::{Global, Output, manifests};
+use rollwatch_tracker::manifests;
+
+use crate::{Global, Output};
 
 /// Estimate the minimum rollout time of each Deployment, StatefulSet and DaemonSet in manifests.
 ///
@@ -62,7 +64,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     };
     // Everything is estimated before anything is printed: bad input prints nothing but the error.
     let mut planned = Vec::new();
-    for manifest in manifests::read_all(&args.files, args.recursive)? {
+    for manifest in manifests::read(&args.files, args.recursive)? {
         let outcome = match estimate(&manifest.object, &assumptions) {
             Ok(estimate) => Planned::Estimated(estimate),
             Err(EstimateError::UnsupportedKind { .. }) => continue,

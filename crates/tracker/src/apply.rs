@@ -57,7 +57,7 @@ pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOp
         match plan_item(tracker, manifest, options, &defined).await {
             Ok(item) => {
                 if let Some(other) = items.iter().find(|i| i.object == item.object && i.resource.api.group == item.resource.api.group) {
-                    problems.push(format!("{}: the same object as {}", item.manifest.describe(), other.manifest.source));
+                    problems.push(format!("{}: the same object as {}", item.manifest.describe(), other.manifest.origin.source));
                 } else {
                     items.push(item);
                 }

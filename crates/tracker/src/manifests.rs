@@ -4,47 +4,30 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use rollwatch_verdict::parse_documents;
-use serde_json::Value;
+pub use rollwatch_verdict::Manifest;
+use rollwatch_verdict::parse_manifests;
 
 use crate::Error;
-
-/// One object read from a manifest, with where it came from for error messages.
-#[derive(Debug, Clone)]
-pub struct Manifest {
-    /// The file (or `-` for standard input).
-    pub source: String,
-    /// 1-based position of the object in its source.
-    pub position: usize,
-    pub object: Value,
-}
-
-impl Manifest {
-    /// `web.yaml: deployment/web`, or `web.yaml: object 2` while the object has no name.
-    pub fn describe(&self) -> String {
-        let kind = self.object.get("kind").and_then(Value::as_str).unwrap_or("object").to_ascii_lowercase();
-        match self.object.pointer("/metadata/name").and_then(Value::as_str) {
-            Some(name) if !name.is_empty() => format!("{}: {kind}/{name}", self.source),
-            _ => format!("{}: object {} ({kind})", self.source, self.position),
-        }
-    }
-}
 
 /// File name endings read from directories, as kubectl reads them.
 const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 /// Reads every object of `paths`; a directory's manifest files are read in name order, its
-/// subdirectories only when `recursive`.
+/// subdirectories only when `recursive`; `-` is standard input (once).
 pub fn read(paths: &[PathBuf], recursive: bool) -> Result<Vec<Manifest>, Error> {
     let mut manifests = Vec::new();
+    let mut stdin_read = false;
     for path in paths {
         if path == Path::new("-") {
+            if std::mem::replace(&mut stdin_read, true) {
+                return Err(Error::input("-f -: standard input can be read only once"));
+            }
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text).map_err(|e| Error::input(format!("reading standard input: {e}")))?;
             manifests.extend(parse("-", &text)?);
             continue;
         }
-        let metadata = std::fs::metadata(path).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+        let metadata = std::fs::metadata(path).map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
         if metadata.is_dir() {
             for file in directory_files(path, recursive)? {
                 manifests.extend(read_file(&file)?);
@@ -58,23 +41,18 @@ pub fn read(paths: &[PathBuf], recursive: bool) -> Result<Vec<Manifest>, Error> 
 
 /// The objects in one text; `source` names it in errors.
 pub fn parse(source: &str, text: &str) -> Result<Vec<Manifest>, Error> {
-    let objects = parse_documents(text, source).map_err(|e| Error::input(e.to_string()))?;
-    Ok(objects
-        .into_iter()
-        .enumerate()
-        .map(|(index, object)| Manifest { source: source.to_string(), position: index + 1, object })
-        .collect())
+    parse_manifests(text, source).map_err(|e| Error::input(e.to_string()))
 }
 
 fn read_file(path: &Path) -> Result<Vec<Manifest>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
     parse(&path.display().to_string(), &text)
 }
 
 fn directory_files(directory: &Path, recursive: bool) -> Result<Vec<PathBuf>, Error> {
-    let entries = std::fs::read_dir(directory).map_err(|e| Error::input(format!("{}: {e}", directory.display())))?;
+    let entries = std::fs::read_dir(directory).map_err(|e| Error::input(format!("{}: cannot read directory: {e}", directory.display())))?;
     let mut paths: Vec<PathBuf> = entries
-        .map(|entry| entry.map(|e| e.path()).map_err(|e| Error::input(format!("{}: {e}", directory.display()))))
+        .map(|entry| entry.map(|e| e.path()).map_err(|e| Error::input(format!("{}: cannot read directory: {e}", directory.display()))))
         .collect::<Result<_, _>>()?;
     paths.sort();
     let mut files = Vec::new();
@@ -99,7 +77,7 @@ mod tests {
         let manifests = parse("app.yaml", "kind: ConfigMap\nmetadata: {name: settings}\n---\nkind: Deployment\nmetadata: {}\n").unwrap();
         assert_eq!(manifests.len(), 2);
         assert_eq!(manifests[0].describe(), "app.yaml: configmap/settings");
-        assert_eq!(manifests[1].describe(), "app.yaml: object 2 (deployment)");
+        assert_eq!(manifests[1].describe(), "app.yaml: document 2 (deployment)");
     }
 
     #[test]

@@ -44,6 +44,18 @@ pub struct Manifest {
     pub object: Value,
 }
 
+impl Manifest {
+    /// `web.yaml: deployment/web`, or `web.yaml: document 2 (deployment)` while the object has
+    /// no name: how messages about an object read from a file start.
+    pub fn describe(&self) -> String {
+        let kind = self.object.get("kind").and_then(Value::as_str).unwrap_or("object").to_ascii_lowercase();
+        match self.object.pointer("/metadata/name").and_then(Value::as_str) {
+            Some(name) if !name.is_empty() => format!("{}: {kind}/{name}", self.origin.source),
+            _ => format!("{} ({kind})", self.origin),
+        }
+    }
+}
+
 /// Reads every object in `text`: one JSON or YAML object, several YAML documents, or `kind: List`
 /// (as `kubectl get a,b -o json` prints) whose items are returned in place of the List.
 ///
