@@ -157,6 +157,14 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
             Some(exit) => format!("container {} keeps exiting (last exit code {})", status.name, exit.exit_code),
             None => format!("container {} is waiting: {code}", status.name),
         });
+        // A crash loop of OOM kills needs more memory, not a code fix: name it for what it is.
+        let oom_killed = last_exit.is_some_and(|exit| exit.reason.as_deref() == Some("OOMKilled"));
+        let code = if code == CRASH_LOOP && oom_killed {
+            message = format!("container {} keeps being killed for running out of memory: {message}", status.name);
+            "OOMKilled"
+        } else {
+            code
+        };
         // kubelet's back-off message only names the image; its last pull error says why.
         if code == "ImagePullBackOff"
             && let Some(pull_error) = latest_event(facts, &status.name, "Failed", |m| m.starts_with("Failed to pull image"))
@@ -165,7 +173,7 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
         }
         let mut reason = container_reason(facts, status, code, message);
         reason.exit_code = last_exit.map(|exit| exit.exit_code);
-        let trouble = if code == CRASH_LOOP { Trouble::Exit } else { Trouble::Start };
+        let trouble = if waiting.reason.as_deref() == Some(CRASH_LOOP) { Trouble::Exit } else { Trouble::Start };
         found.push(Finding { reason, counts, trouble });
     }
 }

@@ -315,6 +315,12 @@ fn pod_failures_flow_up_to_the_workload() {
             "Always", State::Failed, "CrashLoopBackOff", Some(2),
         ),
         (
+            "a crash loop of OOM kills is named for the OOM kill",
+            json!({"ready": false, "restartCount": 3, "state": {"running": null, "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 20s"}},
+                   "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}),
+            "Always", State::Failed, "OOMKilled", Some(137),
+        ),
+        (
             "terminated non-zero, never restarted",
             json!({"ready": false, "state": {"running": null, "terminated": {"exitCode": 3, "reason": "Error", "message": "boom"}}}),
             "Never", State::Failed, "NonZeroExit", Some(3),
