@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::exit::Code;
 use crate::run::command;
-use crate::{Global, Output};
+use crate::{Global, Output, workload};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -25,10 +25,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
-        rollout::check_has_history(&object)?;
-        Ok(object)
-    });
+    let parsed = workload::parse(&args.object, rollout::check_has_history);
     command(global, parsed, |session, object| async move {
         let object = object.in_namespace(&session.namespace);
         let read = rollout::history(&session.tracker, &object).await?;

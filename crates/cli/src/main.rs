@@ -21,6 +21,7 @@ mod targets;
 mod track_args;
 mod undo;
 mod wait;
+mod workload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,13 +1,13 @@
 //! `rollwatch pause deployment/NAME`: stop a Deployment's rollout where it is (template changes
 //! wait until `rollwatch resume`).
 
-use rollwatch_tracker::{Error, rollout};
-use rollwatch_verdict::ObjectRef;
+use rollwatch_tracker::rollout;
 
 use crate::Global;
 use crate::exit::Code;
 use crate::report::Note;
 use crate::run::command;
+use crate::workload;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -17,10 +17,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
-        rollout::check_pausable(&object)?;
-        Ok(object)
-    });
+    let parsed = workload::parse(&args.object, rollout::check_pausable);
     command(global, parsed, |mut session, object| async move {
         let object = object.in_namespace(&session.namespace);
         let changed = rollout::set_paused(&session.tracker, &object, true).await?;

@@ -2,14 +2,12 @@
 //! `kubectl rollout undo` does, then track the rollback until it is ready.
 
 use rollwatch_tracker::rollout::{self, Undone};
-use rollwatch_tracker::{Error, Goal};
-use rollwatch_verdict::ObjectRef;
 
 use crate::Global;
 use crate::exit::Code;
 use crate::report::Note;
-use crate::run::{command, track};
-use crate::track_args::TrackArgs;
+use crate::run::command;
+use crate::workload::{self, Follow};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -19,18 +17,12 @@ pub struct Args {
     /// The revision to return to (default: the one before the current).
     #[arg(long, value_name = "N")]
     to_revision: Option<i64>,
-    /// Do not track the rollback; exit once it is started.
-    #[arg(long)]
-    no_wait: bool,
     #[command(flatten)]
-    track: TrackArgs,
+    follow: Follow,
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
-        rollout::check_has_history(&object)?;
-        Ok(object)
-    });
+    let parsed = workload::parse(&args.object, rollout::check_has_history);
     command(global, parsed, |mut session, object| async move {
         let object = object.in_namespace(&session.namespace);
         let cause = rollout::change_cause(std::env::args());
@@ -45,9 +37,6 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             }
         };
         session.reporter.note(&note);
-        if args.no_wait {
-            return Ok(Code::Ready);
-        }
-        Ok(track(&mut session, vec![object], args.track.options(Goal::Ready), &[]).await)
+        Ok(args.follow.follow(&mut session, object).await)
     })
 }
