@@ -40,8 +40,11 @@ impl RolloutClock {
             self.clock = Some(Clock { generation, started: now, estimate: estimate(live, &assumptions_for(live)).ok() });
         }
         let clock = self.clock.as_ref()?;
-        let progress = verdict.progress.as_ref()?;
-        Some(clock.estimate.as_ref()?.pace(now.saturating_sub(clock.started), updated_available(progress)))
+        // Until the controller observes the new generation, the status figures are the previous
+        // rollout's: none of this rollout's pods exist yet.
+        let observed = live.pointer("/status/observedGeneration").and_then(Value::as_i64).is_some_and(|g| g >= generation);
+        let updated = if observed { updated_available(verdict.progress.as_ref()?) } else { 0 };
+        Some(clock.estimate.as_ref()?.pace(now.saturating_sub(clock.started), updated))
     }
 }
 
@@ -65,6 +68,7 @@ mod tests {
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "shop", "generation": generation},
             "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}},
+            "status": {"observedGeneration": generation},
         })
     }
 
@@ -110,6 +114,19 @@ mod tests {
     }
 
     #[test]
+    fn figures_of_a_generation_not_yet_observed_are_the_previous_rollouts() {
+        let mut clock = RolloutClock::default();
+        let mut live = deployment(3, 3);
+        live["status"]["observedGeneration"] = json!(2);
+        // The previous rollout's figures: all updated and available.
+        let unobserved = clock.pace(Some(&live), &progressing(3, 3, 0), seconds(0)).unwrap();
+        assert_eq!(unobserved.remaining(), unobserved.expected_total);
+        live["status"]["observedGeneration"] = json!(3);
+        let observed = clock.pace(Some(&live), &progressing(3, 3, 0), seconds(1)).unwrap();
+        assert_eq!(observed.remaining(), Duration::ZERO);
+    }
+
+    #[test]
     fn no_pace_without_a_progressing_rollout_to_model() {
         let mut clock = RolloutClock::default();
         let live = deployment(2, 3);
@@ -122,7 +139,7 @@ mod tests {
         let daemon_set = json!({
             "kind": "DaemonSet", "metadata": {"name": "agent", "generation": 4},
             "spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "agent:2"}]}}},
-            "status": {"desiredNumberScheduled": 3},
+            "status": {"desiredNumberScheduled": 3, "observedGeneration": 4},
         });
         assert!(clock.pace(Some(&daemon_set), &progressing(0, 3, 3), seconds(1)).is_some());
     }
