@@ -276,7 +276,7 @@ impl Engine {
             tracked.verdict = verdict.clone();
             tracked.evaluated = true;
             let change = VerdictChange { object: object.clone(), verdict, previous, at: now, elapsed, pace };
-            let _ = self.updates.send(Update::Verdict(change));
+            let _ = self.updates.send(Update::Verdict(Box::new(change)));
         }
     }
 

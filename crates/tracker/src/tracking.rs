@@ -57,8 +57,9 @@ impl Default for TrackOptions {
 #[derive(Debug, Clone)]
 pub enum Update {
     /// An object's verdict changed (its state, message, reasons or replica figures), or its
-    /// rollout became slower than expected (or stopped being so).
-    Verdict(VerdictChange),
+    /// rollout became slower than expected (or stopped being so). Boxed: it is much larger
+    /// than the other variants.
+    Verdict(Box<VerdictChange>),
     /// A feed could not get through to the API server; it keeps retrying, and verdicts may lag.
     Trouble { feed: String, message: String },
 }
