@@ -52,7 +52,7 @@ impl Live {
             })
             .unwrap_or_default();
         format!(
-            "{:<11}{figures} [{}, changed {} ago{pace}] {}",
+            "{:<11}{figures}{pace} [{}, changed {} ago] {}",
             summary::state_word(verdict.state),
             short_duration(started.elapsed()),
             short_duration(line.changed.elapsed()),
