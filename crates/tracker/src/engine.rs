@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::explain::explain;
 use crate::feed::{self, FeedKey, FeedMessage, FeedMode};
+use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
 use crate::Error;
@@ -35,6 +36,16 @@ struct Tracked {
     /// When the verdict last changed.
     changed: Instant,
     evaluated: bool,
+    /// The object as last seen, for the kinds with a rollout duration model.
+    live: Option<Value>,
+    clock: RolloutClock,
+    /// Whether the last update said "slower than expected".
+    slower: bool,
+}
+
+/// Kinds whose rollouts the duration model covers.
+fn has_rollout_model(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
 }
 
 struct FeedState {
@@ -153,7 +164,15 @@ impl Engine {
             if !self.index.contains_key(&object) {
                 self.index.insert(object.clone(), self.tracked.len());
                 let verdict = Verdict::new(State::Unknown, format!("{object}: waiting for the cluster's answer"));
-                self.tracked.push(Tracked { object, verdict, changed: self.started, evaluated: false });
+                self.tracked.push(Tracked {
+                    object,
+                    verdict,
+                    changed: self.started,
+                    evaluated: false,
+                    live: None,
+                    clock: RolloutClock::default(),
+                    slower: false,
+                });
             }
         }
         self.feeds = feeds
@@ -208,10 +227,14 @@ impl Engine {
 
     fn upsert(&mut self, feed: usize, object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
         let key = object_key(&object)?;
+        let live = (has_rollout_model(&key.kind) && self.index.contains_key(&key)).then(|| object.clone());
         if let Err(error) = self.snapshot.upsert(object) {
             let message = format!("cannot read {key} from the cluster: {error}");
             let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
             return None;
+        }
+        if let Some(live) = live {
+            self.tracked[self.index[&key]].live = Some(live);
         }
         self.feeds[feed].known.insert(key.clone());
         self.mark_affected(&key, dirty);
@@ -221,28 +244,39 @@ impl Engine {
     fn remove(&mut self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
         self.mark_affected(key, dirty);
         self.snapshot.remove(key);
+        if let Some(&slot) = self.index.get(key) {
+            self.tracked[slot].live = None;
+        }
     }
 
     fn mark_affected(&self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
         dirty.extend(self.snapshot.workloads_affected_by(key).into_iter().filter(|w| self.index.contains_key(w)));
     }
 
-    /// Recomputes the verdicts of `dirty` tracked objects and reports those that changed.
+    /// Recomputes the verdicts and rollout paces of `dirty` tracked objects and reports those
+    /// whose verdict changed or that just fell behind the model (or caught up). The remaining time
+    /// alone is not reported every second: the pace carries what a display needs to count down.
     fn evaluate(&mut self, dirty: &BTreeSet<ObjectRef>) {
         let now = jiff::Timestamp::now();
+        let elapsed = self.started.elapsed();
         for object in dirty {
             let Some(&slot) = self.index.get(object) else { continue };
             let verdict = self.snapshot.verdict(object, &self.options.policy, now);
             let tracked = &mut self.tracked[slot];
-            if tracked.evaluated && tracked.verdict == verdict {
+            let pace = tracked.clock.pace(tracked.live.as_ref(), &verdict, elapsed);
+            let slower = pace.is_some_and(|pace| pace.slower_than_expected());
+            if tracked.evaluated && tracked.verdict == verdict && tracked.slower == slower {
                 continue;
             }
             let previous = tracked.evaluated.then_some(tracked.verdict.state);
+            tracked.slower = slower;
+            if !tracked.evaluated || tracked.verdict != verdict {
+                tracked.changed = Instant::now();
+            }
             tracked.verdict = verdict.clone();
             tracked.evaluated = true;
-            tracked.changed = Instant::now();
-            let change = VerdictChange { object: object.clone(), verdict, previous, at: now, elapsed: self.started.elapsed() };
-            let _ = self.updates.send(Update::Verdict(change));
+            let change = VerdictChange { object: object.clone(), verdict, previous, at: now, elapsed, pace };
+            let _ = self.updates.send(Update::Verdict(Box::new(change)));
         }
     }
 

@@ -45,6 +45,7 @@ mod error;
 mod explain;
 mod feed;
 pub mod manifests;
+mod pace;
 mod resources;
 pub mod rollback;
 pub mod rollout;

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use rollwatch_verdict::estimate::Pace;
 use rollwatch_verdict::{ObjectRef, Policy, State, Verdict};
 use tokio::sync::{mpsc, oneshot};
 
@@ -55,8 +56,10 @@ impl Default for TrackOptions {
 /// Something that happened while tracking.
 #[derive(Debug, Clone)]
 pub enum Update {
-    /// An object's verdict changed (its state, message, reasons or replica figures).
-    Verdict(VerdictChange),
+    /// An object's verdict changed (its state, message, reasons or replica figures), or its
+    /// rollout became slower than expected (or stopped being so). Boxed: it is much larger
+    /// than the other variants.
+    Verdict(Box<VerdictChange>),
     /// A feed could not get through to the API server; it keeps retrying, and verdicts may lag.
     Trouble { feed: String, message: String },
 }
@@ -71,6 +74,10 @@ pub struct VerdictChange {
     pub at: Timestamp,
     /// Since tracking started.
     pub elapsed: Duration,
+    /// While a Deployment, StatefulSet or DaemonSet is progressing: how its rollout keeps up with
+    /// the duration model (`rollwatch_verdict::estimate`), timed from when tracking first saw this
+    /// generation progressing. A hint only: it never changes how a run ends.
+    pub pace: Option<Pace>,
 }
 
 /// How tracking ended.

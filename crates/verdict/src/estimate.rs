@@ -33,13 +33,17 @@
 //! update and the number of *updated pods that are available* — a Deployment's new ReplicaSet's
 //! `status.availableReplicas`; a StatefulSet's or DaemonSet's pods of the update revision that
 //! are Ready (and available) — to [`Estimate::remaining_after`] and
-//! [`Estimate::is_slower_than_expected`].
+//! [`Estimate::is_slower_than_expected`], or take both at once with [`Estimate::pace`].
+//! [`updated_available`] derives that number from a verdict's replica figures. The tracker does
+//! this while a rollout is progressing; its clock starts when it first sees the rollout.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::Progress;
 
 /// Per-pod times the workload's spec does not tell.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,27 +148,31 @@ impl Estimate {
     /// still has the model's rest to go) nor past the moment it reaches the next pod (a rollout
     /// behind the model still has everything after that pod to go).
     pub fn remaining_after(&self, elapsed: Duration, updated_available: u32) -> Duration {
-        if updated_available >= self.pods_to_update {
-            return Duration::ZERO;
-        }
-        let position = elapsed.clamp(
-            self.expected_time_for(updated_available),
-            self.expected_time_for(updated_available + 1),
-        );
-        self.total.saturating_sub(position)
+        self.pace(elapsed, updated_available).remaining()
     }
 
     /// True when the next updated pod is overdue: `elapsed` exceeds [`SLOWER_FACTOR`] × the
     /// model's time for `updated_available + 1` pods, plus [`SLOWER_SLACK`]. A hint, not a failure.
     pub fn is_slower_than_expected(&self, elapsed: Duration, updated_available: u32) -> bool {
-        if updated_available >= self.pods_to_update {
-            return false;
+        self.pace(elapsed, updated_available).slower_than_expected()
+    }
+
+    /// Where a rollout `elapsed` into its update, with `updated_available` updated pods
+    /// available, stands against this estimate.
+    pub fn pace(&self, elapsed: Duration, updated_available: u32) -> Pace {
+        let done = updated_available >= self.pods_to_update;
+        let next_pod_due = if done {
+            self.total
+        } else {
+            self.expected_time_for(updated_available + 1)
+        };
+        Pace {
+            expected_total: self.total,
+            elapsed,
+            reached_at: if done { self.total } else { self.expected_time_for(updated_available) },
+            next_pod_due,
+            done,
         }
-        let due = self
-            .expected_time_for(updated_available + 1)
-            .mul_f64(SLOWER_FACTOR)
-            + SLOWER_SLACK;
-        elapsed > due
     }
 
     /// The readable breakdown printed by `rollwatch plan`.
@@ -203,6 +211,70 @@ impl Estimate {
             )
         })
     }
+}
+
+/// A rollout's standing against its [`Estimate`] at one moment, with the progress it had then.
+///
+/// Carries the model's times for that progress rather than only the results, so a display can
+/// tell the remaining time a few seconds later ([`Pace::after`]) without the estimate and
+/// without a new update: while the progress stays the same, only the clock moves.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Pace {
+    /// The whole rollout, per the model.
+    #[serde(rename = "expected_total_seconds", serialize_with = "as_seconds")]
+    pub expected_total: Duration,
+    /// Since the rollout's clock started.
+    #[serde(rename = "elapsed_seconds", serialize_with = "as_seconds")]
+    pub elapsed: Duration,
+    /// Model time at which the current progress is reached.
+    #[serde(skip)]
+    reached_at: Duration,
+    /// Model time at which one more updated pod is available (the total once all are).
+    #[serde(rename = "next_pod_due_seconds", serialize_with = "as_seconds")]
+    pub next_pod_due: Duration,
+    /// Every updated pod is available: nothing left for the model.
+    #[serde(skip)]
+    done: bool,
+}
+
+impl Pace {
+    /// Expected remaining time (at least), as [`Estimate::remaining_after`] tells it.
+    pub fn remaining(&self) -> Duration {
+        if self.done {
+            return Duration::ZERO;
+        }
+        let position = self.elapsed.clamp(self.reached_at, self.next_pod_due);
+        self.expected_total.saturating_sub(position)
+    }
+
+    /// The next updated pod is overdue: more than [`SLOWER_FACTOR`] × its model time plus
+    /// [`SLOWER_SLACK`] has passed. A hint, never a failure.
+    pub fn slower_than_expected(&self) -> bool {
+        !self.done && self.elapsed > self.next_pod_due.mul_f64(SLOWER_FACTOR) + SLOWER_SLACK
+    }
+
+    /// The same progress `by` later.
+    pub fn after(&self, by: Duration) -> Pace {
+        Pace {
+            elapsed: self.elapsed + by,
+            ..*self
+        }
+    }
+}
+
+/// The model's *updated pods that are available*, from a workload verdict's replica figures.
+///
+/// No figure counts them directly: `updated` includes updated pods not yet available, and
+/// `available` includes old pods. But every pod is either updated or old
+/// (`old_pending_termination`), so `available - old_pending_termination` is exactly the updated
+/// available pods when the old ones are all available, as the model assumes; otherwise it
+/// counts fewer, which can only make "slower than expected" come sooner. The same holds for the
+/// three kinds: a Deployment's figures cover all its ReplicaSets' pods, a StatefulSet's all its
+/// pods (`available` falls back to `ready` before Kubernetes 1.22), a DaemonSet's all its
+/// scheduled pods.
+pub fn updated_available(progress: &Progress) -> u32 {
+    let counted = (progress.available - progress.old_pending_termination).clamp(0, progress.updated.max(0));
+    u32::try_from(counted).unwrap_or(u32::MAX)
 }
 
 fn seconds(duration: Duration) -> String {

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use rollwatch_verdict::estimate::{Assumptions, Estimate, EstimateError, estimate};
+use rollwatch_verdict::Progress;
+use rollwatch_verdict::estimate::{Assumptions, Estimate, EstimateError, estimate, updated_available};
 use serde_json::{Value, json};
 
 fn container_with_probe(initial_delay: u32) -> Value {
@@ -432,6 +433,65 @@ fn remaining_time_and_slowness_follow_the_model() {
     assert!(!estimate.is_slower_than_expected(Duration::from_secs(230), 0));
     assert!(estimate.is_slower_than_expected(Duration::from_secs(231), 0));
     assert!(!estimate.is_slower_than_expected(Duration::from_secs(10_000), 30));
+}
+
+#[test]
+fn a_pace_tells_the_remaining_time_later_without_the_estimate() {
+    // Waves: 15 pods available at 100 s, 15 more at 200 s.
+    let estimate = estimate_default(&deployment(
+        30,
+        json!({"maxSurge": "25%", "maxUnavailable": "25%"}),
+    ));
+    let pace = estimate.pace(Duration::from_secs(50), 0);
+    assert_eq!(pace.expected_total, Duration::from_secs(200));
+    assert_eq!(pace.next_pod_due, Duration::from_secs(100));
+    assert_eq!(pace.remaining(), Duration::from_secs(150));
+    // The clock moves, the progress does not: the remaining time runs down to the second wave's
+    // 100 s and stays there, and past 2 × 100 s + 30 s the rollout is slower than expected.
+    for (later, remaining, slower) in [(30, 120, false), (80, 100, false), (180, 100, false), (181, 100, true)] {
+        let moved = pace.after(Duration::from_secs(later));
+        assert_eq!(moved, estimate.pace(Duration::from_secs(50 + later), 0));
+        assert_eq!(moved.remaining(), Duration::from_secs(remaining), "{later} s later");
+        assert_eq!(moved.slower_than_expected(), slower, "{later} s later");
+    }
+    let done = estimate.pace(Duration::from_secs(10_000), 30);
+    assert_eq!((done.remaining(), done.slower_than_expected()), (Duration::ZERO, false));
+    let json = serde_json::to_value(pace).unwrap();
+    assert_eq!(json, json!({"expected_total_seconds": 200.0, "elapsed_seconds": 50.0, "next_pod_due_seconds": 100.0}));
+}
+
+#[test]
+fn updated_available_pods_are_the_available_ones_that_are_not_old() {
+    let progress = |desired, updated, available, old| Progress {
+        desired,
+        updated,
+        ready: available,
+        available,
+        old_pending_termination: old,
+    };
+    // (desired, updated, available, old pods, updated available)
+    let cases = [
+        // A Deployment surging: 3 old pods available, 1 new one starting.
+        (3, 1, 3, 3, 0),
+        // One new pod available, 2 old ones left.
+        (3, 1, 3, 2, 1),
+        // A StatefulSet between deleting an old pod and creating its replacement.
+        (3, 1, 2, 1, 1),
+        // An old pod is unavailable: counted as an updated one missing (never more than updated).
+        (3, 2, 2, 1, 1),
+        (3, 1, 5, 0, 1),
+        // Done.
+        (3, 3, 3, 0, 3),
+        // Nothing yet.
+        (3, 0, 0, 0, 0),
+    ];
+    for (desired, updated, available, old, expected) in cases {
+        assert_eq!(
+            updated_available(&progress(desired, updated, available, old)),
+            expected,
+            "{updated} updated, {available} available, {old} old"
+        );
+    }
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! JSON lines: one object per note and verdict change, and a final summary object.
+//! JSON lines: one object per note and verdict change, and a final summary object. A verdict
+//! line of a progressing rollout carries its pace (`expected_remaining_seconds`,
+//! `slower_than_expected` and the model's figures); they are null otherwise.
 
 use rollwatch_tracker::{ObjectOutcome, Outcome, Update};
 use serde_json::{Value, json};
@@ -32,6 +34,9 @@ impl Reporter for Json {
                 "message": change.verdict.message,
                 "reasons": change.verdict.reasons,
                 "progress": change.verdict.progress,
+                "expected_remaining_seconds": change.pace.map(|pace| pace.remaining().as_secs_f64()),
+                "slower_than_expected": change.pace.map(|pace| pace.slower_than_expected()),
+                "pace": change.pace,
             })),
             Update::Trouble { feed, message } => emit(json!({"event": "trouble", "time": now(), "feed": feed, "message": message})),
         }

@@ -1,19 +1,25 @@
 //! Live progress on a terminal: a line per object with its state, replica figures, time since
-//! start and since its last change; the summary below once the run ends.
+//! start and since its last change, and while a rollout progresses the time the duration model
+//! expects it still needs (counted down locally from the last update's pace); the summary below
+//! once the run ends.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rollwatch_tracker::{Outcome, Update};
+use rollwatch_verdict::estimate::Pace;
 use rollwatch_verdict::{ObjectRef, State, Verdict};
 
-use super::{Names, Note, Reporter, short_duration, summary};
+use super::{Names, Note, Reporter, approximately, short_duration, summary};
 
 struct Line {
     bar: ProgressBar,
     verdict: Verdict,
     changed: Instant,
+    /// The rollout's pace as of `updated`.
+    pace: Option<Pace>,
+    updated: Instant,
 }
 
 pub struct Live {
@@ -36,8 +42,17 @@ impl Live {
             .map(|p| format!(" {}/{} updated, {} ready, {} available", p.updated, p.desired, p.ready, p.available))
             .unwrap_or_default();
         // The short figures first: on a narrow terminal the message's tail is what gets cut.
+        let pace = line
+            .pace
+            .map(|pace| pace.after(line.updated.elapsed()))
+            .map(|pace| {
+                let left = pace.remaining();
+                let left = if left.is_zero() { String::new() } else { format!(", {} left", approximately(left)) };
+                if pace.slower_than_expected() { format!("{left}, slower than expected") } else { left }
+            })
+            .unwrap_or_default();
         format!(
-            "{:<11}{figures} [{}, changed {} ago] {}",
+            "{:<11}{figures}{pace} [{}, changed {} ago] {}",
             summary::state_word(verdict.state),
             short_duration(started.elapsed()),
             short_duration(line.changed.elapsed()),
@@ -63,11 +78,14 @@ impl Reporter for Live {
     fn update(&mut self, update: &Update) {
         match update {
             Update::Verdict(change) => {
-                let bar = match self.lines.remove(&change.object) {
-                    Some(line) => line.bar,
-                    None => self.spinner(&change.object),
+                let now = Instant::now();
+                let (bar, changed) = match self.lines.remove(&change.object) {
+                    // A pace-only update (fell behind the model) is not a change of the verdict.
+                    Some(line) if line.verdict == change.verdict => (line.bar, line.changed),
+                    Some(line) => (line.bar, now),
+                    None => (self.spinner(&change.object), now),
                 };
-                let line = Line { bar, verdict: change.verdict.clone(), changed: Instant::now() };
+                let line = Line { bar, verdict: change.verdict.clone(), changed, pace: change.pace, updated: now };
                 line.bar.set_message(Self::render(&line, self.started));
                 self.lines.insert(change.object.clone(), line);
             }

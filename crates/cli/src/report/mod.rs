@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use rollwatch_tracker::{Error, Outcome, Update};
 use serde_json::json;
 use rollwatch_verdict::ObjectRef;
+use rollwatch_verdict::estimate::Pace;
 
 use crate::Output;
 
@@ -72,6 +73,31 @@ impl Names {
 /// `2026-11-23T04:40:00Z`, to the second, for log lines.
 pub fn timestamp(at: jiff::Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `(expected ~25s more)` while the model still expects time to go, else nothing.
+pub fn expected_more(pace: &Pace) -> Option<String> {
+    let remaining = pace.remaining();
+    (!remaining.is_zero()).then(|| format!("expected {} more", approximately(remaining)))
+}
+
+/// `~25s`: a model's time, in whole seconds rounded up (an expectation of 0.4 s shows as 1s).
+pub fn approximately(duration: std::time::Duration) -> String {
+    format!("~{}", short_duration(round_up(duration)))
+}
+
+/// The one-time note when a rollout falls far behind the model.
+pub fn slower_note(pace: &Pace) -> String {
+    format!(
+        "slower than expected: {} elapsed, the model expected the next updated pod available after {} (a hint, not a failure)",
+        short_duration(pace.elapsed),
+        short_duration(round_up(pace.next_pod_due)),
+    )
+}
+
+/// Whole seconds, rounded up: an expectation of 0.4 s still shows as 1s.
+fn round_up(duration: std::time::Duration) -> std::time::Duration {
+    std::time::Duration::from_secs(duration.as_secs() + u64::from(duration.subsec_nanos() > 0))
 }
 
 /// `1m05s`, `12s`, for elapsed times.

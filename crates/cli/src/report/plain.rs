@@ -1,21 +1,25 @@
-//! Plain lines with a timestamp, for CI logs: one per verdict change, then the summary.
+//! Plain lines with a timestamp, for CI logs: one per verdict change (with the expected remaining
+//! time while a rollout progresses), a note when a rollout falls far behind the duration model,
+//! then the summary.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rollwatch_tracker::{Outcome, Update};
 use rollwatch_verdict::{ObjectRef, State, Verdict};
 
-use super::{Names, Note, Reporter, summary, timestamp};
+use super::{Names, Note, Reporter, expected_more, slower_note, summary, timestamp};
 
 pub struct Plain {
     names: Names,
     /// The last line printed per object: a change that reads the same is not printed again.
     last: HashMap<ObjectRef, String>,
+    /// Objects whose rollout was last reported slower than expected: the note comes once.
+    behind: HashSet<ObjectRef>,
 }
 
 impl Plain {
     pub fn new(names: Names) -> Self {
-        Self { names, last: HashMap::new() }
+        Self { names, last: HashMap::new(), behind: HashSet::new() }
     }
 }
 
@@ -44,10 +48,21 @@ impl Reporter for Plain {
     fn update(&mut self, update: &Update) {
         match update {
             Update::Verdict(change) => {
+                let name = self.names.of(&change.object);
                 let line = describe(&change.verdict);
                 if self.last.get(&change.object) != Some(&line) {
-                    println!("{} {} {line}", timestamp(change.at), self.names.of(&change.object));
+                    let more = change.pace.as_ref().and_then(expected_more).map(|more| format!(" ({more})")).unwrap_or_default();
+                    println!("{} {name} {line}{more}", timestamp(change.at));
                     self.last.insert(change.object.clone(), line);
+                }
+                match change.pace.filter(|pace| pace.slower_than_expected()) {
+                    Some(pace) if self.behind.insert(change.object.clone()) => {
+                        println!("{} {name} {}", timestamp(change.at), slower_note(&pace));
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.behind.remove(&change.object);
+                    }
                 }
             }
             Update::Trouble { message, .. } => println!("{} warning: {message} (retrying)", now()),
