@@ -105,6 +105,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let (outcome, code_on_error) = match cli.command {
         // `check` reads only files: whatever stops it is its input.
@@ -127,5 +128,16 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             code_on_error.into()
         }
+    }
+}
+
+/// `rollwatch ... | head` must end the way other command-line tools do when the reader goes
+/// away: Rust ignores SIGPIPE, which turns the next write into a panic in `println!`; the
+/// default disposition ends the process silently instead.
+fn end_quietly_on_closed_pipe() {
+    // SAFETY: called first thing in `main`, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

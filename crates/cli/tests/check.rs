@@ -186,3 +186,25 @@ fn help_documents_the_exit_codes() {
         }
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_without_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollwatch"))
+        .args(["check", "-f", &path("web-image-pull.json"), "-o", "json", "--now", LATE])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rollwatch");
+    // As `rollwatch check ... | head -0` would: the reader is gone before the first line.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let said = stderr(&output);
+    assert!(!said.contains("panicked"), "{said}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(output.status.signal(), Some(libc_sigpipe()), "ended by SIGPIPE as other tools are: {:?}", output.status);
+}
+
+/// SIGPIPE's number on Linux.
+fn libc_sigpipe() -> i32 {
+    13
+}
