@@ -186,13 +186,13 @@ fn first_write(sim_log: &Path, namespace: &str, decisive: impl Fn(&StatusWrite) 
     writes.iter().find(|w| decisive(w)).map(|w| w.acked_ms).unwrap_or_else(|| panic!("{namespace}: no decisive write among {writes:?}"))
 }
 
-/// The code of the first reason on rollwatch's last JSON line.
+/// The code of the first reason on rollwatch's last JSON line that has one.
 fn last_reason(stdout: &str) -> String {
     stdout
         .lines()
         .rev()
-        .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .and_then(|v| v["reasons"][0]["code"].as_str().map(str::to_owned))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v["reasons"][0]["code"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "?".into())
 }
 
