@@ -178,6 +178,26 @@ pub fn time(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// A one-line summary of a written pod status (phase, Ready, each container's state and reason),
+/// logged with the time of the write so benchmarks can time what observers see against it.
+pub fn summary(status: &Value) -> String {
+    let ready = status["conditions"]
+        .as_array()
+        .and_then(|conditions| conditions.iter().find(|c| c["type"] == "Ready"))
+        .map_or("?", |c| c["status"].as_str().unwrap_or("?"));
+    let mut line = format!("phase={} ready={ready}", status["phase"].as_str().unwrap_or("?"));
+    let containers = ["initContainerStatuses", "containerStatuses"].into_iter().flat_map(|key| status[key].as_array().into_iter().flatten());
+    for container in containers {
+        let (state, detail) = container["state"].as_object().and_then(|s| s.iter().next()).map_or(("?", &Value::Null), |(k, v)| (k.as_str(), v));
+        line += &format!(" {}={state}", container["name"].as_str().unwrap_or("?"));
+        if let Some(reason) = detail["reason"].as_str() {
+            line += &format!("/{reason}");
+        }
+        line += &format!(" restarts={}", container["restartCount"]);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +251,18 @@ mod tests {
         assert_eq!(s["containerStatuses"][0]["state"]["terminated"]["exitCode"], 2);
         p.app[0].state = State::Terminated { exit_code: 0, reason: "Completed".into(), started_at: t(1), finished_at: t(2) };
         assert_eq!(p.phase(), "Succeeded");
+    }
+
+    #[test]
+    fn summary_names_phase_readiness_and_each_containers_state() {
+        let status = json!({
+            "phase": "Running",
+            "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "False"}],
+            "containerStatuses": [
+                {"name": "app", "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}}},
+                {"name": "side", "restartCount": 0, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}},
+            ],
+        });
+        assert_eq!(summary(&status), "phase=Running ready=False app=waiting/CrashLoopBackOff restarts=2 side=running restarts=0");
     }
 }

@@ -95,8 +95,15 @@ pub async fn drive(ctx: Arc<Context>, node: String, mut updates: watch::Receiver
             Box::pin(perform(&ctx, &id, &pod, effects)).await;
             let status = machine.runtime.status(now);
             if written.as_ref() != Some(&status) && retry_at.is_none_or(|at| at <= now) {
+                let sent = Timestamp::now();
                 match Box::pin(write_status(&ctx, &id, &status)).await {
-                    Ok(()) => (written, retry_at) = (Some(status), None),
+                    Ok(()) => {
+                        // Benchmarks time observers against this (RUST_LOG=rollwatch_sim::status_write=debug).
+                        tracing::debug!(target: "rollwatch_sim::status_write", namespace = %id.namespace, pod = %id.name,
+                            sent_ms = sent.as_millisecond(), acked_ms = Timestamp::now().as_millisecond(),
+                            status = %crate::status::summary(&status), "status written");
+                        (written, retry_at) = (Some(status), None)
+                    }
                     Err(e) if is_gone(&e) => {
                         tracing::debug!(pod = %id.name, "status not written, the pod is gone: {e}");
                         (written, retry_at) = (Some(status), None);

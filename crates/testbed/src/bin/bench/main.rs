@@ -1,0 +1,64 @@
+//! `bench`: rollwatch side by side with kubectl on the local control plane (issue #6): failure and
+//! success detection latency, then API load, memory and CPU for N Deployments. A benchmark with a
+//! report, not a test: nothing here asserts speed.
+//!
+//! Run it through `scripts/bench`, which builds what it needs, starts its own cluster instance
+//! (the simulator logging its status writes), sets the environment below and always stops the
+//! instance. Writes its section of BENCHMARKS.md (between its own markers only).
+//!
+//! Environment: `KUBECONFIG`, `ROLLWATCH_BIN`, `SIM_LOG` (the simulator's log), `BENCHMARKS`
+//! (the report file), `BENCH_REPS` (repetitions, default 5), `VERDICT_THROUGHPUT` (the verdict
+//! engine's figure, measured by `cargo bench -p rollwatch-verdict` before the cluster starts),
+//! `BENCH_LOAD_NS` (the N of the load runs, default 1,10,100), `BENCH_KUBECTL_MAX` (the largest N
+//! given one kubectl process per Deployment, default 100: each takes tens of MB).
+
+mod latency;
+mod load;
+mod metrics;
+mod procs;
+mod report;
+mod simlog;
+
+use std::path::PathBuf;
+
+fn main() {
+    let sim_log = PathBuf::from(std::env::var_os("SIM_LOG").expect("SIM_LOG (scripts/bench sets it)"));
+    let out = PathBuf::from(std::env::var_os("BENCHMARKS").expect("BENCHMARKS (scripts/bench sets it)"));
+    let reps: usize = std::env::var("BENCH_REPS").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let mut failures = Vec::new();
+    for rep in 0..reps {
+        let samples = latency::failures(&sim_log, rep);
+        eprintln!("bench: failure detection, repetition {}: {samples:?}", rep + 1);
+        failures.extend(samples);
+    }
+    let mut successes = Vec::new();
+    for rep in 0..reps * 2 {
+        let sample = latency::success(&sim_log, rep);
+        eprintln!("bench: success detection, repetition {}: {sample:?}", rep + 1);
+        successes.push(sample);
+    }
+    let load_ns: Vec<usize> = std::env::var("BENCH_LOAD_NS").unwrap_or_else(|_| "1,10,100".into()).split(',').filter_map(|n| n.trim().parse().ok()).collect();
+    let kubectl_max: usize = std::env::var("BENCH_KUBECTL_MAX").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let mut load = Vec::new();
+    load::wait_for_quiet();
+    for n in load_ns {
+        for watcher in [load::Watcher::None, load::Watcher::Rollwatch, load::Watcher::Kubectl] {
+            if watcher == load::Watcher::Kubectl && n > kubectl_max {
+                continue;
+            }
+            let sample = load::run(&sim_log, n, watcher);
+            eprintln!("bench: load: {sample:?}");
+            load.push(sample);
+        }
+    }
+    let section = report::Section {
+        verdict_throughput: std::env::var("VERDICT_THROUGHPUT").unwrap_or_else(|_| "not measured in this run".into()),
+        failures,
+        successes,
+        load,
+        kubectl_max,
+    }
+    .render();
+    report::splice(&out, &section);
+    println!("{section}");
+}
