@@ -114,8 +114,7 @@ pub fn failures(sim_log: &Path, rep: usize) -> Vec<FailureSample> {
             (failure, namespace, watcher, watchers)
         })
         .collect();
-    let samples = runs
-        .into_iter()
+    runs.into_iter()
         .map(|(failure, namespace, watcher, (rollwatch, kubectl, poll))| {
             let (rollwatch, kubectl, poll) = (join(rollwatch), join(kubectl), join(poll));
             let decisive = match failure {
@@ -135,8 +134,7 @@ pub fn failures(sim_log: &Path, rep: usize) -> Vec<FailureSample> {
                 poll_loop_ms: poll.at_ms - decisive,
             }
         })
-        .collect();
-    samples
+        .collect()
 }
 
 /// One successful rollout's timings, in ms after the last pod's first Ready write.

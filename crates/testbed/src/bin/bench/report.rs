@@ -111,7 +111,9 @@ impl Section {
              the Deployment's status after that write, which every watcher has to wait for.\n"
         );
         let _ = writeln!(s, "| watcher | median | max | exit codes | target ≤ 100 ms (max) |\n|---|---|---|---|---|");
-        let rows: [(&str, fn(&SuccessSample) -> i64, usize); 3] = [
+        // (label, the sample's figure, the watcher's index in `codes`)
+        type Row = (&'static str, fn(&SuccessSample) -> i64, usize);
+        let rows: [Row; 3] = [
             ("`rollwatch wait` (watch)", |x| x.watch_ms, 0),
             ("`rollwatch wait --poll` (2 s interval)", |x| x.poll_ms, 1),
             ("`kubectl rollout status`", |x| x.kubectl_ms, 2),
