@@ -80,7 +80,11 @@ pub(crate) async fn run(client: kube::Client, key: FeedKey, index: usize, mode: 
 }
 
 async fn watch(api: Api<DynamicObject>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) {
-    let mut events = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
+    let mut config = watcher::Config::default();
+    if let Some(selector) = field_selector(key) {
+        config = config.fields(selector);
+    }
+    let mut events = watcher::watcher(api, config).default_backoff().boxed();
     while let Some(item) = events.next().await {
         let message = match item {
             Ok(event) => FeedMessage::Event { feed: index, event: event.map_objects(|object| to_json(object, key)) },
@@ -107,6 +111,9 @@ enum Listed {
 async fn list_once(api: &Api<DynamicObject>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) -> Listed {
     let mut objects = Vec::new();
     let mut params = ListParams::default().limit(500);
+    if let Some(selector) = field_selector(key) {
+        params = params.fields(selector);
+    }
     loop {
         match api.list(&params).await {
             Ok(page) => {
@@ -131,6 +138,14 @@ async fn list_once(api: &Api<DynamicObject>, key: &FeedKey, index: usize, sender
     }
     let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitDone });
     Listed::Done
+}
+
+/// Only Warning Events are asked for: the verdicts and explanations read nothing else (probe
+/// failures, pull errors, back-offs, failed creations), and the Normal ones — Scheduled,
+/// Pulling, Pulled, Created, Started for every pod — are most of a namespace's Events, so
+/// fetching them would cost the API server, the network and rollwatch's memory for nothing.
+fn field_selector(key: &FeedKey) -> Option<&'static str> {
+    (key.resource.api.kind == "Event" && key.resource.api.group.is_empty()).then_some("type=Warning")
 }
 
 /// The object as the verdict engine takes it: JSON with its type set (list items come without
