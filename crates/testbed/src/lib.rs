@@ -95,21 +95,23 @@ pub fn rollwatch(args: &[&str]) -> Run {
 
 /// Runs `rollwatch` against the cluster of `kubeconfig`, with `input` on its standard input.
 pub fn rollwatch_with(kubeconfig: &Path, args: &[&str], input: Option<&str>) -> Run {
+    let mut command = Command::new(rollwatch_bin());
+    command.env("KUBECONFIG", kubeconfig).args(args);
+    run_with_input(command, input.unwrap_or_default())
+}
+
+/// Runs `command` to its end with `input` on its standard input (closed after it), capturing
+/// what it prints.
+fn run_with_input(mut command: Command, input: &str) -> Run {
     use std::io::Write;
-    let mut child = Command::new(rollwatch_bin())
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("rollwatch runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    if let Some(input) = input {
-        stdin.write_all(input.as_bytes()).expect("write to rollwatch");
-    }
-    drop(stdin);
-    child.wait_with_output().expect("rollwatch finishes").into()
+        .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write standard input");
+    child.wait_with_output().expect("command finishes").into()
 }
 
 /// A namespace that exists for one test and is deleted when it is dropped.
@@ -205,15 +207,7 @@ pub fn kubectl_global(args: &[&str]) -> Run {
 
 /// Runs kubectl with `input` on its standard input.
 pub fn kubectl_stdin(args: &[&str], input: &str) -> Run {
-    use std::io::Write;
-    let mut child = kubectl_command(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kubectl runs");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write manifest");
-    child.wait_with_output().expect("kubectl finishes").into()
+    run_with_input(kubectl_command(args), input)
 }
 
 /// Polls `probe` every 250 ms until it yields a value; panics after `timeout`
@@ -276,17 +270,9 @@ impl PrivateCluster {
 
     /// kubectl against this instance with `input` on its standard input.
     pub fn kubectl_stdin(&self, args: &[&str], input: &str) -> Run {
-        use std::io::Write;
-        let mut child = Command::new("kubectl")
-            .env("KUBECONFIG", &self.kubeconfig)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kubectl runs");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write manifest");
-        child.wait_with_output().expect("kubectl finishes").into()
+        let mut command = Command::new("kubectl");
+        command.env("KUBECONFIG", &self.kubeconfig).args(args);
+        run_with_input(command, input)
     }
 
     /// Starts `rollwatch ARGS` against this instance without waiting for it.
