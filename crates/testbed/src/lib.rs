@@ -114,6 +114,31 @@ fn run_with_input(mut command: Command, input: &str) -> Run {
     child.wait_with_output().expect("command finishes").into()
 }
 
+/// A Deployment of `replicas` pods whose container `app` behaves as `behavior`
+/// (crates/sim/README.md), with extra lines for the container (at its indentation) and the spec.
+pub fn deployment(name: &str, replicas: u32, image: &str, behavior: &str, container_extra: &str, spec_extra: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, labels: {{app: {name}}}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: {name}}}}}
+  {spec_extra}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+      annotations: {{sim.rollwatch.dev/behavior: '{behavior}'}}
+    spec:
+      containers:
+      - name: app
+        image: {image}
+        {container_extra}
+"#
+    )
+}
+
 /// A namespace that exists for one test and is deleted when it is dropped.
 pub struct TestNamespace {
     pub name: String,

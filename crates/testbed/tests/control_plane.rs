@@ -5,28 +5,9 @@ use rollwatch_testbed::{TestNamespace, wait_for};
 use serde_json::Value;
 use std::time::Duration;
 
-/// A Deployment of `replicas` pods whose container behaves as `behavior`
-/// (see crates/sim/README.md), with an optional extra spec fragment.
+/// A Deployment of `replicas` pods whose container behaves as `behavior`, with an extra spec line.
 fn deployment(name: &str, replicas: u32, image: &str, behavior: &str, extra_spec: &str) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  {extra_spec}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-      annotations: {{sim.rollwatch.dev/behavior: "{behavior}"}}
-    spec:
-      containers:
-      - name: app
-        image: {image}
-"#
-    )
+    rollwatch_testbed::deployment(name, replicas, image, behavior, "", extra_spec)
 }
 
 fn pods(ns: &TestNamespace, selector: &str) -> Vec<Value> {

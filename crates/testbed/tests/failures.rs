@@ -13,26 +13,9 @@ const STARTUP_PROBE: &str = "readinessProbe: {exec: {command: [\"true\"]}, initi
 
 const TOLERANCES: &[&str] = &["--waiting-grace", "5s", "--unschedulable-grace", "5s", "--readiness-grace", "5s", "--timeout", "3m"];
 
+/// Two replicas whose container behaves as `behavior`, with extra container lines.
 fn deployment(name: &str, image: &str, behavior: &str, container_extra: &str) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}}}
-spec:
-  replicas: 2
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-      annotations: {{sim.rollwatch.dev/behavior: '{behavior}'}}
-    spec:
-      containers:
-      - name: app
-        image: {image}
-        {container_extra}
-"#
-    )
+    rollwatch_testbed::deployment(name, 2, image, behavior, container_extra, "")
 }
 
 /// `rollwatch apply -f -` of `manifest` with the test tolerances, in JSON and in text.

@@ -7,25 +7,7 @@ use rollwatch_testbed::TestNamespace;
 /// One replica whose readiness probe (1 s period, no delay) the model expects to pass within a
 /// few seconds of the pod's creation.
 fn deployment(name: &str, image: &str, behavior: &str) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}}}
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-      annotations: {{sim.rollwatch.dev/behavior: '{behavior}'}}
-    spec:
-      containers:
-      - name: app
-        image: {image}
-        readinessProbe: {{exec: {{command: ["true"]}}, periodSeconds: 1}}
-"#
-    )
+    rollwatch_testbed::deployment(name, 1, image, behavior, r#"readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}"#, "")
 }
 
 #[test]

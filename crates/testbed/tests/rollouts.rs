@@ -2,31 +2,7 @@
 //! rollout is not mistaken for a failure; the stable window catches a pod that restarts after
 //! becoming ready; and the output formats carry the same verdicts.
 
-use rollwatch_testbed::TestNamespace;
-
-/// A Deployment whose containers behave as `behavior` (crates/sim/README.md).
-fn deployment(name: &str, replicas: u32, image: &str, behavior: &str, container_extra: &str, spec_extra: &str) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  {spec_extra}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-      annotations: {{sim.rollwatch.dev/behavior: '{behavior}'}}
-    spec:
-      containers:
-      - name: app
-        image: {image}
-        {container_extra}
-"#
-    )
-}
+use rollwatch_testbed::{TestNamespace, deployment};
 
 const STATEFULSET_DAEMONSET_JOB: &str = r#"
 apiVersion: apps/v1
