@@ -7,6 +7,10 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::Error;
 
+/// Sent with every request, as kubectl sends `kubectl/<version>`: kube's client sends none, and
+/// without one the API server's audit log and metrics cannot tell rollwatch from other clients.
+const USER_AGENT: &str = concat!("rollwatch/", env!("CARGO_PKG_VERSION"));
+
 /// Where the cluster is: kubectl's `--kubeconfig` and `--context`.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterOptions {
@@ -23,9 +27,10 @@ pub async fn connect(options: &ClusterOptions) -> Result<(kube::Client, String),
         None => Kubeconfig::read().map_err(|e| Error::access(format!("reading kubeconfig: {e}")))?,
     };
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube_options)
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube_options)
         .await
         .map_err(|e| Error::access(format!("loading kubeconfig: {e}")))?;
+    config.headers.push((http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)));
     let namespace = config.default_namespace.clone();
     let client = kube::Client::try_from(config).map_err(|e| Error::from_kube("creating the cluster client", &e))?;
     Ok((client, namespace))
