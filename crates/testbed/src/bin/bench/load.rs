@@ -1,21 +1,24 @@
 //! API load, memory and CPU for N Deployments of 3 replicas rolled out at once: one `rollwatch
 //! wait` over all N against one `kubectl rollout status` per Deployment in parallel (how people
-//! parallelise it today), and a run with no watcher whose deltas (controllers, scheduler,
-//! simulator) are subtracted from the other two.
+//! parallelise it today), and a run with no watcher. The watchers sign in as the benchmark's own
+//! user, so the audit log counts exactly their requests; bytes come from /metrics, which counts
+//! every client, so the no-watcher run's bytes (controllers, scheduler, simulator) are subtracted.
 
+use crate::audit::{AuditLog, BENCH_CONTEXT, BENCH_USER, ClientRequests, Record};
 use crate::latency::deployment;
-use crate::metrics::{self, Scrape};
+use crate::metrics;
 use crate::procs::{self, kubectl_ok};
 use crate::simlog;
+use jiff::Timestamp;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// Pods become Ready 5 s after they start: a rollout long enough for the watch count to be sampled.
 const READINESS: &str = ", readinessProbe: {httpGet: {path: /, port: 80}, initialDelaySeconds: 5, periodSeconds: 5}";
-/// How often the open watches are sampled.
-const SAMPLE_EVERY: Duration = Duration::from_millis(500);
+/// How often the run looks whether the watchers have ended and every pod is Ready.
+const CHECK_EVERY: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Watcher {
@@ -24,15 +27,33 @@ pub enum Watcher {
     Kubectl,
 }
 
+impl Watcher {
+    /// The program its requests name in their user agent.
+    fn program(self) -> Option<&'static str> {
+        match self {
+            Watcher::None => None,
+            Watcher::Rollwatch => Some("rollwatch"),
+            Watcher::Kubectl => Some("kubectl"),
+        }
+    }
+}
+
 /// What one run cost the API server, and (for rollwatch) the watcher process itself.
 #[derive(Debug)]
 pub struct LoadSample {
     pub n: usize,
     pub watcher: Watcher,
-    pub requests: BTreeMap<String, f64>,
+    /// The watcher's own requests (audit log: the benchmark's user and the watcher's user agent).
+    pub requests: ClientRequests,
+    /// Requests of the benchmark's user in the run from other programs, by program (the
+    /// `kubectl` command here may be a wrapper that asks for /version before it runs kubectl).
+    pub other_programs: BTreeMap<String, ClientRequests>,
+    /// kubectl's requests to fill its empty discovery cache before the run (kubectl runs only).
+    pub cache_warm_up: Option<ClientRequests>,
+    /// Requests of every client received during the run and completed by its end (audit log).
+    pub all_clients: usize,
+    /// Bytes the API server sent to every client during the run (/metrics).
     pub bytes: f64,
-    /// Most watches open at once during the run.
-    pub peak_watchers: f64,
     pub seconds: f64,
     /// rollwatch's peak RSS (KiB) and CPU seconds, from /usr/bin/time.
     pub rollwatch_rss_kib: Option<u64>,
@@ -44,10 +65,13 @@ pub struct LoadSample {
 /// Rolls out `n` Deployments in a fresh namespace with `watcher` on them, until every pod is
 /// Ready and every watcher has ended; then lets controllers settle for a moment, and deletes the
 /// namespace. Call [`wait_for_quiet`] before the first run.
-pub fn run(sim_log: &Path, n: usize, watcher: Watcher) -> LoadSample {
+pub fn run(sim_log: &Path, audit: &AuditLog, n: usize, watcher: Watcher) -> LoadSample {
     let namespace = format!("bench-load-{n}-{}", format!("{watcher:?}").to_lowercase());
     kubectl_ok(&["create", "namespace", &namespace], None);
     let manifest: String = (0..n).map(|i| deployment(&format!("d{i}"), 3, "ready", READINESS, "bench: load") + "---\n").collect();
+    let log_start = audit.end();
+    let kubectl_cache = (watcher == Watcher::Kubectl).then(|| warm_kubectl_cache(n));
+    let watching_from = Timestamp::now();
     let before = metrics::scrape();
     let started = Instant::now();
     kubectl_ok(&["apply", "-n", &namespace, "-f", "-"], Some(&manifest));
@@ -57,7 +81,7 @@ pub fn run(sim_log: &Path, n: usize, watcher: Watcher) -> LoadSample {
             std::process::Command::new("/usr/bin/time")
                 .args(["-f", "rss_kib=%M cpu_s=%U+%S"])
                 .arg(std::env::var_os("ROLLWATCH_BIN").expect("ROLLWATCH_BIN"))
-                .args(["wait", "deployment", "-l", "bench=load", "-n", &namespace, "--timeout", "20m"])
+                .args(["--context", BENCH_CONTEXT, "wait", "deployment", "-l", "bench=load", "-n", &namespace, "--timeout", "20m"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -66,6 +90,8 @@ pub fn run(sim_log: &Path, n: usize, watcher: Watcher) -> LoadSample {
         Watcher::Kubectl => (0..n)
             .map(|i| {
                 procs::kubectl()
+                    .args(["--context", BENCH_CONTEXT, "--cache-dir"])
+                    .arg(kubectl_cache.as_deref().expect("a cache for kubectl"))
                     .args(["rollout", "status", &format!("deployment/d{i}"), "-n", &namespace, "--timeout", "20m"])
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
@@ -74,13 +100,9 @@ pub fn run(sim_log: &Path, n: usize, watcher: Watcher) -> LoadSample {
             })
             .collect(),
     };
-    let mut peak_watchers = before.watchers();
-    let mut scrapes = 0.0;
     let mut codes = Vec::new();
     let mut time_output = String::new();
     loop {
-        peak_watchers = peak_watchers.max(metrics::scrape().watchers());
-        scrapes += 1.0;
         let mut still_running = Vec::new();
         for mut child in children.drain(..) {
             match child.try_wait().expect("try_wait") {
@@ -101,24 +123,37 @@ pub fn run(sim_log: &Path, n: usize, watcher: Watcher) -> LoadSample {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(1800), "{namespace}: not done after 30 minutes");
-        std::thread::sleep(SAMPLE_EVERY);
+        std::thread::sleep(CHECK_EVERY);
     }
     let seconds = started.elapsed().as_secs_f64();
-    // The Deployment controller's last status updates land just after the last pod is Ready.
+    // The Deployment controller's last status updates land just after the last pod is Ready;
+    // the API server writes a request's record as the request ends, just after its client has
+    // seen the response.
     std::thread::sleep(Duration::from_secs(3));
     let after = metrics::scrape();
+    let until = Timestamp::now();
+    let records = audit.since(log_start);
     // Deleted before the next run, so its garbage collection is not counted there.
     kubectl_ok(&["delete", "namespace", &namespace, "--timeout=5m"], None);
-    let mut requests = delta(&before, &after);
-    // The sampling scrapes were GETs of /metrics: the benchmark's, not the watcher's.
-    *requests.entry("GET".into()).or_insert(0.0) -= scrapes;
+    if let Some(dir) = &kubectl_cache {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let ours: Vec<&Record> = records.iter().filter(|r| r.user == BENCH_USER).collect();
+    let (warm_up, in_run): (Vec<&Record>, Vec<&Record>) = ours.into_iter().partition(|r| r.received < watching_from);
+    let mut by_program: BTreeMap<String, Vec<&Record>> = BTreeMap::new();
+    for record in in_run {
+        by_program.entry(record.program().to_owned()).or_default().push(record);
+    }
+    let own = watcher.program().and_then(|p| by_program.remove(p)).unwrap_or_default();
     let field = |name: &str| time_output.split_whitespace().find_map(|t| t.strip_prefix(name)).map(str::to_owned);
     LoadSample {
         n,
         watcher,
-        requests,
+        requests: ClientRequests::of(own),
+        other_programs: by_program.into_iter().map(|(program, records)| (program, ClientRequests::of(records))).collect(),
+        cache_warm_up: kubectl_cache.map(|_| ClientRequests::of(warm_up.into_iter().filter(|r| r.program() == "kubectl"))),
+        all_clients: records.iter().filter(|r| r.received >= watching_from && r.received <= until).count(),
         bytes: after.bytes_sent() - before.bytes_sent(),
-        peak_watchers: peak_watchers - before.watchers(),
         seconds,
         rollwatch_rss_kib: field("rss_kib=").and_then(|v| v.parse().ok()),
         rollwatch_cpu_s: field("cpu_s=").map(|v| v.split('+').filter_map(|x| x.parse::<f64>().ok()).sum()),
@@ -132,9 +167,16 @@ fn ready_pods(sim_log: &Path, namespace: &str) -> usize {
     ready.len()
 }
 
-fn delta(before: &Scrape, after: &Scrape) -> BTreeMap<String, f64> {
-    let before = before.requests_by_verb();
-    after.requests_by_verb().into_iter().map(|(verb, v)| (verb.clone(), v - before.get(&verb).copied().unwrap_or(0.0))).collect()
+/// A discovery cache of its own for the run's kubectl processes, filled by one kubectl (as the
+/// benchmark's user, before the run) the way any earlier kubectl command fills ~/.kube/cache:
+/// the kubectl processes start warm, as they do for someone who uses kubectl, and the report
+/// shows what the filling cost.
+fn warm_kubectl_cache(n: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rollwatch-bench-kubectl-cache-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_arg = dir.to_str().expect("a UTF-8 temporary directory");
+    kubectl_ok(&["--context", BENCH_CONTEXT, "--cache-dir", dir_arg, "api-resources", "-o", "name"], None);
+    dir
 }
 
 /// Waits until the namespaces of earlier benchmark steps are gone, so their deletion does not

@@ -3,15 +3,17 @@
 //! report, not a test: nothing here asserts speed.
 //!
 //! Run it through `scripts/bench`, which builds what it needs, starts its own cluster instance
-//! (the simulator logging its status writes), sets the environment below and always stops the
-//! instance. Writes its section of BENCHMARKS.md (between its own markers only).
+//! (the simulator logging its status writes, the API server its audit log), sets the environment
+//! below and always stops the instance. Writes its section of BENCHMARKS.md (between its own markers only).
 //!
-//! Environment: `KUBECONFIG`, `ROLLWATCH_BIN`, `SIM_LOG` (the simulator's log), `BENCHMARKS`
+//! Environment: `KUBECONFIG`, `ROLLWATCH_BIN`, `SIM_LOG` (the simulator's log), `AUDIT_LOG` (the
+//! API server's audit log, for per-client request counts), `BENCHMARKS`
 //! (the report file), `BENCH_REPS` (repetitions, default 5), `VERDICT_THROUGHPUT` (the verdict
 //! engine's figure, measured by `cargo bench -p rollwatch-verdict` before the cluster starts),
 //! `BENCH_LOAD_NS` (the N of the load runs, default 1,10,100), `BENCH_KUBECTL_MAX` (the largest N
 //! given one kubectl process per Deployment, default 100: each takes tens of MB).
 
+mod audit;
 mod latency;
 mod load;
 mod metrics;
@@ -40,13 +42,14 @@ fn main() {
     let load_ns: Vec<usize> = std::env::var("BENCH_LOAD_NS").unwrap_or_else(|_| "1,10,100".into()).split(',').filter_map(|n| n.trim().parse().ok()).collect();
     let kubectl_max: usize = std::env::var("BENCH_KUBECTL_MAX").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
     let mut load = Vec::new();
+    let audit = audit::AuditLog::from_env();
     load::wait_for_quiet();
     for n in load_ns {
         for watcher in [load::Watcher::None, load::Watcher::Rollwatch, load::Watcher::Kubectl] {
             if watcher == load::Watcher::Kubectl && n > kubectl_max {
                 continue;
             }
-            let sample = load::run(&sim_log, n, watcher);
+            let sample = load::run(&sim_log, &audit, n, watcher);
             eprintln!("bench: load: {sample:?}");
             load.push(sample);
         }
