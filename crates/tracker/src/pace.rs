@@ -6,6 +6,10 @@
 //! sees that generation progressing, so a rollout already under way when tracking began is
 //! measured from then: the elapsed time is shorter than the real one, which makes "slower than
 //! expected" come later, never sooner. Pure: the live object, its verdict and the time in.
+//!
+//! The clock keeps what it read from the live object (its generation, whether the controller has
+//! observed it, the estimate) rather than the object: with a thousand tracked workloads, a copy
+//! of each would be a large share of rollwatch's memory.
 
 use std::time::Duration;
 
@@ -13,10 +17,11 @@ use rollwatch_verdict::estimate::{Assumptions, Estimate, Pace, estimate, updated
 use rollwatch_verdict::{State, Verdict};
 use serde_json::Value;
 
-struct Clock {
+/// What the clock read from the live object's latest version.
+struct Seen {
     generation: i64,
-    /// Since tracking started, when this generation was first seen progressing.
-    started: Duration,
+    /// The controller has observed this generation, so the status figures are this rollout's.
+    observed: bool,
     /// `None` when the rollout has no duration to model (OnDelete, an invalid field).
     estimate: Option<Estimate>,
 }
@@ -24,27 +29,43 @@ struct Clock {
 /// The rollout clock of one tracked object.
 #[derive(Default)]
 pub(crate) struct RolloutClock {
-    clock: Option<Clock>,
+    seen: Option<Seen>,
+    /// The generation the clock runs for, and when (since tracking started) it was first seen
+    /// progressing.
+    started: Option<(i64, Duration)>,
 }
 
 impl RolloutClock {
-    /// The pace of the rollout `live` is in, `now` since tracking started; `None` unless the
+    /// Takes in a new version of the live object; a new generation gets its own estimate.
+    pub(crate) fn observe(&mut self, live: &Value) {
+        let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+        let observed = live.pointer("/status/observedGeneration").and_then(Value::as_i64).is_some_and(|g| g >= generation);
+        match &mut self.seen {
+            Some(seen) if seen.generation == generation => seen.observed = observed,
+            _ => self.seen = Some(Seen { generation, observed, estimate: estimate(live, &assumptions_for(live)).ok() }),
+        }
+    }
+
+    /// The live object is gone.
+    pub(crate) fn forget(&mut self) {
+        self.seen = None;
+    }
+
+    /// The pace of the rollout last observed, `now` since tracking started; `None` unless the
     /// verdict is progressing and the kind has a model.
-    pub(crate) fn pace(&mut self, live: Option<&Value>, verdict: &Verdict, now: Duration) -> Option<Pace> {
-        let live = live?;
+    pub(crate) fn pace(&mut self, verdict: &Verdict, now: Duration) -> Option<Pace> {
+        let seen = self.seen.as_ref()?;
         if verdict.state != State::Progressing {
             return None;
         }
-        let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
-        if self.clock.as_ref().is_none_or(|clock| clock.generation != generation) {
-            self.clock = Some(Clock { generation, started: now, estimate: estimate(live, &assumptions_for(live)).ok() });
-        }
-        let clock = self.clock.as_ref()?;
+        let started = match self.started {
+            Some((generation, started)) if generation == seen.generation => started,
+            _ => self.started.insert((seen.generation, now)).1,
+        };
         // Until the controller observes the new generation, the status figures are the previous
         // rollout's: none of this rollout's pods exist yet.
-        let observed = live.pointer("/status/observedGeneration").and_then(Value::as_i64).is_some_and(|g| g >= generation);
-        let updated = if observed { updated_available(verdict.progress.as_ref()?) } else { 0 };
-        Some(clock.estimate.as_ref()?.pace(now.saturating_sub(clock.started), updated))
+        let updated = if seen.observed { updated_available(verdict.progress.as_ref()?) } else { 0 };
+        Some(seen.estimate.as_ref()?.pace(now.saturating_sub(started), updated))
     }
 }
 
@@ -77,6 +98,11 @@ mod tests {
         Verdict::new(State::Progressing, "rolling").with_progress(progress)
     }
 
+    fn observed<'a>(clock: &'a mut RolloutClock, live: &Value) -> &'a mut RolloutClock {
+        clock.observe(live);
+        clock
+    }
+
     fn seconds(n: u64) -> Duration {
         Duration::from_secs(n)
     }
@@ -85,16 +111,16 @@ mod tests {
     fn the_clock_starts_when_a_generation_is_first_seen_progressing() {
         let mut clock = RolloutClock::default();
         let live = deployment(2, 3);
-        let first = clock.pace(Some(&live), &progressing(1, 3, 3), seconds(10)).unwrap();
+        let first = observed(&mut clock, &live).pace(&progressing(1, 3, 3), seconds(10)).unwrap();
         assert_eq!(first.elapsed, Duration::ZERO);
-        let later = clock.pace(Some(&live), &progressing(1, 3, 3), seconds(25)).unwrap();
+        let later = observed(&mut clock, &live).pace(&progressing(1, 3, 3), seconds(25)).unwrap();
         assert_eq!(later.elapsed, seconds(15));
         assert_eq!(later.expected_total, first.expected_total);
         // A new generation is a new rollout: a new clock and a new estimate.
         let mut slow_start = deployment(3, 3);
         slow_start["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] =
             json!({"exec": {"command": ["true"]}, "initialDelaySeconds": 60});
-        let bigger = clock.pace(Some(&slow_start), &progressing(0, 3, 3), seconds(40)).unwrap();
+        let bigger = observed(&mut clock, &slow_start).pace(&progressing(0, 3, 3), seconds(40)).unwrap();
         assert_eq!(bigger.elapsed, Duration::ZERO);
         assert!(bigger.expected_total > first.expected_total);
     }
@@ -103,13 +129,13 @@ mod tests {
     fn a_rollout_stuck_long_enough_is_slower_than_expected() {
         let mut clock = RolloutClock::default();
         let live = deployment(2, 3);
-        let start = clock.pace(Some(&live), &progressing(1, 3, 3), seconds(0)).unwrap();
+        let start = observed(&mut clock, &live).pace(&progressing(1, 3, 3), seconds(0)).unwrap();
         assert!(!start.slower_than_expected());
         let due = start.next_pod_due.mul_f64(rollwatch_verdict::estimate::SLOWER_FACTOR) + rollwatch_verdict::estimate::SLOWER_SLACK;
-        let stuck = clock.pace(Some(&live), &progressing(1, 3, 3), due + seconds(1)).unwrap();
+        let stuck = observed(&mut clock, &live).pace(&progressing(1, 3, 3), due + seconds(1)).unwrap();
         assert!(stuck.slower_than_expected());
         // Once the new pods are available it is no longer behind.
-        let caught_up = clock.pace(Some(&live), &progressing(3, 3, 0), due + seconds(2)).unwrap();
+        let caught_up = observed(&mut clock, &live).pace(&progressing(3, 3, 0), due + seconds(2)).unwrap();
         assert!(!caught_up.slower_than_expected());
     }
 
@@ -119,11 +145,11 @@ mod tests {
         let mut live = deployment(3, 3);
         live["status"]["observedGeneration"] = json!(2);
         // The previous rollout's figures: all updated and available.
-        let unobserved = clock.pace(Some(&live), &progressing(3, 3, 0), seconds(0)).unwrap();
+        let unobserved = observed(&mut clock, &live).pace(&progressing(3, 3, 0), seconds(0)).unwrap();
         assert_eq!(unobserved.remaining(), unobserved.expected_total);
         live["status"]["observedGeneration"] = json!(3);
-        let observed = clock.pace(Some(&live), &progressing(3, 3, 0), seconds(1)).unwrap();
-        assert_eq!(observed.remaining(), Duration::ZERO);
+        let current = observed(&mut clock, &live).pace(&progressing(3, 3, 0), seconds(1)).unwrap();
+        assert_eq!(current.remaining(), Duration::ZERO);
     }
 
     #[test]
@@ -131,16 +157,18 @@ mod tests {
         let mut clock = RolloutClock::default();
         let live = deployment(2, 3);
         let ready = Verdict::new(State::Ready, "done").with_progress(Progress::default());
-        assert_eq!(clock.pace(Some(&live), &ready, seconds(1)), None);
-        assert_eq!(clock.pace(None, &progressing(1, 3, 3), seconds(1)), None);
+        assert_eq!(observed(&mut clock, &live).pace(&ready, seconds(1)), None);
+        assert_eq!(RolloutClock::default().pace(&progressing(1, 3, 3), seconds(1)), None);
+        observed(&mut clock, &live).forget();
+        assert_eq!(clock.pace(&progressing(1, 3, 3), seconds(1)), None);
         let job = json!({"kind": "Job", "metadata": {"name": "once", "generation": 1}, "spec": {}});
-        assert_eq!(clock.pace(Some(&job), &progressing(0, 0, 0), seconds(1)), None);
+        assert_eq!(observed(&mut clock, &job).pace(&progressing(0, 0, 0), seconds(1)), None);
         // A DaemonSet is modelled over the nodes it is scheduled to.
         let daemon_set = json!({
             "kind": "DaemonSet", "metadata": {"name": "agent", "generation": 4},
             "spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "agent:2"}]}}},
             "status": {"desiredNumberScheduled": 3, "observedGeneration": 4},
         });
-        assert!(clock.pace(Some(&daemon_set), &progressing(0, 3, 3), seconds(1)).is_some());
+        assert!(observed(&mut clock, &daemon_set).pace(&progressing(0, 3, 3), seconds(1)).is_some());
     }
 }
