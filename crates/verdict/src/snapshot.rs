@@ -99,7 +99,7 @@ const BUILTIN_KINDS: &[(&str, &[&str], Parser)] = &[
     ("StatefulSet", &["apps"], |v| typed(v).map(Typed::StatefulSet)),
     ("DaemonSet", &["apps", "extensions"], |v| typed(v).map(Typed::DaemonSet)),
     ("ControllerRevision", &["apps"], |v| typed(v).map(Typed::ControllerRevision)),
-    ("Pod", &[""], |v| typed(v).map(Typed::Pod)),
+    ("Pod", &[""], |v| typed(without_unread_pod_fields(v)).map(Typed::Pod)),
     ("Job", &["batch"], |v| typed(v).map(Typed::Job)),
     ("CronJob", &["batch"], |v| typed(v).map(Typed::CronJob)),
     ("Service", &[""], |v| typed(v).map(Typed::Service)),
@@ -144,6 +144,25 @@ const BUILTIN_GROUPS: &[(&str, &[&str])] = &[
     ("certificates.k8s.io", &["CertificateSigningRequest", "ClusterTrustBundle"]),
     ("flowcontrol.apiserver.k8s.io", &["FlowSchema", "PriorityLevelConfiguration"]),
 ];
+
+/// A Pod without the parts no rule reads that every Pod carries: volumes (the service account's
+/// token at least), tolerations, affinity, and the containers' environment and mounts. Typed, a
+/// volume alone is 3 KB; with thousands of Pods tracked these parts were a third of their memory.
+fn without_unread_pod_fields(mut pod: Value) -> Value {
+    if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
+        for unread in ["volumes", "tolerations", "affinity"] {
+            spec.remove(unread);
+        }
+        for list in ["containers", "initContainers", "ephemeralContainers"] {
+            for container in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten().filter_map(Value::as_object_mut) {
+                for unread in ["env", "envFrom", "volumeMounts"] {
+                    container.remove(unread);
+                }
+            }
+        }
+    }
+    pod
+}
 
 fn typed<T: DeserializeOwned>(value: Value) -> Result<Box<T>, serde_path_to_error::Error<serde_json::Error>> {
     serde_path_to_error::deserialize(value).map(Box::new)
