@@ -93,13 +93,18 @@ fn new_replica_set<'a>(ctx: &Context<'a>, deployment: &Deployment) -> Option<(&'
 }
 
 /// Equal templates apart from the `pod-template-hash` label the controller adds to its ReplicaSets.
+/// Runs on every verdict of a Deployment, so the specs are compared in place and only the small
+/// metadata is copied to drop the label.
 fn same_template_ignoring_hash(replica_set: &PodTemplateSpec, deployment: &PodTemplateSpec) -> bool {
+    if replica_set.spec != deployment.spec {
+        return false;
+    }
     let has_hash = replica_set.metadata.as_ref().and_then(|m| m.labels.as_ref()).is_some_and(|l| l.contains_key(POD_TEMPLATE_HASH_LABEL));
     if !has_hash {
-        return replica_set == deployment;
+        return replica_set.metadata == deployment.metadata;
     }
-    let mut without_hash = replica_set.clone();
-    if let Some(metadata) = without_hash.metadata.as_mut() {
+    let mut without_hash = replica_set.metadata.clone();
+    if let Some(metadata) = without_hash.as_mut() {
         if let Some(labels) = metadata.labels.as_mut() {
             labels.remove(POD_TEMPLATE_HASH_LABEL);
         }
@@ -107,5 +112,5 @@ fn same_template_ignoring_hash(replica_set: &PodTemplateSpec, deployment: &PodTe
             metadata.labels = None;
         }
     }
-    &without_hash == deployment
+    without_hash == deployment.metadata
 }
