@@ -26,7 +26,10 @@ where
     F: FnOnce(Session, T) -> Fut,
     Fut: Future<Output = Result<Code, Error>>,
 {
-    let runtime = tokio::runtime::Runtime::new()?;
+    // One thread: the work is waiting on sockets and one engine loop, and with worker threads
+    // glibc's per-thread arenas held a third more memory than the objects tracked (164 MiB
+    // against 110 MiB for 1,000 Deployments).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = runtime.block_on(async {
         let prepared = prepared?;
         let options = ClusterOptions { kubeconfig: global.kubeconfig.clone(), context: global.context.clone() };
