@@ -106,6 +106,7 @@ enum Command {
 
 fn main() -> ExitCode {
     end_quietly_on_closed_pipe();
+    log_diagnostics_if_asked();
     let cli = Cli::parse();
     let (outcome, code_on_error) = match cli.command {
         // `check` reads only files: whatever stops it is its input.
@@ -128,6 +129,15 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             code_on_error.into()
         }
+    }
+}
+
+/// `RUST_LOG=rollwatch_tracker=debug` (or any tracing filter) writes diagnostics to stderr, e.g.
+/// how many watch events the feeds delivered; without it nothing is logged, so output stays clean.
+fn log_diagnostics_if_asked() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        use std::io::IsTerminal;
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).with_env_filter(filter).init();
     }
 }
 

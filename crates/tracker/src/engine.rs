@@ -36,8 +36,7 @@ struct Tracked {
     /// When the verdict last changed.
     changed: Instant,
     evaluated: bool,
-    /// The object as last seen, for the kinds with a rollout duration model.
-    live: Option<Value>,
+    /// Fed with the object's versions, for the kinds with a rollout duration model.
     clock: RolloutClock,
     /// Whether the last update said "slower than expected".
     slower: bool,
@@ -66,6 +65,8 @@ pub(crate) struct Engine {
     tracked: Vec<Tracked>,
     index: HashMap<ObjectRef, usize>,
     feeds: Vec<FeedState>,
+    /// Object events taken in from the feeds (list items included), for the diagnostics log.
+    events: u64,
     updates: mpsc::UnboundedSender<Update>,
 }
 
@@ -80,6 +81,7 @@ impl Engine {
             tracked: Vec::new(),
             index: HashMap::new(),
             feeds: Vec::new(),
+            events: 0,
             updates,
         }
     }
@@ -169,7 +171,6 @@ impl Engine {
                     verdict,
                     changed: self.started,
                     evaluated: false,
-                    live: None,
                     clock: RolloutClock::default(),
                     slower: false,
                 });
@@ -194,6 +195,9 @@ impl Engine {
             }
             FeedMessage::Event { feed, event } => (feed, event),
         };
+        if matches!(event, Event::Apply(_) | Event::Delete(_) | Event::InitApply(_)) {
+            self.events += 1;
+        }
         match event {
             Event::Init => self.feeds[feed].relisting = Some(HashSet::new()),
             Event::InitApply(object) => {
@@ -227,14 +231,14 @@ impl Engine {
 
     fn upsert(&mut self, feed: usize, object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
         let key = object_key(&object)?;
-        let live = (has_rollout_model(&key.kind) && self.index.contains_key(&key)).then(|| object.clone());
+        let clock = if has_rollout_model(&key.kind) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
+        if let Some(clock) = clock {
+            clock.observe(&object);
+        }
         if let Err(error) = self.snapshot.upsert(object) {
             let message = format!("cannot read {key} from the cluster: {error}");
             let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
             return None;
-        }
-        if let Some(live) = live {
-            self.tracked[self.index[&key]].live = Some(live);
         }
         self.feeds[feed].known.insert(key.clone());
         self.mark_affected(&key, dirty);
@@ -245,7 +249,7 @@ impl Engine {
         self.mark_affected(key, dirty);
         self.snapshot.remove(key);
         if let Some(&slot) = self.index.get(key) {
-            self.tracked[slot].live = None;
+            self.tracked[slot].clock.forget();
         }
     }
 
@@ -263,7 +267,7 @@ impl Engine {
             let Some(&slot) = self.index.get(object) else { continue };
             let verdict = self.snapshot.verdict(object, &self.options.policy, now);
             let tracked = &mut self.tracked[slot];
-            let pace = tracked.clock.pace(tracked.live.as_ref(), &verdict, elapsed);
+            let pace = tracked.clock.pace(&verdict, elapsed);
             let slower = pace.is_some_and(|pace| pace.slower_than_expected());
             if tracked.evaluated && tracked.verdict == verdict && tracked.slower == slower {
                 continue;
@@ -287,6 +291,7 @@ impl Engine {
 
     /// The outcome, with explanations for the objects that did not reach the goal.
     async fn finish(self, end: End) -> Outcome {
+        tracing::debug!(events = self.events, feeds = self.feeds.len(), tracked = self.tracked.len(), "tracking ended");
         let logs_tail = match end {
             End::Interrupted | End::Error(_) => 0,
             _ => self.options.logs_tail,
