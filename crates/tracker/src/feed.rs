@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::{Api, ListParams};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use serde_json::Value;
@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{describe, is_access_error};
 use crate::resources::Resource;
+use crate::watched::Watched;
 
 /// Objects per LIST page. A page is held whole while its objects are handed on, so smaller pages
 /// keep rollwatch's peak memory down (at 500, Kubernetes' usual page, a page of Pods was a fifth
@@ -62,7 +63,7 @@ pub(crate) enum FeedMessage {
 
 /// Runs one feed until the receiver is gone (or, for [`FeedMode::Once`], after one list).
 pub(crate) async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) {
-    let api: Api<DynamicObject> = match &key.namespace {
+    let api: Api<Watched> = match &key.namespace {
         Some(namespace) => Api::namespaced_with(client, namespace, &key.resource.api),
         None => Api::all_with(client, &key.resource.api),
     };
@@ -84,7 +85,7 @@ pub(crate) async fn run(client: kube::Client, key: FeedKey, index: usize, mode: 
     }
 }
 
-async fn watch(api: Api<DynamicObject>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) {
+async fn watch(api: Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) {
     let mut config = watcher::Config::default().page_size(PAGE_SIZE);
     if let Some(selector) = field_selector(key) {
         config = config.fields(selector);
@@ -92,7 +93,7 @@ async fn watch(api: Api<DynamicObject>, key: &FeedKey, index: usize, sender: &mp
     let mut events = watcher::watcher(api, config).default_backoff().boxed();
     while let Some(item) = events.next().await {
         let message = match item {
-            Ok(event) => FeedMessage::Event { feed: index, event: event.map_objects(|object| to_json(object, key)) },
+            Ok(event) => FeedMessage::Event { feed: index, event: event.map_objects(|object| object.into_json(&key.resource.api)) },
             Err(error) => {
                 let fatal = watcher_error_is_fatal(&error);
                 FeedMessage::Trouble { feed: index, message: format!("watching {key}: {}", watcher_error_text(&error)), fatal }
@@ -113,7 +114,7 @@ enum Listed {
 }
 
 /// Lists the feed's objects page by page, handing each page on as it arrives, as one relist.
-async fn list_once(api: &Api<DynamicObject>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) -> Listed {
+async fn list_once(api: &Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) -> Listed {
     let mut params = ListParams::default().limit(PAGE_SIZE);
     if let Some(selector) = field_selector(key) {
         params = params.fields(selector);
@@ -124,7 +125,7 @@ async fn list_once(api: &Api<DynamicObject>, key: &FeedKey, index: usize, sender
             Ok(page) => {
                 let next = page.metadata.continue_.clone().filter(|c| !c.is_empty());
                 for object in page.items {
-                    let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitApply(to_json(object, key)) });
+                    let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitApply(object.into_json(&key.resource.api)) });
                 }
                 match next {
                     Some(token) => params = params.continue_token(&token),
@@ -149,14 +150,6 @@ async fn list_once(api: &Api<DynamicObject>, key: &FeedKey, index: usize, sender
 /// fetching them would cost the API server, the network and rollwatch's memory for nothing.
 fn field_selector(key: &FeedKey) -> Option<&'static str> {
     (key.resource.api.kind == "Event" && key.resource.api.group.is_empty()).then_some("type=Warning")
-}
-
-/// The object as the verdict engine takes it: JSON with its type set (list items come without
-/// it) and without managedFields, which nothing reads and which are often most of an object.
-fn to_json(mut object: DynamicObject, key: &FeedKey) -> Value {
-    object.metadata.managed_fields = None;
-    object.types = Some(kube::core::TypeMeta { api_version: key.resource.api.api_version.clone(), kind: key.resource.api.kind.clone() });
-    serde_json::to_value(object).unwrap_or(Value::Null)
 }
 
 /// A forbidden or unauthorized feed will not recover by retrying.

@@ -52,6 +52,7 @@ pub mod rollout;
 pub mod select;
 pub mod set_image;
 mod tracking;
+mod watched;
 
 pub use connect::{ClusterOptions, check_reachable, connect};
 pub use error::{Error, ErrorKind};
