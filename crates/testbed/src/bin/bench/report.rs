@@ -51,6 +51,7 @@ impl Section {
         self.render_failures(&mut s);
         self.render_successes(&mut s);
         self.render_load(&mut s);
+        self.render_cpu(&mut s);
         let _ = write!(s, "{END}");
         s
     }
@@ -288,6 +289,91 @@ impl Section {
         }
         let _ = writeln!(s);
     }
+
+    fn render_cpu(&self, s: &mut String) {
+        let runs: Vec<CpuRun> = self.load.iter().filter(|x| x.watcher == Watcher::Rollwatch).filter_map(CpuRun::of).collect();
+        if runs.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            s,
+            "### rollwatch's CPU against watch events\n\n\
+             The rollwatch runs above, with `RUST_LOG=rollwatch_tracker=debug`: its engine logs at the end how many \
+             object events its feeds delivered (LIST items included) and how many objects it tracked. CPU (user + \
+             system, from `/usr/bin/time`, in 10 ms steps) is the whole process's: start-up (kubeconfig, TLS, \
+             /version), the watches, the verdicts on each event, and a re-evaluation of every tracked object once a \
+             second for the time-based rules, a part that grows with tracked objects × run time rather than with \
+             events. *Marginal* is the extra CPU over the extra events from the previous N, which leaves the fixed \
+             start-up cost out.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| N | events | tracked | rollwatch run | tracked × run (object-seconds re-evaluated) | CPU | CPU per event | marginal CPU per event |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+        let mut marginals = Vec::new();
+        for (i, run) in runs.iter().enumerate() {
+            let marginal = i.checked_sub(1).and_then(|p| run.marginal_us_per_event(&runs[p]));
+            if let Some(m) = marginal {
+                marginals.push((runs[i - 1].n, run.n, m));
+            }
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.1} s | {:.0} | {:.2} s | {:.1} µs | {} |",
+                run.n,
+                run.events,
+                run.tracked,
+                run.wall_s,
+                run.tracked as f64 * run.wall_s,
+                run.cpu_s,
+                run.us_per_event(),
+                marginal.map_or("".into(), |m| format!("{m:.1} µs"))
+            );
+        }
+        let _ = writeln!(s, "\n{}\n", linearity(&marginals));
+    }
+}
+
+/// One rollwatch load run's CPU and engine counts.
+struct CpuRun {
+    n: usize,
+    events: u64,
+    tracked: u64,
+    wall_s: f64,
+    cpu_s: f64,
+}
+
+impl CpuRun {
+    fn of(sample: &LoadSample) -> Option<CpuRun> {
+        let engine = sample.rollwatch_engine?;
+        Some(CpuRun { n: sample.n, events: engine.events, tracked: engine.tracked, wall_s: sample.rollwatch_wall_s?, cpu_s: sample.rollwatch_cpu_s? })
+    }
+
+    fn us_per_event(&self) -> f64 {
+        self.cpu_s * 1e6 / self.events.max(1) as f64
+    }
+
+    /// The extra CPU per extra event over a run with fewer events.
+    fn marginal_us_per_event(&self, smaller: &CpuRun) -> Option<f64> {
+        let events = self.events.checked_sub(smaller.events).filter(|&e| e > 0)?;
+        Some((self.cpu_s - smaller.cpu_s) * 1e6 / events as f64)
+    }
+}
+
+/// Whether CPU grows linearly in events: the marginal CPU per event of the largest step against
+/// the step before (the small steps' CPU differences are a few 10 ms steps of /usr/bin/time).
+fn linearity(marginals: &[(usize, usize, f64)]) -> String {
+    let steps = marginals.iter().map(|(from, to, m)| format!("{m:.1} µs from N = {from} to {to}")).collect::<Vec<_>>().join(", ");
+    let [.., (_, _, before), (_, _, last)] = marginals else {
+        return format!("Marginal CPU per event: {steps}. Too few N to judge whether it stays flat (target: CPU linear in events).");
+    };
+    let ratio = last / before;
+    let judged = if ratio <= 1.25 {
+        format!("the last step's is {ratio:.2}× the one before: flat within 25 % or falling, so CPU grows linearly in events or slower (target: met)")
+    } else {
+        format!("the last step's is {ratio:.2}× the one before: CPU grows faster than the events (target: **missed**)")
+    };
+    format!("Marginal CPU per event: {steps}; {judged}.")
 }
 
 fn watcher_label(sample: &LoadSample) -> String {
@@ -361,6 +447,26 @@ fn today() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run(n: usize, events: u64, cpu_s: f64) -> CpuRun {
+        CpuRun { n, events, tracked: n as u64, wall_s: 10.0, cpu_s }
+    }
+
+    #[test]
+    fn marginal_cpu_leaves_the_start_up_cost_out() {
+        // 20 ms to start, then 100 µs per event.
+        let (small, large) = (run(1, 100, 0.03), run(10, 1100, 0.13));
+        assert!((small.us_per_event() - 300.0).abs() < 1e-9);
+        assert!((large.marginal_us_per_event(&small).unwrap() - 100.0).abs() < 1e-9);
+        assert!(small.marginal_us_per_event(&run(1, 100, 0.02)).is_none(), "no extra events, no marginal");
+    }
+
+    #[test]
+    fn linearity_is_judged_on_the_last_two_steps() {
+        assert!(linearity(&[(1, 10, 150.0), (10, 100, 110.0)]).contains("(target: met)"));
+        assert!(linearity(&[(1, 10, 100.0), (10, 100, 200.0)]).contains("(target: **missed**)"));
+        assert!(linearity(&[(1, 10, 100.0)]).contains("Too few N"));
+    }
 
     #[test]
     fn latencies_in_ms_below_10_s() {
