@@ -7,7 +7,9 @@ use crate::simlog::{self, StatusWrite};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// The Deployments' progress deadline: kubectl rollout status reports a failure only after it.
 pub const PROGRESS_DEADLINE_S: u32 = 30;
@@ -80,61 +82,163 @@ spec:
     )
 }
 
-/// One failing rollout's timings, in ms after the decisive write.
+/// How one watcher ended, in ms after the decisive write.
+#[derive(Debug, Clone, Copy)]
+pub struct Watched {
+    pub ms: i64,
+    pub code: Option<i32>,
+}
+
+/// One failing rollout's timings. kubectl and the poll loop watch only some of the rollouts
+/// (see [`failures`]).
 #[derive(Debug)]
 pub struct FailureSample {
     pub failure: Failure,
-    pub rollwatch_ms: i64,
-    pub rollwatch_code: Option<i32>,
+    pub rollwatch: Watched,
     pub rollwatch_reason: String,
-    pub kubectl_ms: i64,
-    pub kubectl_code: Option<i32>,
-    pub poll_loop_code: Option<i32>,
-    pub poll_loop_ms: i64,
+    pub kubectl: Option<Watched>,
+    pub poll_loop: Option<Watched>,
 }
 
 /// Rollwatch's tolerances off: the latency of detection, not of the grace periods.
 const NO_TOLERANCE: [&str; 6] = ["--waiting-grace", "0s", "--allowed-restarts", "0", "--unschedulable-grace", "0s"];
 
-/// One repetition: the three failing rollouts at once, each in its own namespace.
-pub fn failures(sim_log: &Path, rep: usize) -> Vec<FailureSample> {
-    let runs: Vec<_> = Failure::ALL
+/// Which watchers a failing rollout gets besides rollwatch.
+#[derive(Debug, Clone, Copy)]
+struct Others {
+    kubectl: bool,
+    poll_loop: bool,
+}
+
+/// Lanes of rollwatch-only failing rollouts per kind of failure, run while kubectl waits out
+/// the progress deadline (see [`failures`]).
+pub const ROLLWATCH_ONLY_LANES: usize = 1;
+
+/// What one repetition measured.
+pub struct Repetition {
+    pub samples: Vec<FailureSample>,
+    /// How many of them only rollwatch watched.
+    pub rollwatch_only: usize,
+}
+
+/// One repetition: `parallel` failing rollouts of each kind at once, each in its own namespace,
+/// each watched by rollwatch and `kubectl rollout status`, the first of each kind also by the
+/// poll loop (it ends at its timeout every time: one per kind is enough, and each costs a
+/// kubectl process every 3 s). kubectl waits out the progress deadline, so meanwhile
+/// [`ROLLWATCH_ONLY_LANES`] lanes per kind run rollwatch-only failing rollouts one after another
+/// until kubectl and the poll loop have ended, adding rollwatch samples at no cost in time.
+pub fn failures(sim_log: &Path, rep: usize, parallel: usize) -> Repetition {
+    let prepared: Vec<Prepared> =
+        (0..parallel).flat_map(|i| Failure::ALL.map(|failure| Prepared::new(failure, format!("bench-fail-{}-{rep}-{i}", failure.slug())))).collect();
+    let watched: Vec<FailureRun> = launch(prepared, |p| Others { kubectl: true, poll_loop: p.namespace.ends_with("-0") });
+    let stop = AtomicBool::new(false);
+    let rollwatch_only: Vec<FailureSample> = std::thread::scope(|scope| {
+        let stop = &stop;
+        let lanes: Vec<_> = (0..ROLLWATCH_ONLY_LANES)
+            .flat_map(|lane| Failure::ALL.map(|failure| (lane, failure)))
+            .map(|(lane, failure)| scope.spawn(move || rollwatch_only_lane(sim_log, failure, &format!("bench-fail-{}-{rep}-l{lane}", failure.slug()), stop)))
+            .collect();
+        while !watched.iter().all(FailureRun::is_finished) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        stop.store(true, Ordering::Relaxed);
+        lanes.into_iter().flat_map(|lane| lane.join().expect("rollwatch-only lane")).collect()
+    });
+    let mut samples: Vec<FailureSample> = watched.into_iter().map(|r| r.finish(sim_log)).collect();
+    let extra = rollwatch_only.len();
+    samples.extend(rollwatch_only);
+    Repetition { samples, rollwatch_only: extra }
+}
+
+/// Failing rollouts of one kind watched by rollwatch alone, one after another until `stop`.
+fn rollwatch_only_lane(sim_log: &Path, failure: Failure, prefix: &str, stop: &AtomicBool) -> Vec<FailureSample> {
+    let mut samples = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let prepared = Prepared::new(failure, format!("{prefix}-{}", samples.len()));
+        let run = launch(vec![prepared], |_| Others { kubectl: false, poll_loop: false });
+        samples.extend(run.into_iter().map(|r| r.finish(sim_log)));
+    }
+    samples
+}
+
+/// A namespace made for one failing rollout, with the harness's pod watch for the unschedulable one.
+struct Prepared {
+    failure: Failure,
+    namespace: String,
+    pod_watch: Option<PodWatch>,
+}
+
+impl Prepared {
+    fn new(failure: Failure, namespace: String) -> Prepared {
+        kubectl_ok(&["create", "namespace", &namespace], None);
+        let pod_watch = (failure == Failure::Unschedulable).then(|| PodWatch::start(&namespace, "Unschedulable"));
+        Prepared { failure, namespace, pod_watch }
+    }
+}
+
+/// Applies the prepared rollouts and starts their watchers, right after one another.
+fn launch(prepared: Vec<Prepared>, others: impl Fn(&Prepared) -> Others) -> Vec<FailureRun> {
+    if prepared.iter().any(|p| p.pod_watch.is_some()) {
+        // Let the pod watches start before the pods exist.
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    prepared
         .into_iter()
-        .map(|failure| {
-            let namespace = format!("bench-fail-{}-{rep}", failure.slug());
-            kubectl_ok(&["create", "namespace", &namespace], None);
-            let watcher = (failure == Failure::Unschedulable).then(|| PodWatch::start(&namespace, "Unschedulable"));
-            let (behavior, extra) = failure.pod_template();
-            kubectl_ok(&["apply", "-n", &namespace, "-f", "-"], Some(&deployment("app", 1, behavior, extra, "bench: fail")));
-            let mut rollwatch = procs::rollwatch();
-            rollwatch.args(["wait", "deployment/app", "-n", &namespace, "-o", "json", "--timeout", "3m"]).args(NO_TOLERANCE);
-            let mut kubectl = procs::kubectl();
-            kubectl.args(["rollout", "status", "deployment/app", "-n", &namespace, "--timeout", "3m"]);
-            let watchers = (spawn_timed(rollwatch), spawn_timed(kubectl), poll_loop(&namespace, "app", POLL_LOOP_TIMEOUT));
-            (failure, namespace, watcher, watchers)
-        })
-        .collect();
-    runs.into_iter()
-        .map(|(failure, namespace, watcher, (rollwatch, kubectl, poll))| {
-            let (rollwatch, kubectl, poll) = (join(rollwatch), join(kubectl), join(poll));
-            let decisive = match failure {
-                Failure::Unschedulable => watcher.expect("pod watch").finish().unwrap_or_else(|| panic!("{namespace}: no pod seen Unschedulable")),
-                Failure::BadImage => first_write(sim_log, &namespace, |w| w.shows_reason("ErrImagePull")),
-                Failure::CrashLoop => first_write(sim_log, &namespace, |w| w.restarts() >= 1),
-            };
-            kubectl_ok(&["delete", "namespace", &namespace, "--wait=false"], None);
-            FailureSample {
-                failure,
-                rollwatch_ms: rollwatch.at_ms - decisive,
-                rollwatch_code: rollwatch.code,
-                rollwatch_reason: last_reason(&rollwatch.stdout),
-                kubectl_ms: kubectl.at_ms - decisive,
-                kubectl_code: kubectl.code,
-                poll_loop_code: poll.code,
-                poll_loop_ms: poll.at_ms - decisive,
-            }
+        .map(|p| {
+            let others = others(&p);
+            FailureRun::start(p, others)
         })
         .collect()
+}
+
+/// A failing rollout with its watchers running.
+struct FailureRun {
+    prepared: Prepared,
+    rollwatch: JoinHandle<Ended>,
+    kubectl: Option<JoinHandle<Ended>>,
+    poll_loop: Option<JoinHandle<Ended>>,
+}
+
+impl FailureRun {
+    fn start(prepared: Prepared, others: Others) -> FailureRun {
+        let namespace = prepared.namespace.as_str();
+        let (behavior, extra) = prepared.failure.pod_template();
+        kubectl_ok(&["apply", "-n", namespace, "-f", "-"], Some(&deployment("app", 1, behavior, extra, "bench: fail")));
+        let mut rollwatch = procs::rollwatch();
+        rollwatch.args(["wait", "deployment/app", "-n", namespace, "-o", "json", "--timeout", "3m"]).args(NO_TOLERANCE);
+        let rollwatch = spawn_timed(rollwatch);
+        let kubectl = others.kubectl.then(|| {
+            let mut kubectl = procs::kubectl();
+            kubectl.args(["rollout", "status", "deployment/app", "-n", namespace, "--timeout", "3m"]);
+            spawn_timed(kubectl)
+        });
+        let poll_loop = others.poll_loop.then(|| poll_loop(namespace, "app", POLL_LOOP_TIMEOUT));
+        FailureRun { prepared, rollwatch, kubectl, poll_loop }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.rollwatch.is_finished() && [&self.kubectl, &self.poll_loop].into_iter().flatten().all(JoinHandle::is_finished)
+    }
+
+    /// Waits for the watchers, finds the decisive write and deletes the namespace.
+    fn finish(self, sim_log: &Path) -> FailureSample {
+        let FailureRun { prepared: Prepared { failure, namespace, pod_watch }, rollwatch, kubectl, poll_loop } = self;
+        let (rollwatch, kubectl, poll_loop) = (join(rollwatch), kubectl.map(join), poll_loop.map(join));
+        let decisive = match failure {
+            Failure::Unschedulable => pod_watch.expect("pod watch").finish().unwrap_or_else(|| panic!("{namespace}: no pod seen Unschedulable")),
+            Failure::BadImage => first_write(sim_log, &namespace, |w| w.shows_reason("ErrImagePull")),
+            Failure::CrashLoop => first_write(sim_log, &namespace, |w| w.restarts() >= 1),
+        };
+        kubectl_ok(&["delete", "namespace", &namespace, "--wait=false"], None);
+        let after = |ended: &Ended| Watched { ms: ended.at_ms - decisive, code: ended.code };
+        FailureSample {
+            failure,
+            rollwatch: after(&rollwatch),
+            rollwatch_reason: last_reason(&rollwatch.stdout),
+            kubectl: kubectl.as_ref().map(after),
+            poll_loop: poll_loop.as_ref().map(after),
+        }
+    }
 }
 
 /// One successful rollout's timings, in ms after the last pod's first Ready write.
@@ -175,13 +279,23 @@ pub fn success(sim_log: &Path, rep: usize) -> SuccessSample {
     }
 }
 
-fn join(handle: std::thread::JoinHandle<Ended>) -> Ended {
+fn join(handle: JoinHandle<Ended>) -> Ended {
     handle.join().expect("watcher thread")
 }
 
+/// The first write of `namespace` that is `decisive`. The simulator logs a write once the API
+/// server has acknowledged it, as a watcher may be seeing it: it can land in the log just after
+/// a quick watcher's exit, so the log is read again for a while.
 fn first_write(sim_log: &Path, namespace: &str, decisive: impl Fn(&StatusWrite) -> bool) -> i64 {
-    let writes = simlog::in_namespace(sim_log, namespace);
-    writes.iter().find(|w| decisive(w)).map(|w| w.acked_ms).unwrap_or_else(|| panic!("{namespace}: no decisive write among {writes:?}"))
+    let started = Instant::now();
+    loop {
+        let writes = simlog::in_namespace(sim_log, namespace);
+        if let Some(write) = writes.iter().find(|w| decisive(w)) {
+            return write.acked_ms;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{namespace}: no decisive write among {writes:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// The code of the first reason on rollwatch's last JSON line that has one.
@@ -195,10 +309,11 @@ fn last_reason(stdout: &str) -> String {
 }
 
 /// A `kubectl get pods -w` of one namespace, noting when a pod's PodScheduled reason first
-/// shows `reason`: the scheduler's write, seen by a watch as prompt as rollwatch's.
+/// shows `reason`: the scheduler's write, seen by a watch as prompt as rollwatch's. Start it a
+/// moment before the pods exist (see [`launch`]).
 struct PodWatch {
     child: std::process::Child,
-    seen: std::thread::JoinHandle<Option<i64>>,
+    seen: JoinHandle<Option<i64>>,
 }
 
 impl PodWatch {
@@ -215,12 +330,16 @@ impl PodWatch {
         let seen = std::thread::spawn(move || {
             BufReader::new(stdout).lines().map_while(Result::ok).find(|line| line.ends_with(&format!(" {reason}"))).map(|_| now_ms())
         });
-        // Let the watch start before the pods exist.
-        std::thread::sleep(Duration::from_millis(1500));
         PodWatch { child, seen }
     }
 
+    /// When the reason was seen. A quick watcher can end just before this watch sees it, so it
+    /// gets a while to see it before it is stopped.
     fn finish(mut self) -> Option<i64> {
+        let started = Instant::now();
+        while !self.seen.is_finished() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.seen.join().expect("pod watch thread")

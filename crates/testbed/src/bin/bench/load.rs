@@ -55,9 +55,12 @@ pub struct LoadSample {
     /// Bytes the API server sent to every client during the run (/metrics).
     pub bytes: f64,
     pub seconds: f64,
-    /// rollwatch's peak RSS (KiB) and CPU seconds, from /usr/bin/time.
+    /// rollwatch's peak RSS (KiB), CPU seconds and run time, from /usr/bin/time.
     pub rollwatch_rss_kib: Option<u64>,
     pub rollwatch_cpu_s: Option<f64>,
+    pub rollwatch_wall_s: Option<f64>,
+    /// What rollwatch's engine logged at its end (`RUST_LOG=rollwatch_tracker=debug`).
+    pub rollwatch_engine: Option<EngineCounts>,
     /// The watchers' exit codes (distinct).
     pub codes: Vec<Option<i32>>,
 }
@@ -79,9 +82,10 @@ pub fn run(sim_log: &Path, audit: &AuditLog, n: usize, watcher: Watcher) -> Load
         Watcher::None => Vec::new(),
         Watcher::Rollwatch => vec![
             std::process::Command::new("/usr/bin/time")
-                .args(["-f", "rss_kib=%M cpu_s=%U+%S"])
+                .args(["-f", "rss_kib=%M cpu_s=%U+%S wall_s=%e"])
                 .arg(std::env::var_os("ROLLWATCH_BIN").expect("ROLLWATCH_BIN"))
                 .args(["--context", BENCH_CONTEXT, "wait", "deployment", "-l", "bench=load", "-n", &namespace, "--timeout", "20m"])
+                .env("RUST_LOG", "rollwatch_tracker=debug")
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -100,17 +104,22 @@ pub fn run(sim_log: &Path, audit: &AuditLog, n: usize, watcher: Watcher) -> Load
             })
             .collect(),
     };
+    // rollwatch's stderr (its diagnostics, then /usr/bin/time's line), read as it comes so the
+    // pipe never fills.
+    let stderr = children.iter_mut().find_map(|c| c.stderr.take()).map(|mut pipe| {
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    });
     let mut codes = Vec::new();
-    let mut time_output = String::new();
     loop {
         let mut still_running = Vec::new();
         for mut child in children.drain(..) {
             match child.try_wait().expect("try_wait") {
                 Some(status) => {
-                    if let Some(mut stderr) = child.stderr.take() {
-                        use std::io::Read;
-                        let _ = stderr.read_to_string(&mut time_output);
-                    }
                     if !codes.contains(&status.code()) {
                         codes.push(status.code());
                     }
@@ -126,6 +135,7 @@ pub fn run(sim_log: &Path, audit: &AuditLog, n: usize, watcher: Watcher) -> Load
         std::thread::sleep(CHECK_EVERY);
     }
     let seconds = started.elapsed().as_secs_f64();
+    let stderr = stderr.map(|reader| reader.join().expect("stderr reader")).unwrap_or_default();
     // The Deployment controller's last status updates land just after the last pod is Ready;
     // the API server writes a request's record as the request ends, just after its client has
     // seen the response.
@@ -145,7 +155,7 @@ pub fn run(sim_log: &Path, audit: &AuditLog, n: usize, watcher: Watcher) -> Load
         by_program.entry(record.program().to_owned()).or_default().push(record);
     }
     let own = watcher.program().and_then(|p| by_program.remove(p)).unwrap_or_default();
-    let field = |name: &str| time_output.split_whitespace().find_map(|t| t.strip_prefix(name)).map(str::to_owned);
+    let field = |name: &str| stderr.lines().rev().flat_map(str::split_whitespace).find_map(|t| t.strip_prefix(name)).map(str::to_owned);
     LoadSample {
         n,
         watcher,
@@ -157,7 +167,27 @@ pub fn run(sim_log: &Path, audit: &AuditLog, n: usize, watcher: Watcher) -> Load
         seconds,
         rollwatch_rss_kib: field("rss_kib=").and_then(|v| v.parse().ok()),
         rollwatch_cpu_s: field("cpu_s=").map(|v| v.split('+').filter_map(|x| x.parse::<f64>().ok()).sum()),
+        rollwatch_wall_s: field("wall_s=").and_then(|v| v.parse().ok()),
+        rollwatch_engine: EngineCounts::from_log(&stderr),
         codes,
+    }
+}
+
+/// The counts rollwatch's engine logs when tracking ends, with `RUST_LOG=rollwatch_tracker=debug`:
+/// `... DEBUG rollwatch_tracker::engine: tracking ended events=58645 feeds=4 tracked=1000`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineCounts {
+    /// Object events its feeds delivered (list items included).
+    pub events: u64,
+    /// Objects it tracked (and re-evaluated every second for time-based rules).
+    pub tracked: u64,
+}
+
+impl EngineCounts {
+    fn from_log(stderr: &str) -> Option<EngineCounts> {
+        let line = stderr.lines().rev().find(|l| l.contains("tracking ended"))?;
+        let field = |name: &str| line.split_whitespace().find_map(|t| t.strip_prefix(name))?.parse().ok();
+        Some(EngineCounts { events: field("events=")?, tracked: field("tracked=")? })
     }
 }
 
@@ -186,5 +216,19 @@ pub fn wait_for_quiet() {
     while kubectl_ok(&["get", "namespaces", "-o", "name"], None).lines().any(|ns| ns.starts_with("namespace/bench-")) {
         assert!(started.elapsed() < Duration::from_secs(600), "benchmark namespaces still there after 10 minutes");
         std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_engines_counts_among_other_lines() {
+        let stderr = "2026-11-23T07:24:50.1Z  WARN rollwatch_tracker::feed: watch restarted\n\
+                      2026-11-23T07:24:55.627735Z DEBUG rollwatch_tracker::engine: tracking ended events=58645 feeds=4 tracked=1000\n\
+                      rss_kib=197632 cpu_s=2.10+0.33 wall_s=106.21\n";
+        assert_eq!(EngineCounts::from_log(stderr), Some(EngineCounts { events: 58645, tracked: 1000 }));
+        assert_eq!(EngineCounts::from_log("rss_kib=1 cpu_s=0.01+0.00 wall_s=1.00\n"), None);
     }
 }

@@ -2,8 +2,9 @@
 //! that replaces only this benchmark's section of the file.
 
 use crate::audit::ClientRequests;
+use crate::latency::{Failure, FailureSample, POLL_LOOP_TIMEOUT, PROGRESS_DEADLINE_S, ROLLWATCH_ONLY_LANES, SuccessSample, Watched};
 use crate::load::{LoadSample, Watcher};
-use crate::latency::{Failure, FailureSample, POLL_LOOP_TIMEOUT, PROGRESS_DEADLINE_S, SuccessSample};
+use crate::stats::{Percentiles, chance_all_within_if_p99_above};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
@@ -19,7 +20,12 @@ const SUCCESS_TARGET_MS: i64 = 100;
 pub struct Section {
     pub verdict_throughput: String,
     pub failures: Vec<FailureSample>,
+    /// Failing rollouts of each kind started at once in a repetition.
+    pub parallel: usize,
+    /// The rollwatch-only failure samples of each repetition.
+    pub rollwatch_only: Vec<usize>,
     pub successes: Vec<SuccessSample>,
+    pub latency_minutes: f64,
     pub load: Vec<LoadSample>,
     pub kubectl_max: usize,
 }
@@ -29,75 +35,104 @@ impl Section {
         let mut s = String::new();
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let load: Vec<&str> = load.split(' ').take(3).collect();
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let _ = writeln!(s, "{BEGIN}\n## Detection latency: rollwatch vs kubectl\n");
         let _ = writeln!(
             s,
             "`scripts/bench` on the local control plane (v1.20.2 with rollwatch-sim, {} nodes), {}, load average {} \
-             at the end of the run on {cores} cores; release builds. Every watcher is started together right after \
+             at the end of the run on {} cores; release builds. Every watcher is started together right after \
              `kubectl apply`; latencies are from the decisive status write (the simulator logs the millisecond the API \
              server acknowledged each pod status write) to the watcher's exit.\n",
             crate::procs::kubectl_ok(&["get", "nodes", "--no-headers"], None).lines().count(),
             today(),
-            load.join(" ")
+            load.join(" "),
+            cores()
         );
         let _ = writeln!(s, "**Verdict engine throughput** (`cargo bench -p rollwatch-verdict`): {}\n", self.verdict_throughput);
         self.render_failures(&mut s);
         self.render_successes(&mut s);
         self.render_load(&mut s);
+        self.render_cpu(&mut s);
         let _ = write!(s, "{END}");
         s
     }
 
     fn render_failures(&self, s: &mut String) {
-        let reps = self.failures.iter().filter(|f| f.failure == Failure::BadImage).count();
+        let reps = self.rollwatch_only.len();
+        let parallel = self.parallel;
+        let lanes = 3 * ROLLWATCH_ONLY_LANES;
+        let extra: usize = self.rollwatch_only.iter().sum();
         let _ = writeln!(
             s,
-            "### Failure detection ({reps} samples per failure)\n\n\
-             Deployments of 1 replica, `progressDeadlineSeconds: {PROGRESS_DEADLINE_S}`, the three failures at once in \
-             their own namespaces. rollwatch runs with its tolerances off (`--waiting-grace 0s --allowed-restarts 0 \
-             --unschedulable-grace 0s`; the defaults deliberately wait 60 s, 1 restart and 120 s), so this is the \
-             latency of detection, not of a grace period. The poll loop GETs the Deployment every 3 s until \
-             replicas = ready = available = updated, and gives up after {} s.\n",
+            "### Failure detection\n\n\
+             Deployments of 1 replica, `progressDeadlineSeconds: {PROGRESS_DEADLINE_S}`. Each of {reps} repetitions \
+             starts {parallel} failing Deployments of each kind at once ({} in all, each in its own namespace), each \
+             watched by `rollwatch wait` and `kubectl rollout status`, the first of each kind also by the poll loop \
+             (it ends at its timeout every time). kubectl needs the progress deadline every time, so while it waits, \
+             **rollwatch-only** samples add to rollwatch's: {lanes} lanes ({ROLLWATCH_ONLY_LANES} per kind) each \
+             run one failing Deployment watched by rollwatch alone after another, until kubectl and the poll loop have \
+             ended ({extra} of rollwatch's samples below). So up to {} failing Deployments were being watched at once \
+             (earlier ones still being deleted), with {} `kubectl rollout status`, 3 poll loops and up to {} rollwatch \
+             processes (most end within a second of their start) on the {} cores. rollwatch runs with its \
+             tolerances off (`--waiting-grace 0s --allowed-restarts 0 --unschedulable-grace 0s`; the defaults \
+             deliberately wait 60 s, 1 restart and 120 s), so this is the latency of detection, not of a grace period. \
+             The poll loop GETs the Deployment every 3 s until replicas = ready = available = updated, and gives up \
+             after {} s. Percentiles by nearest rank: the pP of n samples is the ⌈P/100 · n⌉-th smallest, a measured \
+             value; for n < 100 the p99 is the largest sample.\n",
+            3 * parallel,
+            3 * parallel + lanes,
+            3 * parallel,
+            3 * parallel + lanes,
+            cores(),
             POLL_LOOP_TIMEOUT.as_secs()
         );
-        let _ = writeln!(s, "| failure | decisive write | rollwatch median / max | rollwatch reason, exit | `kubectl rollout status` median / max | kubectl exit | poll loop | target ≤ 1 s (max) |");
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(s, "| failure | watcher | n | p50 | p95 | p99 | max | outcome | target ≤ 1 s (p99) |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+        let mut evidence = Vec::new();
         for failure in Failure::ALL {
             let samples: Vec<&FailureSample> = self.failures.iter().filter(|f| f.failure == failure).collect();
-            if samples.is_empty() {
+            let rollwatch: Vec<i64> = samples.iter().map(|f| f.rollwatch.ms).collect();
+            let Some(ours) = Percentiles::of(&rollwatch) else {
                 continue;
+            };
+            let reasons = distinct(samples.iter().map(|f| format!("{} ({})", f.rollwatch_reason, code(f.rollwatch.code))));
+            let met = ours.p99 <= FAILURE_TARGET_MS;
+            let _ = writeln!(s, "| {} | `rollwatch wait` | {} | {reasons} | {} |", failure.label(), row(&ours), verdict(met));
+            if rollwatch.iter().all(|&ms| ms <= FAILURE_TARGET_MS) {
+                evidence.push(format!("{} {:.2} (n = {})", failure.label(), chance_all_within_if_p99_above(ours.n), ours.n));
             }
-            let rollwatch: Vec<i64> = samples.iter().map(|f| f.rollwatch_ms).collect();
-            let kubectl: Vec<i64> = samples.iter().map(|f| f.kubectl_ms).collect();
-            let reasons = distinct(samples.iter().map(|f| format!("{} ({})", f.rollwatch_reason, code(f.rollwatch_code))));
-            let kubectl_codes = distinct(samples.iter().map(|f| code(f.kubectl_code)));
-            let poll_timeouts = samples.iter().filter(|f| f.poll_loop_code == Some(1)).count();
-            let poll_ms: Vec<i64> = samples.iter().map(|f| f.poll_loop_ms).collect();
-            let poll = format!(
-                "gave up at its timeout in {poll_timeouts} of {} ({} s after the failing write, median), never naming the failure",
-                samples.len(),
-                seconds(median(&poll_ms))
-            );
-            let max = *rollwatch.iter().max().expect("samples");
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} / {} ms | {reasons} | {} / {} s (deadline {PROGRESS_DEADLINE_S} s {:+.1} s) | {kubectl_codes} | {poll} | {} |",
-                failure.label(),
-                failure.decisive_write(),
-                median(&rollwatch),
-                max,
-                seconds(median(&kubectl)),
-                seconds(*kubectl.iter().max().expect("samples")),
-                (median(&kubectl) as f64 / 1000.0) - f64::from(PROGRESS_DEADLINE_S),
-                verdict(max <= FAILURE_TARGET_MS),
-            );
+            let kubectl: Vec<Watched> = samples.iter().filter_map(|f| f.kubectl).collect();
+            if let Some(theirs) = Percentiles::of(&kubectl.iter().map(|w| w.ms).collect::<Vec<_>>()) {
+                let codes = distinct(kubectl.iter().map(|w| code(w.code)));
+                let _ = writeln!(
+                    s,
+                    "| {} | `kubectl rollout status` | {} | {codes}, after the {PROGRESS_DEADLINE_S} s deadline | (no target) |",
+                    failure.label(),
+                    row(&theirs)
+                );
+            }
+            let polls: Vec<Watched> = samples.iter().filter_map(|f| f.poll_loop).collect();
+            if let Some(poll) = Percentiles::of(&polls.iter().map(|w| w.ms).collect::<Vec<_>>()) {
+                let gave_up = polls.iter().filter(|w| w.code == Some(1)).count();
+                let _ = writeln!(
+                    s,
+                    "| {} | poll loop | {} | gave up at its timeout in {gave_up} of {}, never naming the failure | (no target) |",
+                    failure.label(),
+                    row(&poll),
+                    polls.len()
+                );
+            }
+        }
+        let _ = writeln!(s, "\nThe decisive writes:\n");
+        for failure in Failure::ALL {
+            let _ = writeln!(s, "- {}: {}.", failure.label(), failure.decisive_write());
         }
         let _ = writeln!(
             s,
             "\n`kubectl rollout status` reports a failure only once the Deployment controller sets \
              ProgressDeadlineExceeded, {PROGRESS_DEADLINE_S} s after the last progress (the Deployment's creation here), \
-             so its latency after the failing write is the deadline plus the controller's resync; the default deadline is 600 s.\n"
+             so its latency after the failing write is the deadline plus the controller's resync, every time; the default \
+             deadline is 600 s. {}\n",
+            evidence_line(&evidence, "1 s")
         );
     }
 
@@ -106,11 +141,12 @@ impl Section {
         let _ = writeln!(
             s,
             "### Success detection ({n} samples)\n\n\
-             A 3-replica Deployment that comes up; from the simulator's last pod Ready write (the last of the three \
-             pods' first Ready status) to the watcher's exit. This includes the Deployment controller's own update of \
-             the Deployment's status after that write, which every watcher has to wait for.\n"
+             A 3-replica Deployment that comes up, one at a time (no other rollout runs meanwhile), with all three \
+             watchers on it; from the simulator's last pod Ready write (the last of the three pods' first Ready \
+             status) to the watcher's exit. This includes the Deployment controller's own update of the Deployment's \
+             status after that write, which every watcher has to wait for. Percentiles by nearest rank, as above.\n"
         );
-        let _ = writeln!(s, "| watcher | median | max | exit codes | target ≤ 100 ms (max) |\n|---|---|---|---|---|");
+        let _ = writeln!(s, "| watcher | n | p50 | p95 | p99 | max | exits | target ≤ 100 ms (p99) |\n|---|---|---|---|---|---|---|---|");
         // (label, the sample's figure, the watcher's index in `codes`)
         type Row = (&'static str, fn(&SuccessSample) -> i64, usize);
         let rows: [Row; 3] = [
@@ -118,15 +154,44 @@ impl Section {
             ("`rollwatch wait --poll` (2 s interval)", |x| x.poll_ms, 1),
             ("`kubectl rollout status`", |x| x.kubectl_ms, 2),
         ];
+        let mut evidence = Vec::new();
         for (label, pick, index) in rows {
             let values: Vec<i64> = self.successes.iter().map(pick).collect();
+            let Some(p) = Percentiles::of(&values) else {
+                continue;
+            };
             let codes = distinct(self.successes.iter().map(|x| code(x.codes[index])));
-            let max = values.iter().copied().max().unwrap_or(0);
-            let target = if index == 0 { verdict(max <= SUCCESS_TARGET_MS) } else { "(no target)".into() };
-            let _ = writeln!(s, "| {label} | {} ms | {max} ms | {codes} | {target} |", median(&values));
+            let target = if index == 0 { verdict(p.p99 <= SUCCESS_TARGET_MS) } else { "(no target)".into() };
+            if index == 0 && p.max <= SUCCESS_TARGET_MS {
+                evidence.push(format!("{:.2} (n = {})", chance_all_within_if_p99_above(p.n), p.n));
+            }
+            let _ = writeln!(s, "| {label} | {} | {codes} | {target} |", row(&p));
         }
-        let _ = writeln!(s, "\nWith {n} samples, the max stands in for the p99 the targets name.\n");
+        let _ = writeln!(s, "\n{}\n", evidence_line(&evidence, "100 ms"));
+        let _ = writeln!(s, "The latency part of this run (failures and successes) took {:.1} min.\n", self.latency_minutes);
     }
+}
+
+/// n, p50, p95, p99 and max as table cells.
+fn row(p: &Percentiles) -> String {
+    format!("{} | {} | {} | {} | {}", p.n, latency(p.p50), latency(p.p95), latency(p.p99), latency(p.max))
+}
+
+/// Milliseconds below 10 s, seconds with one decimal above.
+fn latency(ms: i64) -> String {
+    if ms.abs() >= 10_000 { format!("{} s", seconds(ms)) } else { format!("{ms} ms") }
+}
+
+/// How much a p99 of the cases whose samples all met the target proves.
+fn evidence_line(cases: &[String], target: &str) -> String {
+    if cases.is_empty() {
+        return String::new();
+    }
+    format!(
+        "How much a p99 of n samples proves: were rollwatch's true p99 above {target}, all n samples would still \
+         fall within {target} with a chance of up to 0.99^n: {} (about 300 samples all within it are needed for 5%).",
+        cases.join(", ")
+    )
 }
 
 impl Section {
@@ -224,6 +289,91 @@ impl Section {
         }
         let _ = writeln!(s);
     }
+
+    fn render_cpu(&self, s: &mut String) {
+        let runs: Vec<CpuRun> = self.load.iter().filter(|x| x.watcher == Watcher::Rollwatch).filter_map(CpuRun::of).collect();
+        if runs.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            s,
+            "### rollwatch's CPU against watch events\n\n\
+             The rollwatch runs above, with `RUST_LOG=rollwatch_tracker=debug`: its engine logs at the end how many \
+             object events its feeds delivered (LIST items included) and how many objects it tracked. CPU (user + \
+             system, from `/usr/bin/time`, in 10 ms steps) is the whole process's: start-up (kubeconfig, TLS, \
+             /version), the watches, the verdicts on each event, and a re-evaluation of every tracked object once a \
+             second for the time-based rules, a part that grows with tracked objects × run time rather than with \
+             events. *Marginal* is the extra CPU over the extra events from the previous N, which leaves the fixed \
+             start-up cost out.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| N | events | tracked | rollwatch run | tracked × run (object-seconds re-evaluated) | CPU | CPU per event | marginal CPU per event |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+        let mut marginals = Vec::new();
+        for (i, run) in runs.iter().enumerate() {
+            let marginal = i.checked_sub(1).and_then(|p| run.marginal_us_per_event(&runs[p]));
+            if let Some(m) = marginal {
+                marginals.push((runs[i - 1].n, run.n, m));
+            }
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.1} s | {:.0} | {:.2} s | {:.1} µs | {} |",
+                run.n,
+                run.events,
+                run.tracked,
+                run.wall_s,
+                run.tracked as f64 * run.wall_s,
+                run.cpu_s,
+                run.us_per_event(),
+                marginal.map_or("".into(), |m| format!("{m:.1} µs"))
+            );
+        }
+        let _ = writeln!(s, "\n{}\n", linearity(&marginals));
+    }
+}
+
+/// One rollwatch load run's CPU and engine counts.
+struct CpuRun {
+    n: usize,
+    events: u64,
+    tracked: u64,
+    wall_s: f64,
+    cpu_s: f64,
+}
+
+impl CpuRun {
+    fn of(sample: &LoadSample) -> Option<CpuRun> {
+        let engine = sample.rollwatch_engine?;
+        Some(CpuRun { n: sample.n, events: engine.events, tracked: engine.tracked, wall_s: sample.rollwatch_wall_s?, cpu_s: sample.rollwatch_cpu_s? })
+    }
+
+    fn us_per_event(&self) -> f64 {
+        self.cpu_s * 1e6 / self.events.max(1) as f64
+    }
+
+    /// The extra CPU per extra event over a run with fewer events.
+    fn marginal_us_per_event(&self, smaller: &CpuRun) -> Option<f64> {
+        let events = self.events.checked_sub(smaller.events).filter(|&e| e > 0)?;
+        Some((self.cpu_s - smaller.cpu_s) * 1e6 / events as f64)
+    }
+}
+
+/// Whether CPU grows linearly in events: the marginal CPU per event of the largest step against
+/// the step before (the small steps' CPU differences are a few 10 ms steps of /usr/bin/time).
+fn linearity(marginals: &[(usize, usize, f64)]) -> String {
+    let steps = marginals.iter().map(|(from, to, m)| format!("{m:.1} µs from N = {from} to {to}")).collect::<Vec<_>>().join(", ");
+    let [.., (_, _, before), (_, _, last)] = marginals else {
+        return format!("Marginal CPU per event: {steps}. Too few N to judge whether it stays flat (target: CPU linear in events).");
+    };
+    let ratio = last / before;
+    let judged = if ratio <= 1.25 {
+        format!("the last step's is {ratio:.2}× the one before: flat within 25 % or falling, so CPU grows linearly in events or slower (target: met)")
+    } else {
+        format!("the last step's is {ratio:.2}× the one before: CPU grows faster than the events (target: **missed**)")
+    };
+    format!("Marginal CPU per event: {steps}; {judged}.")
 }
 
 fn watcher_label(sample: &LoadSample) -> String {
@@ -263,10 +413,8 @@ pub fn splice(file: &Path, section: &str) {
     std::fs::write(file, updated).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
 }
 
-fn median(values: &[i64]) -> i64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable();
-    sorted.get(sorted.len() / 2).copied().unwrap_or(0)
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get())
 }
 
 fn seconds(ms: i64) -> String {
@@ -294,4 +442,34 @@ fn verdict(met: bool) -> String {
 fn today() -> String {
     let out = std::process::Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]).output();
     out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(n: usize, events: u64, cpu_s: f64) -> CpuRun {
+        CpuRun { n, events, tracked: n as u64, wall_s: 10.0, cpu_s }
+    }
+
+    #[test]
+    fn marginal_cpu_leaves_the_start_up_cost_out() {
+        // 20 ms to start, then 100 µs per event.
+        let (small, large) = (run(1, 100, 0.03), run(10, 1100, 0.13));
+        assert!((small.us_per_event() - 300.0).abs() < 1e-9);
+        assert!((large.marginal_us_per_event(&small).unwrap() - 100.0).abs() < 1e-9);
+        assert!(small.marginal_us_per_event(&run(1, 100, 0.02)).is_none(), "no extra events, no marginal");
+    }
+
+    #[test]
+    fn linearity_is_judged_on_the_last_two_steps() {
+        assert!(linearity(&[(1, 10, 150.0), (10, 100, 110.0)]).contains("(target: met)"));
+        assert!(linearity(&[(1, 10, 100.0), (10, 100, 200.0)]).contains("(target: **missed**)"));
+        assert!(linearity(&[(1, 10, 100.0)]).contains("Too few N"));
+    }
+
+    #[test]
+    fn latencies_in_ms_below_10_s() {
+        assert_eq!((latency(52).as_str(), latency(-3).as_str(), latency(30_412).as_str()), ("52 ms", "-3 ms", "30.4 s"));
+    }
 }
