@@ -41,6 +41,9 @@ fn main() {
             repetition.samples.len(),
             repetition.rollwatch_only
         );
+        for sample in &repetition.samples {
+            eprintln!("bench: failure sample: {sample:?}");
+        }
         failures.extend(repetition.samples);
         rollwatch_only.push(repetition.rollwatch_only);
     }
