@@ -155,7 +155,7 @@ pub fn run(sim_log: &Path, audit: &AuditLog, n: usize, watcher: Watcher) -> Load
         by_program.entry(record.program().to_owned()).or_default().push(record);
     }
     let own = watcher.program().and_then(|p| by_program.remove(p)).unwrap_or_default();
-    let field = |name: &str| stderr.lines().rev().flat_map(str::split_whitespace).find_map(|t| t.strip_prefix(name)).map(str::to_owned);
+    let field = |key: &str| logged_value(&stderr, key);
     LoadSample {
         n,
         watcher,
@@ -186,9 +186,15 @@ pub struct EngineCounts {
 impl EngineCounts {
     fn from_log(stderr: &str) -> Option<EngineCounts> {
         let line = stderr.lines().rev().find(|l| l.contains("tracking ended"))?;
-        let field = |name: &str| line.split_whitespace().find_map(|t| t.strip_prefix(name))?.parse().ok();
+        let field = |key: &str| logged_value(line, key)?.parse().ok();
         Some(EngineCounts { events: field("events=")?, tracked: field("tracked=")? })
     }
+}
+
+/// The value of the last `KEY=value` token in `text` (`key` given with its `=`), as
+/// /usr/bin/time's format and the engine's log line write them.
+fn logged_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines().rev().flat_map(str::split_whitespace).find_map(|token| token.strip_prefix(key))
 }
 
 /// Pods of the namespace the simulator has written Ready (read from its log: no API requests).
