@@ -289,3 +289,16 @@ fn crafted_cluster_text_reaches_the_terminal_escaped_and_json_exact() {
     let pull_error = format!("Back-off pulling image \"shop/web:{HOSTILE}\": Failed to pull image \"shop/web:{HOSTILE}\": {HOSTILE}");
     assert!(messages.contains(&pull_error), "{messages:#?}");
 }
+
+#[test]
+fn an_error_quoting_crafted_text_shows_it_escaped() {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crafted-kind.json");
+    let kind = "Deploy\x1b]0;pwned-title\x07ment\n::error::pwned";
+    std::fs::write(&path, json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "web"}}).to_string()).unwrap();
+    let output = rollwatch(&["check", "-f", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let error = stderr(&output);
+    assert!(!error.chars().any(|c| c.is_control() && c != '\n'), "{error}");
+    assert!(error.lines().all(|line| !line.trim_start().starts_with("::")), "{error}");
+    assert!(error.starts_with(r"error: ") && error.contains(r"deploy\x1b]0;pwned-title\x07ment"), "{error}");
+}
