@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::exit::Code;
 use crate::run::command;
+use crate::sanitize::{self, inline};
 use crate::{Global, Output, workload};
 
 #[derive(clap::Args, Debug)]
@@ -43,15 +44,16 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
 fn show_list(output: Output, object: &ObjectRef, revisions: &[Revision], now: jiff::Timestamp) {
     if output == Output::Json {
         let listed: Vec<_> = revisions.iter().map(|r| summary_json(r, now)).collect();
-        println!("{}", json!({"object": object, "revisions": listed}));
+        println!("{}", sanitize::json(&json!({"object": object, "revisions": listed})));
         return;
     }
-    println!("{object}");
+    println!("{}", inline(&object.to_string()));
     let mut rows = vec![["REVISION", "AGE", "PODS", "IMAGES", "CHANGE-CAUSE"].map(String::from)];
     for revision in revisions {
         let number = if revision.current { format!("{} (current)", revision.number) } else { revision.number.to_string() };
-        let cause = revision.change_cause.clone().unwrap_or_else(|| "<none>".into());
-        rows.push([number, age(revision, now), revision.pods.to_string(), revision.images.join(","), cause]);
+        let cause = revision.change_cause.as_deref().map_or_else(|| "<none>".into(), inline);
+        let images: Vec<String> = revision.images.iter().map(|image| inline(image)).collect();
+        rows.push([number, age(revision, now), revision.pods.to_string(), images.join(","), cause]);
     }
     let widths: Vec<usize> = (0..5).map(|i| rows.iter().map(|row| row[i].chars().count()).max().unwrap_or(0)).collect();
     for row in rows {
@@ -64,27 +66,28 @@ fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, now: j
     if output == Output::Json {
         let mut shown = summary_json(revision, now);
         shown["template"] = revision.template.clone();
-        println!("{}", json!({"object": object, "revision": shown}));
+        println!("{}", sanitize::json(&json!({"object": object, "revision": shown})));
         return;
     }
     let current = if revision.current { ", current" } else { "" };
-    println!("{object} revision {} ({}{current}), created {} ago", revision.number, revision.name, age(revision, now));
-    println!("change cause: {}", revision.change_cause.as_deref().unwrap_or("<none>"));
+    let object = inline(&object.to_string());
+    println!("{object} revision {} ({}{current}), created {} ago", revision.number, inline(&revision.name), age(revision, now));
+    println!("change cause: {}", revision.change_cause.as_deref().map_or_else(|| "<none>".into(), inline));
     println!("pods running it: {}", revision.pods);
     println!("pod template:");
     let yaml = serde_norway::to_string(&revision.template).unwrap_or_else(|e| format!("(cannot show as YAML: {e})"));
     for line in yaml.lines() {
-        println!("  {line}");
+        println!("  {}", sanitize::lines(line));
     }
 }
 
 fn show_diff(output: Output, object: &ObjectRef, from: &Revision, to: &Revision) {
     let changes = diff::diff(&from.template, &to.template);
     if output == Output::Json {
-        println!("{}", json!({"object": object, "from": from.number, "to": to.number, "changes": changes}));
+        println!("{}", sanitize::json(&json!({"object": object, "from": from.number, "to": to.number, "changes": changes})));
         return;
     }
-    println!("{object}: pod template of revision {} -> revision {}", from.number, to.number);
+    println!("{}: pod template of revision {} -> revision {}", inline(&object.to_string()), from.number, to.number);
     if changes.is_empty() {
         println!("  no differences");
     }
@@ -93,17 +96,17 @@ fn show_diff(output: Output, object: &ObjectRef, from: &Revision, to: &Revision)
         if scope != Some(&change.scope) {
             match &change.scope {
                 diff::Scope::Pod => println!("pod:"),
-                diff::Scope::Container(name) => println!("container {name}:"),
+                diff::Scope::Container(name) => println!("container {}:", inline(name)),
             }
             scope = Some(&change.scope);
         }
         let shown = match (&change.from, &change.to) {
-            (Some(from), Some(to)) => format!("{from} -> {to}"),
-            (None, Some(to)) => format!("added: {to}"),
-            (Some(from), None) => format!("removed (was {from})"),
+            (Some(from), Some(to)) => format!("{} -> {}", inline(from), inline(to)),
+            (None, Some(to)) => format!("added: {}", inline(to)),
+            (Some(from), None) => format!("removed (was {})", inline(from)),
             (None, None) => "changed".to_string(),
         };
-        println!("  {}: {shown}", change.field);
+        println!("  {}: {shown}", inline(&change.field));
     }
 }
 

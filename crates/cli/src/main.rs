@@ -15,6 +15,7 @@ mod report;
 mod restart;
 mod resume;
 mod run;
+mod sanitize;
 mod set_image;
 mod status;
 mod targets;
@@ -126,7 +127,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code.into(),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", sanitize::lines(&format!("{error:#}")));
             code_on_error.into()
         }
     }

@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::exit::Code;
 use rollwatch_tracker::manifests;
 
+use crate::sanitize::{self, inline};
 use crate::{Global, Output};
 
 /// Estimate the minimum rollout time of each Deployment, StatefulSet and DaemonSet in manifests.
@@ -90,13 +91,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     let mut out = std::io::stdout().lock();
     for outcome in &planned {
         let text = match (outcome, global.output) {
-            (Planned::Estimated(estimate), Output::Text) => estimate.render_text(),
+            (Planned::Estimated(estimate), Output::Text) => sanitize::lines(&shown(estimate).render_text()),
             (Planned::Estimated(estimate), Output::Json) => json_line(estimate, timeout),
-            (Planned::NoRollout { why, .. }, Output::Text) => format!("{why}\n"),
+            (Planned::NoRollout { why, .. }, Output::Text) => format!("{}\n", inline(why)),
             (Planned::NoRollout { workload, why }, Output::Json) => {
                 format!(
                     "{}\n",
-                    json!({"workload": workload, "estimable": false, "reason": why})
+                    sanitize::json(&json!({"workload": workload, "estimable": false, "reason": why}))
                 )
             }
         };
@@ -106,13 +107,19 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     if let Some(timeout) = timeout {
         for outcome in &planned {
             if let Planned::Estimated(estimate) = outcome
-                && let Some(advice) = estimate.timeout_advice(timeout)
+                && let Some(advice) = shown(estimate).timeout_advice(timeout)
             {
-                eprintln!("warning: {advice}");
+                eprintln!("warning: {}", sanitize::lines(&advice));
             }
         }
     }
     Ok(Code::Ready)
+}
+
+/// The estimate as text shows it: the workload's name comes from a manifest nobody has validated
+/// yet, so it is escaped where it is written (JSON keeps it exact).
+fn shown(estimate: &Estimate) -> Estimate {
+    Estimate { workload: inline(&estimate.workload), ..estimate.clone() }
 }
 
 fn json_line(estimate: &Estimate, timeout: Option<Duration>) -> String {
@@ -122,7 +129,7 @@ fn json_line(estimate: &Estimate, timeout: Option<Duration>) -> String {
         line["timeout_seconds"] = json!(timeout.as_secs_f64());
         line["timeout_shorter_than_estimate"] = json!(estimate.timeout_advice(timeout).is_some());
     }
-    format!("{line}\n")
+    format!("{}\n", sanitize::json(&line))
 }
 
 /// `Kind/name` as the estimate names workloads, for those it cannot estimate.

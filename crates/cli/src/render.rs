@@ -5,10 +5,12 @@ use std::fmt::Write as _;
 use rollwatch_verdict::{ObjectRef, Reason, State, Verdict};
 use serde_json::json;
 
+use crate::sanitize::{self, inline};
+
 /// `deployment/web (shop): failed: <message>` and one indented line per reason.
 pub fn text(object: &ObjectRef, verdict: &Verdict) -> String {
-    let namespace = object.namespace.as_deref().map(|ns| format!(" ({ns})")).unwrap_or_default();
-    let mut out = format!("{object}{namespace}: {}: {}", state_word(verdict.state), verdict.message);
+    let namespace = object.namespace.as_deref().map(|ns| format!(" ({})", inline(ns))).unwrap_or_default();
+    let mut out = format!("{}{namespace}: {}: {}", inline(&object.to_string()), state_word(verdict.state), inline(&verdict.message));
     for reason in &verdict.reasons {
         let _ = write!(out, "\n  - {}", reason_text(reason));
     }
@@ -19,13 +21,13 @@ pub fn text(object: &ObjectRef, verdict: &Verdict) -> String {
 fn reason_text(reason: &Reason) -> String {
     let mut details = Vec::new();
     if let Some(container) = &reason.container {
-        details.push(format!("container {container}"));
+        details.push(format!("container {}", inline(container)));
     }
     if let Some(exit_code) = reason.exit_code {
         details.push(format!("exit code {exit_code}"));
     }
     let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join(", ")) };
-    format!("{}: {}{details}: {}", reason.code, reason.object, reason.message)
+    format!("{}: {}{details}: {}", inline(&reason.code), inline(&reason.object.to_string()), inline(&reason.message))
 }
 
 fn state_word(state: State) -> &'static str {
@@ -42,7 +44,7 @@ fn state_word(state: State) -> &'static str {
 
 /// One JSON object: kind, namespace, name, state, message, reasons and progress.
 pub fn json_line(object: &ObjectRef, verdict: &Verdict) -> String {
-    json!({
+    sanitize::json(&json!({
         "kind": object.kind,
         "namespace": object.namespace,
         "name": object.name,
@@ -50,6 +52,5 @@ pub fn json_line(object: &ObjectRef, verdict: &Verdict) -> String {
         "message": verdict.message,
         "reasons": verdict.reasons,
         "progress": verdict.progress,
-    })
-    .to_string()
+    }))
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Five minutes after the failing pod was created: past the default 60 s waiting grace.
 const LATE: &str = "2026-03-02T10:10:00Z";
@@ -207,4 +207,98 @@ fn a_reader_that_goes_away_ends_the_output_without_a_panic() {
 /// SIGPIPE's number on Linux.
 fn libc_sigpipe() -> i32 {
     13
+}
+
+/// Text that whoever controls a container, a webhook or a manifest can put into a dump, crafted
+/// to act on a terminal and a CI log: colours, a window title (OSC ... BEL), a bell, clear-screen
+/// with the cursor sent home, a C1 CSI asking the terminal to answer, a carriage return that hides
+/// what came before, and a GitHub Actions command on a line of its own.
+const HOSTILE: &str = "\x1b[31mred\x1b[0m \x1b]0;pwned-title\x07 bell\x07 \x1b[2J\x1b[H \u{9b}6n cr\roverwrite\n::error::pwned";
+
+/// web-image-pull.json with HOSTILE in the image name, the pull error's event message and the
+/// change cause, plus a pod of its own whose container ended with HOSTILE as termination message.
+fn crafted_dump() -> PathBuf {
+    let mut dump: Value = serde_json::from_str(&std::fs::read_to_string(fixture("web-image-pull.json")).unwrap()).unwrap();
+    let image = format!("shop/web:{HOSTILE}");
+    let items = dump["items"].as_array_mut().unwrap();
+    for item in items.iter_mut() {
+        let name = item["metadata"]["name"].as_str().unwrap().to_string();
+        match (item["kind"].as_str().unwrap(), name.as_str()) {
+            ("Deployment", _) => {
+                item["metadata"]["annotations"]["kubernetes.io/change-cause"] = json!(HOSTILE);
+                item["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+            }
+            ("ReplicaSet", "web-7f6b9c5d4") => item["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image),
+            ("Pod", "web-7f6b9c5d4-h7j2k") => {
+                item["spec"]["containers"][0]["image"] = json!(image);
+                item["status"]["containerStatuses"][0]["image"] = json!(image);
+                item["status"]["containerStatuses"][0]["state"]["waiting"]["message"] = json!(format!("Back-off pulling image \"{image}\""));
+            }
+            ("Event", "web-7f6b9c5d4-h7j2k.2") => item["message"] = json!(format!("Failed to pull image \"{image}\": {HOSTILE}")),
+            _ => {}
+        }
+    }
+    items.push(json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "batch", "namespace": "shop", "uid": "0a1b-pod-batch", "creationTimestamp": "2026-03-02T10:00:00Z"},
+        "spec": {"restartPolicy": "Never", "containers": [{"name": "job", "image": image}]},
+        "status": {
+            "phase": "Failed",
+            "containerStatuses": [{
+                "name": "job", "image": image, "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"terminated": {"exitCode": 3, "reason": "Error", "message": HOSTILE, "finishedAt": "2026-03-02T10:01:00Z"}}
+            }]
+        }
+    }));
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crafted.json");
+    // serde_json escapes only C0 controls; the manifest reader (YAML 1.2, of which JSON is a
+    // subset) takes a C1 control written as an escape only.
+    let text = serde_json::to_string_pretty(&dump).unwrap().replace('\u{9b}', r"\u009b");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn crafted_cluster_text_reaches_the_terminal_escaped_and_json_exact() {
+    let crafted = crafted_dump();
+    let text = rollwatch(&["check", "-f", crafted.to_str().unwrap(), "--now", LATE]);
+    assert_eq!(text.status.code(), Some(1), "stderr: {}", stderr(&text));
+    let shown = format!("{}{}", stdout(&text), stderr(&text));
+    let raw: Vec<char> = shown.chars().filter(|c| c.is_control() && *c != '\n').collect();
+    assert!(raw.is_empty(), "control characters {raw:?} reached the output:\n{shown}");
+    for line in shown.lines() {
+        assert!(!line.trim_start().starts_with("::"), "a line a CI runner takes for a command: {line}");
+    }
+    // Shown, not dropped: the reader sees what the cluster said, every sequence visibly escaped.
+    let escaped = r"\x1b[31mred\x1b[0m \x1b]0;pwned-title\x07 bell\x07 \x1b[2J\x1b[H \u{9b}6n cr\roverwrite\n::error::pwned";
+    assert!(stdout(&text).contains(&format!("container job exited with code 3: {escaped} (restarted 0 times)")), "{shown}");
+    assert!(stdout(&text).contains(&format!(r#"Failed to pull image "shop/web:{escaped}": {escaped}"#)), "{shown}");
+
+    let json = rollwatch(&["check", "-o", "json", "-f", crafted.to_str().unwrap(), "--now", LATE]);
+    assert_eq!(json.status.code(), Some(1));
+    let raw_json = stdout(&json);
+    // Every control character escaped, C1 ones too (serde_json leaves those raw).
+    assert!(!raw_json.chars().any(|c| c.is_control() && c != '\n'), "{raw_json}");
+    let messages: Vec<String> = raw_json
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("a JSON object per line"))
+        .flat_map(|line| line["reasons"].as_array().unwrap().iter().map(|r| r["message"].as_str().unwrap().to_string()).collect::<Vec<_>>())
+        .collect();
+    assert!(messages.contains(&format!("container job exited with code 3: {HOSTILE} (restarted 0 times)")), "{messages:#?}");
+    let pull_error = format!("Back-off pulling image \"shop/web:{HOSTILE}\": Failed to pull image \"shop/web:{HOSTILE}\": {HOSTILE}");
+    assert!(messages.contains(&pull_error), "{messages:#?}");
+}
+
+#[test]
+fn an_error_quoting_crafted_text_shows_it_escaped() {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crafted-kind.json");
+    let kind = "Deploy\x1b]0;pwned-title\x07ment\n::error::pwned";
+    std::fs::write(&path, json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "web"}}).to_string()).unwrap();
+    let output = rollwatch(&["check", "-f", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let error = stderr(&output);
+    assert!(!error.chars().any(|c| c.is_control() && c != '\n'), "{error}");
+    assert!(error.lines().all(|line| !line.trim_start().starts_with("::")), "{error}");
+    assert!(error.starts_with(r"error: ") && error.contains(r"deploy\x1b]0;pwned-title\x07ment"), "{error}");
 }

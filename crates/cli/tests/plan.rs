@@ -107,3 +107,27 @@ fn bad_input_exits_2_naming_file_object_and_field() {
         format!("error: {service_only}: no Deployment, StatefulSet or DaemonSet to plan\n")
     );
 }
+
+#[test]
+fn names_from_manifests_are_shown_escaped() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plan-hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("web.json");
+    let name = "web\x1b]0;pwned-title\x07\x1b[2J\n::error::pwned";
+    let deployment = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "app", "image": "web"}]}}}
+    });
+    std::fs::write(&manifest, deployment.to_string()).unwrap();
+    let output = rollwatch(&["plan", "-f", manifest.to_str().unwrap(), "--timeout", "1s"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let shown = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown}");
+    assert!(shown.lines().all(|line| !line.trim_start().starts_with("::")), "{shown}");
+    assert!(text(&output.stdout).starts_with(r"Deployment/web\x1b]0;pwned-title\x07\x1b[2J\n::error::pwned: RollingUpdate"), "{shown}");
+    assert!(text(&output.stderr).starts_with(r"warning: Deployment/web\x1b]0;pwned-title\x07\x1b[2J\n::error::pwned: timeout 1s"), "{shown}");
+
+    let json = rollwatch(&["plan", "-f", manifest.to_str().unwrap(), "-o", "json"]);
+    let line: Value = serde_json::from_slice(&json.stdout).expect("one JSON line");
+    assert_eq!(line["workload"], format!("Deployment/{name}"), "the name exactly as written");
+}

@@ -83,3 +83,50 @@ fn an_unreachable_cluster_is_a_cluster_access_error() {
     assert_eq!(line["event"], "error");
     assert_eq!(line["exit_code"], 4);
 }
+
+/// A kubeconfig whose user gets credentials from `plugin`, an exec plugin script, with a secret
+/// in the plugin's arguments and environment too.
+fn exec_plugin_kubeconfig(name: &str, plugin: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("rollwatch-exec-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("plugin");
+    std::fs::write(&script, format!("#!/bin/sh\n{plugin}\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}\n\
+             users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {}\n\
+             \x20     args: ['--password=ARG-s3cr3t']\n      env: [{{name: PLUGIN_KEY, value: ENV-s3cr3t}}]\n      interactiveMode: Never\n\
+             contexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_failing_exec_plugin_is_an_access_error_that_does_not_echo_its_output() {
+    let token = r#"{"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": {"token": "TOKEN-s3cr3t"}}"#;
+    let plugins = [
+        ("fails", format!("echo '{token}'\necho 'refresh token REFRESH-s3cr3t expired' >&2\nexit 1"), "exec credential plugin failed (exit status: 1)"),
+        ("garbles", "echo 'TOKEN-s3cr3t: [unclosed'".to_string(), "exec credential plugin did not print a valid ExecCredential"),
+    ];
+    for (name, plugin, expected) in plugins {
+        let kubeconfig = exec_plugin_kubeconfig(name, &plugin);
+        for output_format in ["text", "json"] {
+            let output = Command::new(env!("CARGO_BIN_EXE_rollwatch"))
+                .args(["status", "deployment/web", "-o", output_format, "--kubeconfig", kubeconfig.to_str().unwrap()])
+                .output()
+                .expect("rollwatch runs");
+            let said = text(&output);
+            assert_eq!(output.status.code(), Some(4), "{name} ({output_format}): {said}");
+            assert!(said.contains(expected), "{name} ({output_format}): {said}");
+            assert!(!said.contains("s3cr3t"), "{name} ({output_format}) shows the plugin's secrets: {said}");
+        }
+        std::fs::remove_dir_all(kubeconfig.parent().unwrap()).unwrap();
+    }
+}

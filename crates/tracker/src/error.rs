@@ -1,6 +1,8 @@
 //! What can go wrong talking to a cluster, sorted by whose move it is: the user's input, the
 //! cluster access, or the cluster itself.
 
+use kube::client::AuthError;
+
 /// Whose problem an [`Error`] is; the command line turns it into an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -76,10 +78,55 @@ pub(crate) fn is_access_error(error: &kube::Error) -> bool {
     }
 }
 
-/// The API server's own message where there is one, without kube's debug dump.
+/// The API server's own message where there is one, without kube's debug dump; never what a
+/// kubeconfig exec plugin printed (see [`describe_auth`]).
 pub(crate) fn describe(error: &kube::Error) -> String {
+    if let Some(auth) = auth_error(error) {
+        return describe_auth(auth);
+    }
     match error {
         kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
         other => other.to_string(),
+    }
+}
+
+/// The credentials error within `error`: kube returns it as is when the client is built (the
+/// exec plugin first runs then) and boxed within a service error when a request refreshes the token.
+fn auth_error(error: &kube::Error) -> Option<&AuthError> {
+    if let kube::Error::Auth(auth) = error {
+        return Some(auth);
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(auth) = cause.downcast_ref::<AuthError>() {
+            return Some(auth);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Why no credentials could be had, without the details that can hold them: kube's message for a
+/// failed exec plugin quotes its command line with its environment and everything the plugin
+/// printed (a token printed before it failed, say), its parse error quotes that output, and a
+/// JSON error can quote a token; CI logs keep what is shown.
+fn describe_auth(error: &AuthError) -> String {
+    const NOT_SHOWN: &str = "not shown, as it can hold credentials";
+    match error {
+        AuthError::AuthExecRun { out, .. } => {
+            format!("the kubeconfig's exec credential plugin failed ({}); its output is {NOT_SHOWN}", out.status)
+        }
+        AuthError::AuthExecParse(_) | AuthError::ExecPluginFailed => {
+            format!("the kubeconfig's exec credential plugin did not print a valid ExecCredential; its output is {NOT_SHOWN}")
+        }
+        AuthError::AuthExecStart(_)
+        | AuthError::MissingCommand
+        | AuthError::ExecMissingClusterInfo
+        | AuthError::ReadTokenFile(..)
+        | AuthError::UnrefreshableTokenResponse
+        | AuthError::InvalidBasicAuth(_)
+        | AuthError::InvalidBearerToken(_)
+        | AuthError::NoValidNativeRootCA(_) => format!("kubeconfig credentials: {error}"),
+        _ => format!("kubeconfig credentials could not be obtained; the details are {NOT_SHOWN}"),
     }
 }

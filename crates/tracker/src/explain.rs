@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
+use futures::AsyncReadExt;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, LogParams};
@@ -59,6 +60,10 @@ pub struct ContainerLogs {
     /// From the previous (crashed) instance of the container rather than the current one.
     pub previous: bool,
     pub lines: Vec<String>,
+    /// The log reached [`LOG_LIMIT_BYTES`]: the newest of the tail's lines may be missing and the
+    /// last one shown may be cut.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cut_at_byte_limit: bool,
     /// Why no lines could be fetched, if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
@@ -84,6 +89,10 @@ const MAX_LOGGED_CONTAINERS: usize = 3;
 /// At most this many warning events per object.
 const MAX_EVENTS: usize = 8;
 const LOG_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this many bytes of a log are fetched, besides the last `--logs-tail` lines: a container
+/// writes lines of any length, and the explanation holds them in memory (up to
+/// [`MAX_LOGGED_CONTAINERS`] per object). The API server cuts the tail after this many bytes.
+pub const LOG_LIMIT_BYTES: usize = 256 * 1024;
 
 /// Explains `verdict` for `object` from the snapshot's events, fetching the logs of failed
 /// containers (`logs_tail` lines; none when zero).
@@ -157,17 +166,43 @@ async fn container_logs(client: &kube::Client, namespace: &str, pod: &str, conta
     let attempts: &[bool] = if previous_first { &[true, false] } else { &[false] };
     let mut problem = String::new();
     for &previous in attempts {
-        let params = LogParams { container: Some(container.to_string()), previous, tail_lines: Some(i64::from(tail)), ..Default::default() };
-        match tokio::time::timeout(LOG_TIMEOUT, pods.logs(pod, &params)).await {
-            Ok(Ok(text)) => {
-                let lines = text.lines().map(str::to_string).collect();
-                return ContainerLogs { pod: pod.into(), container: container.into(), previous, lines, unavailable: None };
+        match tokio::time::timeout(LOG_TIMEOUT, read_log(&pods, pod, &log_params(container, previous, tail))).await {
+            Ok(Ok(bytes)) => {
+                let (lines, cut_at_byte_limit) = log_lines(&bytes);
+                return ContainerLogs { pod: pod.into(), container: container.into(), previous, lines, cut_at_byte_limit, unavailable: None };
             }
             Ok(Err(error)) => problem = crate::error::describe(&error),
             Err(_) => problem = format!("no answer within {}s", LOG_TIMEOUT.as_secs()),
         }
     }
-    ContainerLogs { pod: pod.into(), container: container.into(), previous: false, lines: Vec::new(), unavailable: Some(problem) }
+    ContainerLogs { pod: pod.into(), container: container.into(), previous: false, lines: Vec::new(), cut_at_byte_limit: false, unavailable: Some(problem) }
+}
+
+/// A log as the API server sends it, read up to [`LOG_LIMIT_BYTES`] whether or not the server
+/// (or a kubelet) honours `limitBytes`.
+async fn read_log(pods: &Api<Pod>, pod: &str, params: &LogParams) -> Result<Vec<u8>, kube::Error> {
+    let stream = pods.log_stream(pod, params).await?;
+    let mut bytes = Vec::new();
+    Box::pin(stream).take(LOG_LIMIT_BYTES as u64).read_to_end(&mut bytes).await.map_err(kube::Error::ReadEvents)?;
+    Ok(bytes)
+}
+
+/// The log's lines, and whether it reached the byte limit. Decoded leniently: a container may
+/// write any bytes, and the limit can cut a character in two (kube's `logs` fails on both).
+fn log_lines(bytes: &[u8]) -> (Vec<String>, bool) {
+    let lines = String::from_utf8_lossy(bytes).lines().map(str::to_string).collect();
+    (lines, bytes.len() >= LOG_LIMIT_BYTES)
+}
+
+/// The last `tail` lines of a container instance's log, at most [`LOG_LIMIT_BYTES`] of them.
+fn log_params(container: &str, previous: bool, tail: u32) -> LogParams {
+    LogParams {
+        container: Some(container.to_string()),
+        previous,
+        tail_lines: Some(i64::from(tail)),
+        limit_bytes: i64::try_from(LOG_LIMIT_BYTES).ok(),
+        ..Default::default()
+    }
 }
 
 /// The pod as it is now; `None` if it cannot be read (gone, or no answer in time).
@@ -189,4 +224,31 @@ fn container_state(pod: &Pod, container: &str) -> Option<ContainerState> {
         finished_at: t.finished_at.as_ref().map(|f| f.0),
     });
     Some(ContainerState { restarts: found.restart_count, last_termination })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LOG_LIMIT_BYTES, log_lines, log_params};
+
+    #[test]
+    fn log_requests_ask_for_the_tail_within_a_byte_limit() {
+        let params = log_params("app", true, 20);
+        assert_eq!((params.container.as_deref(), params.previous, params.tail_lines), (Some("app"), true, Some(20)));
+        assert_eq!(params.limit_bytes, Some(LOG_LIMIT_BYTES as i64));
+    }
+
+    #[test]
+    fn any_bytes_a_container_logs_are_read_and_a_cut_at_the_limit_is_told() {
+        let (lines, cut) = log_lines(b"started\n\xff\xfe binary\r\nlast");
+        assert_eq!((lines, cut), (vec!["started".to_string(), "\u{fffd}\u{fffd} binary".to_string(), "last".to_string()], false));
+        // The limit cuts a two-byte character in half: the lines before it are kept.
+        let mut at_limit = "x\n".repeat(LOG_LIMIT_BYTES / 2 - 1).into_bytes();
+        at_limit.extend_from_slice(&"é".as_bytes()[..1]);
+        at_limit.push(b'y');
+        assert_eq!(at_limit.len(), LOG_LIMIT_BYTES);
+        let (lines, cut) = log_lines(&at_limit);
+        assert!(cut);
+        assert_eq!(lines.len(), LOG_LIMIT_BYTES / 2);
+        assert_eq!(lines.last().map(String::as_str), Some("\u{fffd}y"));
+    }
 }

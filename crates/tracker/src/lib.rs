@@ -56,7 +56,7 @@ mod watched;
 
 pub use connect::{ClusterOptions, check_reachable, connect};
 pub use error::{Error, ErrorKind};
-pub use explain::{ContainerLogs, ContainerState, Detail, EventNote, Explanation, Termination};
+pub use explain::{ContainerLogs, ContainerState, Detail, EventNote, Explanation, LOG_LIMIT_BYTES, Termination};
 pub use feed::{FeedKey, FeedMode};
 pub use resources::{Resolver, Resource};
 pub use tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Tracking, Update, VerdictChange};

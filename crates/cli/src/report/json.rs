@@ -10,7 +10,7 @@ use super::{Note, Reporter, timestamp};
 pub struct Json;
 
 fn emit(value: Value) {
-    println!("{value}");
+    println!("{}", crate::sanitize::json(&value));
 }
 
 fn now() -> String {

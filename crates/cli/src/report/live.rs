@@ -12,6 +12,7 @@ use rollwatch_verdict::estimate::Pace;
 use rollwatch_verdict::{ObjectRef, State, Verdict};
 
 use super::{Names, Note, Reporter, approximately, short_duration, summary};
+use crate::sanitize::inline;
 
 struct Line {
     bar: ProgressBar,
@@ -56,7 +57,7 @@ impl Live {
             summary::state_word(verdict.state),
             short_duration(started.elapsed()),
             short_duration(line.changed.elapsed()),
-            verdict.message,
+            inline(&verdict.message),
         )
     }
 
@@ -72,7 +73,7 @@ impl Live {
 impl Reporter for Live {
     fn note(&mut self, note: &Note) {
         let object = note.object.as_ref().map(|o| format!("{} ", self.names.of(o))).unwrap_or_default();
-        let _ = self.multi.println(format!("{object}{}", note.message));
+        let _ = self.multi.println(format!("{object}{}", inline(&note.message)));
     }
 
     fn update(&mut self, update: &Update) {
@@ -90,7 +91,7 @@ impl Reporter for Live {
                 self.lines.insert(change.object.clone(), line);
             }
             Update::Trouble { message, .. } => {
-                let _ = self.multi.println(format!("warning: {message} (retrying)"));
+                let _ = self.multi.println(format!("warning: {} (retrying)", inline(message)));
             }
         }
     }

@@ -14,6 +14,7 @@ use rollwatch_verdict::ObjectRef;
 use rollwatch_verdict::estimate::Pace;
 
 use crate::Output;
+use crate::sanitize::{self, inline};
 
 /// Something a command did besides tracking: applied an object, set an image, rolled back.
 #[derive(Debug, Clone)]
@@ -39,9 +40,9 @@ pub trait Reporter {
 pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
     let code = exit_code as u8;
     match output {
-        Output::Text => eprintln!("error: {error}
-(exit code {code}: {})", exit_code.meaning()),
-        Output::Json => println!("{}", json!({"event": "error", "time": timestamp(jiff::Timestamp::now()), "exit_code": code, "message": error.message})),
+        Output::Text => eprintln!("error: {}
+(exit code {code}: {})", sanitize::lines(&error.to_string()), exit_code.meaning()),
+        Output::Json => println!("{}", sanitize::json(&json!({"event": "error", "time": timestamp(jiff::Timestamp::now()), "exit_code": code, "message": error.message}))),
     }
 }
 
@@ -55,7 +56,8 @@ pub fn reporter(output: Output, namespace: &str) -> Box<dyn Reporter> {
     }
 }
 
-/// Object names as shown in text: `deployment/web`, with the namespace when it is not the run's.
+/// Object names as shown in text: `deployment/web`, with the namespace when it is not the run's;
+/// escaped, as `check` reads them from files nobody validated.
 #[derive(Debug, Clone)]
 pub struct Names {
     namespace: String,
@@ -64,8 +66,8 @@ pub struct Names {
 impl Names {
     pub fn of(&self, object: &ObjectRef) -> String {
         match &object.namespace {
-            Some(namespace) if *namespace != self.namespace => format!("{object} (namespace {namespace})"),
-            _ => object.to_string(),
+            Some(namespace) if *namespace != self.namespace => inline(&format!("{object} (namespace {namespace})")),
+            _ => inline(&object.to_string()),
         }
     }
 }

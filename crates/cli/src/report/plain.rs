@@ -8,6 +8,7 @@ use rollwatch_tracker::{Outcome, Update};
 use rollwatch_verdict::{ObjectRef, State, Verdict};
 
 use super::{Names, Note, Reporter, expected_more, slower_note, summary, timestamp};
+use crate::sanitize::inline;
 
 pub struct Plain {
     names: Names,
@@ -25,12 +26,12 @@ impl Plain {
 
 /// `Progressing: <message>`, and while progressing the first trouble still within tolerance.
 fn describe(verdict: &Verdict) -> String {
-    let mut line = format!("{}: {}", summary::state_word(verdict.state), verdict.message);
+    let mut line = format!("{}: {}", summary::state_word(verdict.state), inline(&verdict.message));
     if verdict.state == State::Progressing
         && let Some(pending) = verdict.reasons.first()
     {
-        let container = pending.container.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-        line.push_str(&format!(" [so far tolerated: {}{container}: {}]", pending.object, pending.code));
+        let container = pending.container.as_deref().map(|c| format!(" ({})", inline(c))).unwrap_or_default();
+        line.push_str(&format!(" [so far tolerated: {}{container}: {}]", inline(&pending.object.to_string()), inline(&pending.code)));
     }
     line
 }
@@ -42,7 +43,7 @@ fn now() -> String {
 impl Reporter for Plain {
     fn note(&mut self, note: &Note) {
         let object = note.object.as_ref().map(|o| format!("{} ", self.names.of(o))).unwrap_or_default();
-        println!("{} {object}{}", now(), note.message);
+        println!("{} {object}{}", now(), inline(&note.message));
     }
 
     fn update(&mut self, update: &Update) {
@@ -65,7 +66,7 @@ impl Reporter for Plain {
                     }
                 }
             }
-            Update::Trouble { message, .. } => println!("{} warning: {message} (retrying)", now()),
+            Update::Trouble { message, .. } => println!("{} warning: {} (retrying)", now(), inline(message)),
         }
     }
 

@@ -5,6 +5,7 @@ use rollwatch_tracker::{End, Explanation, ObjectOutcome, Outcome};
 use rollwatch_verdict::State;
 
 use super::{Names, short_duration};
+use crate::sanitize::{self, inline};
 
 /// The summary as lines, without trailing newlines.
 pub fn lines(outcome: &Outcome, exit_code: u8, names: &Names) -> Vec<String> {
@@ -28,7 +29,7 @@ fn headline(object: &ObjectOutcome, end: &End, names: &Names) -> String {
         (false, _, _) => "NOT READY",
     };
     let verdict = &object.verdict;
-    format!("{label} {} ({}, last change at {}): {}", names.of(&object.object), state_word(verdict.state), short_duration(object.last_change), verdict.message)
+    format!("{label} {} ({}, last change at {}): {}", names.of(&object.object), state_word(verdict.state), short_duration(object.last_change), inline(&verdict.message))
 }
 
 pub fn state_word(state: State) -> &'static str {
@@ -48,26 +49,33 @@ fn explain(explanation: &Explanation, names: &Names, lines: &mut Vec<String>) {
         let reason = &detail.reason;
         let mut what = names.of(&reason.object);
         if let Some(container) = &reason.container {
-            what.push_str(&format!(", container {container}"));
+            what.push_str(&format!(", container {}", inline(container)));
         }
         let exit = reason.exit_code.map(|code| format!(" (exit code {code})")).unwrap_or_default();
-        lines.push(format!("  {what}: {}{exit}: {}", reason.code, reason.message));
+        lines.push(format!("  {what}: {}{exit}: {}", inline(&reason.code), inline(&reason.message)));
         if let Some(state) = &detail.container
             && let Some(ended) = &state.last_termination
         {
-            let why = ended.reason.as_deref().map(|r| format!("{r}, ")).unwrap_or_default();
+            let why = ended.reason.as_deref().map(|r| format!("{}, ", inline(r))).unwrap_or_default();
             let at = ended.finished_at.map(|t| format!(" at {}", super::timestamp(t))).unwrap_or_default();
-            let message = ended.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            let message = ended.message.as_deref().map(|m| format!(": {}", inline(m))).unwrap_or_default();
             lines.push(format!("    last ended: {why}exit code {}{at}{message} (restarted {} times)", ended.exit_code, state.restarts));
         }
         if let Some(logs) = &detail.logs {
             let instance = if logs.previous { "previous instance" } else { "current instance" };
+            let container = inline(&logs.container);
             match &logs.unavailable {
-                Some(problem) => lines.push(format!("    logs of container {} unavailable: {problem}", logs.container)),
-                None if logs.lines.is_empty() => lines.push(format!("    container {} logged nothing ({instance})", logs.container)),
+                Some(problem) => lines.push(format!("    logs of container {container} unavailable: {}", inline(problem))),
+                None if logs.lines.is_empty() => lines.push(format!("    container {container} logged nothing ({instance})")),
                 None => {
-                    lines.push(format!("    last {} log lines of container {} ({instance}):", logs.lines.len(), logs.container));
-                    lines.extend(logs.lines.iter().map(|line| format!("      | {line}")));
+                    let cut = if logs.cut_at_byte_limit {
+                        format!(", cut at {} KiB: the newest lines may be missing", rollwatch_tracker::LOG_LIMIT_BYTES / 1024)
+                    } else {
+                        String::new()
+                    };
+                    lines.push(format!("    last {} log lines of container {container} ({instance}{cut}):", logs.lines.len()));
+                    // One line per log line, each escaped and capped: a log is the container's to write.
+                    lines.extend(logs.lines.iter().map(|line| format!("      | {}", inline(line))));
                 }
             }
         }
@@ -77,7 +85,7 @@ fn explain(explanation: &Explanation, names: &Names, lines: &mut Vec<String>) {
         for event in &explanation.events {
             let count = if event.count > 1 { format!(" (x{})", event.count) } else { String::new() };
             let at = event.last_seen.map(|t| format!("{} ", super::timestamp(t))).unwrap_or_default();
-            lines.push(format!("    {at}{} {}: {}{count}", names.of(&event.object), event.reason, event.message));
+            lines.push(format!("    {at}{} {}: {}{count}", names.of(&event.object), inline(&event.reason), inline(&event.message)));
         }
     }
 }
@@ -93,7 +101,7 @@ fn totals(outcome: &Outcome, exit_code: u8) -> String {
         End::NotReady => "not ready".to_string(),
         End::TimedOut => "timed out".to_string(),
         End::Interrupted => "interrupted".to_string(),
-        End::Error(error) => format!("error: {error}"),
+        End::Error(error) => format!("error: {}", sanitize::lines(&error.to_string())),
     };
     format!(
         "{how} after {}: {ready} ready, {failed} failed, {waiting} not ready (exit code {exit_code})",
