@@ -208,3 +208,19 @@ fn a_reader_that_goes_away_ends_the_output_without_a_panic() {
 fn libc_sigpipe() -> i32 {
     13
 }
+
+#[test]
+fn wait_for_terminating_holds_a_finished_deployment_until_its_old_pods_are_gone() {
+    let manifest = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, generation: 2, uid: d1}
+spec: {replicas: 2}
+status: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, terminatingReplicas: 1}
+"#;
+    let done = rollwatch_with_stdin(&["check", "-f", "-"], manifest);
+    assert_eq!(done.status.code(), Some(0), "kubectl's rule by default: {}", stdout(&done));
+    let held = rollwatch_with_stdin(&["check", "-f", "-", "--wait-for-terminating"], manifest);
+    assert_eq!(held.status.code(), Some(3), "not ready yet: {}", stdout(&held));
+    assert!(stdout(&held).contains("1 old pods are still terminating"), "{}", stdout(&held));
+}
