@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::Context;
-use crate::{Reason, State, Verdict};
+use crate::{Reason, ReasonCode, State, Verdict};
 
 /// What rollwatch reads of a generic object's status.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -64,17 +64,17 @@ pub(super) fn view(ctx: &Context, generation: Option<i64>, status: Option<&Gener
     }
     if object.kind == "CustomResourceDefinition" {
         if let Some(names) = find("NamesAccepted").filter(|c| c.status == "False") {
-            return with_reason(State::Failed, format!("{object} names were not accepted"), names, "NamesNotAccepted");
+            return with_reason(State::Failed, format!("{object} names were not accepted"), names, ReasonCode::NamesNotAccepted.as_str());
         }
         return match find("Established") {
             Some(established) if established.status == "True" => Verdict::new(State::Ready, format!("{object} is established")),
-            Some(established) => with_reason(State::Progressing, format!("Waiting for {object} to be established"), established, "NotEstablished"),
+            Some(established) => with_reason(State::Progressing, format!("Waiting for {object} to be established"), established, ReasonCode::NotEstablished.as_str()),
             None => Verdict::new(State::Progressing, format!("Waiting for {object} to be established...")),
         };
     }
     match find("Ready") {
         Some(ready) if ready.status == "True" => Verdict::new(State::Ready, format!("{object} is ready")),
-        Some(ready) => with_reason(State::Progressing, format!("Waiting for {object} to be ready"), ready, "NotReady"),
+        Some(ready) => with_reason(State::Progressing, format!("Waiting for {object} to be ready"), ready, ReasonCode::NotReady.as_str()),
         None => Verdict::new(State::Ready, format!("{object} reports no readiness condition: nothing to wait for")),
     }
 }

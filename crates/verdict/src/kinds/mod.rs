@@ -162,7 +162,7 @@ impl Context<'_> {
                 .filter(|(_, pod)| revision_hash(pod) != Some(hash))
                 .map(|(key, pod)| {
                     let runs = revision_hash(pod).unwrap_or("unknown");
-                    Reason::new("OldRevision", (*key).clone(), format!("runs revision {runs}, not the current {hash}"))
+                    Reason::new(ReasonCode::OldRevision, (*key).clone(), format!("runs revision {runs}, not the current {hash}"))
                 })
                 .collect(),
             None => Vec::new(),

@@ -4,7 +4,7 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 
 use super::Context;
-use crate::{Reason, State, Verdict};
+use crate::{Reason, ReasonCode, State, Verdict};
 
 pub(super) fn view_service(ctx: &Context, service: &Service) -> Verdict {
     let name = &ctx.object.name;
@@ -39,7 +39,7 @@ pub(super) fn view_claim(ctx: &Context, claim: &PersistentVolumeClaim) -> Verdic
     match phase {
         "Bound" => Verdict::new(State::Ready, format!("persistentvolumeclaim {name:?} is Bound")),
         "Lost" => {
-            let reason = Reason::new("ClaimLost", ctx.object.clone(), "the bound volume no longer exists");
+            let reason = Reason::new(ReasonCode::ClaimLost, ctx.object.clone(), "the bound volume no longer exists");
             Verdict::new(State::Failed, format!("persistentvolumeclaim {name:?} is Lost: its volume no longer exists")).with_reasons(vec![reason])
         }
         phase => {
