@@ -10,8 +10,8 @@ use std::time::Duration;
 
 const TOLERANCES: &[&str] = &["--waiting-grace", "5s", "--timeout", "3m"];
 
-/// `rollwatch apply -f -` of `manifest`, which must fail; the summary entry of `name`.
-fn apply_fails(ns: &TestNamespace, manifest: &str, name: &str) -> Value {
+/// `rollwatch apply -f -` of `manifest`, which must fail; the summary entry of `kind`/`name`.
+fn apply_fails(ns: &TestNamespace, manifest: &str, kind: &str, name: &str) -> Value {
     let mut args = vec!["apply", "-f", "-", "-o", "json"];
     args.extend_from_slice(TOLERANCES);
     let run = ns.rollwatch_stdin(&args, manifest);
@@ -27,7 +27,7 @@ fn apply_fails(ns: &TestNamespace, manifest: &str, name: &str) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|o| o["object"]["name"] == name)
+        .find(|o| o["object"]["kind"] == kind && o["object"]["name"] == name)
         .expect("the object in the summary");
     assert_eq!(object["state"], "Failed", "{object:#}");
     object.clone()
@@ -79,7 +79,7 @@ fn a_stateful_set_over_its_pod_quota_fails_with_the_quota_message() {
         "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db}}\nspec:\n  replicas: 2\n  serviceName: db\n  podManagementPolicy: Parallel\n{}",
         pod_template("db", None)
     );
-    let db = apply_fails(&ns, &manifest, "db");
+    let db = apply_fails(&ns, &manifest, "StatefulSet", "db");
     let reason = failed_create(&db, "StatefulSet");
     let message = reason["message"].as_str().unwrap();
     assert!(message.contains("exceeded quota: pods"), "{reason:#}");
@@ -99,7 +99,7 @@ fn a_replica_set_with_a_missing_service_account_fails_with_the_admission_message
         "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: cache}}\nspec:\n  replicas: 2\n{}",
         pod_template("cache", Some("ghost"))
     );
-    let cache = apply_fails(&ns, &manifest, "cache");
+    let cache = apply_fails(&ns, &manifest, "ReplicaSet", "cache");
     let reason = failed_create(&cache, "ReplicaSet");
     assert!(
         reason["message"]
@@ -124,7 +124,7 @@ fn a_daemon_set_with_a_missing_service_account_fails_with_the_admission_message(
         "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: agent}}\nspec:\n{}",
         pod_template("agent", Some("ghost"))
     );
-    let agent = apply_fails(&ns, &manifest, "agent");
+    let agent = apply_fails(&ns, &manifest, "DaemonSet", "agent");
     let reason = failed_create(&agent, "DaemonSet");
     assert!(
         reason["message"]
@@ -139,5 +139,32 @@ fn a_daemon_set_with_a_missing_service_account_fails_with_the_admission_message(
             .unwrap()
             .starts_with(r#"daemon set "agent" cannot create pods: "#),
         "{agent:#}"
+    );
+}
+
+/// The v1.20 test bed has no metrics API, so the HPA controller reports ScalingActive=False.
+#[test]
+fn an_autoscaler_without_a_metrics_api_fails_with_the_controllers_reason() {
+    let ns = TestNamespace::new("cf-hpa");
+    let manifest = format!(
+        "{}---\napiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  minReplicas: 1\n  maxReplicas: 3\n  targetCPUUtilizationPercentage: 80\n",
+        rollwatch_testbed::deployment(
+            "web",
+            1,
+            "nginx:1.19",
+            "ready",
+            "resources: {requests: {cpu: 100m}}",
+            ""
+        )
+    );
+    let hpa = apply_fails(&ns, &manifest, "HorizontalPodAutoscaler", "web");
+    let details = hpa["explanation"]["details"]
+        .as_array()
+        .expect("explanation details");
+    assert!(
+        details
+            .iter()
+            .any(|d| d["reason"]["code"] == "FailedGetResourceMetric"),
+        "{hpa:#}"
     );
 }

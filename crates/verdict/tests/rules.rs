@@ -1115,6 +1115,38 @@ fn generic_resources_by_their_conditions() {
 }
 
 #[test]
+fn horizontal_pod_autoscalers_by_what_their_controller_says() {
+    let no_metrics = "the HPA was unable to compute the replica count: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)";
+    let conditions = |active: &str, reason: &str, since: &str| {
+        json!([{"type": "AbleToScale", "status": "True", "reason": "SucceededGetScale", "message": "the HPA controller was able to get the target's current scale", "lastTransitionTime": LONG_AGO},
+               {"type": "ScalingActive", "status": active, "reason": reason, "message": no_metrics, "lastTransitionTime": since}])
+    };
+    let v2 = |conditions: Value| {
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web", "namespace": "shop"},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 2, "maxReplicas": 5},
+               "status": {"currentReplicas": 2, "desiredReplicas": 2, "conditions": conditions}})
+    };
+    let failing = verdict(&[v2(conditions("False", "FailedGetResourceMetric", LONG_AGO))], "horizontalpodautoscaler/web");
+    assert_eq!((failing.state, codes(&failing)), (State::Failed, vec!["FailedGetResourceMetric"]));
+    assert_eq!(failing.message, format!("horizontalpodautoscaler \"web\" cannot scale: FailedGetResourceMetric: {no_metrics}"));
+    let starting = verdict(&[v2(conditions("False", "FailedGetResourceMetric", JUST_NOW))], "horizontalpodautoscaler/web");
+    assert_eq!((starting.state, codes(&starting)), (State::Progressing, vec!["FailedGetResourceMetric"]), "metrics of new pods come late");
+    let active = verdict(&[v2(conditions("True", "ValidMetricFound", LONG_AGO))], "horizontalpodautoscaler/web");
+    assert_eq!((active.state, active.message.as_str()), (State::Ready, r#"horizontalpodautoscaler "web" is able to scale"#));
+    let mut backing_off = conditions("True", "ValidMetricFound", LONG_AGO);
+    backing_off[0] = json!({"type": "AbleToScale", "status": "False", "reason": "BackoffBoth", "lastTransitionTime": LONG_AGO});
+    assert_eq!(verdict(&[v2(backing_off)], "horizontalpodautoscaler/web").state, State::Ready);
+    assert_eq!(verdict(&[v2(json!([]))], "horizontalpodautoscaler/web").state, State::Progressing);
+    // autoscaling/v1 keeps the same conditions in an annotation.
+    let v1 = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "shop", "annotations": {
+            "autoscaling.alpha.kubernetes.io/conditions": conditions("False", "FailedGetResourceMetric", LONG_AGO).to_string()}},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80},
+        "status": {"currentReplicas": 2, "desiredReplicas": 2}});
+    assert_eq!(codes(&verdict(&[v1], "horizontalpodautoscaler/web")), ["FailedGetResourceMetric"]);
+}
+
+#[test]
 fn terminating_and_not_found() {
     let mut gone = deployment(json!({}), done_status());
     gone["metadata"]["deletionTimestamp"] = json!(JUST_NOW);

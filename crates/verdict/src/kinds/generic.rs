@@ -12,20 +12,20 @@ use crate::{Reason, ReasonCode, State, Verdict};
 pub(crate) struct GenericStatus {
     observed_generation: Option<i64>,
     #[serde(default)]
-    conditions: Vec<GenericCondition>,
+    pub(super) conditions: Vec<GenericCondition>,
 }
 
 /// A status condition as custom resources write them: only `type` and `status` are dependable
 /// (k8s-openapi's `Condition` requires lastTransitionTime, which many controllers omit).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct GenericCondition {
+pub(super) struct GenericCondition {
     #[serde(rename = "type")]
-    type_: String,
-    status: String,
-    reason: Option<String>,
-    message: Option<String>,
-    last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub(super) type_: String,
+    pub(super) status: String,
+    pub(super) reason: Option<String>,
+    pub(super) message: Option<String>,
+    pub(super) last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }
 
 pub(super) fn view(ctx: &Context, generation: Option<i64>, status: Option<&GenericStatus>) -> Verdict {

@@ -1,6 +1,7 @@
 //! One small viewer per kind, in the manner of kubectl's `rollout status`, picked by the
 //! object's parsed type; and what they share: reading the current pods and concluding.
 
+mod autoscaler;
 mod daemonset;
 mod deployment;
 mod generic;
@@ -44,6 +45,9 @@ pub(crate) fn view(ctx: &Context) -> Verdict {
         Typed::Service(service) => service::view_service(ctx, service),
         Typed::Ingress(ingress) => service::view_ingress(ctx, ingress),
         Typed::PersistentVolumeClaim(claim) => service::view_claim(ctx, claim),
+        Typed::Generic(generic) if ctx.object.kind == "HorizontalPodAutoscaler" && ctx.stored.group == "autoscaling" => {
+            autoscaler::view(ctx, generic)
+        }
         Typed::Generic(generic) => generic::view(ctx, generic.metadata.generation, generic.status.as_ref()),
         Typed::ControllerRevision(_) | Typed::Event(_) => {
             Verdict::new(State::Ready, format!("{} has no rollout: nothing to wait for", ctx.object))
