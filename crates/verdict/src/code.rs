@@ -56,6 +56,8 @@ pub enum ReasonCode {
     NotEstablished,
     /// A CustomResourceDefinition's names were not accepted, without a reason of its own.
     NamesNotAccepted,
+    /// An APIService is not Available, without a reason of its own.
+    NotAvailable,
 }
 
 impl ReasonCode {
@@ -83,6 +85,7 @@ impl ReasonCode {
         Self::NotReady,
         Self::NotEstablished,
         Self::NamesNotAccepted,
+        Self::NotAvailable,
     ];
 
     /// The code as written in a [`Reason`](crate::Reason) and in JSON output.
@@ -110,6 +113,7 @@ impl ReasonCode {
             Self::NotReady => "NotReady",
             Self::NotEstablished => "NotEstablished",
             Self::NamesNotAccepted => "NamesNotAccepted",
+            Self::NotAvailable => "NotAvailable",
         }
     }
 
@@ -144,6 +148,7 @@ impl ReasonCode {
             Self::NotReady => "the resource's Ready condition is not True",
             Self::NotEstablished => "the CustomResourceDefinition is not established yet",
             Self::NamesNotAccepted => "the CustomResourceDefinition's names were not accepted",
+            Self::NotAvailable => "the APIService is not available",
         }
     }
 

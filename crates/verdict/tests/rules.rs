@@ -1115,6 +1115,43 @@ fn generic_resources_by_their_conditions() {
 }
 
 #[test]
+fn observed_generation_written_as_a_string_is_read_as_a_number() {
+    let widget = |generation: i64, observed: Value| {
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "shop", "generation": generation},
+               "status": {"observedGeneration": observed, "conditions": [{"type": "Ready", "status": "True"}]}})
+    };
+    assert_eq!(verdict(&[widget(3, json!("2"))], "Widget.example.com/w").state, State::Progressing);
+    assert_eq!(verdict(&[widget(3, json!("3"))], "Widget.example.com/w").state, State::Ready);
+    let error = Snapshot::new().upsert(widget(3, json!("latest"))).expect_err("not a generation").to_string();
+    assert_eq!(error, r#"widget/w: field status.observedGeneration: expected a generation (an integer), found "latest""#);
+}
+
+#[test]
+fn api_services_by_their_available_condition() {
+    let service = |available: Option<(&str, &str)>| {
+        let conditions: Vec<Value> = available
+            .map(|(status, since)| json!({"type": "Available", "status": status, "reason": if status == "True" { "Passed" } else { "FailedDiscoveryCheck" },
+                                         "message": "failing or missing response from https://10.0.0.7:443/apis/metrics.k8s.io/v1beta1", "lastTransitionTime": since}))
+            .into_iter()
+            .collect();
+        json!({"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1beta1.metrics.k8s.io"},
+               "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "service": {"name": "metrics-server", "namespace": "kube-system"}},
+               "status": {"conditions": conditions}})
+    };
+    let check = |object: Value| {
+        let mut snapshot = Snapshot::new();
+        snapshot.upsert(object).unwrap();
+        snapshot.verdict(&"apiservice/v1beta1.metrics.k8s.io".parse::<ObjectRef>().unwrap(), &Policy::default(), now())
+    };
+    assert_eq!(check(service(Some(("True", LONG_AGO)))).state, State::Ready);
+    let starting = check(service(Some(("False", JUST_NOW))));
+    assert_eq!((starting.state, codes(&starting)), (State::Progressing, vec!["FailedDiscoveryCheck"]));
+    let failing = check(service(Some(("False", LONG_AGO))));
+    assert_eq!((failing.state, codes(&failing)), (State::Failed, vec!["FailedDiscoveryCheck"]));
+    assert_eq!(check(service(None)).state, State::Progressing);
+}
+
+#[test]
 fn horizontal_pod_autoscalers_by_what_their_controller_says() {
     let no_metrics = "the HPA was unable to compute the replica count: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)";
     let conditions = |active: &str, reason: &str, since: &str| {
