@@ -1062,6 +1062,8 @@ fn services_ingresses_and_claims() {
         (service("ClusterIP", json!({})), "svc/front", State::Ready, r#"service "front" is ready (ClusterIP)"#),
         (service("LoadBalancer", json!({})), "svc/front", State::Progressing, r#"Waiting for service "front" to get a load balancer address..."#),
         (service("LoadBalancer", json!({"ingress": [{"ip": "203.0.113.7"}]})), "svc/front", State::Ready, r#"service "front" has load balancer address 203.0.113.7"#),
+        // An entry without IP or host name (only ports, or ipMode) still says it is provisioned.
+        (service("LoadBalancer", json!({"ingress": [{"ports": [{"port": 80, "protocol": "TCP"}]}]})), "svc/front", State::Ready, r#"service "front" has a load balancer"#),
         (
             json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "front", "namespace": "shop"},
                    "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example.com"}]}}}),
