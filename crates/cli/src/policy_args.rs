@@ -22,6 +22,10 @@ pub struct PolicyArgs {
     /// Ready only once every current pod has been Ready, without restarts, for this long.
     #[arg(long, value_name = "DURATION")]
     pub stable_for: Option<humantime::Duration>,
+    /// Ready only once the old pods of a Deployment or ReplicaSet have terminated, not just
+    /// been told to.
+    #[arg(long)]
+    pub wait_for_terminating: bool,
 }
 
 impl PolicyArgs {
@@ -32,6 +36,7 @@ impl PolicyArgs {
             unschedulable_grace: self.unschedulable_grace.into(),
             readiness_grace: self.readiness_grace.into(),
             stable_for: self.stable_for.map(Into::into),
+            wait_for_terminating: self.wait_for_terminating,
         }
     }
 }

@@ -302,3 +302,19 @@ fn an_error_quoting_crafted_text_shows_it_escaped() {
     assert!(error.lines().all(|line| !line.trim_start().starts_with("::")), "{error}");
     assert!(error.starts_with(r"error: ") && error.contains(r"deploy\x1b]0;pwned-title\x07ment"), "{error}");
 }
+
+#[test]
+fn wait_for_terminating_holds_a_finished_deployment_until_its_old_pods_are_gone() {
+    let manifest = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, generation: 2, uid: d1}
+spec: {replicas: 2}
+status: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, terminatingReplicas: 1}
+"#;
+    let done = rollwatch_with_stdin(&["check", "-f", "-"], manifest);
+    assert_eq!(done.status.code(), Some(0), "kubectl's rule by default: {}", stdout(&done));
+    let held = rollwatch_with_stdin(&["check", "-f", "-", "--wait-for-terminating"], manifest);
+    assert_eq!(held.status.code(), Some(3), "not ready yet: {}", stdout(&held));
+    assert!(stdout(&held).contains("1 old pods are still terminating"), "{}", stdout(&held));
+}

@@ -184,3 +184,23 @@ fn a_progress_deadline_exceeded_is_reported() {
     let stuck = failed_object(&summary, "stuck");
     details_with(stuck, &["ProgressDeadlineExceeded"]);
 }
+
+#[test]
+fn a_liveness_restart_is_explained_with_the_killed_instances_log() {
+    let ns = TestNamespace::new("f-liveness");
+    let probes = format!("livenessProbe: {{exec: {{command: [\"true\"]}}, periodSeconds: 1, failureThreshold: 1}}\n        {STARTUP_PROBE}");
+    let manifest = deployment("sick", "busybox:1.36", r#"liveness-fail after=2s backoff=1s log="serving on :8080""#, &probes);
+    let mut args = vec!["apply", "-f", "-", "-o", "json", "--allowed-restarts", "0"];
+    args.extend_from_slice(TOLERANCES);
+    let run = ns.rollwatch_stdin(&args, &manifest);
+    assert_eq!(run.code, Some(1), "exit code 1, a failed rollout:\n{}", run.output());
+    let summary = run.json_lines().pop().expect("a summary line");
+    let sick = failed_object(&summary, "sick");
+    let details = details_with(sick, &["LivenessProbeFailed"]);
+    names_pod_and_container(details[0], "sick", "app");
+    let logs = &details[0]["logs"];
+    assert_eq!(logs["previous"], true, "the killed instance's log: {:#}", details[0]);
+    let lines: Vec<&str> = logs["lines"].as_array().expect("log lines").iter().filter_map(Value::as_str).collect();
+    assert!(lines.contains(&"serving on :8080"), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("failed liveness probe")), "{lines:?}");
+}

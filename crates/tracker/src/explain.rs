@@ -8,7 +8,7 @@ use futures::AsyncReadExt;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, LogParams};
-use rollwatch_verdict::{ObjectRef, Reason, Snapshot, Verdict};
+use rollwatch_verdict::{ObjectRef, Reason, ReasonCode, Snapshot, Verdict};
 use serde::Serialize;
 
 /// Why an object is not ready, with what the cluster has to say about it.
@@ -80,10 +80,6 @@ pub struct EventNote {
     pub last_seen: Option<Timestamp>,
 }
 
-/// Reason codes after which a container's log tells why: it ran and exited, or never got ready.
-const LOGGED_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts", "ReadinessProbeFailing", "Error"];
-/// Codes where the container's previous instance is the one that failed.
-const PREVIOUS_INSTANCE_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts"];
 /// At most this many pods and containers looked into per object: the first failures tell the story.
 const MAX_LOGGED_CONTAINERS: usize = 3;
 /// At most this many warning events per object.
@@ -111,13 +107,15 @@ pub(crate) async fn explain(client: &kube::Client, snapshot: &Snapshot, object: 
             }
             _ => None,
         };
+        // Which codes a log explains is the code's to say (ReasonCode), not a list kept here.
+        let code = ReasonCode::parse(&reason.code);
         let wants_logs = logs_tail > 0
             && reason.object.kind == "Pod"
-            && LOGGED_CODES.contains(&reason.code.as_str())
+            && code.is_some_and(ReasonCode::explained_by_logs)
             && logged.len() < MAX_LOGGED_CONTAINERS;
         let logs = match (&reason.container, &reason.object.namespace) {
             (Some(container), Some(namespace)) if wants_logs && logged.insert((reason.object.name.clone(), container.clone())) => {
-                let previous_first = PREVIOUS_INSTANCE_CODES.contains(&reason.code.as_str());
+                let previous_first = code.is_some_and(ReasonCode::failed_in_previous_instance);
                 Some(container_logs(client, namespace, &reason.object.name, container, previous_first, logs_tail).await)
             }
             _ => None,

@@ -70,6 +70,7 @@
 //! picked from a table as kstatus does; pod troubles are found by small detectors ([`pods`]) whose
 //! findings flow up to the workload, counting only pods of the current revision.
 
+mod code;
 pub mod estimate;
 pub mod history;
 mod kinds;
@@ -80,6 +81,7 @@ pub mod pods;
 mod snapshot;
 mod verdict;
 
+pub use code::ReasonCode;
 pub use object_ref::{ObjectRef, ObjectRefError, canonical_kind};
 pub use parse::{Manifest, Origin, ParseError, parse_documents, parse_manifests};
 pub use policy::Policy;

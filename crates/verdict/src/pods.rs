@@ -9,7 +9,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod, PodCondition};
 
-use crate::{ObjectRef, Policy, Reason};
+use crate::{ObjectRef, Policy, Reason, ReasonCode};
 
 /// One piece of trouble found on a pod.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +32,10 @@ pub enum Trouble {
     Exit,
     /// A running container does not become ready.
     Readiness,
-    /// The whole pod failed.
+    /// The whole pod failed, or is about to be terminated.
     PodFailed,
+    /// The pod's in-place resize cannot be applied.
+    Resize,
 }
 
 /// What a detector reads: the pod, its name as a reference, and the Events about it.
@@ -46,19 +48,37 @@ pub struct PodFacts<'a> {
 type Detector = fn(&PodFacts, &Policy, Timestamp, &mut Vec<Finding>);
 
 /// Every detector, in the order their findings are reported.
-const DETECTORS: &[Detector] = &[unschedulable, waiting_trouble, exits_and_restarts, readiness_failing, pod_failed];
+const DETECTORS: &[Detector] = &[
+    unschedulable,
+    scheduling_gated,
+    waiting_trouble,
+    exits_and_restarts,
+    readiness_failing,
+    resize_trouble,
+    pod_failed,
+    disruption_target,
+];
 
-/// Waiting reasons that do not resolve by waiting: they count at once.
-const HOPELESS_WAITING: &[&str] = &["InvalidImageName", "ErrImageNeverPull"];
-/// Waiting reasons kubelet retries, which may resolve (an image pushed, a Secret created).
+/// kubelet's waiting reasons that do not resolve by waiting: the image reference, the pull
+/// policy or the signature policy has to change. They count at once.
+const HOPELESS_WAITING: &[&str] = &["InvalidImageName", "ErrImageNeverPull", "SignatureValidationFailed"];
+/// kubelet's waiting reasons that it retries on its next sync, which may resolve (an image
+/// pushed, a registry back, a Secret created, a sandbox network ready): they count after the
+/// waiting grace.
 const RETRIED_WAITING: &[&str] = &[
     "ErrImagePull",
     "ImagePullBackOff",
+    "ImageInspectError",
+    "RegistryUnavailable",
     "CreateContainerConfigError",
     "CreateContainerError",
+    "CreatePodSandboxError",
+    "ConfigPodSandboxError",
     "RunContainerError",
+    "PreCreateHookError",
     "PreStartHookError",
     "PostStartHookError",
+    "ResizePodInPlaceError",
 ];
 /// kubelet backs off after every crash, the first one included: it counts once the container
 /// restarted more often than the policy allows.
@@ -112,6 +132,14 @@ fn container_spec<'a>(pod: &'a Pod, name: &str) -> Option<&'a Container> {
     spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|c| c.name == name)
 }
 
+/// Whether kubelet restarts `container` after it exits: a sidecar (an init container with
+/// `restartPolicy: Always`) always, any other container as the pod's restartPolicy says.
+fn restarted_after_exit(pod: &Pod, container: &str) -> bool {
+    let spec = pod.spec.as_ref();
+    let sidecar = spec.and_then(|s| s.init_containers.as_ref()).into_iter().flatten().any(|c| c.name == container && c.restart_policy.as_deref() == Some("Always"));
+    sidecar || spec.and_then(|s| s.restart_policy.as_deref()) != Some("Never")
+}
+
 /// When the pod started, the reference point for tolerating retried waiting reasons.
 fn pod_started(pod: &Pod) -> Option<Timestamp> {
     let started = pod.status.as_ref().and_then(|s| s.start_time.as_ref());
@@ -161,7 +189,7 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
         let oom_killed = last_exit.is_some_and(|exit| exit.reason.as_deref() == Some("OOMKilled"));
         let code = if code == CRASH_LOOP && oom_killed {
             message = format!("container {} keeps being killed for running out of memory: {message}", status.name);
-            "OOMKilled"
+            ReasonCode::OomKilled.as_str()
         } else {
             code
         };
@@ -185,8 +213,8 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
 /// failed liveness probes is reported as such, with the probe's message. A container waiting in
 /// CrashLoopBackOff is reported by [`waiting_trouble`] instead.
 fn exits_and_restarts(facts: &PodFacts, policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
-    let never_restarted = facts.pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) == Some("Never");
     for status in container_statuses(facts.pod) {
+        let never_restarted = !restarted_after_exit(facts.pod, &status.name);
         let state = status.state.as_ref();
         if state.and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason.as_deref() == Some(CRASH_LOOP)) {
             continue;
@@ -203,15 +231,15 @@ fn exits_and_restarts(facts: &PodFacts, policy: &Policy, _now: Timestamp, found:
         };
         let restarts = format!("restarted {} times", status.restart_count);
         let (code, message) = match (exit, liveness) {
-            (_, Some(probe)) => ("LivenessProbeFailed", format!("container {} {restarts}: {probe}", status.name)),
+            (_, Some(probe)) => (ReasonCode::LivenessProbeFailed, format!("container {} {restarts}: {probe}", status.name)),
             (Some(exit), None) => {
-                let code = if exit.reason.as_deref() == Some("OOMKilled") { "OOMKilled" } else { "NonZeroExit" };
+                let code = if exit.reason.as_deref() == Some("OOMKilled") { ReasonCode::OomKilled } else { ReasonCode::NonZeroExit };
                 let detail = exit.message.as_deref().or(exit.reason.as_deref()).map(|d| format!(": {d}")).unwrap_or_default();
                 (code, format!("container {} exited with code {}{detail} ({restarts})", status.name, exit.exit_code))
             }
-            (None, None) => ("Restarts", format!("container {} {restarts}", status.name)),
+            (None, None) => (ReasonCode::Restarts, format!("container {} {restarts}", status.name)),
         };
-        let mut reason = container_reason(facts, status, code, message);
+        let mut reason = container_reason(facts, status, code.as_str(), message);
         reason.exit_code = exit.map(|exit| exit.exit_code);
         reason.since = exit.and_then(|exit| exit.finished_at.as_ref()).map(|t| t.0);
         found.push(Finding { reason, counts, trouble: Trouble::Exit });
@@ -264,7 +292,7 @@ fn readiness_failing(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &
             || format!("container {} has not become ready since it started", status.name),
             str::to_string,
         );
-        let mut reason = container_reason(facts, status, "ReadinessProbeFailing", message);
+        let mut reason = container_reason(facts, status, ReasonCode::ReadinessProbeFailing.as_str(), message);
         reason.since = Some(running_since.0);
         found.push(Finding { reason, counts: true, trouble: Trouble::Readiness });
     }
@@ -278,9 +306,76 @@ fn pod_failed(facts: &PodFacts, _policy: &Policy, _now: Timestamp, found: &mut V
     if status.phase.as_deref() != Some("Failed") {
         return;
     }
-    let code = status.reason.clone().unwrap_or_else(|| "PodFailed".into());
+    let code = status.reason.clone().unwrap_or_else(|| ReasonCode::PodFailed.into());
     let message = status.message.clone().unwrap_or_else(|| "the pod failed".into());
-    let controlled = facts.pod.metadata.owner_references.iter().flatten().any(|owner| owner.controller == Some(true));
     let reason = Reason::new(code, facts.object.clone(), message);
-    found.push(Finding { reason, counts: !controlled, trouble: Trouble::PodFailed });
+    found.push(Finding { reason, counts: !controlled(facts.pod), trouble: Trouble::PodFailed });
+}
+
+/// Whether the pod's controller replaces it when it fails (a Job weighs it against its limits).
+fn controlled(pod: &Pod) -> bool {
+    pod.metadata.owner_references.iter().flatten().any(|owner| owner.controller == Some(true))
+}
+
+/// Held back by scheduling gates (PodScheduled=False, reason SchedulingGated): whoever added the
+/// gates has to remove them, so it never counts by itself; the gates are named.
+fn scheduling_gated(facts: &PodFacts, _policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
+    let Some(gated) = condition(facts.pod, "PodScheduled").filter(|c| c.status == "False" && c.reason.as_deref() == Some("SchedulingGated")) else {
+        return;
+    };
+    let gates: Vec<&str> = facts.pod.spec.as_ref().and_then(|s| s.scheduling_gates.as_ref()).into_iter().flatten().map(|g| g.name.as_str()).collect();
+    let message = match gates.as_slice() {
+        [] => gated.message.clone().unwrap_or_else(|| "waiting for its scheduling gates to be removed".into()),
+        gates => format!("waiting for scheduling gates to be removed: {}", gates.join(", ")),
+    };
+    let since = gated.last_transition_time.as_ref().map(|t| t.0);
+    let reason = Reason { since, ..Reason::new(ReasonCode::SchedulingGated, facts.object.clone(), message) };
+    found.push(Finding { reason, counts: false, trouble: Trouble::Scheduling });
+}
+
+/// Whether an in-place resize of the pod is not yet in place: pending (Deferred, Infeasible) or
+/// in progress, by the 1.33+ conditions or the older `status.resize`.
+pub fn resize_in_flight(pod: &Pod) -> bool {
+    let conditions = ["PodResizePending", "PodResizeInProgress"];
+    conditions.iter().any(|type_| condition(pod, type_).is_some_and(|c| c.status == "True"))
+        || pod.status.as_ref().and_then(|s| s.resize.as_deref()).is_some_and(|resize| !resize.is_empty())
+}
+
+/// An in-place resize kubelet cannot apply: Infeasible (more than the node has) counts at once,
+/// Deferred (the node may get room) never by itself, an Error while applying it (kubelet
+/// retries) after the waiting grace. Read from the PodResizePending / PodResizeInProgress
+/// conditions (1.33+), else from `status.resize` (1.27 to 1.32).
+fn resize_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+    let pending = condition(facts.pod, "PodResizePending").filter(|c| c.status == "True");
+    let legacy = facts.pod.status.as_ref().and_then(|s| s.resize.as_deref());
+    let pending_reason = pending.and_then(|c| c.reason.as_deref()).or(legacy);
+    let since = |c: Option<&PodCondition>| c.and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0);
+    let message = |c: Option<&PodCondition>, default: &str| c.and_then(|c| c.message.clone()).unwrap_or_else(|| default.to_string());
+    let (code, counts, message, since) = match pending_reason {
+        Some("Infeasible") => (ReasonCode::PodResizeInfeasible, true, message(pending, "the resize does not fit the node"), since(pending)),
+        Some("Deferred") => (ReasonCode::PodResizeDeferred, false, message(pending, "the resize waits for room on the node"), since(pending)),
+        _ => {
+            let Some(error) = condition(facts.pod, "PodResizeInProgress").filter(|c| c.status == "True" && c.reason.as_deref() == Some("Error")) else {
+                return;
+            };
+            let since = since(Some(error));
+            let counts = since.is_none_or(|since| lasted(since, now, policy.waiting_grace));
+            (ReasonCode::PodResizeError, counts, message(Some(error), "kubelet failed to apply the resize"), since)
+        }
+    };
+    let reason = Reason { since, ..Reason::new(code, facts.object.clone(), message) };
+    found.push(Finding { reason, counts, trouble: Trouble::Resize });
+}
+
+/// About to be terminated (DisruptionTarget=True: preempted, evicted, tainted away, garbage
+/// collected). Like a failed pod it counts only without a controller to replace it.
+fn disruption_target(facts: &PodFacts, _policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
+    let Some(target) = condition(facts.pod, "DisruptionTarget").filter(|c| c.status == "True") else { return };
+    let cause = target.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+    let message = target.message.clone().unwrap_or_else(|| "the pod is about to be terminated".into());
+    let reason = Reason {
+        since: target.last_transition_time.as_ref().map(|t| t.0),
+        ..Reason::new(ReasonCode::DisruptionTarget, facts.object.clone(), format!("{message}{cause}"))
+    };
+    found.push(Finding { reason, counts: !controlled(facts.pod), trouble: Trouble::PodFailed });
 }

@@ -11,7 +11,8 @@ pub struct Policy {
     pub allowed_restarts: u32,
     /// How long a container may wait with a failure reason (ErrImagePull, CreateContainerError,
     /// ...) before it counts: kubelet retries these, and some resolve (a pushed image, a created
-    /// Secret). CrashLoopBackOff and InvalidImageName never resolve by themselves and count at once.
+    /// Secret). CrashLoopBackOff, InvalidImageName, ErrImageNeverPull and SignatureValidationFailed
+    /// never resolve by themselves and count at once.
     pub waiting_grace: Duration,
     /// How long a pod may stay Unschedulable before it counts: an autoscaler may add a node.
     pub unschedulable_grace: Duration,
@@ -21,6 +22,10 @@ pub struct Policy {
     /// When set, a rollout is ready only once every current pod has been Ready, without restarts,
     /// for at least this long (the "stable window").
     pub stable_for: Option<Duration>,
+    /// When set, a Deployment or ReplicaSet is ready only once the pods it scaled down are gone
+    /// (`status.terminatingReplicas`, else its pods being deleted): for rollouts whose old pods
+    /// hold something the new ones need (a volume, a lock, a license).
+    pub wait_for_terminating: bool,
 }
 
 impl Default for Policy {
@@ -31,6 +36,7 @@ impl Default for Policy {
             unschedulable_grace: Duration::from_secs(120),
             readiness_grace: Duration::from_secs(30),
             stable_for: None,
+            wait_for_terminating: false,
         }
     }
 }

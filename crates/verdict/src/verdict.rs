@@ -37,7 +37,7 @@ impl State {
 pub struct Reason {
     /// Machine-readable code: the cluster's reason where it has one (`ImagePullBackOff`,
     /// `OOMKilled`, `ProgressDeadlineExceeded`, `FailedCreate`, `Unschedulable`, ...), else one
-    /// of rollwatch's own (`NonZeroExit`, `ReadinessProbeFailing`, `Restarts`, `OldRevision`, ...).
+    /// of rollwatch's own, a [`ReasonCode`](crate::ReasonCode) (`NonZeroExit`, `Restarts`, ...).
     pub code: String,
     /// The object this is about (often a pod rather than the workload).
     pub object: ObjectRef,

@@ -239,6 +239,33 @@ fn paused_deployment_is_paused_until_done() {
 }
 
 #[test]
+fn terminating_old_pods_are_waited_for_only_when_asked() {
+    let waiting_for_them = Policy { wait_for_terminating: true, ..Policy::default() };
+    // 1.33+: the controller counts them in status.terminatingReplicas.
+    let mut status = done_status();
+    status["terminatingReplicas"] = json!(2);
+    let objects = family(deployment(json!({}), status), vec![]);
+    assert_eq!(verdict(&objects, "deploy/web").state, State::Ready, "kubectl's rule by default");
+    let held = verdict_with(&objects, "deploy/web", &waiting_for_them);
+    assert_eq!(held.state, State::Progressing);
+    assert_eq!(held.message, r#"Waiting for deployment "web" rollout to finish: 2 old pods are still terminating..."#);
+    assert_eq!(codes(&held), ["TerminatingReplicas"]);
+    // Older servers: the old ReplicaSet's pods being deleted tell the same.
+    let mut leaving = old_pod("web-1111-a", json!({}));
+    leaving["metadata"]["deletionTimestamp"] = json!(JUST_NOW);
+    let objects = family(deployment(json!({}), done_status()), vec![leaving]);
+    assert_eq!(verdict_with(&objects, "deploy/web", &waiting_for_them).state, State::Progressing);
+    let gone = family(deployment(json!({}), done_status()), vec![]);
+    assert_eq!(verdict_with(&gone, "deploy/web", &waiting_for_them).state, State::Ready);
+    // A ReplicaSet on its own, likewise.
+    let mut rs = replica_set("cache", "c1", 1, "redis:7", 2);
+    rs["metadata"].as_object_mut().unwrap().remove("ownerReferences");
+    rs["status"] = json!({"observedGeneration": 1, "replicas": 2, "readyReplicas": 2, "availableReplicas": 2, "terminatingReplicas": 1});
+    let verdict = verdict_with(&[rs], "rs/cache", &waiting_for_them);
+    assert_eq!(verdict.message, r#"Waiting for replica set "cache" rollout to finish: 1 old pods are still terminating..."#);
+}
+
+#[test]
 fn image_pull_trouble_on_the_new_replica_set_is_tolerated_then_fails() {
     let pull = waiting("ImagePullBackOff", "Back-off pulling image \"shop/web:2\"");
     // Within the grace: progressing, with the trouble shown.
@@ -362,6 +389,81 @@ fn waiting_reasons_within_grace_are_progress() {
         let verdict = verdict(&objects, "deploy/web");
         assert_eq!((verdict.state, codes(&verdict)), (State::Progressing, vec![reason]));
     }
+}
+
+#[test]
+fn every_kubelet_waiting_reason_is_either_retried_or_hopeless() {
+    // Never resolve by waiting: the image reference, pull policy or signature policy must change.
+    for reason in ["InvalidImageName", "ErrImageNeverPull", "SignatureValidationFailed"] {
+        let objects = family(deployment(json!({}), rolling_status()), vec![new_pod("web-2222-a", JUST_NOW, waiting(reason, "no"))]);
+        let verdict = verdict(&objects, "deploy/web");
+        assert_eq!((verdict.state, codes(&verdict)), (State::Failed, vec![reason]), "{reason} counts at once");
+    }
+    // kubelet retries these on its next sync: they count after the waiting grace.
+    let retried = [
+        "ErrImagePull", "ImagePullBackOff", "ImageInspectError", "RegistryUnavailable", "CreateContainerConfigError",
+        "CreateContainerError", "CreatePodSandboxError", "ConfigPodSandboxError", "RunContainerError", "PreCreateHookError",
+        "PreStartHookError", "PostStartHookError", "ResizePodInPlaceError",
+    ];
+    for reason in retried {
+        for (started, state) in [(JUST_NOW, State::Progressing), (LONG_AGO, State::Failed)] {
+            let objects = family(deployment(json!({}), rolling_status()), vec![new_pod("web-2222-a", started, waiting(reason, "retrying"))]);
+            let verdict = verdict(&objects, "deploy/web");
+            assert_eq!((verdict.state, codes(&verdict)), (state, vec![reason]), "{reason} started {started}");
+        }
+    }
+}
+
+/// A pod of `web`'s new ReplicaSet with a sidecar `proxy` (an init container with restartPolicy
+/// Always) in `sidecar` state and a completed init container `migrate`, as the API writes them.
+fn pod_with_sidecar(sidecar: Value, restart_policy: &str) -> Value {
+    let mut pod = new_pod("web-2222-a", LONG_AGO, json!({}));
+    pod["spec"]["restartPolicy"] = json!(restart_policy);
+    pod["spec"]["initContainers"] = json!([
+        {"name": "migrate", "image": "shop/migrate:2"},
+        {"name": "proxy", "image": "envoy:1.30", "restartPolicy": "Always",
+         "readinessProbe": {"tcpSocket": {"port": 15001}, "periodSeconds": 5, "failureThreshold": 3}}
+    ]);
+    let mut proxy = json!({"name": "proxy", "image": "envoy:1.30", "imageID": "", "ready": true, "restartCount": 0, "started": true,
+                           "state": {"running": {"startedAt": LONG_AGO}}});
+    merge(&mut proxy, sidecar);
+    pod["status"]["initContainerStatuses"] = json!([
+        {"name": "migrate", "image": "shop/migrate:2", "imageID": "", "ready": true, "restartCount": 0, "started": false,
+         "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": LONG_AGO, "finishedAt": LONG_AGO}}},
+        proxy
+    ]);
+    pod
+}
+
+#[test]
+fn sidecar_containers_count_like_app_containers() {
+    let check = |sidecar: Value, restart_policy: &str| verdict(&family(deployment(json!({}), done_status()), vec![pod_with_sidecar(sidecar, restart_policy)]), "deploy/web");
+    // A completed regular init container beside a running sidecar is no trouble.
+    let healthy = check(json!({}), "Always");
+    assert_eq!((healthy.state, healthy.reasons.len()), (State::Ready, 0), "{}", healthy.message);
+
+    let crash_loop = check(json!({"ready": false, "started": false, "restartCount": 4,
+        "state": {"running": null, "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container=proxy"}},
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}), "Always");
+    assert_eq!((crash_loop.state, codes(&crash_loop)), (State::Failed, vec!["CrashLoopBackOff"]));
+    assert_eq!(crash_loop.reasons[0].container.as_deref(), Some("proxy"));
+
+    let image = check(json!({"ready": false, "started": false,
+        "state": {"running": null, "waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"envoy:1.30\""}}}), "Always");
+    assert_eq!((image.state, codes(&image)), (State::Failed, vec!["ImagePullBackOff"]));
+
+    let not_ready = check(json!({"ready": false}), "Always");
+    assert_eq!((not_ready.state, codes(&not_ready)), (State::Failed, vec!["ReadinessProbeFailing"]));
+    assert_eq!(not_ready.reasons[0].container.as_deref(), Some("proxy"));
+
+    // kubelet restarts a sidecar even in a pod that restarts nothing else: one exit is tolerated.
+    let exited = json!({"ready": false, "restartCount": 1, "state": {"running": null, "terminated": {"exitCode": 1, "reason": "Error"}}});
+    let sidecar = verdict(&family(deployment(json!({}), rolling_status()), vec![pod_with_sidecar(exited, "Never")]), "deploy/web");
+    assert_eq!((sidecar.state, codes(&sidecar)), (State::Progressing, vec!["NonZeroExit"]), "{}", sidecar.message);
+    let mut regular = new_pod("web-2222-a", LONG_AGO, json!({"state": {"running": null, "terminated": {"exitCode": 1, "reason": "Error"}}}));
+    regular["spec"]["restartPolicy"] = json!("Never");
+    let regular = verdict(&family(deployment(json!({}), rolling_status()), vec![regular]), "deploy/web");
+    assert_eq!((regular.state, codes(&regular)), (State::Failed, vec!["NonZeroExit"]));
 }
 
 #[test]
@@ -549,6 +651,29 @@ fn on_delete_reports_which_pods_run_an_old_revision() {
     assert_eq!((done.state, done.message.as_str()), (State::Ready, r#"statefulset "db": all 3 pods run the current revision"#));
 }
 
+#[test]
+fn stateful_set_ordinals_start_and_max_unavailable_under_a_partition() {
+    let status = |ready: u32, updated: u32| {
+        json!({"observedGeneration": 3, "replicas": 3, "readyReplicas": ready, "currentReplicas": 3 - updated, "updatedReplicas": updated,
+               "currentRevision": "db-v1", "updateRevision": "db-v2", "availableReplicas": ready})
+    };
+    // Pods db-5, db-6 and db-7: partition 6 updates db-6 and db-7 (kubectl would count 3 - 6).
+    let numbered = |status: Value| {
+        let mut sts = stateful_set(json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 6, "maxUnavailable": 2}}), status, 0);
+        sts["spec"]["ordinals"] = json!({"start": 5});
+        sts
+    };
+    let one = verdict(&[numbered(status(3, 1))], "sts/db");
+    assert_eq!((one.state, one.message.as_str()), (State::Progressing, "Waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated..."));
+    let both = verdict(&[numbered(status(3, 2))], "sts/db");
+    assert_eq!((both.state, both.message.as_str()), (State::Ready, "partitioned roll out complete: 2 new pods have been updated..."));
+    // maxUnavailable 2 takes two pods down at once: they are waited for like one.
+    let two_down = verdict(&[numbered(status(1, 2))], "sts/db");
+    assert_eq!((two_down.state, two_down.message.as_str()), (State::Progressing, "Waiting for 2 pods to be ready..."));
+    let unpartitioned = stateful_set(json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "50%"}}), status(1, 2), 0);
+    assert_eq!(verdict(&[unpartitioned], "sts/db").message, "Waiting for 2 pods to be ready...");
+}
+
 // ---------------------------------------------------------------------------------------------
 // DaemonSet
 
@@ -608,6 +733,41 @@ fn daemon_set_on_delete_names_the_old_pods() {
     assert_eq!(verdict.reasons[0].message, "runs revision aaa, not the current bbb");
 }
 
+/// A FailedCreate warning about `about`, first seen at `first_seen`, as the controllers write it.
+fn failed_create(about: (&str, &str), first_seen: &str, message: &str) -> Value {
+    let mut event = event("failed-create", about, None, "FailedCreate", message);
+    event["firstTimestamp"] = json!(first_seen);
+    event["count"] = json!(7);
+    event
+}
+
+#[test]
+fn controllers_that_cannot_create_pods_fail_after_the_waiting_grace() {
+    let forbidden = "Error creating: pods \"agent-x\" is forbidden: error looking up service account shop/agent: serviceaccount \"agent\" not found";
+    let short = json!({"observedGeneration": 2, "desiredNumberScheduled": 3, "currentNumberScheduled": 0, "numberReady": 0,
+                       "updatedNumberScheduled": 0, "numberAvailable": 0});
+    let young = verdict(&[daemon_set("RollingUpdate", short.clone()), failed_create(("DaemonSet", "agent"), JUST_NOW, forbidden)], "ds/agent");
+    assert_eq!((young.state, codes(&young)), (State::Progressing, vec!["FailedCreate"]));
+    let old = verdict(&[daemon_set("RollingUpdate", short), failed_create(("DaemonSet", "agent"), LONG_AGO, forbidden)], "ds/agent");
+    assert_eq!(old.state, State::Failed);
+    assert_eq!(old.message, format!("daemon set \"agent\" cannot create pods: {forbidden}"));
+    assert_eq!(old.reasons[0].since, Some(LONG_AGO.parse().unwrap()));
+    // The v1.20 controller writes no status at all while creating pods fails.
+    let unwritten = verdict(&[daemon_set("RollingUpdate", json!({})), failed_create(("DaemonSet", "agent"), LONG_AGO, forbidden)], "ds/agent");
+    assert_eq!((unwritten.state, codes(&unwritten)), (State::Failed, vec!["FailedCreate"]));
+
+    let quota = "create Pod db-2 in StatefulSet db failed error: pods \"db-2\" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=2, limited: pods=2";
+    let two_of_three = json!({"observedGeneration": 3, "replicas": 2, "readyReplicas": 2, "currentReplicas": 2, "updatedReplicas": 2,
+                              "currentRevision": "db-v2", "updateRevision": "db-v2"});
+    let sts = verdict(&[stateful_set(json!({"type": "RollingUpdate"}), two_of_three, 0), failed_create(("StatefulSet", "db"), LONG_AGO, quota)], "sts/db");
+    assert_eq!((sts.state, sts.message.clone()), (State::Failed, format!("statefulset \"db\" cannot create pods: {quota}")));
+    // Once every pod exists, an old FailedCreate tells nothing.
+    let all = json!({"observedGeneration": 3, "replicas": 3, "readyReplicas": 3, "currentReplicas": 3, "updatedReplicas": 3,
+                     "currentRevision": "db-v2", "updateRevision": "db-v2"});
+    let recovered = verdict(&[stateful_set(json!({"type": "RollingUpdate"}), all, 0), failed_create(("StatefulSet", "db"), LONG_AGO, quota)], "sts/db");
+    assert_eq!(recovered.state, State::Ready);
+}
+
 // ---------------------------------------------------------------------------------------------
 // ReplicaSet and Pod on their own
 
@@ -620,6 +780,24 @@ fn replica_set_on_its_own() {
     assert_eq!(verdict_waiting.message, r#"Waiting for replica set "cache" rollout to finish: 1 of 2 replicas are ready..."#);
     rs["status"] = json!({"observedGeneration": 1, "replicas": 2, "readyReplicas": 2, "availableReplicas": 2});
     assert_eq!(verdict(&[rs], "rs/cache").state, State::Ready);
+}
+
+#[test]
+fn replica_failure_of_a_replica_set_counts_after_the_waiting_grace() {
+    let quota = "pods \"cache-x\" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1";
+    let replica_set_failing = |since: &str| {
+        let mut rs = replica_set("cache", "c1", 1, "redis:7", 2);
+        rs["metadata"].as_object_mut().unwrap().remove("ownerReferences");
+        rs["status"] = json!({"observedGeneration": 1, "replicas": 1, "readyReplicas": 1, "availableReplicas": 1,
+            "conditions": [{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": quota, "lastTransitionTime": since}]});
+        rs
+    };
+    let young = verdict(&[replica_set_failing(JUST_NOW)], "rs/cache");
+    assert_eq!((young.state, codes(&young)), (State::Progressing, vec!["FailedCreate"]));
+    let old = verdict(&[replica_set_failing(LONG_AGO)], "rs/cache");
+    assert_eq!((old.state, old.message.clone()), (State::Failed, format!("replica set \"cache\" cannot create pods: {quota}")));
+    let patient = Policy { waiting_grace: Duration::from_secs(3600), ..Policy::default() };
+    assert_eq!(verdict_with(&[replica_set_failing(LONG_AGO)], "rs/cache", &patient).state, State::Progressing);
 }
 
 #[test]
@@ -641,6 +819,68 @@ fn pod_on_its_own() {
     assert_eq!(failed.state, State::Failed);
     assert_eq!(codes(&failed), ["NonZeroExit", "PodFailed"]);
     assert_eq!(failed.reasons[0].exit_code, Some(1));
+}
+
+/// A pod `tool` without a controller, with `conditions` added to its status.
+fn bare_pod(conditions: Value) -> Value {
+    let mut pod = pod("tool", ("ReplicaSet", "x", "x"), json!({}), LONG_AGO, json!({}));
+    pod["metadata"].as_object_mut().unwrap().remove("ownerReferences");
+    pod["status"]["conditions"].as_array_mut().unwrap().extend(conditions.as_array().unwrap().iter().cloned());
+    pod
+}
+
+#[test]
+fn pod_conditions_of_current_kubernetes() {
+    let condition = |type_: &str, reason: &str, message: &str, since: &str| {
+        json!([{"type": type_, "status": "True", "reason": reason, "message": message, "lastTransitionTime": since, "observedGeneration": 2}])
+    };
+    let cases = [
+        (condition("PodResizePending", "Infeasible", "Node didn't have enough capacity: cpu, requested: 8000, capacity: 4000", JUST_NOW),
+         State::Failed, "PodResizeInfeasible"),
+        (condition("PodResizePending", "Deferred", "Node didn't have enough resource: cpu, requested: 3000, used: 2000, capacity: 4000", LONG_AGO),
+         State::Progressing, "PodResizeDeferred"),
+        (condition("PodResizeInProgress", "Error", "could not update cgroup", JUST_NOW), State::Progressing, "PodResizeError"),
+        (condition("PodResizeInProgress", "Error", "could not update cgroup", LONG_AGO), State::Failed, "PodResizeError"),
+        (condition("DisruptionTarget", "EvictionByEvictionAPI", "Eviction API: evicting", JUST_NOW), State::Failed, "DisruptionTarget"),
+    ];
+    for (conditions, state, code) in cases {
+        let verdict = verdict(&[bare_pod(conditions.clone())], "pod/tool");
+        assert_eq!((verdict.state, codes(&verdict)), (state, vec![code]), "{conditions}");
+        assert_eq!(verdict.reasons[0].message, conditions[0]["message"].as_str().unwrap().to_string()
+            + &if code == "DisruptionTarget" { " (EvictionByEvictionAPI)".to_string() } else { String::new() });
+    }
+    // Before 1.33 the same was status.resize.
+    let mut legacy = bare_pod(json!([]));
+    legacy["status"]["resize"] = json!("Infeasible");
+    assert_eq!(codes(&verdict(&[legacy], "pod/tool")), ["PodResizeInfeasible"]);
+    // A pod its ReplicaSet will replace is not a failure when about to be evicted.
+    let mut evicted = new_pod("web-2222-a", LONG_AGO, json!({}));
+    evicted["status"]["conditions"].as_array_mut().unwrap().extend(condition("DisruptionTarget", "PreemptionByScheduler", "preempted", JUST_NOW).as_array().unwrap().clone());
+    let replaced = verdict(&family(deployment(json!({}), rolling_status()), vec![evicted]), "deploy/web");
+    assert_eq!((replaced.state, codes(&replaced)), (State::Progressing, vec!["DisruptionTarget"]));
+}
+
+#[test]
+fn scheduling_gated_pods_wait_naming_their_gates() {
+    let mut gated = new_pod("web-2222-a", LONG_AGO, json!({}));
+    gated["spec"].as_object_mut().unwrap().remove("nodeName");
+    gated["spec"]["schedulingGates"] = json!([{"name": "example.com/quota"}, {"name": "example.com/topology"}]);
+    gated["status"] = json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "SchedulingGated",
+        "message": "Scheduling is blocked due to non-empty scheduling gates", "lastTransitionTime": LONG_AGO}]});
+    let verdict = verdict(&family(deployment(json!({}), rolling_status()), vec![gated]), "deploy/web");
+    assert_eq!((verdict.state, codes(&verdict)), (State::Progressing, vec!["SchedulingGated"]), "gates never count, however long");
+    assert_eq!(verdict.reasons[0].message, "waiting for scheduling gates to be removed: example.com/quota, example.com/topology");
+}
+
+#[test]
+fn a_pod_waits_until_kubelet_observed_its_latest_spec() {
+    let mut resized = bare_pod(json!([]));
+    resized["metadata"]["generation"] = json!(3);
+    resized["status"]["observedGeneration"] = json!(2);
+    let waiting = verdict(&[resized.clone()], "pod/tool");
+    assert_eq!((waiting.state, waiting.message.as_str()), (State::Progressing, r#"Waiting for pod "tool" spec update to be observed..."#));
+    resized["status"]["observedGeneration"] = json!(3);
+    assert_eq!(verdict(&[resized], "pod/tool").state, State::Ready);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -708,6 +948,97 @@ fn job_pod_that_cannot_start_fails_the_job() {
 }
 
 #[test]
+fn job_failure_is_reported_at_failure_target_with_every_reason() {
+    // Since 1.31 the controller writes FailureTarget at once and Failed after the pods are gone.
+    let reasons = [
+        ("BackoffLimitExceeded", "Job has reached the specified backoff limit"),
+        ("DeadlineExceeded", "Job was active longer than specified deadline"),
+        ("PodFailurePolicy", "Container migrate for pod shop/migrate-a failed with exit code 42 matching FailJob rule at index 0"),
+        ("MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes"),
+        ("FailedIndexes", "Job has failed indexes"),
+    ];
+    for (reason, message) in reasons {
+        for type_ in ["FailureTarget", "Failed"] {
+            let status = json!({"failed": 1, "active": 1, "terminating": 1, "startTime": LONG_AGO,
+                "conditions": [{"type": type_, "status": "True", "reason": reason, "message": message, "lastTransitionTime": JUST_NOW}]});
+            let verdict = verdict(&[job(json!({}), status)], "job/migrate");
+            assert_eq!((verdict.state, codes(&verdict)), (State::Failed, vec![reason]), "{type_} {reason}");
+            assert_eq!(verdict.message, format!("job \"migrate\" failed: job/migrate: {reason}: {message}"));
+        }
+    }
+    // Before the controller says so, the limits it will act on.
+    let deadline = verdict(&[job(json!({"activeDeadlineSeconds": 60}), json!({"active": 1, "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!((deadline.state, codes(&deadline)), (State::Failed, vec!["DeadlineExceeded"]));
+    let in_time = verdict(&[job(json!({"activeDeadlineSeconds": 3600}), json!({"active": 1, "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!(in_time.state, State::Progressing);
+}
+
+#[test]
+fn job_success_is_reported_at_success_criteria_met_or_by_its_counts() {
+    let met = json!({"succeeded": 1, "active": 0, "terminating": 1, "startTime": LONG_AGO,
+        "conditions": [{"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods"}]});
+    let verdict_met = verdict(&[job(json!({}), met)], "job/migrate");
+    assert_eq!((verdict_met.state, verdict_met.message.as_str()),
+        (State::Ready, r#"job "migrate" succeeded: 1 of 1 succeeded (its remaining pods are terminating)"#));
+    // A server that wrote the counts but no condition.
+    let counted = verdict(&[job(json!({}), json!({"succeeded": 1, "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!((counted.state, counted.message.as_str()), (State::Ready, r#"job "migrate" completed: 1 of 1 succeeded"#));
+    // An Indexed Job with a successPolicy: indexes 0 and 2 of 0-4 are enough.
+    let spec = json!({"completions": 5, "parallelism": 5, "completionMode": "Indexed",
+        "successPolicy": {"rules": [{"succeededIndexes": "0,2", "succeededCount": 2}]}});
+    let partial = verdict(&[job(spec.clone(), json!({"succeeded": 2, "active": 3, "completedIndexes": "0,3", "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!(partial.state, State::Progressing);
+    let enough = verdict(&[job(spec, json!({"succeeded": 2, "active": 3, "completedIndexes": "0,2", "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!((enough.state, enough.message.as_str()), (State::Ready, r#"job "migrate" succeeded by its successPolicy: 2 of 5 succeeded"#));
+}
+
+#[test]
+fn job_limits_per_index() {
+    let spec = json!({"completions": 6, "parallelism": 6, "completionMode": "Indexed", "backoffLimit": null, "backoffLimitPerIndex": 1, "maxFailedIndexes": 2});
+    // The global backoffLimit (default 6) does not apply: 8 failed pods over 2 indexes go on.
+    let two = verdict(&[job(spec.clone(), json!({"failed": 8, "active": 4, "failedIndexes": "1,4", "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!((two.state, codes(&two)), (State::Progressing, vec!["FailedIndexes"]));
+    assert_eq!(two.reasons[0].message, "indexes 1,4 failed (backoffLimitPerIndex)");
+    let three = verdict(&[job(spec, json!({"failed": 9, "active": 3, "failedIndexes": "1,3-4", "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!((three.state, codes(&three)), (State::Failed, vec!["MaxFailedIndexesExceeded"]));
+    assert_eq!(three.reasons[0].message, "3 indexes failed, more than the maxFailedIndexes of 2");
+    // A hostile range costs nothing.
+    let spec = json!({"completions": 6, "completionMode": "Indexed", "backoffLimitPerIndex": 1, "maxFailedIndexes": 2});
+    let huge = verdict(&[job(spec, json!({"failedIndexes": "0-9223372036854775807", "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!(codes(&huge), ["MaxFailedIndexesExceeded"]);
+    assert_eq!(huge.reasons[0].message, "6 indexes failed, more than the maxFailedIndexes of 2");
+}
+
+#[test]
+fn job_pod_replacement_policy_shows_the_pods_still_terminating() {
+    let status = json!({"active": 0, "failed": 1, "terminating": 1, "startTime": LONG_AGO});
+    let verdict = verdict(&[job(json!({"podReplacementPolicy": "Failed"}), status)], "job/migrate");
+    assert_eq!(verdict.state, State::Progressing);
+    assert_eq!(
+        verdict.message,
+        r#"Waiting for job "migrate" to complete: 0 of 1 succeeded, 0 active, 1 failed, 1 terminating (replaced once terminated)..."#
+    );
+}
+
+#[test]
+fn a_job_another_controller_manages_is_judged_by_its_conditions_only() {
+    let spec = json!({"managedBy": "kueue.x-k8s.io/multikueue"});
+    // Failed pods here beyond the backoffLimit are not this cluster's job controller's to count.
+    let waiting = verdict(&[job(spec.clone(), json!({"failed": 5, "startTime": LONG_AGO})), job_pod("migrate-a", 1)], "job/migrate");
+    assert_eq!((waiting.state, codes(&waiting)), (State::Progressing, vec!["ManagedElsewhere"]));
+    assert_eq!(waiting.message, r#"Waiting for job "migrate" to complete: 0 of 1 succeeded (kueue.x-k8s.io/multikueue manages it)..."#);
+    let failed = json!({"failed": 3, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]});
+    let failed = verdict(&[job(spec.clone(), failed)], "job/migrate");
+    assert_eq!(failed.state, State::Failed);
+    assert_eq!(failed.message, r#"job "migrate" failed, as its manager kueue.x-k8s.io/multikueue reports: BackoffLimitExceeded: Job has reached the specified backoff limit"#);
+    let complete = verdict(&[job(spec, json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}))], "job/migrate");
+    assert_eq!(complete.state, State::Ready);
+    // The job controller named explicitly is the default.
+    let own = verdict(&[job(json!({"managedBy": "kubernetes.io/job-controller"}), json!({"failed": 3, "startTime": LONG_AGO}))], "job/migrate");
+    assert_eq!(codes(&own), ["BackoffLimitExceeded"]);
+}
+
+#[test]
 fn cron_job_has_nothing_to_wait_for_unless_suspended() {
     let cron = |suspend: bool| {
         json!({"apiVersion": "batch/v1beta1", "kind": "CronJob", "metadata": {"name": "report", "namespace": "shop"},
@@ -731,6 +1062,8 @@ fn services_ingresses_and_claims() {
         (service("ClusterIP", json!({})), "svc/front", State::Ready, r#"service "front" is ready (ClusterIP)"#),
         (service("LoadBalancer", json!({})), "svc/front", State::Progressing, r#"Waiting for service "front" to get a load balancer address..."#),
         (service("LoadBalancer", json!({"ingress": [{"ip": "203.0.113.7"}]})), "svc/front", State::Ready, r#"service "front" has load balancer address 203.0.113.7"#),
+        // An entry without IP or host name (only ports, or ipMode) still says it is provisioned.
+        (service("LoadBalancer", json!({"ingress": [{"ports": [{"port": 80, "protocol": "TCP"}]}]})), "svc/front", State::Ready, r#"service "front" has a load balancer"#),
         (
             json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "front", "namespace": "shop"},
                    "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example.com"}]}}}),
@@ -781,6 +1114,75 @@ fn generic_resources_by_their_conditions() {
         let verdict = verdict(&[object], "Widget.example.com/w");
         assert_eq!((verdict.state, verdict.message.as_str(), codes(&verdict)), (state, message, expected_codes));
     }
+}
+
+#[test]
+fn observed_generation_written_as_a_string_is_read_as_a_number() {
+    let widget = |generation: i64, observed: Value| {
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "shop", "generation": generation},
+               "status": {"observedGeneration": observed, "conditions": [{"type": "Ready", "status": "True"}]}})
+    };
+    assert_eq!(verdict(&[widget(3, json!("2"))], "Widget.example.com/w").state, State::Progressing);
+    assert_eq!(verdict(&[widget(3, json!("3"))], "Widget.example.com/w").state, State::Ready);
+    let error = Snapshot::new().upsert(widget(3, json!("latest"))).expect_err("not a generation").to_string();
+    assert_eq!(error, r#"widget/w: field status.observedGeneration: expected a generation (an integer), found "latest""#);
+}
+
+#[test]
+fn api_services_by_their_available_condition() {
+    let service = |available: Option<(&str, &str)>| {
+        let conditions: Vec<Value> = available
+            .map(|(status, since)| json!({"type": "Available", "status": status, "reason": if status == "True" { "Passed" } else { "FailedDiscoveryCheck" },
+                                         "message": "failing or missing response from https://10.0.0.7:443/apis/metrics.k8s.io/v1beta1", "lastTransitionTime": since}))
+            .into_iter()
+            .collect();
+        json!({"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1beta1.metrics.k8s.io"},
+               "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "service": {"name": "metrics-server", "namespace": "kube-system"}},
+               "status": {"conditions": conditions}})
+    };
+    let check = |object: Value| {
+        let mut snapshot = Snapshot::new();
+        snapshot.upsert(object).unwrap();
+        snapshot.verdict(&"apiservice/v1beta1.metrics.k8s.io".parse::<ObjectRef>().unwrap(), &Policy::default(), now())
+    };
+    assert_eq!(check(service(Some(("True", LONG_AGO)))).state, State::Ready);
+    let starting = check(service(Some(("False", JUST_NOW))));
+    assert_eq!((starting.state, codes(&starting)), (State::Progressing, vec!["FailedDiscoveryCheck"]));
+    let failing = check(service(Some(("False", LONG_AGO))));
+    assert_eq!((failing.state, codes(&failing)), (State::Failed, vec!["FailedDiscoveryCheck"]));
+    assert_eq!(check(service(None)).state, State::Progressing);
+}
+
+#[test]
+fn horizontal_pod_autoscalers_by_what_their_controller_says() {
+    let no_metrics = "the HPA was unable to compute the replica count: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)";
+    let conditions = |active: &str, reason: &str, since: &str| {
+        json!([{"type": "AbleToScale", "status": "True", "reason": "SucceededGetScale", "message": "the HPA controller was able to get the target's current scale", "lastTransitionTime": LONG_AGO},
+               {"type": "ScalingActive", "status": active, "reason": reason, "message": no_metrics, "lastTransitionTime": since}])
+    };
+    let v2 = |conditions: Value| {
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web", "namespace": "shop"},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 2, "maxReplicas": 5},
+               "status": {"currentReplicas": 2, "desiredReplicas": 2, "conditions": conditions}})
+    };
+    let failing = verdict(&[v2(conditions("False", "FailedGetResourceMetric", LONG_AGO))], "horizontalpodautoscaler/web");
+    assert_eq!((failing.state, codes(&failing)), (State::Failed, vec!["FailedGetResourceMetric"]));
+    assert_eq!(failing.message, format!("horizontalpodautoscaler \"web\" cannot scale: FailedGetResourceMetric: {no_metrics}"));
+    let starting = verdict(&[v2(conditions("False", "FailedGetResourceMetric", JUST_NOW))], "horizontalpodautoscaler/web");
+    assert_eq!((starting.state, codes(&starting)), (State::Progressing, vec!["FailedGetResourceMetric"]), "metrics of new pods come late");
+    let active = verdict(&[v2(conditions("True", "ValidMetricFound", LONG_AGO))], "horizontalpodautoscaler/web");
+    assert_eq!((active.state, active.message.as_str()), (State::Ready, r#"horizontalpodautoscaler "web" is able to scale"#));
+    let mut backing_off = conditions("True", "ValidMetricFound", LONG_AGO);
+    backing_off[0] = json!({"type": "AbleToScale", "status": "False", "reason": "BackoffBoth", "lastTransitionTime": LONG_AGO});
+    assert_eq!(verdict(&[v2(backing_off)], "horizontalpodautoscaler/web").state, State::Ready);
+    assert_eq!(verdict(&[v2(json!([]))], "horizontalpodautoscaler/web").state, State::Progressing);
+    // autoscaling/v1 keeps the same conditions in an annotation.
+    let v1 = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "shop", "annotations": {
+            "autoscaling.alpha.kubernetes.io/conditions": conditions("False", "FailedGetResourceMetric", LONG_AGO).to_string()}},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80},
+        "status": {"currentReplicas": 2, "desiredReplicas": 2}});
+    assert_eq!(codes(&verdict(&[v1], "horizontalpodautoscaler/web")), ["FailedGetResourceMetric"]);
 }
 
 #[test]

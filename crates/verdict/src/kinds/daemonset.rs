@@ -1,5 +1,6 @@
-//! DaemonSet: kubectl's rules (updated / available / desired scheduled), OnDelete, and trouble
-//! on pods of the newest ControllerRevision.
+//! DaemonSet: kubectl's rules (updated / available / desired scheduled), OnDelete, pods its
+//! controller cannot create (FailedCreate events, after the grace), and trouble on pods of the
+//! newest ControllerRevision.
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 
@@ -24,6 +25,11 @@ pub(super) fn view(ctx: &Context, daemon_set: &DaemonSet) -> Verdict {
     let observed = daemon_set.metadata.generation.unwrap_or(0) <= status.observed_generation.unwrap_or(0);
     let strategy = daemon_set.spec.as_ref().and_then(|s| s.update_strategy.as_ref()).and_then(|s| s.type_.as_deref());
     let update_hash = newest_revision_hash(ctx);
+    // The v1.20 controller writes no status while creating pods fails: unobserved counts as short.
+    let cannot_create = ctx.cannot_create(None, !observed || i64::from(status.current_number_scheduled) < desired);
+    if let Some((reason, true)) = cannot_create {
+        return ctx.creation_failed("daemon set", reason, progress);
+    }
     if strategy == Some("OnDelete") && observed {
         return ctx.on_delete("daemon set", update_hash, progress);
     }
@@ -36,7 +42,8 @@ pub(super) fn view(ctx: &Context, daemon_set: &DaemonSet) -> Verdict {
     } else {
         Rollout::done(format!("daemon set {name:?} successfully rolled out"))
     };
-    let pods = ctx.assess(ctx.pods_of_revision(update_hash, observed && updated >= desired));
+    let mut pods = ctx.assess(ctx.pods_of_revision(update_hash, observed && updated >= desired));
+    pods.pending.extend(cannot_create.map(|(reason, _)| reason));
     ctx.conclude("daemon set", rollout, pods, progress)
 }
 

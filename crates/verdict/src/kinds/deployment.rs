@@ -1,5 +1,6 @@
 //! Deployment: done exactly when `kubectl rollout status` says so; failed on
-//! ProgressDeadlineExceeded, ReplicaFailure, or trouble on the new ReplicaSet's pods.
+//! ProgressDeadlineExceeded, ReplicaFailure (after the waiting grace), or trouble on the new
+//! ReplicaSet's pods.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
@@ -47,9 +48,9 @@ pub(super) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
         let c = replica_set.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "ReplicaFailure" && c.status == "True")?;
         Some(condition_reason(key, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref()))
     });
-    if let Some(reason) = failure {
-        let message = format!("deployment {name:?} cannot create pods: {}", reason.message);
-        return Verdict::new(State::Failed, message).with_reasons(vec![reason]).with_progress(progress);
+    let cannot_create = ctx.cannot_create(failure, false);
+    if let Some((reason, true)) = cannot_create {
+        return ctx.creation_failed("deployment", reason, progress);
     }
 
     let rollout = if !observed {
@@ -63,10 +64,13 @@ pub(super) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
     } else {
         Rollout::done(format!("deployment {name:?} successfully rolled out"))
     };
-    let pods = match new_replica_set {
+    let mut pods = match new_replica_set {
         Some((_, replica_set)) => ctx.assess(live_pods(ctx.snapshot.children_of(replica_set.metadata.uid.as_deref()))),
         None => PodsAssessment::default(),
     };
+    pods.pending.extend(cannot_create.map(|(reason, _)| reason));
+    let replica_set_uids: Vec<Option<&str>> = ctx.children().map(|(_, stored)| stored.uid.as_deref()).collect();
+    let rollout = ctx.terminating_hold("deployment", rollout, status.terminating_replicas, &replica_set_uids, &mut pods);
     if deployment.spec.as_ref().and_then(|s| s.paused) == Some(true) && !rollout.done && pods.failures.is_empty() {
         let message = format!("deployment {name:?} is paused: {}", rollout.message);
         return Verdict::new(State::Paused, message).with_reasons(pods.pending).with_progress(progress);

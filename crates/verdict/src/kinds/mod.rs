@@ -1,6 +1,7 @@
 //! One small viewer per kind, in the manner of kubectl's `rollout status`, picked by the
 //! object's parsed type; and what they share: reading the current pods and concluding.
 
+mod autoscaler;
 mod daemonset;
 mod deployment;
 mod generic;
@@ -20,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::pods::{self, PodFacts, Trouble};
 use crate::snapshot::{Snapshot, Stored, Typed};
-use crate::{ObjectRef, Policy, Progress, Reason, State, Verdict};
+use crate::{ObjectRef, Policy, Progress, Reason, ReasonCode, State, Verdict};
 
 /// What a viewer may read: the object, its family in the snapshot, the tolerances and the clock.
 pub(crate) struct Context<'a> {
@@ -44,6 +45,9 @@ pub(crate) fn view(ctx: &Context) -> Verdict {
         Typed::Service(service) => service::view_service(ctx, service),
         Typed::Ingress(ingress) => service::view_ingress(ctx, ingress),
         Typed::PersistentVolumeClaim(claim) => service::view_claim(ctx, claim),
+        Typed::Generic(generic) if ctx.object.kind == "HorizontalPodAutoscaler" && ctx.stored.group == "autoscaling" => {
+            autoscaler::view(ctx, generic)
+        }
         Typed::Generic(generic) => generic::view(ctx, generic.metadata.generation, generic.status.as_ref()),
         Typed::ControllerRevision(_) | Typed::Event(_) => {
             Verdict::new(State::Ready, format!("{} has no rollout: nothing to wait for", ctx.object))
@@ -162,7 +166,7 @@ impl Context<'_> {
                 .filter(|(_, pod)| revision_hash(pod) != Some(hash))
                 .map(|(key, pod)| {
                     let runs = revision_hash(pod).unwrap_or("unknown");
-                    Reason::new("OldRevision", (*key).clone(), format!("runs revision {runs}, not the current {hash}"))
+                    Reason::new(ReasonCode::OldRevision, (*key).clone(), format!("runs revision {runs}, not the current {hash}"))
                 })
                 .collect(),
             None => Vec::new(),
@@ -197,6 +201,62 @@ impl Context<'_> {
         })
     }
 }
+
+impl Context<'_> {
+    /// With the policy's `wait_for_terminating`, holds a finished rollout back while pods the
+    /// workload scaled down still terminate: `reported` (status.terminatingReplicas, 1.33+) or,
+    /// from servers without it, the pods of `owner_uids` being deleted.
+    fn terminating_hold(&self, noun: &str, rollout: Rollout, reported: Option<i32>, owner_uids: &[Option<&str>], pods: &mut PodsAssessment) -> Rollout {
+        if !rollout.done || !self.policy.wait_for_terminating {
+            return rollout;
+        }
+        let terminating = match reported {
+            Some(reported) => i64::from(reported),
+            None => owner_uids
+                .iter()
+                .flat_map(|uid| self.snapshot.children_of(*uid))
+                .filter(|(_, stored)| stored.deleting && matches!(stored.typed, Typed::Pod(_)))
+                .count() as i64,
+        };
+        if terminating <= 0 {
+            return rollout;
+        }
+        let name = &self.object.name;
+        let message = format!("{terminating} old pods are still terminating");
+        pods.pending.push(Reason::new(ReasonCode::TerminatingReplicas, self.object.clone(), message.clone()));
+        Rollout::waiting(format!("Waiting for {noun} {name:?} rollout to finish: {message}..."))
+    }
+
+    /// The controller says it cannot create pods (quota exceeded, admission denied, a missing
+    /// ServiceAccount): the ReplicaFailure condition where the kind has one (`condition`), else,
+    /// while the workload is `short_of_pods`, its latest FailedCreate event. Whether it counts:
+    /// after the waiting grace, since quota may be freed or the ServiceAccount created meanwhile.
+    fn cannot_create(&self, condition: Option<Reason>, short_of_pods: bool) -> Option<(Reason, bool)> {
+        let reason = condition.or_else(|| if short_of_pods { self.failed_create_event() } else { None })?;
+        let counts = reason.since.is_none_or(|since| pods::lasted(since, self.now, self.policy.waiting_grace));
+        Some((reason, counts))
+    }
+
+    /// The latest FailedCreate warning about this object, with since when it repeats.
+    fn failed_create_event(&self) -> Option<Reason> {
+        let seen = |e: &&k8s_openapi::api::core::v1::Event| e.last_timestamp.as_ref().map(|t| t.0).or_else(|| e.event_time.as_ref().map(|t| t.0));
+        let event = self.snapshot.events_about(self.object).filter(|e| e.reason.as_deref() == Some(FAILED_CREATE)).max_by_key(seen)?;
+        let message = event.message.as_deref().unwrap_or("the controller failed to create a pod").trim_end();
+        let mut reason = Reason::new(FAILED_CREATE, self.object.clone(), message);
+        reason.since = event.first_timestamp.as_ref().map(|t| t.0).or_else(|| event.event_time.as_ref().map(|t| t.0));
+        Some(reason)
+    }
+
+    /// `noun "name" cannot create pods: <the controller's message>`, failed.
+    fn creation_failed(&self, noun: &str, reason: Reason, progress: Progress) -> Verdict {
+        let message = format!("{noun} {:?} cannot create pods: {}", self.object.name, reason.message);
+        Verdict::new(State::Failed, message).with_reasons(vec![reason]).with_progress(progress)
+    }
+}
+
+/// The reason controllers give, in events and the ReplicaFailure condition, for a pod they could
+/// not create.
+const FAILED_CREATE: &str = "FailedCreate";
 
 /// Pods among `children`, not being deleted.
 fn live_pods<'a>(children: impl Iterator<Item = (&'a ObjectRef, &'a Stored)>) -> impl Iterator<Item = (&'a ObjectRef, &'a Pod)> {

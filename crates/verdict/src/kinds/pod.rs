@@ -1,9 +1,10 @@
-//! Pod on its own: ready (or completed), or failed by the pod detectors.
+//! Pod on its own: ready (or completed, with its latest spec observed and any resize in place),
+//! or failed by the pod detectors.
 
 use k8s_openapi::api::core::v1::Pod;
 
 use super::{Context, Rollout, failure_message};
-use crate::pods::ready_since;
+use crate::pods::{ready_since, resize_in_flight};
 use crate::{Progress, State, Verdict};
 
 pub(super) fn view(ctx: &Context, pod: &Pod) -> Verdict {
@@ -22,7 +23,13 @@ pub(super) fn view(ctx: &Context, pod: &Pod) -> Verdict {
         return Verdict::new(State::Failed, message).with_reasons(assessment.failures);
     }
     let ready = ready_since(pod).is_some();
+    // Since 1.33 kubelet reports the generation it acted on: a resized pod is Ready before its
+    // new resources are in place.
+    let observed = pod.status.as_ref().and_then(|s| s.observed_generation);
+    let unobserved = pod.metadata.generation.zip(observed).is_some_and(|(generation, observed)| observed < generation);
     let rollout = match (pod.status.is_some(), phase, ready) {
+        _ if unobserved => Rollout::waiting(format!("Waiting for pod {name:?} spec update to be observed...")),
+        _ if resize_in_flight(pod) => Rollout::waiting(format!("Waiting for pod {name:?} to be resized...")),
         (false, ..) => Rollout::waiting(format!("Waiting for pod {name:?} to be scheduled...")),
         (_, "Running", true) => Rollout::done(format!("pod {name:?} is running and ready")),
         (_, "", _) | (_, "Pending", _) => Rollout::waiting(format!("Waiting for pod {name:?} to start (phase Pending)...")),

@@ -1,9 +1,10 @@
-//! ReplicaSet on its own (one owned by a Deployment is judged through the Deployment).
+//! ReplicaSet on its own (one owned by a Deployment is judged through the Deployment): kubectl-style
+//! counts, and pods its controller cannot create (ReplicaFailure, FailedCreate) after the grace.
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 
 use super::{Context, Rollout, condition_reason, count};
-use crate::{Progress, State, Verdict};
+use crate::{Progress, Verdict};
 
 pub(super) fn view(ctx: &Context, replica_set: &ReplicaSet) -> Verdict {
     let name = &ctx.object.name;
@@ -19,11 +20,11 @@ pub(super) fn view(ctx: &Context, replica_set: &ReplicaSet) -> Verdict {
         available,
         old_pending_termination: (replicas - desired).max(0),
     };
-    let failure = status.conditions.iter().flatten().find(|c| c.type_ == "ReplicaFailure" && c.status == "True");
-    if let Some(c) = failure {
-        let reason = condition_reason(ctx.object, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref());
-        let message = format!("replica set {name:?} cannot create pods: {}", reason.message);
-        return Verdict::new(State::Failed, message).with_reasons(vec![reason]).with_progress(progress);
+    let condition = status.conditions.iter().flatten().find(|c| c.type_ == "ReplicaFailure" && c.status == "True");
+    let condition = condition.map(|c| condition_reason(ctx.object, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref()));
+    let cannot_create = ctx.cannot_create(condition, replicas < desired);
+    if let Some((reason, true)) = cannot_create {
+        return ctx.creation_failed("replica set", reason, progress);
     }
     let observed = replica_set.metadata.generation.unwrap_or(0) <= status.observed_generation.unwrap_or(0);
     let rollout = if !observed {
@@ -37,5 +38,8 @@ pub(super) fn view(ctx: &Context, replica_set: &ReplicaSet) -> Verdict {
     } else {
         Rollout::done(format!("replica set {name:?} successfully rolled out"))
     };
-    ctx.conclude("replica set", rollout, ctx.assess(ctx.owned_pods()), progress)
+    let mut pods = ctx.assess(ctx.owned_pods());
+    pods.pending.extend(cannot_create.map(|(reason, _)| reason));
+    let rollout = ctx.terminating_hold("replica set", rollout, status.terminating_replicas, &[replica_set.metadata.uid.as_deref()], &mut pods);
+    ctx.conclude("replica set", rollout, pods, progress)
 }

@@ -4,7 +4,7 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 
 use super::Context;
-use crate::{Reason, State, Verdict};
+use crate::{Reason, ReasonCode, State, Verdict};
 
 pub(super) fn view_service(ctx: &Context, service: &Service) -> Verdict {
     let name = &ctx.object.name;
@@ -14,22 +14,23 @@ pub(super) fn view_service(ctx: &Context, service: &Service) -> Verdict {
     }
     let ingress = service.status.as_ref().and_then(|s| s.load_balancer.as_ref()).and_then(|lb| lb.ingress.as_deref()).unwrap_or_default();
     let addresses: Vec<&str> = ingress.iter().filter_map(|i| i.ip.as_deref().or(i.hostname.as_deref())).collect();
-    load_balancer_verdict("service", name, &addresses)
+    load_balancer_verdict("service", name, !ingress.is_empty(), &addresses)
 }
 
 pub(super) fn view_ingress(ctx: &Context, ingress: &Ingress) -> Verdict {
     let name = &ctx.object.name;
     let entries = ingress.status.as_ref().and_then(|s| s.load_balancer.as_ref()).and_then(|lb| lb.ingress.as_deref()).unwrap_or_default();
     let addresses: Vec<&str> = entries.iter().filter_map(|i| i.ip.as_deref().or(i.hostname.as_deref())).collect();
-    load_balancer_verdict("ingress", name, &addresses)
+    load_balancer_verdict("ingress", name, !entries.is_empty(), &addresses)
 }
 
-/// Ready once a load balancer has an address (IP or host name).
-fn load_balancer_verdict(noun: &str, name: &str, addresses: &[&str]) -> Verdict {
-    if addresses.is_empty() {
-        Verdict::new(State::Progressing, format!("Waiting for {noun} {name:?} to get a load balancer address..."))
-    } else {
-        Verdict::new(State::Ready, format!("{noun} {name:?} has load balancer address {}", addresses.join(", ")))
+/// Ready once the load balancer has an ingress entry: its controller writes one when it is
+/// provisioned, with an IP, a host name, or neither (only ports or ipMode).
+fn load_balancer_verdict(noun: &str, name: &str, provisioned: bool, addresses: &[&str]) -> Verdict {
+    match (provisioned, addresses) {
+        (false, _) => Verdict::new(State::Progressing, format!("Waiting for {noun} {name:?} to get a load balancer address...")),
+        (true, []) => Verdict::new(State::Ready, format!("{noun} {name:?} has a load balancer")),
+        (true, addresses) => Verdict::new(State::Ready, format!("{noun} {name:?} has load balancer address {}", addresses.join(", "))),
     }
 }
 
@@ -39,7 +40,7 @@ pub(super) fn view_claim(ctx: &Context, claim: &PersistentVolumeClaim) -> Verdic
     match phase {
         "Bound" => Verdict::new(State::Ready, format!("persistentvolumeclaim {name:?} is Bound")),
         "Lost" => {
-            let reason = Reason::new("ClaimLost", ctx.object.clone(), "the bound volume no longer exists");
+            let reason = Reason::new(ReasonCode::ClaimLost, ctx.object.clone(), "the bound volume no longer exists");
             Verdict::new(State::Failed, format!("persistentvolumeclaim {name:?} is Lost: its volume no longer exists")).with_reasons(vec![reason])
         }
         phase => {

@@ -1,5 +1,7 @@
 //! StatefulSet: kubectl's rules (partition, updateRevision vs currentRevision), plus
-//! minReadySeconds, extra pods still terminating, OnDelete, and trouble on updated pods.
+//! ordinals.start under a partition, pods its controller cannot create (FailedCreate events,
+//! after the waiting grace), minReadySeconds, extra pods still terminating, OnDelete, and trouble
+//! on updated pods.
 
 use std::time::Duration;
 
@@ -29,11 +31,16 @@ pub(super) fn view(ctx: &Context, stateful_set: &StatefulSet) -> Verdict {
     let update_revision = status.update_revision.as_deref();
     let observed_generation = status.observed_generation.unwrap_or(0);
     let observed = observed_generation != 0 && stateful_set.metadata.generation.unwrap_or(0) <= observed_generation;
+    let cannot_create = ctx.cannot_create(None, i64::from(status.replicas) < desired);
+    if let Some((reason, true)) = cannot_create {
+        return ctx.creation_failed("statefulset", reason, progress);
+    }
     if strategy_type == "OnDelete" && observed {
         return ctx.on_delete("statefulset", update_revision, progress);
     }
     let min_ready = Duration::from_secs(u64::try_from(spec.min_ready_seconds.unwrap_or(0)).unwrap_or(0));
-    let pods = ctx.assess_with(ctx.pods_of_revision(update_revision, false), min_ready, &[]);
+    let mut pods = ctx.assess_with(ctx.pods_of_revision(update_revision, false), min_ready, &[]);
+    pods.pending.extend(cannot_create.map(|(reason, _)| reason));
 
     let rollout = if !observed {
         Rollout::waiting("Waiting for statefulset spec update to be observed...".into())
@@ -42,7 +49,13 @@ pub(super) fn view(ctx: &Context, stateful_set: &StatefulSet) -> Verdict {
         Rollout::waiting(format!("Waiting for {} pods to be ready...", desired - ready))
     } else if let Some(rolling) = strategy.and_then(|s| s.rolling_update.as_ref()) {
         // Pods at or above the partition; int32 arithmetic wraps in kubectl (Go), so it does here.
-        let above_partition = spec.replicas.zip(rolling.partition).map(|(replicas, partition)| replicas.wrapping_sub(partition));
+        // The partition is an ordinal: with ordinals.start (1.27+) the pods are numbered from
+        // there, which kubectl overlooks (start 5, partition 6: pods 6 and 7 of 5..=7 update).
+        let start = spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0);
+        let above_partition = spec
+            .replicas
+            .zip(rolling.partition)
+            .map(|(replicas, partition)| replicas.wrapping_sub(partition.saturating_sub(start).max(0)));
         match above_partition {
             Some(above_partition) if updated < i64::from(above_partition) => Rollout::waiting(format!(
                 "Waiting for partitioned roll out to finish: {updated} out of {above_partition} new pods have been updated..."
