@@ -1,4 +1,5 @@
-//! The peers' own test cases (`../shared/conformance`), run against rollwatch's verdicts.
+//! The peers' own test cases (`tests/conformance/`, vendored with their provenance in its README),
+//! run against rollwatch's verdicts.
 //!
 //! Each peer means something different by "done"; each is mapped onto our [`State`] explicitly
 //! below, and every case where rollwatch deliberately answers otherwise is listed with why.
@@ -59,13 +60,7 @@ const KSTATUS_DIFFERENCES: &[(&str, State, &str)] = &[
 ];
 
 fn conformance_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
-    assert!(
-        dir.is_dir(),
-        "conformance data missing: expected {} (shared/ must sit beside the repository; CI clones it there)",
-        dir.display()
-    );
-    dir
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
 }
 
 fn cases(peer: &str) -> Vec<(String, Value)> {
