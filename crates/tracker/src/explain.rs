@@ -76,9 +76,9 @@ pub struct EventNote {
 }
 
 /// Reason codes after which a container's log tells why: it ran and exited, or never got ready.
-const LOGGED_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts", "ReadinessProbeFailing", "Error"];
+const LOGGED_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts", "LivenessProbeFailed", "ReadinessProbeFailing", "Error"];
 /// Codes where the container's previous instance is the one that failed.
-const PREVIOUS_INSTANCE_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts"];
+const PREVIOUS_INSTANCE_CODES: &[&str] = &["CrashLoopBackOff", "NonZeroExit", "OOMKilled", "Restarts", "LivenessProbeFailed"];
 /// At most this many pods and containers looked into per object: the first failures tell the story.
 const MAX_LOGGED_CONTAINERS: usize = 3;
 /// At most this many warning events per object.
