@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(short = 'R', long)]
     recursive: bool,
     /// Judge as of this moment (RFC 3339, e.g. 2026-01-01T12:00:00Z) instead of now: graces and
-    /// stable windows are measured up to it.
+    /// the settle window (from the pods' Ready transition times) are measured up to it.
     #[arg(long, value_name = "TIMESTAMP")]
     now: Option<Timestamp>,
     #[command(flatten)]
@@ -61,8 +61,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         let verdict = snapshot.verdict(&object, &policy, now);
         outcome = outcome.worst(Code::from(verdict.state));
         let line = match global.output {
-            Output::Text => render::text(&object, &verdict),
-            Output::Json => render::json_line(&object, &verdict),
+            Output::Text => render::text(&object, &verdict, now),
+            Output::Json => render::json_line(&object, &verdict, now),
         };
         writeln!(out, "{line}").context("cannot write to standard output")?;
     }

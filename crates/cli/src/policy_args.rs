@@ -19,9 +19,11 @@ pub struct PolicyArgs {
     /// How long a running container may stay not ready beyond its readiness probe's own window.
     #[arg(long, value_name = "DURATION", default_value_t = Policy::default().readiness_grace.into())]
     pub readiness_grace: humantime::Duration,
-    /// Ready only once every current pod has been Ready, without restarts, for this long.
-    #[arg(long, value_name = "DURATION")]
-    pub stable_for: Option<humantime::Duration>,
+    /// The settle window: ready only once every current pod has been Ready, without restarts,
+    /// for this long (from its own Ready transition); a restart after Ready within it fails the
+    /// rollout at once. 0 gives kubectl's instant verdict.
+    #[arg(long, value_name = "DURATION", default_value_t = Policy::default().stable_for.into())]
+    pub stable_for: humantime::Duration,
     /// Ready only once the old pods of a Deployment or ReplicaSet have terminated, not just
     /// been told to.
     #[arg(long)]
@@ -35,7 +37,7 @@ impl PolicyArgs {
             waiting_grace: self.waiting_grace.into(),
             unschedulable_grace: self.unschedulable_grace.into(),
             readiness_grace: self.readiness_grace.into(),
-            stable_for: self.stable_for.map(Into::into),
+            stable_for: self.stable_for.into(),
             wait_for_terminating: self.wait_for_terminating,
         }
     }

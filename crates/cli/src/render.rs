@@ -2,15 +2,21 @@
 
 use std::fmt::Write as _;
 
+use jiff::Timestamp;
 use rollwatch_verdict::{ObjectRef, Reason, State, Verdict};
 use serde_json::json;
 
+use crate::report::{settling_json, settling_left};
 use crate::sanitize::{self, inline};
 
-/// `deployment/web (shop): failed: <message>` and one indented line per reason.
-pub fn text(object: &ObjectRef, verdict: &Verdict) -> String {
+/// `deployment/web (shop): failed: <message>` and one indented line per reason; a rollout in its
+/// settle window says how long is left as of `now`.
+pub fn text(object: &ObjectRef, verdict: &Verdict, now: Timestamp) -> String {
     let namespace = object.namespace.as_deref().map(|ns| format!(" ({})", inline(ns))).unwrap_or_default();
     let mut out = format!("{}{namespace}: {}: {}", inline(&object.to_string()), state_word(verdict.state), inline(&verdict.message));
+    if let Some(left) = settling_left(verdict, now) {
+        let _ = write!(out, " ({left})");
+    }
     for reason in &verdict.reasons {
         let _ = write!(out, "\n  - {}", reason_text(reason));
     }
@@ -42,8 +48,9 @@ fn state_word(state: State) -> &'static str {
     }
 }
 
-/// One JSON object: kind, namespace, name, state, message, reasons and progress.
-pub fn json_line(object: &ObjectRef, verdict: &Verdict) -> String {
+/// One JSON object: kind, namespace, name, state, message, reasons, progress and settling (as of
+/// `now`).
+pub fn json_line(object: &ObjectRef, verdict: &Verdict, now: Timestamp) -> String {
     sanitize::json(&json!({
         "kind": object.kind,
         "namespace": object.namespace,
@@ -52,5 +59,6 @@ pub fn json_line(object: &ObjectRef, verdict: &Verdict) -> String {
         "message": verdict.message,
         "reasons": verdict.reasons,
         "progress": verdict.progress,
+        "settling": settling_json(verdict, now),
     }))
 }

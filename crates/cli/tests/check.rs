@@ -90,6 +90,45 @@ fn a_finished_rollout_is_ready() {
 }
 
 #[test]
+fn the_settle_window_runs_from_the_pods_ready_transitions_up_to_now() {
+    // The second pod turned Ready at 09:00:31: 5 s into its 10 s window at 09:00:36.
+    let settling = rollwatch(&["check", "-f", &path("web-ready.yaml"), "--now", "2026-03-02T09:00:36Z"]);
+    assert_eq!(settling.status.code(), Some(3), "not ready yet:\n{}", stdout(&settling));
+    assert!(
+        stdout(&settling).starts_with(
+            "deployment/web (shop): progressing: Waiting for deployment \"web\" to be stable: 1 of 2 pods ready for 10s... (settling: 5s left)\n"
+        ),
+        "{}",
+        stdout(&settling)
+    );
+    let json = rollwatch(&["check", "-o", "json", "-f", &path("web-ready.yaml"), "--now", "2026-03-02T09:00:36Z"]);
+    let line: Value = serde_json::from_str(stdout(&json).lines().next().unwrap()).unwrap();
+    assert_eq!(line["settling"], serde_json::json!({"until": "2026-03-02T09:00:41Z", "seconds_left": 5}));
+    let settled = rollwatch(&["check", "-o", "json", "-f", &path("web-ready.yaml"), "--now", "2026-03-02T09:00:41Z"]);
+    assert_eq!(settled.status.code(), Some(0), "{}", stdout(&settled));
+    let line: Value = serde_json::from_str(stdout(&settled).lines().next().unwrap()).unwrap();
+    assert_eq!(line["settling"], Value::Null);
+    // `--stable-for 0`: kubectl's instant verdict.
+    let instant = rollwatch(&["check", "-f", &path("web-ready.yaml"), "--now", "2026-03-02T09:00:36Z", "--stable-for", "0"]);
+    assert_eq!(instant.status.code(), Some(0), "{}", stdout(&instant));
+}
+
+#[test]
+fn a_restart_right_after_ready_fails_by_default_and_is_tolerated_with_a_zero_window() {
+    let fixture = path("web-crashed-after-ready.yaml");
+    let failed = rollwatch(&["check", "-f", &fixture, "--now", "2026-03-02T11:00:06Z"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stdout(&failed));
+    let text = stdout(&failed);
+    assert!(
+        text.starts_with(r#"deployment/web (shop): failed: deployment "web" failed: pod/web-5f7a1-x9z8w (app): NonZeroExit: container app exited with code 3: Error (restarted 1 times); its pod had been ready for less than the 10s settle window"#),
+        "{text}"
+    );
+    assert!(text.contains("  - NonZeroExit: pod/web-5f7a1-x9z8w (container app, exit code 3): "), "{text}");
+    let instant = rollwatch(&["check", "-f", &fixture, "--now", "2026-03-02T11:00:06Z", "--stable-for", "0"]);
+    assert_eq!(instant.status.code(), Some(0), "one restart is within --allowed-restarts:\n{}", stdout(&instant));
+}
+
+#[test]
 fn json_output_is_one_object_per_workload() {
     let output = rollwatch(&["check", "-o", "json", "-f", &path("web-ready.yaml"), "--now", LATE]);
     assert_eq!(output.status.code(), Some(0));

@@ -8,7 +8,7 @@ use rollwatch_testbed::{Run, TestNamespace};
 use serde_json::Value;
 
 /// A container that crashes during start-up, before its readiness probe can pass (one that
-/// crashes after becoming ready is what `--stable-for` is for: see rollouts.rs).
+/// crashes after becoming ready is caught by the settle window: see settle.rs).
 const STARTUP_PROBE: &str = "readinessProbe: {exec: {command: [\"true\"]}, initialDelaySeconds: 5, periodSeconds: 1}";
 
 const TOLERANCES: &[&str] = &["--waiting-grace", "5s", "--unschedulable-grace", "5s", "--readiness-grace", "5s", "--timeout", "3m"];

@@ -86,4 +86,4 @@ pub use object_ref::{ObjectRef, ObjectRefError, canonical_kind};
 pub use parse::{Manifest, Origin, ParseError, parse_documents, parse_manifests};
 pub use policy::Policy;
 pub use snapshot::{ObjectError, Snapshot};
-pub use verdict::{Progress, Reason, State, Verdict};
+pub use verdict::{Progress, Reason, Settling, State, Verdict};

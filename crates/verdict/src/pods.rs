@@ -104,10 +104,61 @@ pub fn stable_for(pod: &Pod, window: Duration, now: Timestamp) -> bool {
     if window.is_zero() {
         return ready_since(pod).is_some();
     }
-    let restarted_within = container_statuses(pod)
+    settles_at(pod, window).is_some_and(|at| at <= now)
+}
+
+/// When the pod will have been Ready for `window` with no container restart inside it, if it
+/// stays so; `None` while it is not Ready.
+pub fn settles_at(pod: &Pod, window: Duration) -> Option<Timestamp> {
+    let last_restart = container_statuses(pod)
         .filter_map(|status| status.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
-        .any(|finished| !lasted(finished.0, now, window));
-    ready_since(pod).is_some_and(|since| lasted(since, now, window)) && !restarted_within
+        .map(|finished| finished.0)
+        .max();
+    let since = ready_since(pod)?.max(last_restart.unwrap_or(Timestamp::MIN));
+    Some(since.saturating_add(window).unwrap_or(Timestamp::MAX))
+}
+
+/// Whether the last instance of an app container ended (crashed, was OOM-killed or killed by its
+/// liveness probe) after its pod had become Ready and within the policy's settle window: such a
+/// pod is not up, so the restart counts at once, whereas restarts before Ready are left to
+/// `allowed_restarts`, as with a zero window.
+///
+/// Once the pod is Ready again the API no longer says when it first was, so this is told from
+/// what remains: either the pod's Ready condition turned False after that instance started (and
+/// not after a newer one started), or the container has neither a readiness nor a startup probe
+/// (kubelet reports it Ready as soon as it runs), ran for a second or more, and the pod is Ready
+/// again. The window is counted from the earliest the instance could be Ready: its start plus its
+/// readiness probe's initial delay. A pod Ready for the whole window since has proven itself: a
+/// steady workload whose pod once died early on is not failed for it days later.
+fn died_while_settling(pod: &Pod, status: &ContainerStatus, policy: &Policy, now: Timestamp) -> bool {
+    if stable_for(pod, policy.stable_for, now) {
+        return false;
+    }
+    let Some(container) = pod.spec.as_ref().and_then(|spec| spec.containers.iter().find(|c| c.name == status.name)) else {
+        return false;
+    };
+    let state = status.state.as_ref();
+    let died = state.and_then(|s| s.terminated.as_ref()).filter(|t| t.exit_code != 0).or_else(|| status.last_state.as_ref()?.terminated.as_ref());
+    let Some((started, finished)) = died.and_then(|t| Some((t.started_at.as_ref()?.0, t.finished_at.as_ref()?.0))) else {
+        return false;
+    };
+    let readiness = container.readiness_probe.as_ref();
+    let initial_delay = readiness.and_then(|p| p.initial_delay_seconds).and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+    let earliest_ready = started.saturating_add(Duration::from_secs(initial_delay)).unwrap_or(Timestamp::MAX);
+    if policy.stable_for.is_zero() || lasted(earliest_ready, finished, policy.stable_for) {
+        return false;
+    }
+    let Some(ready) = condition(pod, "Ready") else { return false };
+    let newer_instance_started = state.and_then(|s| s.running.as_ref()?.started_at.as_ref()).map(|t| t.0);
+    let readiness_lost = ready.status == "False"
+        && ready.last_transition_time.as_ref().is_some_and(|t| t.0 > started && newer_instance_started.is_none_or(|newer| t.0 <= newer));
+    let ready_without_probe = ready.status == "True" && readiness.is_none() && container.startup_probe.is_none() && finished > started;
+    readiness_lost || ready_without_probe
+}
+
+/// `; its pod had been ready for less than the 10s settle window`, for a reason's message.
+fn settle_note(policy: &Policy) -> String {
+    format!("; its pod had been ready for less than the {}s settle window", policy.stable_for.as_secs())
 }
 
 /// Whether `since` lies more than `limit` before `now`.
@@ -171,8 +222,9 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
     for status in container_statuses(facts.pod) {
         let Some(waiting) = status.state.as_ref().and_then(|s| s.waiting.as_ref()) else { continue };
         let Some(code) = waiting.reason.as_deref() else { continue };
+        let died_settling = code == CRASH_LOOP && died_while_settling(facts.pod, status, policy, now);
         let counts = if code == CRASH_LOOP {
-            restarted_too_often(status, policy)
+            restarted_too_often(status, policy) || died_settling
         } else if HOPELESS_WAITING.contains(&code) {
             true
         } else if RETRIED_WAITING.contains(&code) {
@@ -199,6 +251,9 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
         {
             message = format!("{message}: {pull_error}");
         }
+        if died_settling {
+            message.push_str(&settle_note(policy));
+        }
         let mut reason = container_reason(facts, status, code, message);
         reason.exit_code = last_exit.map(|exit| exit.exit_code);
         let trouble = if waiting.reason.as_deref() == Some(CRASH_LOOP) { Trouble::Exit } else { Trouble::Start };
@@ -209,20 +264,24 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
 /// Containers that exited non-zero (now or before their last restart), or restarted too often.
 ///
 /// A non-zero exit counts at once when the pod will not restart the container (restartPolicy
-/// Never), otherwise once the container restarted more than the policy allows. A restart after
+/// Never), otherwise once the container restarted more than the policy allows, or died inside the
+/// settle window after its pod became Ready ([`died_while_settling`]). A restart after
 /// failed liveness probes is reported as such, with the probe's message. A container waiting in
 /// CrashLoopBackOff is reported by [`waiting_trouble`] instead.
-fn exits_and_restarts(facts: &PodFacts, policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
+fn exits_and_restarts(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
     for status in container_statuses(facts.pod) {
         let never_restarted = !restarted_after_exit(facts.pod, &status.name);
         let state = status.state.as_ref();
         if state.and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason.as_deref() == Some(CRASH_LOOP)) {
             continue;
         }
-        let too_many_restarts = restarted_too_often(status, policy);
+        let died_settling = died_while_settling(facts.pod, status, policy, now);
+        let too_many_restarts = restarted_too_often(status, policy) || died_settling;
         let current_exit = state.and_then(|s| s.terminated.as_ref()).filter(|t| t.exit_code != 0);
         let last_exit = status.last_state.as_ref().and_then(|s| s.terminated.as_ref());
-        let liveness = (status.restart_count > 0).then(|| probe_failure(facts, &status.name, "Liveness")).flatten();
+        // Killed by its liveness probe: restarted since, or (a death in the settle window is seen
+        // at once) not yet.
+        let liveness = (status.restart_count > 0 || current_exit.is_some()).then(|| probe_failure(facts, &status.name, "Liveness")).flatten();
         let (exit, counts) = match (current_exit, last_exit) {
             (Some(exit), _) => (Some(exit), never_restarted || too_many_restarts),
             (None, Some(exit)) if exit.exit_code != 0 => (Some(exit), too_many_restarts),
@@ -239,6 +298,7 @@ fn exits_and_restarts(facts: &PodFacts, policy: &Policy, _now: Timestamp, found:
             }
             (None, None) => (ReasonCode::Restarts, format!("container {} {restarts}", status.name)),
         };
+        let message = if died_settling { message + &settle_note(policy) } else { message };
         let mut reason = container_reason(facts, status, code.as_str(), message);
         reason.exit_code = exit.map(|exit| exit.exit_code);
         reason.since = exit.and_then(|exit| exit.finished_at.as_ref()).map(|t| t.0);

@@ -4,6 +4,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+/// The default settle window, as issue #11 asked: long enough for the deaths that follow Ready
+/// within seconds (a crash on the first connection or request, an OOM kill as a cache fills, a
+/// liveness probe with a short period), short enough to cost little: it counts from each pod's
+/// own Ready transition, so a rollout waits at most this long more, once, at the end.
+const DEFAULT_SETTLE_WINDOW: Duration = Duration::from_secs(10);
+
 /// Tolerances, so that a slow image pull or a single restart is not reported as a failure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy {
@@ -19,9 +25,12 @@ pub struct Policy {
     /// How long a running container may stay not-ready beyond its readiness probe's own window
     /// (`initialDelaySeconds + failureThreshold × periodSeconds`) before it counts.
     pub readiness_grace: Duration,
-    /// When set, a rollout is ready only once every current pod has been Ready, without restarts,
-    /// for at least this long (the "stable window").
-    pub stable_for: Option<Duration>,
+    /// The settle window: a rollout is ready only once every current pod has been Ready, without
+    /// restarts, for this long, counted from each pod's own Ready transition; a current pod that
+    /// restarts after becoming Ready and within the window fails the rollout at once. A pod that
+    /// dies seconds after Ready is not up, whatever kubectl says at the moment it was Ready. Zero
+    /// gives kubectl's instant verdict (and leaves every restart to `allowed_restarts`).
+    pub stable_for: Duration,
     /// When set, a Deployment or ReplicaSet is ready only once the pods it scaled down are gone
     /// (`status.terminatingReplicas`, else its pods being deleted): for rollouts whose old pods
     /// hold something the new ones need (a volume, a lock, a license).
@@ -35,7 +44,7 @@ impl Default for Policy {
             waiting_grace: Duration::from_secs(60),
             unschedulable_grace: Duration::from_secs(120),
             readiness_grace: Duration::from_secs(30),
-            stable_for: None,
+            stable_for: DEFAULT_SETTLE_WINDOW,
             wait_for_terminating: false,
         }
     }

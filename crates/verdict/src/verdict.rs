@@ -1,5 +1,7 @@
 //! What rollwatch answers about one object: a state, a kubectl-style message and the reasons.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -76,6 +78,24 @@ pub struct Progress {
     pub old_pending_termination: i64,
 }
 
+/// A rollout the controller reports done whose newest pods are still in their settle window
+/// ([`crate::Policy::stable_for`]). It holds the end of the window, not the time left, so that the
+/// verdict stays the same from one second to the next; [`Settling::left`] counts down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Settling {
+    /// When the last current pod will have been Ready for the window, unless one restarts.
+    pub until: Timestamp,
+}
+
+impl Settling {
+    /// The time left as of `now`, in whole seconds rounded up (never below zero).
+    pub fn left(&self, now: Timestamp) -> Duration {
+        let left = self.until.duration_since(now);
+        let seconds = left.as_secs() + i64::from(left.subsec_nanos() > 0);
+        Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
+    }
+}
+
 /// The answer for one object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
@@ -86,15 +106,23 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<Progress>,
+    /// Set while the rollout waits out its settle window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settling: Option<Settling>,
 }
 
 impl Verdict {
     pub fn new(state: State, message: impl Into<String>) -> Self {
-        Self { state, message: message.into(), reasons: Vec::new(), progress: None }
+        Self { state, message: message.into(), reasons: Vec::new(), progress: None, settling: None }
     }
 
     pub fn with_progress(mut self, progress: Progress) -> Self {
         self.progress = Some(progress);
+        self
+    }
+
+    pub fn with_settling(mut self, settling: Settling) -> Self {
+        self.settling = Some(settling);
         self
     }
 

@@ -536,7 +536,7 @@ fn liveness_restarts_are_reported_with_the_probes_message() {
 
 #[test]
 fn stable_window_holds_ready_back_until_pods_were_ready_long_enough_without_restarts() {
-    let policy = Policy { stable_for: Some(Duration::from_secs(60)), ..Policy::default() };
+    let policy = Policy { stable_for: Duration::from_secs(60), ..Policy::default() };
     let pods = |ready_since: &str, restarted_at: Option<&str>| -> Vec<Value> {
         (0..3)
             .map(|i| {
@@ -556,8 +556,10 @@ fn stable_window_holds_ready_back_until_pods_were_ready_long_enough_without_rest
     // A restart inside the window resets it, even with the Ready condition unchanged.
     let restarted = verdict_with(&family(deployment(json!({}), done_status()), pods(LONG_AGO, Some(JUST_NOW))), "deploy/web", &policy);
     assert_eq!(restarted.state, State::Progressing);
-    // Without a window the same pods are ready at once.
-    assert_eq!(verdict(&family(deployment(json!({}), done_status()), pods(JUST_NOW, None)), "deploy/web").state, State::Ready);
+    // With a zero window (kubectl's instant verdict) pods Ready this very moment are ready.
+    let instant = Policy { stable_for: Duration::ZERO, ..Policy::default() };
+    let objects = family(deployment(json!({}), done_status()), pods(NOW, None));
+    assert_eq!(verdict_with(&objects, "deploy/web", &instant).state, State::Ready);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 //! JSON lines: one object per note and verdict change, and a final summary object. A verdict
 //! line of a progressing rollout carries its pace (`expected_remaining_seconds`,
-//! `slower_than_expected` and the model's figures); they are null otherwise.
+//! `slower_than_expected` and the model's figures), and while it waits out its settle window
+//! `settling` (`until`, `seconds_left`); they are null otherwise.
 
 use rollwatch_tracker::{ObjectOutcome, Outcome, Update};
 use serde_json::{Value, json};
 
-use super::{Note, Reporter, timestamp};
+use super::{Note, Reporter, settling_json, timestamp};
 
 pub struct Json;
 
@@ -34,6 +35,7 @@ impl Reporter for Json {
                 "message": change.verdict.message,
                 "reasons": change.verdict.reasons,
                 "progress": change.verdict.progress,
+                "settling": settling_json(&change.verdict, change.at),
                 "expected_remaining_seconds": change.pace.map(|pace| pace.remaining().as_secs_f64()),
                 "slower_than_expected": change.pace.map(|pace| pace.slower_than_expected()),
                 "pace": change.pace,
@@ -76,6 +78,7 @@ fn object_json(object: &ObjectOutcome) -> Value {
         "message": object.verdict.message,
         "reasons": object.verdict.reasons,
         "progress": object.verdict.progress,
+        "settling": settling_json(&object.verdict, jiff::Timestamp::now()),
         "last_change_seconds": object.last_change.as_secs_f64(),
         "explanation": object.explanation,
     })

@@ -1,6 +1,7 @@
 //! Live progress on a terminal: a line per object with its state, replica figures, time since
 //! start and since its last change, and while a rollout progresses the time the duration model
-//! expects it still needs (counted down locally from the last update's pace); the summary below
+//! expects it still needs (counted down locally from the last update's pace) or the time left in
+//! its settle window; the summary below
 //! once the run ends.
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use rollwatch_tracker::{Outcome, Update};
 use rollwatch_verdict::estimate::Pace;
 use rollwatch_verdict::{ObjectRef, State, Verdict};
 
-use super::{Names, Note, Reporter, approximately, short_duration, summary};
+use super::{Names, Note, Reporter, approximately, settling_left, short_duration, summary};
 use crate::sanitize::inline;
 
 struct Line {
@@ -42,6 +43,7 @@ impl Live {
             .progress
             .map(|p| format!(" {}/{} updated, {} ready, {} available", p.updated, p.desired, p.ready, p.available))
             .unwrap_or_default();
+        let settling = settling_left(verdict, jiff::Timestamp::now()).map(|left| format!(", {left}")).unwrap_or_default();
         // The short figures first: on a narrow terminal the message's tail is what gets cut.
         let pace = line
             .pace
@@ -53,7 +55,7 @@ impl Live {
             })
             .unwrap_or_default();
         format!(
-            "{:<11}{figures}{pace} [{}, changed {} ago] {}",
+            "{:<11}{figures}{settling}{pace} [{}, changed {} ago] {}",
             summary::state_word(verdict.state),
             short_duration(started.elapsed()),
             short_duration(line.changed.elapsed()),

@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 
 use rollwatch_tracker::{Error, Outcome, Update};
 use serde_json::json;
-use rollwatch_verdict::ObjectRef;
+use rollwatch_verdict::{ObjectRef, Verdict};
 use rollwatch_verdict::estimate::Pace;
 
 use crate::Output;
@@ -75,6 +75,16 @@ impl Names {
 /// `2026-11-23T04:40:00Z`, to the second, for log lines.
 pub fn timestamp(at: jiff::Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `settling: 6s left` while a rollout waits out its settle window, as of `now`.
+pub fn settling_left(verdict: &Verdict, now: jiff::Timestamp) -> Option<String> {
+    verdict.settling.map(|settling| format!("settling: {} left", short_duration(settling.left(now))))
+}
+
+/// The settle window's end and the whole seconds left as of `now`, for JSON; null when not settling.
+pub fn settling_json(verdict: &Verdict, now: jiff::Timestamp) -> serde_json::Value {
+    verdict.settling.map_or(serde_json::Value::Null, |settling| json!({"until": settling.until, "seconds_left": settling.left(now).as_secs()}))
 }
 
 /// `(expected ~25s more)` while the model still expects time to go, else nothing.

@@ -1,5 +1,5 @@
 //! Plain lines with a timestamp, for CI logs: one per verdict change (with the expected remaining
-//! time while a rollout progresses), a note when a rollout falls far behind the duration model,
+//! time while a rollout progresses, or the settle window's), a note when a rollout falls far behind the duration model,
 //! then the summary.
 
 use std::collections::{HashMap, HashSet};
@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use rollwatch_tracker::{Outcome, Update};
 use rollwatch_verdict::{ObjectRef, State, Verdict};
 
-use super::{Names, Note, Reporter, expected_more, slower_note, summary, timestamp};
+use super::{Names, Note, Reporter, expected_more, settling_left, slower_note, summary, timestamp};
 use crate::sanitize::inline;
 
 pub struct Plain {
@@ -52,7 +52,9 @@ impl Reporter for Plain {
                 let name = self.names.of(&change.object);
                 let line = describe(&change.verdict);
                 if self.last.get(&change.object) != Some(&line) {
-                    let more = change.pace.as_ref().and_then(expected_more).map(|more| format!(" ({more})")).unwrap_or_default();
+                    // The countdown is not part of the line compared: it changes by itself.
+                    let more = settling_left(&change.verdict, change.at).or_else(|| change.pace.as_ref().and_then(expected_more));
+                    let more = more.map(|more| format!(" ({more})")).unwrap_or_default();
                     println!("{} {name} {line}{more}", timestamp(change.at));
                     self.last.insert(change.object.clone(), line);
                 }

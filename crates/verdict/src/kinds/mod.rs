@@ -21,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::pods::{self, PodFacts, Trouble};
 use crate::snapshot::{Snapshot, Stored, Typed};
-use crate::{ObjectRef, Policy, Progress, Reason, ReasonCode, State, Verdict};
+use crate::{ObjectRef, Policy, Progress, Reason, ReasonCode, Settling, State, Verdict};
 
 /// What a viewer may read: the object, its family in the snapshot, the tolerances and the clock.
 pub(crate) struct Context<'a> {
@@ -82,6 +82,8 @@ pub(crate) struct PodsAssessment {
     pub observed: usize,
     /// Of those, pods Ready for at least the stable window.
     pub stable: usize,
+    /// When the last of the Ready pods still inside the window will have settled.
+    pub settles_at: Option<Timestamp>,
 }
 
 impl<'a> Context<'a> {
@@ -109,7 +111,7 @@ impl<'a> Context<'a> {
         min_ready: Duration,
         ignored: &[Trouble],
     ) -> PodsAssessment {
-        let window = self.policy.stable_for.unwrap_or_default().max(min_ready);
+        let window = self.policy.stable_for.max(min_ready);
         let mut assessment = PodsAssessment::default();
         for (key, pod) in pods {
             let facts = PodFacts { pod, object: key.clone(), events: self.snapshot.events_about(key).collect() };
@@ -120,13 +122,17 @@ impl<'a> Context<'a> {
             assessment.observed += 1;
             if pods::stable_for(pod, window, self.now) {
                 assessment.stable += 1;
+            } else if let Some(at) = pods::settles_at(pod, window) {
+                assessment.settles_at = assessment.settles_at.max(Some(at));
             }
         }
         assessment
     }
 
     /// The common ending of a workload viewer: failed when current pods fail, else kubectl's
-    /// answer, held back until `desired` pods are stable when the policy asks for a window.
+    /// answer, held back until `desired` pods are through the settle window. Without any current
+    /// pod to read (a dump of only the workloads) the window cannot be told, and kubectl's answer
+    /// stands.
     fn conclude(&self, noun: &str, rollout: Rollout, pods: PodsAssessment, progress: Progress) -> Verdict {
         let name = &self.object.name;
         if let Some(first) = pods.failures.first() {
@@ -137,16 +143,16 @@ impl<'a> Context<'a> {
         if !rollout.done {
             return Verdict::new(State::Progressing, rollout.message).with_reasons(pods.pending).with_progress(progress);
         }
-        if let Some(window) = self.policy.stable_for {
-            let desired = usize::try_from(progress.desired).unwrap_or(0);
-            if pods.stable < desired {
-                let message = format!(
-                    "Waiting for {noun} {name:?} to be stable: {} of {desired} pods ready for {}...",
-                    pods.stable,
-                    humanize(window)
-                );
-                return Verdict::new(State::Progressing, message).with_reasons(pods.pending).with_progress(progress);
-            }
+        let window = self.policy.stable_for;
+        let desired = usize::try_from(progress.desired).unwrap_or(0);
+        if !window.is_zero() && pods.observed > 0 && pods.stable < desired {
+            let message =
+                format!("Waiting for {noun} {name:?} to be stable: {} of {desired} pods ready for {}...", pods.stable, humanize(window));
+            let verdict = Verdict::new(State::Progressing, message).with_reasons(pods.pending).with_progress(progress);
+            return match pods.settles_at {
+                Some(until) => verdict.with_settling(Settling { until }),
+                None => verdict,
+            };
         }
         Verdict::new(State::Ready, rollout.message).with_progress(progress)
     }

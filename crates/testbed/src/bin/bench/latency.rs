@@ -244,25 +244,33 @@ impl FailureRun {
 /// One successful rollout's timings, in ms after the last pod's first Ready write.
 #[derive(Debug)]
 pub struct SuccessSample {
+    /// rollwatch with `--stable-for 0`, kubectl's instant verdict: the raw detection latency,
+    /// comparable with runs before the settle window became the default.
     pub watch_ms: i64,
+    /// The same with the poll feed.
     pub poll_ms: i64,
     pub kubectl_ms: i64,
-    pub codes: [Option<i32>; 3],
+    /// rollwatch with its default settle window: the window plus detection.
+    pub settled_ms: i64,
+    /// Exit codes: watch, poll, kubectl, settled.
+    pub codes: [Option<i32>; 4],
 }
 
-/// One repetition: a 3-replica Deployment that comes up, with all three watchers on it.
+/// One repetition: a 3-replica Deployment that comes up, with all four watchers on it.
 pub fn success(sim_log: &Path, rep: usize) -> SuccessSample {
     let namespace = format!("bench-ok-{rep}");
     kubectl_ok(&["create", "namespace", &namespace], None);
     kubectl_ok(&["apply", "-n", &namespace, "-f", "-"], Some(&deployment("app", 3, "ready", "", "bench: ok")));
     let mut watch = procs::rollwatch();
-    watch.args(["wait", "deployment/app", "-n", &namespace, "--timeout", "3m"]);
+    watch.args(["wait", "deployment/app", "-n", &namespace, "--timeout", "3m", "--stable-for", "0"]);
     let mut poll = procs::rollwatch();
-    poll.args(["wait", "deployment/app", "-n", &namespace, "--timeout", "3m", "--poll"]);
+    poll.args(["wait", "deployment/app", "-n", &namespace, "--timeout", "3m", "--poll", "--stable-for", "0"]);
     let mut kubectl = procs::kubectl();
     kubectl.args(["rollout", "status", "deployment/app", "-n", &namespace, "--timeout", "3m"]);
-    let (watch, poll, kubectl) = (spawn_timed(watch), spawn_timed(poll), spawn_timed(kubectl));
-    let (watch, poll, kubectl) = (join(watch), join(poll), join(kubectl));
+    let mut settled = procs::rollwatch();
+    settled.args(["wait", "deployment/app", "-n", &namespace, "--timeout", "3m"]);
+    let (watch, poll, kubectl, settled) = (spawn_timed(watch), spawn_timed(poll), spawn_timed(kubectl), spawn_timed(settled));
+    let (watch, poll, kubectl, settled) = (join(watch), join(poll), join(kubectl), join(settled));
     let writes = simlog::in_namespace(sim_log, &namespace);
     let mut first_ready: std::collections::BTreeMap<&str, i64> = Default::default();
     for write in writes.iter().filter(|w| w.ready()) {
@@ -275,7 +283,8 @@ pub fn success(sim_log: &Path, rep: usize) -> SuccessSample {
         watch_ms: watch.at_ms - last_ready,
         poll_ms: poll.at_ms - last_ready,
         kubectl_ms: kubectl.at_ms - last_ready,
-        codes: [watch.code, poll.code, kubectl.code],
+        settled_ms: settled.at_ms - last_ready,
+        codes: [watch.code, poll.code, kubectl.code, settled.code],
     }
 }
 

@@ -12,7 +12,9 @@
 //! rollouts of each kind started at once per repetition, default 4), `VERDICT_THROUGHPUT` (the verdict
 //! engine's figure, measured by `cargo bench -p rollwatch-verdict` before the cluster starts),
 //! `BENCH_LOAD_NS` (the N of the load runs, default 1,10,100), `BENCH_KUBECTL_MAX` (the largest N
-//! given one kubectl process per Deployment, default 100: each takes tens of MB).
+//! given one kubectl process per Deployment, default 100: each takes tens of MB), `BENCH_ONLY`
+//! (`successes`: only the success detection samples, their table printed on standard output and
+//! BENCHMARKS.md left alone — a few minutes instead of the whole run).
 
 mod audit;
 mod latency;
@@ -30,10 +32,11 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("BENCHMARKS").expect("BENCHMARKS (scripts/bench sets it)"));
     let reps: usize = env_number("BENCH_REPS").unwrap_or(5);
     let parallel: usize = env_number("BENCH_PARALLEL").unwrap_or(4).max(1);
+    let only_successes = std::env::var("BENCH_ONLY").is_ok_and(|only| only == "successes");
     let latency_started = std::time::Instant::now();
     let mut failures = Vec::new();
     let mut rollwatch_only = Vec::new();
-    for rep in 0..reps {
+    for rep in (0..reps).filter(|_| !only_successes) {
         let repetition = latency::failures(&sim_log, rep, parallel);
         eprintln!(
             "bench: failure detection, repetition {}: {} samples, {} of them rollwatch-only",
@@ -54,6 +57,10 @@ fn main() {
         successes.push(sample);
     }
     let latency_minutes = latency_started.elapsed().as_secs_f64() / 60.0;
+    if only_successes {
+        print!("{}", report::successes_only(successes, latency_minutes));
+        return;
+    }
     let load_ns: Vec<usize> = std::env::var("BENCH_LOAD_NS").unwrap_or_else(|_| "1,10,100".into()).split(',').filter_map(|n| n.trim().parse().ok()).collect();
     let kubectl_max: usize = env_number("BENCH_KUBECTL_MAX").unwrap_or(100);
     let mut load = Vec::new();
