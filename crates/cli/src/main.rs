@@ -16,6 +16,7 @@ mod restart;
 mod resume;
 mod run;
 mod set_image;
+mod signals;
 mod status;
 mod targets;
 mod track_args;
