@@ -1,8 +1,9 @@
 //! Feeds: one task per (kind, namespace) that keeps the tracker's copy of those objects current,
 //! shared by every tracked object that needs them — by a watch (kube's `watcher`, which keeps
-//! the resourceVersion, resumes after a dropped connection and relists after 410 Gone), or by
-//! periodic LISTs in poll mode. Both speak the watcher's events, so the tracker handles one
-//! language: `Init`, `InitApply`…, `InitDone` for a (re)list, `Apply`/`Delete` for changes.
+//! the resourceVersion and relists after 410 Gone; after any error the feed starts over with a
+//! fresh LIST, so the engine learns when it is current again), or by periodic LISTs in poll
+//! mode. Both speak the watcher's events, so the tracker handles one language: `Init`,
+//! `InitApply`…, `InitDone` for a (re)list, `Apply`/`Delete` for changes.
 //!
 //! Where feeds come from is a [`FeedSource`]: the cluster ([`ClusterFeeds`]), or in the engine's
 //! unit tests synthetic watch events, so staleness, relists and clock skew are tested without one.
