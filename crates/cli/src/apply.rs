@@ -40,6 +40,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         let mut plan = apply::plan(&session.tracker, read, &options).await?;
         plan.record_change_cause(&rollout::change_cause(std::env::args()));
         plan.dry_run(&session.tracker).await?;
+        // From here a signal lets the writes finish, then stops tracking at once with the summary.
+        let writing = session.signals.handle();
         let message = format!("server dry run passed for {} objects", plan.items.len());
         session.reporter.note(&Note { event: "dry_run", object: None, message });
         let marks = if args.rollback_on_failure { rollback::mark(&session.tracker, &plan.objects()).await? } else { Vec::new() };
@@ -48,6 +50,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: "applied".into() });
         })
         .await?;
-        Ok(track(&mut session, plan.objects(), args.track.options(Goal::Ready), &marks).await)
+        let code = track(&mut session, plan.objects(), args.track.options(Goal::Ready), &marks).await;
+        drop(writing);
+        Ok(code)
     })
 }

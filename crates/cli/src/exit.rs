@@ -10,10 +10,12 @@ pub enum Code {
     NotReady = 3,
     ClusterAccess = 4,
     Interrupted = 130,
+    Terminated = 143,
 }
 
 impl Code {
-    pub const ALL: [Code; 6] = [Code::Ready, Code::Failed, Code::Usage, Code::NotReady, Code::ClusterAccess, Code::Interrupted];
+    pub const ALL: [Code; 7] =
+        [Code::Ready, Code::Failed, Code::Usage, Code::NotReady, Code::ClusterAccess, Code::Interrupted, Code::Terminated];
 
     pub fn meaning(self) -> &'static str {
         match self {
@@ -22,7 +24,8 @@ impl Code {
             Code::Usage => "usage or manifest error (bad flags, unreadable or invalid file)",
             Code::NotReady => "not ready in time (one-shot check/status: not ready yet)",
             Code::ClusterAccess => "cluster access error (unreachable, unauthorized, forbidden)",
-            Code::Interrupted => "interrupted (Ctrl-C)",
+            Code::Interrupted => "interrupted (Ctrl-C, SIGINT)",
+            Code::Terminated => "terminated (SIGTERM, e.g. a cancelled CI job)",
         }
     }
 

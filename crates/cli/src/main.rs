@@ -17,6 +17,7 @@ mod resume;
 mod run;
 mod sanitize;
 mod set_image;
+mod signals;
 mod status;
 mod targets;
 mod track_args;

@@ -1,5 +1,6 @@
 //! What every cluster command shares: connecting, reporting errors with their exit codes, the
-//! tracking loop with Ctrl-C, and the rollback of failed Deployment rollouts.
+//! tracking loop that a signal stops cleanly (see `signals`), and the rollback of failed
+//! Deployment rollouts.
 
 use std::future::Future;
 
@@ -10,12 +11,16 @@ use rollwatch_verdict::ObjectRef;
 use crate::Global;
 use crate::exit::Code;
 use crate::report::{self, Note, Reporter};
+use crate::signals::Signals;
 
 /// A connected command: the tracker, the namespace (`-n` or the context's) and the reporter.
 pub struct Session {
     pub tracker: Tracker,
     pub namespace: String,
     pub reporter: Box<dyn Reporter>,
+    /// SIGINT and SIGTERM: a command holds [`Signals::handle`] while a signal must not cut it
+    /// short (writes, tracking).
+    pub signals: Signals,
 }
 
 /// Runs a cluster command: `prepared` is what was read before connecting (its error ends the
@@ -32,11 +37,12 @@ where
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = runtime.block_on(async {
         let prepared = prepared?;
+        let signals = Signals::listen().map_err(|e| Error::cluster(format!("cannot listen for signals: {e}")))?;
         let options = ClusterOptions { kubeconfig: global.kubeconfig.clone(), context: global.context.clone() };
         let tracker = Tracker::connect(&options).await?;
         let namespace = global.namespace.clone().unwrap_or_else(|| tracker.default_namespace().to_string());
         let reporter = report::reporter(global.output, &namespace);
-        body(Session { tracker, namespace, reporter }, prepared).await
+        body(Session { tracker, namespace, reporter, signals }, prepared).await
     });
     // Feeds still blocked on a socket must not hold the exit up.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
@@ -67,16 +73,13 @@ pub fn code_for_error(error: &Error) -> Code {
 
 /// Tracks `objects` to the end, showing progress. On failure, undoes the rollouts in `rollback`
 /// and follows the rolled-back Deployments until they are ready again (within the same
-/// timeout), then shows the summary of the failed run.
+/// timeout), then shows the summary of the failed run. A signal stops it with the summary; its
+/// exit code says which signal.
 pub async fn track(session: &mut Session, objects: Vec<ObjectRef>, options: TrackOptions, rollback: &[Mark]) -> Code {
-    let (interrupt, mut interrupted) = tokio::sync::watch::channel(false);
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = interrupt.send(true);
-        }
-    });
+    let _handling = session.signals.handle();
+    let mut signals = session.signals.clone();
     let reporter = session.reporter.as_mut();
-    let outcome = follow(&session.tracker, reporter, objects, options.clone(), &mut interrupted).await;
+    let outcome = follow(&session.tracker, reporter, objects, options.clone(), &mut signals).await;
     if matches!(outcome.end, End::Failed) && !rollback.is_empty() {
         let mut rolled_back = Vec::new();
         for mark in rollback {
@@ -84,40 +87,33 @@ pub async fn track(session: &mut Session, objects: Vec<ObjectRef>, options: Trac
             reporter.note(&note);
             rolled_back.extend(deployment);
         }
-        if !rolled_back.is_empty() && !*interrupted.borrow() {
-            let recovery = follow(&session.tracker, reporter, rolled_back, options, &mut interrupted).await;
+        if !rolled_back.is_empty() && signals.received().is_none() {
+            let recovery = follow(&session.tracker, reporter, rolled_back, options, &mut signals).await;
             reporter.note(&recovery_note(&recovery));
         }
     }
-    ctrl_c.abort();
-    let code = code_for_end(&outcome.end);
+    let code = match (&outcome.end, signals.received()) {
+        (End::Interrupted, Some(stop)) => stop.code(),
+        (end, _) => code_for_end(end),
+    };
     reporter.finish(&outcome, code as u8);
     code
 }
 
-/// One tracking run, its updates shown as they come; Ctrl-C interrupts it.
-async fn follow(
-    tracker: &Tracker,
-    reporter: &mut dyn Reporter,
-    objects: Vec<ObjectRef>,
-    options: TrackOptions,
-    interrupted: &mut tokio::sync::watch::Receiver<bool>,
-) -> Outcome {
+/// One tracking run, its updates shown as they come, until its end or a signal.
+async fn follow(tracker: &Tracker, reporter: &mut dyn Reporter, objects: Vec<ObjectRef>, options: TrackOptions, signals: &mut Signals) -> Outcome {
     let mut tracking = tracker.track(objects, options);
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
-    if *interrupted.borrow() {
-        tracking.interrupt();
-    }
+    let mut interrupted = false;
     loop {
         tokio::select! {
             update = tracking.next_update() => match update {
                 Some(update) => reporter.update(&update),
                 None => break,
             },
-            changed = interrupted.changed() => {
-                if changed.is_ok() && *interrupted.borrow() {
-                    tracking.interrupt();
-                }
+            _ = signals.stopped(), if !interrupted => {
+                interrupted = true;
+                tracking.interrupt();
             }
             _ = ticker.tick() => reporter.tick(),
         }

@@ -310,23 +310,43 @@ impl PrivateCluster {
 /// would block it); killed if dropped before it finished.
 pub struct Background {
     child: std::process::Child,
-    stdout: Option<std::thread::JoinHandle<String>>,
+    /// Standard output so far, readable while it runs.
+    stdout_so_far: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    stdout: Option<std::thread::JoinHandle<()>>,
     stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Background {
     fn spawn(command: &mut Command) -> Self {
+        use std::io::Read;
         let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the command runs");
-        let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
-            std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = pipe.read_to_string(&mut text);
-                text
-            })
-        };
-        let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
-        let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
-        Background { child, stdout: Some(stdout), stderr: Some(stderr) }
+        let stdout_so_far = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut pipe = child.stdout.take().expect("stdout");
+        let collected = stdout_so_far.clone();
+        let stdout = std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(read) = pipe.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                collected.lock().unwrap().extend_from_slice(&buffer[..read]);
+            }
+        });
+        let mut pipe = child.stderr.take().expect("stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        });
+        Background { child, stdout_so_far, stdout: Some(stdout), stderr: Some(stderr) }
+    }
+
+    /// Waits until its standard output so far contains `text`; panics after `limit`.
+    #[track_caller]
+    pub fn wait_for_stdout(&self, text: &str, limit: Duration) {
+        wait_for(&format!("{text:?} on its standard output"), limit, || {
+            String::from_utf8_lossy(&self.stdout_so_far.lock().unwrap()).contains(text).then_some(())
+        });
     }
 
     /// Sends it a signal by name (`INT` is a terminal's Ctrl-C).
@@ -351,7 +371,10 @@ impl Background {
             std::thread::sleep(Duration::from_millis(200));
         }
         let status = self.child.wait().expect("the command's status");
-        let stdout = self.stdout.take().and_then(|h| h.join().ok()).unwrap_or_default();
+        if let Some(reader) = self.stdout.take() {
+            let _ = reader.join();
+        }
+        let stdout = String::from_utf8_lossy(&self.stdout_so_far.lock().unwrap()).into_owned();
         let stderr = self.stderr.take().and_then(|h| h.join().ok()).unwrap_or_default();
         Run { success: status.success(), code: status.code(), stdout, stderr }
     }

@@ -1,6 +1,6 @@
 //! The tracker on a control plane of its own: an API server restart in the middle of a wait does
-//! not lose the verdict, and waiting on 200 Deployments uses a handful of watch connections, not
-//! one per object.
+//! not lose the verdict, an outage longer than a grace period does not change it, and waiting on
+//! 200 Deployments uses a handful of watch connections, not one per object.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -51,6 +51,46 @@ fn an_api_server_restart_during_a_wait_does_not_lose_the_verdict() {
         reasons.iter().any(|r| (r["code"] == "CrashLoopBackOff" || r["code"] == "NonZeroExit") && r["container"] == "app"),
         "{summary:#}"
     );
+}
+
+/// Waits for `deployment/NAME` in `namespace` whose pod waits for ConfigMap `settings`
+/// (CreateContainerConfigError, which kubelet retries every 10 s) with a 30 s waiting grace;
+/// the ConfigMap is created 3 s in, then `during` runs (the fault, if any).
+fn wait_for_late_config(cluster: &PrivateCluster, namespace: &str, during: impl FnOnce()) -> rollwatch_testbed::Run {
+    cluster.kubectl(&["create", "namespace", namespace]).ok();
+    let manifest = deployment("late-config", 1, "ready", "envFrom: [{configMapRef: {name: settings}}]");
+    cluster.kubectl_stdin(&["-n", namespace, "apply", "-f", "-"], &manifest).ok();
+    let waiting = cluster.spawn_rollwatch(&["-n", namespace, "wait", "deployment/late-config", "--waiting-grace", "30s", "-o", "json", "--timeout", "4m"]);
+    waiting.wait_for_stdout("CreateContainerConfigError", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(3));
+    cluster.kubectl(&["-n", namespace, "create", "configmap", "settings", "--from-literal=mode=fast"]).ok();
+    during();
+    waiting.finish(Duration::from_secs(300))
+}
+
+#[test]
+fn an_api_server_outage_longer_than_the_grace_period_changes_no_verdict() {
+    let cluster = PrivateCluster::start("trk-outage", 1);
+    // Without a fault: ready once kubelet finds the ConfigMap.
+    let calm = wait_for_late_config(&cluster, "calm", || {});
+    assert_eq!(calm.code, Some(0), "{}", calm.output());
+    eprintln!("without the outage: {}", calm.stdout.lines().last().unwrap_or_default());
+
+    // The API server stops for 45 s, longer than the 30 s grace: nothing is updated meanwhile, so
+    // the grace must not run out on the last picture, and the verdict is the same.
+    let stormy = wait_for_late_config(&cluster, "stormy", || {
+        let stop = cluster.cluster(&["stop", "kube-apiserver"]);
+        assert!(stop.success, "{}{}", stop.stdout, stop.stderr);
+        std::thread::sleep(Duration::from_secs(45));
+        let start = cluster.cluster(&["start", "kube-apiserver"]);
+        assert!(start.success, "{}{}", start.stdout, start.stderr);
+    });
+    assert_eq!(stormy.code, Some(0), "{}", stormy.output());
+    eprintln!("with a 45 s outage: {}", stormy.stdout.lines().last().unwrap_or_default());
+    let lines = stormy.json_lines();
+    assert!(lines.iter().any(|l| l["event"] == "trouble"), "the outage was noticed:\n{}", stormy.stdout);
+    assert!(!lines.iter().any(|l| l["state"] == "Failed"), "failed during the outage:\n{}", stormy.stdout);
+    assert_eq!(lines.last().unwrap()["result"], "ready");
 }
 
 /// The sum of the API server's open namespace-scoped WATCH requests for `resources`.

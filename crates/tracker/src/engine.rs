@@ -2,8 +2,18 @@
 //! a fresh verdict at once, and all of them again on a periodic tick for what depends on time
 //! alone. Verdicts are computed only once every feed has listed its objects, so an object is
 //! never judged from half a picture.
+//!
+//! A feed that errs or relists is *stale*: the picture may lag behind the cluster. While any
+//! feed an object depends on is stale, the object gets no final verdict (ready, failed, ...),
+//! and while any feed is stale the time the rules read stands still, so a grace period cannot
+//! run out, nor a stable window fill up, on data nobody is updating. A relist is taken in
+//! whole before the objects it touches are judged again: new versions and deletions together.
+//! The rules' timestamps are retimed to when rollwatch first saw them (`first_seen`), so the
+//! runner's clock being off from the API server's changes nothing.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
 
 use kube::runtime::watcher::Event;
 use rollwatch_verdict::{ObjectRef, Snapshot, State, Verdict};
@@ -13,7 +23,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::explain::explain;
-use crate::feed::{self, FeedKey, FeedMessage, FeedMode};
+use crate::feed::{FeedKey, FeedMessage, FeedMode, FeedSource};
+use crate::first_seen::FirstSeen;
 use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
@@ -30,6 +41,13 @@ fn companions(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// Companion kinds a verdict can do without when access to them is denied: Events add detail
+/// (the last pull error, warnings in explanations), ControllerRevisions the revision history;
+/// the workloads' and Pods' status carry the verdict.
+fn optional(kind: &str) -> bool {
+    matches!(kind, "Event" | "ControllerRevision")
+}
+
 struct Tracked {
     object: ObjectRef,
     verdict: Verdict,
@@ -40,6 +58,8 @@ struct Tracked {
     clock: RolloutClock,
     /// Whether the last update said "slower than expected".
     slower: bool,
+    /// The feeds its verdict reads (indexes into `Engine::feeds`).
+    feeds: Vec<usize>,
 }
 
 /// Kinds whose rollouts the duration model covers.
@@ -51,36 +71,89 @@ struct FeedState {
     key: FeedKey,
     /// Has delivered a complete list at least once.
     synced: bool,
+    /// Why its objects may lag behind the cluster (an error, a relist under way); `None` while
+    /// it is current.
+    stale: Option<String>,
     /// Objects seen in a relist under way; those not seen again are gone.
     relisting: Option<HashSet<ObjectRef>>,
     known: HashSet<ObjectRef>,
+}
+
+/// The time the verdicts' rules read: the wall-clock time tracking started plus the monotonic
+/// time since, standing still while any feed is stale.
+struct RulesClock {
+    wall_start: jiff::Timestamp,
+    started: Instant,
+    /// Time spent standing still, before the current pause.
+    paused: Duration,
+    paused_since: Option<Instant>,
+}
+
+impl RulesClock {
+    fn new(started: Instant) -> Self {
+        Self { wall_start: jiff::Timestamp::now(), started, paused: Duration::ZERO, paused_since: None }
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        let at = self.paused_since.unwrap_or_else(Instant::now);
+        let running = at.duration_since(self.started).saturating_sub(self.paused);
+        self.wall_start.checked_add(running).unwrap_or(jiff::Timestamp::MAX)
+    }
+
+    /// Stands still while `stale`, runs on otherwise.
+    fn hold(&mut self, stale: bool) {
+        match (stale, self.paused_since) {
+            (true, None) => self.paused_since = Some(Instant::now()),
+            (false, Some(since)) => {
+                self.paused += since.elapsed();
+                self.paused_since = None;
+            }
+            _ => {}
+        }
+    }
 }
 
 pub(crate) struct Engine {
     client: kube::Client,
     resolver: Resolver,
     options: TrackOptions,
+    source: Arc<dyn FeedSource>,
     started: Instant,
+    rules_clock: RulesClock,
+    first_seen: FirstSeen,
     snapshot: Snapshot,
     tracked: Vec<Tracked>,
     index: HashMap<ObjectRef, usize>,
     feeds: Vec<FeedState>,
+    /// Tracked objects to judge once the relist they wait for is complete.
+    deferred: BTreeSet<ObjectRef>,
     /// Object events taken in from the feeds (list items included), for the diagnostics log.
     events: u64,
     updates: mpsc::UnboundedSender<Update>,
 }
 
 impl Engine {
-    pub(crate) fn new(client: kube::Client, resolver: Resolver, options: TrackOptions, updates: mpsc::UnboundedSender<Update>) -> Self {
+    pub(crate) fn new(
+        client: kube::Client,
+        resolver: Resolver,
+        options: TrackOptions,
+        source: Arc<dyn FeedSource>,
+        updates: mpsc::UnboundedSender<Update>,
+    ) -> Self {
+        let started = Instant::now();
         Self {
             client,
             resolver,
             options,
-            started: Instant::now(),
+            source,
+            started,
+            rules_clock: RulesClock::new(started),
+            first_seen: FirstSeen::default(),
             snapshot: Snapshot::new(),
             tracked: Vec::new(),
             index: HashMap::new(),
             feeds: Vec::new(),
+            deferred: BTreeSet::new(),
             events: 0,
             updates,
         }
@@ -93,7 +166,7 @@ impl Engine {
             return self.finish(End::Error(error)).await;
         }
         for (index, feed) in self.feeds.iter().enumerate() {
-            tasks.spawn(feed::run(self.client.clone(), feed.key.clone(), index, self.options.mode, sender.clone()));
+            tasks.spawn(self.source.run(feed.key.clone(), index, self.options.mode, sender.clone()));
         }
         drop(sender);
         let deadline = self.options.timeout.map(|timeout| self.started + timeout);
@@ -102,7 +175,7 @@ impl Engine {
         let mut interrupt = interrupt;
         let mut synced_before = false;
         let end = loop {
-            let mut dirty = BTreeSet::new();
+            let mut dirty = std::mem::take(&mut self.deferred);
             tokio::select! {
                 _ = &mut interrupt => break End::Interrupted,
                 _ = sleep_until(deadline) => break End::TimedOut,
@@ -127,6 +200,7 @@ impl Engine {
                 }
                 _ = recheck.tick() => dirty.extend(self.index.keys().cloned()),
             }
+            self.rules_clock.hold(self.feeds.iter().any(|f| f.stale.is_some()));
             if !self.feeds.iter().all(|f| f.synced) {
                 continue;
             }
@@ -146,9 +220,11 @@ impl Engine {
     /// Resolves the objects' kinds and works out the feeds they need, one per kind and namespace.
     async fn plan(&mut self, objects: Vec<ObjectRef>) -> Result<(), Error> {
         let mut feeds: Vec<FeedKey> = Vec::new();
-        let mut add_feed = |key: FeedKey| {
-            if !feeds.contains(&key) {
+        let mut add_feed = |key: FeedKey| match feeds.iter().position(|known| *known == key) {
+            Some(index) => index,
+            None => {
                 feeds.push(key);
+                feeds.len() - 1
             }
         };
         for object in objects {
@@ -158,11 +234,12 @@ impl Engine {
                 return Err(Error::input(format!("{object}: a namespaced object needs a namespace")));
             }
             let object = ObjectRef::new(resource.api.kind.clone(), namespace.clone(), object.name);
+            let mut needed = Vec::new();
             for companion in companions(&resource.api.kind) {
                 let companion: Resource = self.resolver.for_kind(companion).await?;
-                add_feed(FeedKey { resource: companion, namespace: namespace.clone() });
+                needed.push(add_feed(FeedKey { resource: companion, namespace: namespace.clone() }));
             }
-            add_feed(FeedKey { resource, namespace });
+            needed.push(add_feed(FeedKey { resource, namespace }));
             if !self.index.contains_key(&object) {
                 self.index.insert(object.clone(), self.tracked.len());
                 let verdict = Verdict::new(State::Unknown, format!("{object}: waiting for the cluster's answer"));
@@ -173,12 +250,13 @@ impl Engine {
                     evaluated: false,
                     clock: RolloutClock::default(),
                     slower: false,
+                    feeds: needed,
                 });
             }
         }
         self.feeds = feeds
             .into_iter()
-            .map(|key| FeedState { key, synced: false, relisting: None, known: HashSet::new() })
+            .map(|key| FeedState { key, synced: false, stale: Some("not listed yet".into()), relisting: None, known: HashSet::new() })
             .collect();
         Ok(())
     }
@@ -186,10 +264,19 @@ impl Engine {
     /// Takes one feed message into the snapshot, noting the tracked objects it may affect.
     fn take(&mut self, message: FeedMessage, dirty: &mut BTreeSet<ObjectRef>) -> Result<(), Error> {
         let (feed, event) = match message {
-            FeedMessage::Trouble { feed, message, fatal } => {
-                if fatal {
-                    return Err(Error::access(message));
-                }
+            FeedMessage::Trouble { feed, message, fatal } if fatal && optional(&self.feeds[feed].key.resource.api.kind) => {
+                // Denied a kind the verdicts can do without: go on without it, saying so once.
+                let state = &mut self.feeds[feed];
+                state.synced = true;
+                state.relisting = None;
+                let message = format!("{message}; going on without them (verdicts and explanations lose what they would tell)");
+                self.set_stale(feed, None, dirty);
+                let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                return Ok(());
+            }
+            FeedMessage::Trouble { message, fatal: true, .. } => return Err(Error::access(message)),
+            FeedMessage::Trouble { feed, message, fatal: false } => {
+                self.set_stale(feed, Some(message.clone()), dirty);
                 let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
                 return Ok(());
             }
@@ -199,7 +286,11 @@ impl Engine {
             self.events += 1;
         }
         match event {
-            Event::Init => self.feeds[feed].relisting = Some(HashSet::new()),
+            Event::Init => {
+                self.feeds[feed].relisting = Some(HashSet::new());
+                let why = self.feeds[feed].stale.clone().unwrap_or_else(|| format!("listing {} again", self.feeds[feed].key));
+                self.set_stale(feed, Some(why), dirty);
+            }
             Event::InitApply(object) => {
                 if let Some(key) = self.upsert(feed, object, dirty)
                     && let Some(seen) = self.feeds[feed].relisting.as_mut()
@@ -215,6 +306,7 @@ impl Engine {
                 }
                 self.feeds[feed].known = seen;
                 self.feeds[feed].synced = true;
+                self.set_stale(feed, None, dirty);
             }
             Event::Apply(object) => {
                 self.upsert(feed, object, dirty);
@@ -229,8 +321,19 @@ impl Engine {
         Ok(())
     }
 
-    fn upsert(&mut self, feed: usize, object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
+    /// Marks a feed stale (with why) or current; when that changes, the tracked objects that
+    /// read it are judged again, so a final verdict is withheld or given.
+    fn set_stale(&mut self, feed: usize, why: Option<String>, dirty: &mut BTreeSet<ObjectRef>) {
+        let changed = self.feeds[feed].stale.is_some() != why.is_some();
+        self.feeds[feed].stale = why;
+        if changed {
+            dirty.extend(self.tracked.iter().filter(|t| t.feeds.contains(&feed)).map(|t| t.object.clone()));
+        }
+    }
+
+    fn upsert(&mut self, feed: usize, mut object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
         let key = object_key(&object)?;
+        self.first_seen.retime(&key, &mut object, self.rules_clock.now());
         let clock = if has_rollout_model(&key.kind) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
         if let Some(clock) = clock {
             clock.observe(&object);
@@ -248,6 +351,7 @@ impl Engine {
     fn remove(&mut self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
         self.mark_affected(key, dirty);
         self.snapshot.remove(key);
+        self.first_seen.forget(key);
         if let Some(&slot) = self.index.get(key) {
             self.tracked[slot].clock.forget();
         }
@@ -260,12 +364,25 @@ impl Engine {
     /// Recomputes the verdicts and rollout paces of `dirty` tracked objects and reports those
     /// whose verdict changed or that just fell behind the model (or caught up). The remaining time
     /// alone is not reported every second: the pace carries what a display needs to count down.
+    /// Objects waiting for a relist are judged once it is complete; while a feed an object reads
+    /// is stale, a final verdict is held back as unknown.
     fn evaluate(&mut self, dirty: &BTreeSet<ObjectRef>) {
-        let now = jiff::Timestamp::now();
+        let now = self.rules_clock.now();
         let elapsed = self.started.elapsed();
         for object in dirty {
             let Some(&slot) = self.index.get(object) else { continue };
-            let verdict = self.snapshot.verdict(object, &self.options.policy, now);
+            let reads = &self.tracked[slot].feeds;
+            if reads.iter().any(|&feed| self.feeds[feed].relisting.is_some()) {
+                self.deferred.insert(object.clone());
+                continue;
+            }
+            let mut verdict = self.snapshot.verdict(object, &self.options.policy, now);
+            if verdict.state.is_final()
+                && let Some(why) = reads.iter().find_map(|&feed| self.feeds[feed].stale.as_deref())
+            {
+                let message = format!("{object}: no verdict until the cluster's answers are current again ({why})");
+                verdict = Verdict { state: State::Unknown, message, reasons: Vec::new(), progress: verdict.progress };
+            }
             let tracked = &mut self.tracked[slot];
             let pace = tracked.clock.pace(&verdict, elapsed);
             let slower = pace.is_some_and(|pace| pace.slower_than_expected());
@@ -279,7 +396,7 @@ impl Engine {
             }
             tracked.verdict = verdict.clone();
             tracked.evaluated = true;
-            let change = VerdictChange { object: object.clone(), verdict, previous, at: now, elapsed, pace };
+            let change = VerdictChange { object: object.clone(), verdict, previous, at: jiff::Timestamp::now(), elapsed, pace };
             let _ = self.updates.send(Update::Verdict(Box::new(change)));
         }
     }
@@ -413,4 +530,277 @@ mod tests {
         assert_eq!(object_key(&namespace), Some(ObjectRef::new("Namespace", None, "shop")));
         assert_eq!(object_key(&serde_json::json!({"metadata": {"name": "x"}})), None);
     }
+
+    /// The engine fed with synthetic watch events on tokio's paused clock: time passes only when
+    /// a test lets it, and the engine has taken in everything sent by then.
+    mod scripted {
+        use std::sync::Mutex;
+
+        use futures::FutureExt;
+        use futures::future::BoxFuture;
+        use jiff::{SignedDuration, Timestamp};
+        use rollwatch_verdict::Policy;
+        use serde_json::json;
+
+        use super::*;
+
+        /// A feed as the engine started it: its key, its index and where its messages go.
+        type StartedFeed = (FeedKey, usize, mpsc::UnboundedSender<FeedMessage>);
+
+        /// Feeds whose messages the test sends.
+        #[derive(Clone, Default)]
+        struct ScriptedFeeds(Arc<Mutex<Vec<StartedFeed>>>);
+
+        impl FeedSource for ScriptedFeeds {
+            fn run(&self, key: FeedKey, index: usize, _mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) -> BoxFuture<'static, ()> {
+                self.0.lock().unwrap().push((key, index, sender));
+                futures::future::ready(()).boxed()
+            }
+        }
+
+        struct Run {
+            feeds: ScriptedFeeds,
+            updates: mpsc::UnboundedReceiver<Update>,
+            /// Every verdict reported, in order.
+            verdicts: Vec<(ObjectRef, Verdict)>,
+            interrupt: Option<oneshot::Sender<()>>,
+            outcome: tokio::task::JoinHandle<Outcome>,
+        }
+
+        impl Run {
+            async fn start(objects: &[&ObjectRef], policy: Policy) -> Self {
+                // Nothing listens there: the engine reads only the scripted feeds.
+                let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:9".parse().unwrap())).unwrap();
+                let options = TrackOptions { policy, timeout: None, logs_tail: 0, ..TrackOptions::default() };
+                let feeds = ScriptedFeeds::default();
+                let (sender, updates) = mpsc::unbounded_channel();
+                let engine = Engine::new(client.clone(), Resolver::new(client), options, Arc::new(feeds.clone()), sender);
+                let (interrupt, interrupted) = oneshot::channel();
+                let objects = objects.iter().map(|&o| o.clone()).collect();
+                let outcome = tokio::spawn(engine.run(objects, interrupted));
+                let mut run = Run { feeds, updates, verdicts: Vec::new(), interrupt: Some(interrupt), outcome };
+                run.pass(Duration::ZERO).await;
+                run
+            }
+
+            fn send(&self, kind: &str, message: impl Fn(usize) -> FeedMessage) {
+                let feeds = self.feeds.0.lock().unwrap();
+                let (_, index, sender) = feeds.iter().find(|(key, ..)| key.resource.api.kind == kind).expect("a feed of that kind");
+                sender.send(message(*index)).unwrap();
+            }
+
+            fn event(&self, kind: &str, event: Event<Value>) {
+                self.send(kind, |feed| FeedMessage::Event { feed, event: event.clone() });
+            }
+
+            /// A complete list of the feed's objects.
+            fn list(&self, kind: &str, objects: &[Value]) {
+                self.event(kind, Event::Init);
+                for object in objects {
+                    self.event(kind, Event::InitApply(object.clone()));
+                }
+                self.event(kind, Event::InitDone);
+            }
+
+            /// The feed's connection broke; it retries.
+            fn trouble(&self, kind: &str) {
+                self.send(kind, |feed| FeedMessage::Trouble { feed, message: "watching: connection refused".into(), fatal: false });
+            }
+
+            /// Lets `time` pass and collects the verdicts reported meanwhile.
+            async fn pass(&mut self, time: Duration) {
+                tokio::time::sleep(time).await;
+                for _ in 0..20 {
+                    tokio::task::yield_now().await;
+                }
+                while let Ok(update) = self.updates.try_recv() {
+                    if let Update::Verdict(change) = update {
+                        self.verdicts.push((change.object, change.verdict));
+                    }
+                }
+            }
+
+            fn state(&self, object: &ObjectRef) -> State {
+                self.verdicts.iter().rev().find(|(o, _)| o == object).map_or(State::Unknown, |(_, v)| v.state)
+            }
+
+            fn ever(&self, object: &ObjectRef, state: State) -> bool {
+                self.verdicts.iter().any(|(o, v)| o == object && v.state == state)
+            }
+
+            async fn outcome(mut self) -> Outcome {
+                if let Some(interrupt) = self.interrupt.take() {
+                    let _ = interrupt.send(());
+                }
+                self.outcome.await.unwrap()
+            }
+        }
+
+        fn pod_ref(name: &str) -> ObjectRef {
+            ObjectRef::new("Pod", Some("shop".into()), name)
+        }
+
+        /// A pod of one container `app`, with `status` as kubelet writes it.
+        fn pod(name: &str, status: Value) -> Value {
+            json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "shop", "uid": format!("uid-{name}"), "creationTimestamp": status["startTime"]},
+                "spec": {"containers": [{"name": "app", "image": "shop/app:1"}]},
+                "status": status,
+            })
+        }
+
+        /// Started at `started`, its image pull failing (kubelet retries it).
+        fn pulling(name: &str, started: Timestamp) -> Value {
+            pod(
+                name,
+                json!({
+                    "phase": "Pending", "startTime": started.to_string(),
+                    "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False", "lastTransitionTime": started.to_string()}],
+                    "containerStatuses": [{"name": "app", "image": "shop/app:1", "imageID": "", "ready": false, "restartCount": 0,
+                                           "state": {"waiting": {"reason": "ErrImagePull", "message": "rpc error: not found"}}}],
+                }),
+            )
+        }
+
+        /// Running and Ready since `since`, after `restarts` restarts (the last one ending then).
+        fn ready(name: &str, since: Timestamp, restarts: i32) -> Value {
+            let last_state = if restarts > 0 { json!({"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": since.to_string()}}) } else { json!({}) };
+            pod(
+                name,
+                json!({
+                    "phase": "Running", "startTime": since.to_string(),
+                    "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "True", "lastTransitionTime": since.to_string()}],
+                    "containerStatuses": [{"name": "app", "image": "shop/app:1", "imageID": "x", "ready": true, "restartCount": restarts,
+                                           "state": {"running": {"startedAt": since.to_string()}}, "lastState": last_state}],
+                }),
+            )
+        }
+
+        fn with_grace(waiting_grace: Duration) -> Policy {
+            Policy { waiting_grace, ..Policy::default() }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_stale_feed_gives_no_final_verdict_and_stops_the_grace_period() {
+            let web = pod_ref("web-1");
+            let mut run = Run::start(&[&web], with_grace(Duration::from_secs(30))).await;
+            let started = Timestamp::now();
+            run.list("Event", &[]);
+            run.list("Pod", &[pulling("web-1", started)]);
+            run.pass(Duration::from_secs(10)).await;
+            assert_eq!(run.state(&web), State::Progressing, "within the grace period: {:?}", run.verdicts);
+
+            // The watch breaks for two minutes, four times the grace period.
+            run.trouble("Pod");
+            run.pass(Duration::from_secs(120)).await;
+            assert!(!run.ever(&web, State::Failed), "failed on data nobody updated: {:?}", run.verdicts);
+
+            // Back, and the pull still fails: the 10 s before the outage count, the outage does not.
+            run.list("Pod", &[pulling("web-1", started)]);
+            run.pass(Duration::from_secs(15)).await;
+            assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
+            run.pass(Duration::from_secs(10)).await;
+            assert_eq!(run.state(&web), State::Failed, "{:?}", run.verdicts);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_ready_verdict_is_held_back_while_the_feed_is_stale() {
+            let web = pod_ref("web-1");
+            let mut run = Run::start(&[&web], Policy::default()).await;
+            run.list("Event", &[]);
+            run.list("Pod", &[pulling("web-1", Timestamp::now())]);
+            run.pass(Duration::from_secs(1)).await;
+            run.trouble("Event");
+            // A change on the current Pod feed cannot make it ready while the Event feed is stale.
+            run.event("Pod", Event::Apply(ready("web-1", Timestamp::now(), 0)));
+            run.pass(Duration::from_secs(5)).await;
+            assert_eq!(run.state(&web), State::Unknown, "{:?}", run.verdicts);
+            assert!(run.verdicts.last().unwrap().1.message.contains("no verdict until"), "{:?}", run.verdicts);
+            run.list("Event", &[]);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!(run.state(&web), State::Ready, "{:?}", run.verdicts);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_pod_that_crashed_during_an_outage_is_not_reported_ready() {
+            let web = pod_ref("web-1");
+            let policy = Policy { stable_for: Some(Duration::from_secs(10)), ..Policy::default() };
+            let mut run = Run::start(&[&web], policy).await;
+            run.list("Event", &[]);
+            run.list("Pod", &[ready("web-1", Timestamp::now(), 0)]);
+            run.pass(Duration::from_secs(3)).await;
+            assert_eq!(run.state(&web), State::Progressing, "within the stable window: {:?}", run.verdicts);
+
+            // During a 30 s outage the container crashes and is ready again: nobody is told.
+            run.trouble("Pod");
+            run.pass(Duration::from_secs(30)).await;
+            assert!(!run.ever(&web, State::Ready), "ready from data nobody updated: {:?}", run.verdicts);
+
+            // The relist shows the restart: the stable window starts over.
+            run.list("Pod", &[ready("web-1", Timestamp::now() - SignedDuration::from_secs(5), 1)]);
+            run.pass(Duration::from_secs(8)).await;
+            assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
+            run.pass(Duration::from_secs(3)).await;
+            assert_eq!(run.state(&web), State::Ready, "{:?}", run.verdicts);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_relist_is_judged_whole_with_its_deletions() {
+            let (gone, changed) = (pod_ref("web-1"), pod_ref("web-2"));
+            let mut run = Run::start(&[&gone, &changed], Policy::default()).await;
+            run.list("Event", &[]);
+            run.list("Pod", &[ready("web-1", Timestamp::now(), 0), pulling("web-2", Timestamp::now())]);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!((run.state(&gone), run.state(&changed)), (State::Ready, State::Progressing));
+
+            // After a 410, the relist's first page has web-2 ready; web-1 is no longer there.
+            let judged = run.verdicts.len();
+            run.event("Pod", Event::Init);
+            run.event("Pod", Event::InitApply(ready("web-2", Timestamp::now(), 0)));
+            run.pass(Duration::from_secs(2)).await;
+            assert_eq!(run.verdicts.len(), judged, "judged from half a relist: {:?}", &run.verdicts[judged..]);
+            run.event("Pod", Event::InitDone);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!((run.state(&gone), run.state(&changed)), (State::NotFound, State::Ready), "{:?}", run.verdicts);
+            assert!(matches!(run.outcome().await.end, End::Failed), "a tracked pod is gone");
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn denied_events_are_done_without_and_denied_pods_end_the_run() {
+            let web = pod_ref("web-1");
+            let run = Run::start(&[&web], Policy::default()).await;
+            run.send("Event", |feed| FeedMessage::Trouble { feed, message: "listing events: forbidden".into(), fatal: true });
+            run.list("Pod", &[ready("web-1", Timestamp::now(), 0)]);
+            let outcome = run.outcome.await.unwrap();
+            assert!(matches!(outcome.end, End::Ready), "{:?}", outcome.end);
+
+            let run = Run::start(&[&web], Policy::default()).await;
+            run.list("Event", &[]);
+            run.send("Pod", |feed| FeedMessage::Trouble { feed, message: "listing pods: forbidden".into(), fatal: true });
+            let outcome = run.outcome.await.unwrap();
+            assert!(matches!(outcome.end, End::Error(_)), "{:?}", outcome.end);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_runner_clock_a_minute_off_from_the_servers_changes_no_verdict() {
+            let mut timelines = Vec::new();
+            for skew in [-60, 0, 60] {
+                let web = pod_ref("web-1");
+                let mut run = Run::start(&[&web], with_grace(Duration::from_secs(30))).await;
+                run.list("Event", &[]);
+                // The server's clock is `skew` seconds ahead of the runner's.
+                run.list("Pod", &[pulling("web-1", Timestamp::now() + SignedDuration::from_secs(skew))]);
+                let mut timeline = Vec::new();
+                for seconds in [10, 10, 15, 10] {
+                    run.pass(Duration::from_secs(seconds)).await;
+                    timeline.push(run.state(&web));
+                }
+                timelines.push(timeline);
+            }
+            let expected = [State::Progressing, State::Progressing, State::Failed, State::Failed];
+            assert!(timelines.iter().all(|t| t == &expected), "runner 60 s fast, exact, 60 s slow: {timelines:?}");
+        }
+    }
+
 }

@@ -1,12 +1,17 @@
 //! Feeds: one task per (kind, namespace) that keeps the tracker's copy of those objects current,
 //! shared by every tracked object that needs them — by a watch (kube's `watcher`, which keeps
-//! the resourceVersion, resumes after a dropped connection and relists after 410 Gone), or by
-//! periodic LISTs in poll mode. Both speak the watcher's events, so the tracker handles one
-//! language: `Init`, `InitApply`…, `InitDone` for a (re)list, `Apply`/`Delete` for changes.
+//! the resourceVersion and relists after 410 Gone; after any error the feed starts over with a
+//! fresh LIST, so the engine learns when it is current again), or by periodic LISTs in poll
+//! mode. Both speak the watcher's events, so the tracker handles one language: `Init`,
+//! `InitApply`…, `InitDone` for a (re)list, `Apply`/`Delete` for changes.
+//!
+//! Where feeds come from is a [`FeedSource`]: the cluster ([`ClusterFeeds`]), or in the engine's
+//! unit tests synthetic watch events, so staleness, relists and clock skew are tested without one.
 
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::future::{BoxFuture, FutureExt};
 use kube::api::{Api, ListParams};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
@@ -61,8 +66,24 @@ pub(crate) enum FeedMessage {
     Trouble { feed: usize, message: String, fatal: bool },
 }
 
+/// Where the engine's feeds get their events.
+pub(crate) trait FeedSource: Send + Sync {
+    /// Runs feed `index` for `key`, sending its messages until the receiver is gone (or, for
+    /// [`FeedMode::Once`], after one list).
+    fn run(&self, key: FeedKey, index: usize, mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) -> BoxFuture<'static, ()>;
+}
+
+/// Feeds from the API server: watches, or LISTs in poll and one-shot modes.
+pub(crate) struct ClusterFeeds(pub kube::Client);
+
+impl FeedSource for ClusterFeeds {
+    fn run(&self, key: FeedKey, index: usize, mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) -> BoxFuture<'static, ()> {
+        run(self.0.clone(), key, index, mode, sender).boxed()
+    }
+}
+
 /// Runs one feed until the receiver is gone (or, for [`FeedMode::Once`], after one list).
-pub(crate) async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) {
+async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) {
     let api: Api<Watched> = match &key.namespace {
         Some(namespace) => Api::namespaced_with(client, namespace, &key.resource.api),
         None => Api::all_with(client, &key.resource.api),
@@ -85,23 +106,37 @@ pub(crate) async fn run(client: kube::Client, key: FeedKey, index: usize, mode: 
     }
 }
 
+/// Watches the feed's objects. After an error once the objects are listed, the watch starts over
+/// with a fresh LIST rather than resuming from its resourceVersion: a resumed watch sends nothing
+/// when nothing changed, so the engine could not tell when the feed is current again, while the
+/// relist ends with `InitDone`. Errors before that are retried by the watcher with its back-off.
 async fn watch(api: Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) {
     let mut config = watcher::Config::default().page_size(PAGE_SIZE);
     if let Some(selector) = field_selector(key) {
         config = config.fields(selector);
     }
-    let mut events = watcher::watcher(api, config).default_backoff().boxed();
-    while let Some(item) = events.next().await {
-        let message = match item {
-            Ok(event) => FeedMessage::Event { feed: index, event: event.map_objects(|object| object.into_json(&key.resource.api)) },
-            Err(error) => {
-                let fatal = watcher_error_is_fatal(&error);
-                FeedMessage::Trouble { feed: index, message: format!("watching {key}: {}", watcher_error_text(&error)), fatal }
+    loop {
+        let mut events = watcher::watcher(api.clone(), config.clone()).default_backoff().boxed();
+        let mut listed = false;
+        while let Some(item) = events.next().await {
+            let (message, start_over) = match item {
+                Ok(event) => {
+                    listed |= matches!(event, Event::InitDone);
+                    (FeedMessage::Event { feed: index, event: event.map_objects(|object| object.into_json(&key.resource.api)) }, false)
+                }
+                Err(error) => {
+                    let fatal = watcher_error_is_fatal(&error);
+                    let message = format!("watching {key}: {}", watcher_error_text(&error));
+                    (FeedMessage::Trouble { feed: index, message, fatal }, listed)
+                }
+            };
+            let fatal = matches!(message, FeedMessage::Trouble { fatal: true, .. });
+            if sender.send(message).is_err() || fatal {
+                return;
             }
-        };
-        let fatal = matches!(message, FeedMessage::Trouble { fatal: true, .. });
-        if sender.send(message).is_err() || fatal {
-            return;
+            if start_over {
+                break;
+            }
         }
     }
 }

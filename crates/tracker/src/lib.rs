@@ -44,6 +44,7 @@ mod engine;
 mod error;
 mod explain;
 mod feed;
+mod first_seen;
 pub mod manifests;
 mod pace;
 mod resources;
@@ -104,7 +105,8 @@ impl Tracker {
         let (updates, updates_receiver) = mpsc::unbounded_channel();
         let (outcome_sender, outcome) = oneshot::channel();
         let (interrupt, interrupt_receiver) = oneshot::channel();
-        let engine = engine::Engine::new(self.client.clone(), self.resolver.clone(), options, updates);
+        let feeds = std::sync::Arc::new(feed::ClusterFeeds(self.client.clone()));
+        let engine = engine::Engine::new(self.client.clone(), self.resolver.clone(), options, feeds, updates);
         let task = tokio::spawn(async move {
             let outcome = engine.run(objects, interrupt_receiver).await;
             let _ = outcome_sender.send(outcome);

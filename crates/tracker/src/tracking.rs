@@ -60,7 +60,9 @@ pub enum Update {
     /// rollout became slower than expected (or stopped being so). Boxed: it is much larger
     /// than the other variants.
     Verdict(Box<VerdictChange>),
-    /// A feed could not get through to the API server; it keeps retrying, and verdicts may lag.
+    /// A feed could not get through to the API server; it keeps retrying. Until it has listed its
+    /// objects again, the objects that read it get no final verdict (a ready or failed one shows
+    /// as [`State::Unknown`]) and grace periods and the stable window stand still.
     Trouble { feed: String, message: String },
 }
 
