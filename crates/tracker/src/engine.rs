@@ -333,7 +333,12 @@ impl Engine {
 
     fn upsert(&mut self, feed: usize, mut object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
         let key = object_key(&object)?;
-        self.first_seen.retime(&key, &mut object, self.rules_clock.now());
+        // A one-shot status sees each value once, so there is no observation to time from: like
+        // offline `check`, it reads the server's timestamps (a workload ready for days is ready
+        // now, not settling for the window again).
+        if self.options.mode != FeedMode::Once {
+            self.first_seen.retime(&key, &mut object, self.rules_clock.now());
+        }
         let clock = if has_rollout_model(&key.kind) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
         if let Some(clock) = clock {
             clock.observe(&object);
@@ -381,7 +386,7 @@ impl Engine {
                 && let Some(why) = reads.iter().find_map(|&feed| self.feeds[feed].stale.as_deref())
             {
                 let message = format!("{object}: no verdict until the cluster's answers are current again ({why})");
-                verdict = Verdict { state: State::Unknown, message, reasons: Vec::new(), progress: verdict.progress };
+                verdict = Verdict { state: State::Unknown, message, reasons: Vec::new(), progress: verdict.progress, settling: None };
             }
             let tracked = &mut self.tracked[slot];
             let pace = tracked.clock.pace(&verdict, elapsed);
@@ -569,9 +574,13 @@ mod tests {
 
         impl Run {
             async fn start(objects: &[&ObjectRef], policy: Policy) -> Self {
+                Self::start_in(objects, policy, FeedMode::Watch).await
+            }
+
+            async fn start_in(objects: &[&ObjectRef], policy: Policy, mode: FeedMode) -> Self {
                 // Nothing listens there: the engine reads only the scripted feeds.
                 let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:9".parse().unwrap())).unwrap();
-                let options = TrackOptions { policy, timeout: None, logs_tail: 0, ..TrackOptions::default() };
+                let options = TrackOptions { policy, timeout: None, logs_tail: 0, mode, ..TrackOptions::default() };
                 let feeds = ScriptedFeeds::default();
                 let (sender, updates) = mpsc::unbounded_channel();
                 let engine = Engine::new(client.clone(), Resolver::new(client), options, Arc::new(feeds.clone()), sender);
@@ -677,8 +686,35 @@ mod tests {
             )
         }
 
+        /// kubectl's instant verdict, for tests about something other than the settle window.
+        fn instant() -> Policy {
+            Policy { stable_for: Duration::ZERO, ..Policy::default() }
+        }
+
         fn with_grace(waiting_grace: Duration) -> Policy {
             Policy { waiting_grace, ..Policy::default() }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_one_shot_status_reads_the_servers_timestamps_and_a_wait_times_from_first_sight() {
+            let web = pod_ref("web-1");
+            let a_day_ago = Timestamp::now() - SignedDuration::from_hours(24);
+
+            // One snapshot, nothing observed over time: ready for a day is ready, not settling.
+            let mut status = Run::start_in(&[&web], Policy::default(), FeedMode::Once).await;
+            status.list("Event", &[]);
+            status.list("Pod", &[ready("web-1", a_day_ago, 0)]);
+            status.pass(Duration::ZERO).await;
+            assert_eq!(status.state(&web), State::Ready, "{:?}", status.verdicts);
+
+            // Watching, the same pod settles from when rollwatch first saw it (a runner clock may be off).
+            let mut wait = Run::start(&[&web], Policy::default()).await;
+            wait.list("Event", &[]);
+            wait.list("Pod", &[ready("web-1", a_day_ago, 0)]);
+            wait.pass(Duration::from_secs(1)).await;
+            assert_eq!(wait.state(&web), State::Progressing, "{:?}", wait.verdicts);
+            wait.pass(Duration::from_secs(10)).await;
+            assert_eq!(wait.state(&web), State::Ready, "{:?}", wait.verdicts);
         }
 
         #[tokio::test(start_paused = true)]
@@ -707,7 +743,7 @@ mod tests {
         #[tokio::test(start_paused = true)]
         async fn a_ready_verdict_is_held_back_while_the_feed_is_stale() {
             let web = pod_ref("web-1");
-            let mut run = Run::start(&[&web], Policy::default()).await;
+            let mut run = Run::start(&[&web], instant()).await;
             run.list("Event", &[]);
             run.list("Pod", &[pulling("web-1", Timestamp::now())]);
             run.pass(Duration::from_secs(1)).await;
@@ -725,7 +761,7 @@ mod tests {
         #[tokio::test(start_paused = true)]
         async fn a_pod_that_crashed_during_an_outage_is_not_reported_ready() {
             let web = pod_ref("web-1");
-            let policy = Policy { stable_for: Some(Duration::from_secs(10)), ..Policy::default() };
+            let policy = Policy { stable_for: Duration::from_secs(10), ..Policy::default() };
             let mut run = Run::start(&[&web], policy).await;
             run.list("Event", &[]);
             run.list("Pod", &[ready("web-1", Timestamp::now(), 0)]);
@@ -748,7 +784,7 @@ mod tests {
         #[tokio::test(start_paused = true)]
         async fn a_relist_is_judged_whole_with_its_deletions() {
             let (gone, changed) = (pod_ref("web-1"), pod_ref("web-2"));
-            let mut run = Run::start(&[&gone, &changed], Policy::default()).await;
+            let mut run = Run::start(&[&gone, &changed], instant()).await;
             run.list("Event", &[]);
             run.list("Pod", &[ready("web-1", Timestamp::now(), 0), pulling("web-2", Timestamp::now())]);
             run.pass(Duration::from_secs(1)).await;
