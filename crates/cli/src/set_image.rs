@@ -40,9 +40,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     });
     command(global, parsed, |mut session, (object, assignments)| async move {
         let object = object.in_namespace(&session.namespace);
-        let marks = if args.rollback_on_failure { rollback::mark(&session.tracker, std::slice::from_ref(&object)).await? } else { Vec::new() };
+        let mut marks = if args.rollback_on_failure { rollback::mark(&session.tracker, std::slice::from_ref(&object)).await? } else { Vec::new() };
         let cause = rollout::change_cause(std::env::args());
-        for change in set_image(&session.tracker, &object, &assignments, &cause).await? {
+        let set = set_image(&session.tracker, &object, &assignments, &cause).await?;
+        rollback::record_write(&mut marks, &object, &set.stored);
+        for change in set.changes {
             let message = format!("container {}: image {} -> {}", change.container, change.from, change.to);
             session.reporter.note(&Note { event: "image_set", object: Some(object.clone()), message });
         }
