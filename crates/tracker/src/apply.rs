@@ -254,7 +254,8 @@ impl Plan {
         };
         let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(FIELD_MANAGER.into()), field_validation: None };
         let context = if dry_run { format!("{} (dry run)", item.manifest.describe()) } else { item.manifest.describe() };
-        api.patch(&item.object.name, &params, &Patch::Apply(&item.manifest.object))
+        let patch = Patch::Apply(&item.manifest.object);
+        crate::retry::retrying(|| api.patch(&item.object.name, &params, &patch))
             .await
             .map(|stored| stored.data)
             .map_err(|e| Error::from_kube_input(&context, &e))

@@ -47,6 +47,7 @@ mod feed;
 pub mod manifests;
 mod pace;
 mod resources;
+mod retry;
 pub mod rollback;
 pub mod rollout;
 pub mod select;

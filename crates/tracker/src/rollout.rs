@@ -10,6 +10,7 @@ use rollwatch_verdict::history::{self, CHANGE_CAUSE_ANNOTATION, Revision, UndoPa
 use serde_json::{Value, json};
 
 use crate::apply::FIELD_MANAGER;
+use crate::retry::retrying;
 use crate::{Error, Tracker};
 
 /// The annotation `kubectl rollout restart` sets on the pod template.
@@ -156,13 +157,15 @@ async fn restore(
                 operations.push(json!({"op": "replace", "path": "/metadata/resourceVersion", "value": version}));
             }
             let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| Error::cluster(format!("{context}: building the patch: {e}")))?;
-            api.patch(&object.name, &params, &Patch::<()>::Json(patch)).await.map_err(failed)?;
+            let patch = Patch::<()>::Json(patch);
+            retrying(|| api.patch(&object.name, &params, &patch)).await.map_err(failed)?;
         }
         UndoPatch::Strategic(mut patch) => {
             if let Some(version) = resource_version {
                 patch["metadata"]["resourceVersion"] = json!(version);
             }
-            api.patch(&object.name, &params, &Patch::Strategic(&patch)).await.map_err(failed)?;
+            let workload_patch = Patch::Strategic(&patch);
+            retrying(|| api.patch(&object.name, &params, &workload_patch)).await.map_err(failed)?;
             // The controller reuses the ControllerRevision of an equal template and keeps its
             // annotations, so the cause goes on it too, or history (ours and kubectl's) misses it.
             let holder = ObjectRef::new("ControllerRevision", object.namespace.clone(), revision.name.clone());
@@ -238,7 +241,7 @@ async fn list(tracker: &Tracker, object: &ObjectRef, kind: &str, selector: &str)
 async fn patch_object<P: serde::Serialize + std::fmt::Debug>(tracker: &Tracker, object: &ObjectRef, patch: &Patch<P>, context: &str) -> Result<(), Error> {
     let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-    api.patch(&object.name, &params, patch).await.map(drop).map_err(|e| Error::from_kube_input(context, &e))
+    retrying(|| api.patch(&object.name, &params, patch)).await.map(drop).map_err(|e| Error::from_kube_input(context, &e))
 }
 
 #[cfg(test)]

@@ -92,7 +92,8 @@ pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[Ima
     }
     patch["metadata"] = json!({"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}});
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-    let stored = api.patch(&object.name, &params, &Patch::Strategic(&patch)).await.map_err(|e| Error::from_kube_input(&format!("setting images on {object}"), &e))?;
+    let patch = Patch::Strategic(&patch);
+    let stored = crate::retry::retrying(|| api.patch(&object.name, &params, &patch)).await.map_err(|e| Error::from_kube_input(&format!("setting images on {object}"), &e))?;
     Ok(ImagesSet { changes, stored: stored.data })
 }
 
