@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use rollwatch_tracker::{Error, Goal, apply, manifests, rollback, rollout};
+use rollwatch_verdict::ObjectRef;
 
 use crate::Global;
 use crate::exit::Code;
 use crate::report::Note;
-use crate::run::{command, track};
+use crate::run::{Deadline, command, roll_back_after_error, track};
 use crate::track_args::TrackArgs;
 
 #[derive(clap::Args, Debug)]
@@ -22,8 +23,9 @@ pub struct Args {
     /// Take over fields that another field manager owns instead of failing on the conflict.
     #[arg(long)]
     force_conflicts: bool,
-    /// If a rollout fails, return the Deployments this run changed to their previous
-    /// ReplicaSet's template.
+    /// If a rollout fails or times out, or the apply stops midway, return the Deployments this
+    /// run changed to their previous ReplicaSet's template (unless another writer has changed
+    /// them since).
     #[arg(long)]
     rollback_on_failure: bool,
     #[command(flatten)]
@@ -36,22 +38,47 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         if read.is_empty() { Err(Error::input("no objects in the given manifests")) } else { Ok(read) }
     });
     command(global, read, |mut session, read| async move {
+        // Every phase takes its time from the one timeout.
+        let deadline = Deadline::after(args.track.options(Goal::Ready).timeout);
         let options = apply::ApplyOptions { namespace: global.namespace.clone(), force_conflicts: args.force_conflicts };
-        let mut plan = apply::plan(&session.tracker, read, &options).await?;
+        let mut plan = deadline.bound("the resolution of kinds", apply::plan(&session.tracker, read, &options)).await?;
         plan.record_change_cause(&rollout::change_cause(std::env::args()));
-        plan.dry_run(&session.tracker).await?;
+        deadline.bound("the server dry run", plan.dry_run(&session.tracker)).await?;
         // From here a signal lets the writes finish, then stops tracking at once with the summary.
         let writing = session.signals.handle();
         let message = format!("server dry run passed for {} objects", plan.items.len());
         session.reporter.note(&Note { event: "dry_run", object: None, message });
-        let marks = if args.rollback_on_failure { rollback::mark(&session.tracker, &plan.objects()).await? } else { Vec::new() };
+        let mut marks = if args.rollback_on_failure {
+            deadline.bound("reading the current revisions", rollback::mark(&session.tracker, &plan.objects())).await?
+        } else {
+            Vec::new()
+        };
+        let mut written = Vec::new();
         let reporter = session.reporter.as_mut();
-        plan.apply(&session.tracker, |item| {
+        let applying = plan.apply(&session.tracker, |item, stored| {
             reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: "applied".into() });
-        })
-        .await?;
-        let code = track(&mut session, plan.objects(), args.track.options(Goal::Ready), &marks).await;
+            rollback::record_write(&mut marks, &item.object, stored);
+            written.push(item.object.clone());
+        });
+        if let Err(error) = deadline.bound("the apply", applying).await {
+            if written.is_empty() {
+                return Err(error);
+            }
+            // Some objects changed: the cluster is in neither the old state nor the new, a failed
+            // rollout rather than a manifest to fix and retry.
+            roll_back_after_error(&mut session, &marks, args.track.options(Goal::Ready), deadline).await;
+            return Err(Error::cluster(incomplete_apply_report(&error, &plan.objects(), &written)));
+        }
+        let code = track(&mut session, plan.objects(), deadline.limit(args.track.options(Goal::Ready)), &marks).await;
         drop(writing);
         Ok(code)
     })
+}
+
+/// What an apply that stopped midway did and did not do.
+fn incomplete_apply_report(error: &Error, planned: &[ObjectRef], written: &[ObjectRef]) -> String {
+    let names = |objects: Vec<&ObjectRef>| objects.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", ");
+    let not_written: Vec<&ObjectRef> = planned.iter().filter(|o| !written.contains(o)).collect();
+    let (done, all) = (written.len(), planned.len());
+    format!("the apply stopped after {done} of {all} objects: {error}\napplied: {}\nnot applied: {}", names(written.iter().collect()), names(not_written))
 }

@@ -8,7 +8,7 @@ use rollwatch_verdict::ObjectRef;
 use crate::Global;
 use crate::exit::Code;
 use crate::report::Note;
-use crate::run::{command, track};
+use crate::run::{Deadline, command, track};
 use crate::track_args::TrackArgs;
 
 #[derive(clap::Subcommand, Debug)]
@@ -40,12 +40,20 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     });
     command(global, parsed, |mut session, (object, assignments)| async move {
         let object = object.in_namespace(&session.namespace);
-        let marks = if args.rollback_on_failure { rollback::mark(&session.tracker, std::slice::from_ref(&object)).await? } else { Vec::new() };
+        // The change and the tracking share the one timeout.
+        let deadline = Deadline::after(args.track.options(Goal::Ready).timeout);
+        let mut marks = if args.rollback_on_failure {
+            deadline.bound("reading the current revision", rollback::mark(&session.tracker, std::slice::from_ref(&object))).await?
+        } else {
+            Vec::new()
+        };
         let cause = rollout::change_cause(std::env::args());
-        for change in set_image(&session.tracker, &object, &assignments, &cause).await? {
+        let set = deadline.bound("setting the images", set_image(&session.tracker, &object, &assignments, &cause)).await?;
+        rollback::record_write(&mut marks, &object, &set.stored);
+        for change in set.changes {
             let message = format!("container {}: image {} -> {}", change.container, change.from, change.to);
             session.reporter.note(&Note { event: "image_set", object: Some(object.clone()), message });
         }
-        Ok(track(&mut session, vec![object], args.track.options(Goal::Ready), &marks).await)
+        Ok(track(&mut session, vec![object], deadline.limit(args.track.options(Goal::Ready)), &marks).await)
     })
 }

@@ -219,13 +219,14 @@ impl Plan {
     }
 
     /// Applies the plan: namespaces and CRDs (waiting until the CRDs are established), a dry run
-    /// of what needed them, then everything else. `applied` hears of each object as it is done.
-    pub async fn apply(&self, tracker: &Tracker, mut applied: impl FnMut(&Item)) -> Result<(), Error> {
+    /// of what needed them, then everything else. `applied` hears of each object as it is done,
+    /// with the object as the server stored it; on an error, what it heard of stays applied.
+    pub async fn apply(&self, tracker: &Tracker, mut applied: impl FnMut(&Item, &Value)) -> Result<(), Error> {
         let first_stage = |item: &&Item| matches!(item.resource.api.kind.as_str(), "Namespace" | "CustomResourceDefinition");
         let (prerequisites, rest): (Vec<&Item>, Vec<&Item>) = self.items.iter().partition(first_stage);
         for item in &prerequisites {
-            self.patch(tracker, item, false).await?;
-            applied(item);
+            let stored = self.patch(tracker, item, false).await?;
+            applied(item, &stored);
         }
         for item in prerequisites.iter().filter(|i| i.resource.api.kind == "CustomResourceDefinition") {
             wait_established(tracker, &item.object.name).await?;
@@ -239,22 +240,24 @@ impl Plan {
             _ => e,
         })?;
         for item in rest {
-            self.patch(tracker, item, false).await?;
-            applied(item);
+            let stored = self.patch(tracker, item, false).await?;
+            applied(item, &stored);
         }
         Ok(())
     }
 
-    async fn patch(&self, tracker: &Tracker, item: &Item, dry_run: bool) -> Result<(), Error> {
+    /// Returns the object's fields besides apiVersion, kind and metadata (`spec`, ...) as stored.
+    async fn patch(&self, tracker: &Tracker, item: &Item, dry_run: bool) -> Result<Value, Error> {
         let api: Api<DynamicObject> = match &item.object.namespace {
             Some(namespace) => Api::namespaced_with(tracker.client().clone(), namespace, &item.resource.api),
             None => Api::all_with(tracker.client().clone(), &item.resource.api),
         };
         let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(FIELD_MANAGER.into()), field_validation: None };
         let context = if dry_run { format!("{} (dry run)", item.manifest.describe()) } else { item.manifest.describe() };
-        api.patch(&item.object.name, &params, &Patch::Apply(&item.manifest.object))
+        let patch = Patch::Apply(&item.manifest.object);
+        crate::retry::retrying(|| api.patch(&item.object.name, &params, &patch))
             .await
-            .map(drop)
+            .map(|stored| stored.data)
             .map_err(|e| Error::from_kube_input(&context, &e))
     }
 }

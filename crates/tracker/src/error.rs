@@ -12,6 +12,8 @@ pub enum ErrorKind {
     Access,
     /// The cluster answered with an error for a valid request.
     Cluster,
+    /// The `--timeout` passed before the work was done.
+    TimedOut,
 }
 
 /// An error from the tracker, with a message that names what it is about.
@@ -33,6 +35,10 @@ impl Error {
 
     pub fn cluster(message: impl Into<String>) -> Self {
         Self { kind: ErrorKind::Cluster, message: message.into() }
+    }
+
+    pub fn timed_out(message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::TimedOut, message: message.into() }
     }
 
     /// Classifies a client error: 401/403 and transport failures are access errors, other

@@ -48,6 +48,7 @@ mod first_seen;
 pub mod manifests;
 mod pace;
 mod resources;
+mod retry;
 pub mod rollback;
 pub mod rollout;
 pub mod select;

@@ -9,6 +9,7 @@ use kube::discovery::{ApiResource, Scope};
 use tokio::sync::Mutex;
 
 use crate::Error;
+use crate::retry::retrying;
 
 /// A kind as the API serves it: where, and whether its objects live in namespaces.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -121,7 +122,7 @@ impl Resolver {
     /// API group names the server serves ("" for the core group).
     async fn group_names(&self) -> Result<Vec<String>, Error> {
         let mut names = vec![String::new()];
-        let groups = self.client.list_api_groups().await.map_err(|e| Error::from_kube("listing API groups", &e))?;
+        let groups = retrying(|| self.client.list_api_groups()).await.map_err(|e| Error::from_kube("listing API groups", &e))?;
         names.extend(groups.groups.into_iter().map(|g| g.name));
         Ok(names)
     }
@@ -129,14 +130,14 @@ impl Resolver {
     /// The resources of one group (version), from the cache or from `fetch`.
     async fn group_resources<F, Fut>(&self, key: &str, fetch: F) -> Result<Vec<Resource>, Error>
     where
-        F: FnOnce() -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = kube::Result<Vec<(ApiResource, kube::discovery::ApiCapabilities)>>>,
     {
         let mut groups = self.groups.lock().await;
         if let Some(found) = groups.get(key) {
             return Ok(found.clone());
         }
-        let fetched = fetch().await.map_err(|e| match &e {
+        let fetched = retrying(fetch).await.map_err(|e| match &e {
             kube::Error::Api(status) if status.code == 404 => Error::input(format!("the server does not serve API group {key}")),
             kube::Error::Discovery(_) => Error::input(format!("the server does not serve API group {key}")),
             _ => Error::from_kube(&format!("discovering API group {key}"), &e),

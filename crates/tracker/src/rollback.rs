@@ -1,19 +1,23 @@
 //! Undoing the Deployment rollouts a run started: back to the ReplicaSet that was current before
-//! (its pod template), as `kubectl rollout undo` does.
+//! (its pod template), as `kubectl rollout undo` does — but only the revision this run wrote: a
+//! Deployment that another writer changed since keeps their change.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::Api;
 use rollwatch_verdict::ObjectRef;
 use rollwatch_verdict::history::REVISION_ANNOTATION;
+use serde_json::Value;
 
 use crate::{Error, Tracker, rollout};
 
-/// A Deployment's revision before a run changed it.
+/// A Deployment's revision before a run changed it, and the template the run wrote.
 #[derive(Debug, Clone)]
 pub struct Mark {
     pub deployment: ObjectRef,
     /// `None`: the Deployment did not exist (or had no revision yet).
     revision: Option<i64>,
+    /// The pod template as the server stored it after this run's write; `None`: not written.
+    written: Option<Value>,
 }
 
 /// What [`undo`] did.
@@ -32,28 +36,36 @@ pub async fn mark(tracker: &Tracker, objects: &[ObjectRef]) -> Result<Vec<Mark>,
         let api = deployments(tracker, object);
         let found = api.get_opt(&object.name).await.map_err(|e| Error::from_kube(&format!("reading {object}"), &e))?;
         let revision = found.as_ref().and_then(revision_of_deployment);
-        marks.push(Mark { deployment: object.clone(), revision });
+        marks.push(Mark { deployment: object.clone(), revision, written: None });
     }
     Ok(marks)
 }
 
-/// Returns the Deployment to the ReplicaSet of its marked revision, if the run moved it on.
+/// Notes `stored` (the server's answer to this run's write of `object`) on `object`'s mark, if
+/// it has one: only a template this run wrote is ever undone.
+pub fn record_write(marks: &mut [Mark], object: &ObjectRef, stored: &Value) {
+    if let Some(mark) = marks.iter_mut().find(|mark| mark.deployment == *object) {
+        mark.written = Some(stored["spec"]["template"].clone());
+    }
+}
+
+/// Returns the Deployment to the ReplicaSet of its marked revision, if the run moved it on and
+/// no other writer has changed its template since.
 pub async fn undo(tracker: &Tracker, mark: &Mark) -> Result<Undone, Error> {
     let deployment = mark.deployment.clone();
     let nothing = |why: &str| Ok(Undone::Nothing { deployment: deployment.clone(), why: why.to_string() });
+    let Some(written) = &mark.written else {
+        return nothing("this run did not write it");
+    };
     let Some(before) = mark.revision else {
         return nothing("it had no earlier revision to return to");
     };
-    let api = deployments(tracker, &deployment);
-    let current = api.get(&deployment.name).await.map_err(|e| Error::from_kube(&format!("reading {deployment}"), &e))?;
-    if revision_of_deployment(&current) == Some(before) {
-        return nothing("this run did not start a new rollout of it");
-    }
     // The undo itself is `rollwatch undo`'s; a revision that is gone leaves nothing to undo.
     let cause = format!("rollwatch rolled back {deployment} to revision {before} after a failed rollout");
-    match rollout::undo(tracker, &deployment, Some(before), &cause).await {
-        Ok(rollout::Undone::Restored { revision, images }) => Ok(Undone::RolledBack { deployment, revision, images }),
-        Ok(rollout::Undone::AlreadyCurrent { .. }) => nothing(&format!("its template already is revision {before}'s")),
+    match rollout::undo_own_change(tracker, &deployment, Some(before), &cause, written).await {
+        Ok(Some(rollout::Undone::Restored { revision, images })) => Ok(Undone::RolledBack { deployment, revision, images }),
+        Ok(Some(rollout::Undone::AlreadyCurrent { .. })) => nothing("this run did not start a new rollout of it"),
+        Ok(None) => nothing("another writer changed its template after this run did; their change is kept"),
         Err(error) if error.kind == crate::ErrorKind::Input => nothing(&error.message),
         Err(error) => Err(error),
     }

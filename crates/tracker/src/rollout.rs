@@ -10,6 +10,7 @@ use rollwatch_verdict::history::{self, CHANGE_CAUSE_ANNOTATION, Revision, UndoPa
 use serde_json::{Value, json};
 
 use crate::apply::FIELD_MANAGER;
+use crate::retry::retrying;
 use crate::{Error, Tracker};
 
 /// The annotation `kubectl rollout restart` sets on the pod template.
@@ -82,24 +83,89 @@ pub enum Undone {
 /// Returns `object` to revision `to` (default: the newest but one), as `kubectl rollout undo`:
 /// a missing revision is an input error; a paused Deployment must be resumed first.
 pub async fn undo(tracker: &Tracker, object: &ObjectRef, to: Option<i64>, change_cause: &str) -> Result<Undone, Error> {
-    let History { workload, revisions } = history(tracker, object).await?;
-    if workload["spec"]["paused"] == true {
-        return Err(Error::input(format!("{object} is paused: resume it first (rollwatch resume {object}), then undo")));
+    let history = history(tracker, object).await?;
+    restore(tracker, object, &history, to, change_cause, None).await.map_err(|failure| failure.error)
+}
+
+/// How many times [`undo_own_change`] reads again after a write it raced with.
+const CONFLICT_RETRIES: usize = 5;
+
+/// Like [`undo`], but only while `object`'s pod template is still `written` (the template a
+/// run's own write left): `None` when another writer has changed it since, whose change is
+/// kept. The undo carries the resourceVersion it checked as a precondition, so a write landing
+/// between the check and the undo makes the server refuse it, and the check is made again.
+pub async fn undo_own_change(tracker: &Tracker, object: &ObjectRef, to: Option<i64>, change_cause: &str, written: &Value) -> Result<Option<Undone>, Error> {
+    for _ in 0..CONFLICT_RETRIES {
+        let history = history(tracker, object).await?;
+        if history.workload["spec"]["template"] != *written {
+            return Ok(None);
+        }
+        let Some(checked) = history.workload["metadata"]["resourceVersion"].as_str().map(str::to_string) else {
+            return Err(Error::cluster(format!("reading {object}: the server sent no metadata.resourceVersion")));
+        };
+        match restore(tracker, object, &history, to, change_cause, Some(&checked)).await {
+            Err(failure) if failure.conflict => continue,
+            result => return result.map(Some).map_err(|failure| failure.error),
+        }
     }
-    let target = history::undo_target(&revisions, to).map_err(|e| Error::input(format!("{object}: {e}")))?;
+    Err(Error::cluster(format!("undoing {object}: it changed under every one of {CONFLICT_RETRIES} attempts")))
+}
+
+/// Why [`restore`] failed; `conflict`: the resourceVersion precondition did not hold.
+struct RestoreFailure {
+    error: Error,
+    conflict: bool,
+}
+
+impl From<Error> for RestoreFailure {
+    fn from(error: Error) -> Self {
+        Self { error, conflict: false }
+    }
+}
+
+/// Patches `history`'s workload back to revision `to`; with `resource_version`, only if the
+/// workload still is at that version.
+async fn restore(
+    tracker: &Tracker,
+    object: &ObjectRef,
+    history: &History,
+    to: Option<i64>,
+    change_cause: &str,
+    resource_version: Option<&str>,
+) -> Result<Undone, RestoreFailure> {
+    let History { workload, revisions } = history;
+    if workload["spec"]["paused"] == true {
+        return Err(Error::input(format!("{object} is paused: resume it first (rollwatch resume {object}), then undo")).into());
+    }
+    let target = history::undo_target(revisions, to).map_err(|e| Error::input(format!("{object}: {e}")))?;
     let revision = match target {
         UndoTarget::AlreadyCurrent(revision) => return Ok(Undone::AlreadyCurrent { revision: revision.number }),
         UndoTarget::Restore(revision) => revision,
     };
-    let patch = history::undo_patch(&workload, revision, change_cause);
     let context = format!("undoing {object} to revision {}", revision.number);
-    match patch {
-        UndoPatch::Json(patch) => {
+    let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
+    let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+    let failed = |e: kube::Error| RestoreFailure {
+        conflict: matches!(&e, kube::Error::Api(status) if status.code == 409),
+        error: Error::from_kube_input(&context, &e),
+    };
+    match history::undo_patch(workload, revision, change_cause) {
+        UndoPatch::Json(mut patch) => {
+            if let (Some(version), Some(operations)) = (resource_version, patch.as_array_mut()) {
+                // A resourceVersion in a patch is a precondition: the server answers 409 Conflict
+                // when the object has moved on.
+                operations.push(json!({"op": "replace", "path": "/metadata/resourceVersion", "value": version}));
+            }
             let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| Error::cluster(format!("{context}: building the patch: {e}")))?;
-            patch_object(tracker, object, &Patch::<()>::Json(patch), &context).await?;
+            let patch = Patch::<()>::Json(patch);
+            retrying(|| api.patch(&object.name, &params, &patch)).await.map_err(failed)?;
         }
-        UndoPatch::Strategic(patch) => {
-            patch_object(tracker, object, &Patch::Strategic(&patch), &context).await?;
+        UndoPatch::Strategic(mut patch) => {
+            if let Some(version) = resource_version {
+                patch["metadata"]["resourceVersion"] = json!(version);
+            }
+            let workload_patch = Patch::Strategic(&patch);
+            retrying(|| api.patch(&object.name, &params, &workload_patch)).await.map_err(failed)?;
             // The controller reuses the ControllerRevision of an equal template and keeps its
             // annotations, so the cause goes on it too, or history (ours and kubectl's) misses it.
             let holder = ObjectRef::new("ControllerRevision", object.namespace.clone(), revision.name.clone());
@@ -175,7 +241,7 @@ async fn list(tracker: &Tracker, object: &ObjectRef, kind: &str, selector: &str)
 async fn patch_object<P: serde::Serialize + std::fmt::Debug>(tracker: &Tracker, object: &ObjectRef, patch: &Patch<P>, context: &str) -> Result<(), Error> {
     let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-    api.patch(&object.name, &params, patch).await.map(drop).map_err(|e| Error::from_kube_input(context, &e))
+    retrying(|| api.patch(&object.name, &params, patch)).await.map(drop).map_err(|e| Error::from_kube_input(context, &e))
 }
 
 #[cfg(test)]

@@ -36,9 +36,17 @@ pub struct ImageChange {
     pub to: String,
 }
 
+/// What [`set_image`] changed.
+#[derive(Debug, Clone)]
+pub struct ImagesSet {
+    pub changes: Vec<ImageChange>,
+    /// The object as the server stored it, for a rollback to check nobody changed it since.
+    pub stored: Value,
+}
+
 /// Sets images on `object`'s pod template (or on the pod itself), recording `change_cause`;
 /// fails naming the container when the object has no container of that name.
-pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[ImageAssignment], change_cause: &str) -> Result<Vec<ImageChange>, Error> {
+pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[ImageAssignment], change_cause: &str) -> Result<ImagesSet, Error> {
     let resource = tracker.resolver().for_kind(&object.kind).await?;
     let api: Api<DynamicObject> = match &object.namespace {
         Some(namespace) if resource.namespaced => Api::namespaced_with(tracker.client().clone(), namespace, &resource.api),
@@ -84,8 +92,9 @@ pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[Ima
     }
     patch["metadata"] = json!({"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}});
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-    api.patch(&object.name, &params, &Patch::Strategic(&patch)).await.map_err(|e| Error::from_kube_input(&format!("setting images on {object}"), &e))?;
-    Ok(changes)
+    let patch = Patch::Strategic(&patch);
+    let stored = crate::retry::retrying(|| api.patch(&object.name, &params, &patch)).await.map_err(|e| Error::from_kube_input(&format!("setting images on {object}"), &e))?;
+    Ok(ImagesSet { changes, stored: stored.data })
 }
 
 #[cfg(test)]
