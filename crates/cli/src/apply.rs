@@ -51,7 +51,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         };
         let mut plan = apply::plan(&session.tracker, read, &options).await?;
         if let apply::FieldValidation::Unavailable(why) = &plan.field_validation {
-            eprintln!("note: {why}: fields it does not know are not reported by the dry run");
+            eprintln!(
+                "note: {why}: unknown fields fail the dry run only for built-in kinds; custom resources may drop them silently"
+            );
         }
         plan.record_change_cause(&rollout::change_cause(std::env::args()));
         let mut shown = HashSet::new();
