@@ -16,8 +16,8 @@ use serde_json::{Map, Number, Value};
 
 /// The largest manifest text read, in bytes. The API server takes at most 3 MiB per request
 /// (etcd holds 1.5 MiB per object), so this holds ten of the largest objects, or a `kubectl get
-/// -o json` dump of thousands of pods, while bounding the parser's memory (about 30 bytes per
-/// byte of YAML).
+/// -o json` dump of thousands of pods, while bounding the parser's memory (`check` on a 31 MB
+/// JSON List of 23,000 ConfigMaps peaked at 420 MB).
 pub const MAX_INPUT_BYTES: usize = 32 << 20;
 
 /// The most flow brackets (`[`, `{`) a text may leave open at once. The deserializer refuses
