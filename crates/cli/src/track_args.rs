@@ -13,7 +13,7 @@ pub struct TrackArgs {
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Poll with a LIST per kind and namespace every INTERVAL instead of watching.
-    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_duration)]
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_interval)]
     pub poll: Option<Duration>,
     #[command(flatten)]
     pub tolerances: PolicyArgs,
@@ -60,6 +60,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         ));
     }
     Ok(duration)
+}
+
+/// [`parse_duration`], more than zero: an interval of zero would LIST without pause.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    parse_duration(text).and_then(|interval| {
+        if interval.is_zero() {
+            Err(format!("interval {text:?} must be more than zero"))
+        } else {
+            Ok(interval)
+        }
+    })
 }
 
 /// [`parse_duration`] for flags shown with humantime's defaults.

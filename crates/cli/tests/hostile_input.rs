@@ -217,3 +217,14 @@ fn duration_flags_beyond_kubectls_range_exit_2() {
         );
     }
 }
+
+#[test]
+fn a_poll_interval_of_zero_exits_2_instead_of_listing_without_pause() {
+    let output = rollwatch(&["wait", "deployment/web", "--poll=0s"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("interval \"0s\" must be more than zero"),
+        "{}",
+        stderr(&output)
+    );
+}
