@@ -214,6 +214,10 @@ fn check_limits(text: &str) -> Result<(), String> {
 }
 
 /// One YAML node read as the JSON value the API server would get, strictly (see the module docs).
+///
+/// serde_norway's own `Value` refuses duplicate keys and has `apply_merge`, but going through it
+/// builds a second tree per document and leaves merge and NaN errors without a line; reading
+/// straight into JSON does all three in one pass, each error at its node's line.
 struct Node;
 
 impl<'de> DeserializeSeed<'de> for Node {
