@@ -1,6 +1,11 @@
 //! `rollwatch apply`: server-side apply of manifests — after a dry run of all of them, so a bad
 //! manifest fails before anything changes — then tracking of every applied object.
+//!
+//! The server's warnings about each object go to standard error as kubectl shows them (each
+//! once, though the dry run and the apply both get it), and so does a note when the server
+//! cannot validate fields (`fieldValidation=Strict`, see `rollwatch_tracker::apply`).
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use rollwatch_tracker::{Error, Goal, apply, manifests, rollback, rollout};
@@ -10,6 +15,7 @@ use crate::Global;
 use crate::exit::Code;
 use crate::report::Note;
 use crate::run::{Deadline, command, roll_back_after_error, track};
+use crate::sanitize::inline;
 use crate::track_args::TrackArgs;
 
 #[derive(clap::Args, Debug)]
@@ -35,15 +41,30 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     // Unreadable or invalid files fail before the cluster is even asked.
     let read = manifests::read(&args.files, args.recursive).and_then(|read| {
-        if read.is_empty() { Err(Error::input("no objects in the given manifests")) } else { Ok(read) }
+        if read.is_empty() {
+            Err(Error::input("no objects in the given manifests"))
+        } else {
+            Ok(read)
+        }
     });
     command(global, read, |mut session, read| async move {
         // Every phase takes its time from the one timeout.
         let deadline = Deadline::after(args.track.options(Goal::Ready).timeout);
         let options = apply::ApplyOptions { namespace: global.namespace.clone(), force_conflicts: args.force_conflicts };
         let mut plan = deadline.bound("the resolution of kinds", apply::plan(&session.tracker, read, &options)).await?;
+        if let apply::FieldValidation::Unavailable(why) = &plan.field_validation {
+            eprintln!("note: {}: unknown fields fail the dry run only for built-in kinds; custom resources may drop them silently", inline(why));
+        }
         plan.record_change_cause(&rollout::change_cause(std::env::args()));
-        deadline.bound("the server dry run", plan.dry_run(&session.tracker)).await?;
+        let mut shown = HashSet::new();
+        let mut show_warnings = move |item: &apply::Item, warnings: &[String]| {
+            for warning in warnings {
+                if shown.insert((item.object.clone(), warning.clone())) {
+                    eprintln!("warning: {}: {}", inline(&item.manifest.describe()), inline(warning));
+                }
+            }
+        };
+        deadline.bound("the server dry run", plan.dry_run(&session.tracker, &mut show_warnings)).await?;
         // From here a signal lets the writes finish, then stops tracking at once with the summary.
         let writing = session.signals.handle();
         let message = format!("server dry run passed for {} objects", plan.items.len());
@@ -55,10 +76,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         };
         let mut written = Vec::new();
         let reporter = session.reporter.as_mut();
-        let applying = plan.apply(&session.tracker, |item, stored| {
-            reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: "applied".into() });
-            rollback::record_write(&mut marks, &item.object, stored);
-            written.push(item.object.clone());
+        let applying = plan.apply(&session.tracker, |item, step| match step {
+            apply::Step::DryRunWarnings(warnings) => show_warnings(item, warnings),
+            apply::Step::Applied { stored, warnings } => {
+                show_warnings(item, warnings);
+                reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: "applied".into() });
+                rollback::record_write(&mut marks, &item.object, stored);
+                written.push(item.object.clone());
+            }
         });
         if let Err(error) = deadline.bound("the apply", applying).await {
             if written.is_empty() {

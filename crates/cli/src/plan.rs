@@ -15,6 +15,7 @@ use rollwatch_verdict::estimate::{Assumptions, Estimate, EstimateError, estimate
 use serde_json::json;
 
 use crate::exit::Code;
+use crate::track_args::parse_humantime;
 use rollwatch_tracker::manifests;
 
 use crate::sanitize::{self, inline};
@@ -36,18 +37,18 @@ pub struct Args {
     #[arg(short = 'R', long)]
     recursive: bool,
     /// The timeout you intend to wait with: warns when a rollout needs longer than it.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime)]
     timeout: Option<humantime::Duration>,
     /// Nodes a DaemonSet runs on (needed to estimate DaemonSets).
     #[arg(long, value_name = "N")]
     nodes: Option<u32>,
     /// Assumed time from a pod's creation until its containers run (scheduling, image pull,
     /// start); the manifest cannot tell it.
-    #[arg(long, value_name = "DURATION", default_value_t = Assumptions::default().pod_start.into())]
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime, default_value_t = Assumptions::default().pod_start.into())]
     pod_start: humantime::Duration,
     /// Assumed time for an old pod to terminate, where the controller waits for it (StatefulSet,
     /// DaemonSet, Recreate).
-    #[arg(long, value_name = "DURATION", default_value_t = Assumptions::default().pod_termination.into())]
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime, default_value_t = Assumptions::default().pod_termination.into())]
     pod_termination: humantime::Duration,
 }
 

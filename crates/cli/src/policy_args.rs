@@ -2,6 +2,8 @@
 
 use rollwatch_verdict::Policy;
 
+use crate::track_args::parse_humantime;
+
 /// Tolerances, so that a slow image pull or a single restart is not reported as a failure.
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Tolerances")]
@@ -11,18 +13,18 @@ pub struct PolicyArgs {
     pub allowed_restarts: u32,
     /// How long a container may wait on a retried error (ErrImagePull, ImagePullBackOff,
     /// CreateContainerConfigError, ...) before it counts as a failure.
-    #[arg(long, value_name = "DURATION", default_value_t = Policy::default().waiting_grace.into())]
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime, default_value_t = Policy::default().waiting_grace.into())]
     pub waiting_grace: humantime::Duration,
     /// How long a pod may stay Unschedulable (e.g. until an autoscaler adds a node).
-    #[arg(long, value_name = "DURATION", default_value_t = Policy::default().unschedulable_grace.into())]
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime, default_value_t = Policy::default().unschedulable_grace.into())]
     pub unschedulable_grace: humantime::Duration,
     /// How long a running container may stay not ready beyond its readiness probe's own window.
-    #[arg(long, value_name = "DURATION", default_value_t = Policy::default().readiness_grace.into())]
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime, default_value_t = Policy::default().readiness_grace.into())]
     pub readiness_grace: humantime::Duration,
     /// The settle window: ready only once every current pod has been Ready, without restarts,
     /// for this long (from its own Ready transition); a restart after Ready within it fails the
     /// rollout at once. 0 gives kubectl's instant verdict.
-    #[arg(long, value_name = "DURATION", default_value_t = Policy::default().stable_for.into())]
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime, default_value_t = Policy::default().stable_for.into())]
     pub stable_for: humantime::Duration,
     /// Ready only once the old pods of a Deployment or ReplicaSet have terminated, not just
     /// been told to.

@@ -13,7 +13,7 @@ pub struct TrackArgs {
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Poll with a LIST per kind and namespace every INTERVAL instead of watching.
-    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_duration)]
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_interval)]
     pub poll: Option<Duration>,
     #[command(flatten)]
     pub tolerances: PolicyArgs,
@@ -42,12 +42,40 @@ impl TrackArgs {
     }
 }
 
-/// Durations as kubectl takes them (`90s`, `5m`, `1h30m`), and a bare number as seconds.
+/// The longest duration a flag takes: Go's, so kubectl's, about 292 years. Far beyond any wait,
+/// and small enough that a deadline this far from now cannot overflow the clock.
+pub const MAX_DURATION: Duration = Duration::from_nanos(i64::MAX as u64);
+
+/// Durations as kubectl takes them (`90s`, `5m`, `1h30m`), and a bare number as seconds; at
+/// most [`MAX_DURATION`]. Every duration flag is read with it.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
+    let duration = match text.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("invalid duration {text:?} ({e}); use e.g. 30s, 5m, 1h30m"))?,
+    };
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "duration {text:?} is out of range: at most about 292 years, as kubectl takes"
+        ));
     }
-    humantime::parse_duration(text).map_err(|e| format!("invalid duration {text:?} ({e}); use e.g. 30s, 5m, 1h30m"))
+    Ok(duration)
+}
+
+/// [`parse_duration`], more than zero: an interval of zero would LIST without pause.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    parse_duration(text).and_then(|interval| {
+        if interval.is_zero() {
+            Err(format!("interval {text:?} must be more than zero"))
+        } else {
+            Ok(interval)
+        }
+    })
+}
+
+/// [`parse_duration`] for flags shown with humantime's defaults.
+pub fn parse_humantime(text: &str) -> Result<humantime::Duration, String> {
+    parse_duration(text).map(Into::into)
 }
 
 #[cfg(test)]
@@ -61,5 +89,20 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn durations_beyond_kubectls_range_are_refused() {
+        assert_eq!(
+            parse_duration("292y"),
+            Ok(Duration::from_secs(292 * 31_557_600))
+        );
+        for huge in ["293y", "18446744073709551615", "100000000000y"] {
+            let error = parse_duration(huge).unwrap_err();
+            assert!(
+                error.contains("out of range: at most about 292 years"),
+                "{error}"
+            );
+        }
     }
 }

@@ -3,8 +3,14 @@
 //! changed. Namespaces and CustomResourceDefinitions go first; objects that need one of them
 //! (in a namespace or of a kind this apply creates) can only be dry-run once it exists, so they
 //! are checked right after, still before any other object is changed.
+//!
+//! The dry run and the apply ask for `fieldValidation=Strict` where the server has it, so a
+//! misspelled field fails the dry run instead of being dropped with a warning; see
+//! [`FieldValidation`]. The server's warnings (deprecated APIs, ...) are handed back with each
+//! object, since kube's typed calls drop the response headers they come in.
 
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use http_body_util::BodyExt;
+use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
 use kube::discovery::ApiResource;
 use rollwatch_verdict::ObjectRef;
 use rollwatch_verdict::history::CHANGE_CAUSE_ANNOTATION;
@@ -45,19 +51,102 @@ pub struct Plan {
     pub items: Vec<Item>,
     namespaces_created: Vec<String>,
     force_conflicts: bool,
+    pub field_validation: FieldValidation,
+}
+
+/// Whether the API server checks the fields of what is applied: `fieldValidation=Strict` makes
+/// unknown and duplicate fields errors. Servers from v1.25 have it; v1.23 and v1.24 only with
+/// the `ServerSideFieldValidation` feature gate, which shows as the parameter in their OpenAPI
+/// document (kubectl checks it there too); older servers ignore the parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValidation {
+    Strict,
+    /// Why not, for an honest note: `server v1.20.2 predates ...`.
+    Unavailable(String),
+}
+
+/// The server's major and minor version as it supports field validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValidationSupport {
+    Always,
+    WithFeatureGate,
+    Never,
+}
+
+/// From `/version`'s `major` and `minor` (`"1"`, `"24+"` on some managed clusters).
+fn validation_support(major: &str, minor: &str) -> ValidationSupport {
+    let number = |text: &str| {
+        text.trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse::<u32>()
+            .ok()
+    };
+    match (number(major), number(minor)) {
+        (Some(1), Some(minor)) if minor >= 25 => ValidationSupport::Always,
+        (Some(1), Some(23 | 24)) => ValidationSupport::WithFeatureGate,
+        (Some(major), _) if major > 1 => ValidationSupport::Always,
+        _ => ValidationSupport::Never,
+    }
+}
+
+/// Whether an OpenAPI v2 document offers the `fieldValidation` query parameter.
+fn openapi_offers_field_validation(document: &str) -> bool {
+    document.contains("\"fieldValidation\"")
+}
+
+async fn field_validation(tracker: &Tracker) -> Result<FieldValidation, Error> {
+    let info = tracker
+        .client()
+        .apiserver_version()
+        .await
+        .map_err(|e| Error::from_kube("reading the server version", &e))?;
+    let unavailable =
+        |why: &str| FieldValidation::Unavailable(format!("server {} {why}", info.git_version));
+    Ok(match validation_support(&info.major, &info.minor) {
+        ValidationSupport::Always => FieldValidation::Strict,
+        ValidationSupport::Never => {
+            unavailable("predates field validation (Kubernetes 1.25, or 1.23 with a feature gate)")
+        }
+        ValidationSupport::WithFeatureGate => {
+            let request = http::Request::get("/openapi/v2")
+                .body(Vec::new())
+                .expect("a valid request");
+            let document = tracker
+                .client()
+                .request_text(request)
+                .await
+                .map_err(|e| Error::from_kube("reading the server's OpenAPI document", &e))?;
+            if openapi_offers_field_validation(&document) {
+                FieldValidation::Strict
+            } else {
+                unavailable(
+                    "has field validation only with the ServerSideFieldValidation feature gate, which is off",
+                )
+            }
+        }
+    })
 }
 
 /// Reads each manifest's kind, name and namespace, resolving its kind on the server; fails
 /// naming the file, the object and the field.
-pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOptions) -> Result<Plan, Error> {
+pub async fn plan(
+    tracker: &Tracker,
+    manifests: Vec<Manifest>,
+    options: &ApplyOptions,
+) -> Result<Plan, Error> {
     let defined = defined_kinds(&manifests)?;
     let mut items: Vec<Item> = Vec::new();
     let mut problems = Vec::new();
     for manifest in manifests {
         match plan_item(tracker, manifest, options, &defined).await {
             Ok(item) => {
-                if let Some(other) = items.iter().find(|i| i.object == item.object && i.resource.api.group == item.resource.api.group) {
-                    problems.push(format!("{}: the same object as {}", item.manifest.describe(), other.manifest.origin.source));
+                if let Some(other) = items.iter().find(|i| {
+                    i.object == item.object && i.resource.api.group == item.resource.api.group
+                }) {
+                    problems.push(format!(
+                        "{}: the same object as {}",
+                        item.manifest.describe(),
+                        other.manifest.origin.source
+                    ));
                 } else {
                     items.push(item);
                 }
@@ -75,24 +164,53 @@ pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOp
         "CustomResourceDefinition" => 1,
         _ => 2,
     });
-    let namespaces_created = items.iter().filter(|i| i.resource.api.kind == "Namespace").map(|i| i.object.name.clone()).collect();
-    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts })
+    let namespaces_created = items
+        .iter()
+        .filter(|i| i.resource.api.kind == "Namespace")
+        .map(|i| i.object.name.clone())
+        .collect();
+    let field_validation = field_validation(tracker).await?;
+    Ok(Plan {
+        items,
+        namespaces_created,
+        force_conflicts: options.force_conflicts,
+        field_validation,
+    })
 }
 
-async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOptions, defined: &[Resource]) -> Result<Item, Error> {
+async fn plan_item(
+    tracker: &Tracker,
+    mut manifest: Manifest,
+    options: &ApplyOptions,
+    defined: &[Resource],
+) -> Result<Item, Error> {
     let at = manifest.describe();
-    let field = |field: &str, problem: &str| Error::input(format!("{at}: field {field}: {problem}"));
-    let text = |pointer: &str| manifest.object.pointer(pointer).map(|v| v.as_str().map(str::to_string).ok_or(()));
+    let field =
+        |field: &str, problem: &str| Error::input(format!("{at}: field {field}: {problem}"));
+    let text = |pointer: &str| {
+        manifest
+            .object
+            .pointer(pointer)
+            .map(|v| v.as_str().map(str::to_string).ok_or(()))
+    };
     let api_version = match text("/apiVersion") {
         Some(Ok(v)) if !v.is_empty() => v,
         Some(_) => return Err(field("apiVersion", "expected a non-empty string")),
         None => return Err(field("apiVersion", "missing")),
     };
-    let kind = manifest.object["kind"].as_str().unwrap_or_default().to_string();
+    let kind = manifest.object["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let name = match text("/metadata/name") {
         Some(Ok(v)) if !v.is_empty() => v,
         Some(_) => return Err(field("metadata.name", "expected a non-empty string")),
-        None => return Err(field("metadata.name", "missing (apply needs a name; generateName is not enough)")),
+        None => {
+            return Err(field(
+                "metadata.name",
+                "missing (apply needs a name; generateName is not enough)",
+            ));
+        }
     };
     let declared_namespace = match text("/metadata/namespace") {
         Some(Ok(v)) if !v.is_empty() => Some(v),
@@ -100,15 +218,22 @@ async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOpt
         Some(Err(())) => return Err(field("metadata.namespace", "expected a string")),
     };
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
-    let new_kind = defined.iter().find(|r| r.api.group == group && r.api.version == version && r.api.kind == kind);
+    let new_kind = defined
+        .iter()
+        .find(|r| r.api.group == group && r.api.version == version && r.api.kind == kind);
     let (resource, needs_new_kind) = match new_kind {
         Some(resource) => (resource.clone(), true),
         None => {
             let resolved = tracker.resolver().for_manifest(&api_version, &kind).await;
-            (resolved.map_err(|e| match e.kind {
-                crate::ErrorKind::Input => Error::input(format!("{at}: field kind: {}", e.message)),
-                _ => e,
-            })?, false)
+            (
+                resolved.map_err(|e| match e.kind {
+                    crate::ErrorKind::Input => {
+                        Error::input(format!("{at}: field kind: {}", e.message))
+                    }
+                    _ => e,
+                })?,
+                false,
+            )
         }
     };
     let namespace = if resource.namespaced {
@@ -116,7 +241,9 @@ async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOpt
             (Some(declared), Some(given)) if declared != given => {
                 return Err(field(
                     "metadata.namespace",
-                    &format!("{declared:?} does not match the namespace {given:?} given with -n (pass -n {declared} or remove it)"),
+                    &format!(
+                        "{declared:?} does not match the namespace {given:?} given with -n (pass -n {declared} or remove it)"
+                    ),
                 ));
             }
             (Some(declared), _) => declared.clone(),
@@ -129,33 +256,55 @@ async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOpt
         None
     };
     let kind_name = tracking_kind(&resource);
-    Ok(Item { object: ObjectRef::new(kind_name, namespace, name), resource, manifest, needs_new_kind })
+    Ok(Item {
+        object: ObjectRef::new(kind_name, namespace, name),
+        resource,
+        manifest,
+        needs_new_kind,
+    })
 }
 
 /// The kind as `rollwatch wait` would name it: bare for core and built-in groups, else with its group.
 fn tracking_kind(resource: &Resource) -> String {
     let group = &resource.api.group;
     let builtin = group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io");
-    if builtin { resource.api.kind.clone() } else { format!("{}.{group}", resource.api.kind) }
+    if builtin {
+        resource.api.kind.clone()
+    } else {
+        format!("{}.{group}", resource.api.kind)
+    }
 }
 
 /// The kinds that CustomResourceDefinitions among the manifests define, one per served version.
 fn defined_kinds(manifests: &[Manifest]) -> Result<Vec<Resource>, Error> {
     let mut kinds = Vec::new();
-    for manifest in manifests.iter().filter(|m| m.object["kind"] == "CustomResourceDefinition") {
+    for manifest in manifests
+        .iter()
+        .filter(|m| m.object["kind"] == "CustomResourceDefinition")
+    {
         let spec = &manifest.object["spec"];
         let at = manifest.describe();
         let read = |pointer: &str| {
             spec.pointer(pointer)
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .ok_or_else(|| Error::input(format!("{at}: field spec{}: missing", pointer.replace('/', "."))))
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "{at}: field spec{}: missing",
+                        pointer.replace('/', ".")
+                    ))
+                })
         };
         let group = read("/group")?;
         let kind = read("/names/kind")?;
         let plural = read("/names/plural")?;
         let namespaced = read("/scope")? == "Namespaced";
-        for version in spec["versions"].as_array().into_iter().flatten().filter_map(|v| v["name"].as_str()) {
+        for version in spec["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["name"].as_str())
+        {
             let api = ApiResource {
                 group: group.clone(),
                 version: version.to_string(),
@@ -179,20 +328,30 @@ impl Plan {
     /// DaemonSets) whose manifest does not set one itself, so their history says who applied what.
     pub fn record_change_cause(&mut self, change_cause: &str) {
         for item in &mut self.items {
-            let has_history = item.resource.api.group == "apps" && matches!(item.resource.api.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet");
+            let has_history = item.resource.api.group == "apps"
+                && matches!(
+                    item.resource.api.kind.as_str(),
+                    "Deployment" | "StatefulSet" | "DaemonSet"
+                );
             let metadata = &mut item.manifest.object["metadata"];
             if has_history && metadata["annotations"][CHANGE_CAUSE_ANNOTATION].is_null() {
                 if !metadata["annotations"].is_object() {
                     metadata["annotations"] = Value::Object(serde_json::Map::new());
                 }
-                metadata["annotations"][CHANGE_CAUSE_ANNOTATION] = Value::String(change_cause.to_string());
+                metadata["annotations"][CHANGE_CAUSE_ANNOTATION] =
+                    Value::String(change_cause.to_string());
             }
         }
     }
 
     /// Server dry run of every object the server can check now (all but those needing a
     /// namespace or kind this plan creates); reports every rejection, naming file and object.
-    pub async fn dry_run(&self, tracker: &Tracker) -> Result<(), Error> {
+    /// `warned` hears the server's warnings about each object.
+    pub async fn dry_run(
+        &self,
+        tracker: &Tracker,
+        warned: impl FnMut(&Item, &[String]),
+    ) -> Result<(), Error> {
         let mut waiting_for_namespace = Vec::new();
         for namespace in &self.namespaces_created {
             if !namespace_exists(tracker, namespace).await? {
@@ -200,66 +359,134 @@ impl Plan {
             }
         }
         let checkable = self.items.iter().filter(|item| {
-            !item.needs_new_kind && !item.object.namespace.as_ref().is_some_and(|ns| waiting_for_namespace.contains(ns))
+            !item.needs_new_kind
+                && !item
+                    .object
+                    .namespace
+                    .as_ref()
+                    .is_some_and(|ns| waiting_for_namespace.contains(ns))
         });
-        self.dry_run_items(tracker, checkable).await
+        self.dry_run_items(tracker, checkable, warned).await
     }
 
-    async fn dry_run_items<'a>(&self, tracker: &Tracker, items: impl Iterator<Item = &'a Item>) -> Result<(), Error> {
+    async fn dry_run_items<'a>(
+        &self,
+        tracker: &Tracker,
+        items: impl Iterator<Item = &'a Item>,
+        mut warned: impl FnMut(&Item, &[String]),
+    ) -> Result<(), Error> {
         let mut problems = Vec::new();
         for item in items {
-            if let Err(error) = self.patch(tracker, item, true).await {
-                match error.kind {
-                    crate::ErrorKind::Input => problems.push(error.message),
-                    _ => return Err(error),
-                }
+            match self.patch(tracker, item, true).await {
+                Ok(written) if written.warnings.is_empty() => {}
+                Ok(written) => warned(item, &written.warnings),
+                Err(error) if error.kind == crate::ErrorKind::Input => problems.push(error.message),
+                Err(error) => return Err(error),
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(Error::input(problems.join("\n"))) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::input(problems.join("\n")))
+        }
     }
 
     /// Applies the plan: namespaces and CRDs (waiting until the CRDs are established), a dry run
     /// of what needed them, then everything else. `applied` hears of each object as it is done,
-    /// with the object as the server stored it; on an error, what it heard of stays applied.
-    pub async fn apply(&self, tracker: &Tracker, mut applied: impl FnMut(&Item, &Value)) -> Result<(), Error> {
+    /// with the object as the server stored it and the server's warnings (also those of the dry
+    /// run of objects that needed this plan's namespaces or CRDs); on an error, what it heard of
+    /// stays applied.
+    pub async fn apply(&self, tracker: &Tracker, mut told: impl FnMut(&Item, Step<'_>)) -> Result<(), Error> {
         let first_stage = |item: &&Item| matches!(item.resource.api.kind.as_str(), "Namespace" | "CustomResourceDefinition");
         let (prerequisites, rest): (Vec<&Item>, Vec<&Item>) = self.items.iter().partition(first_stage);
         for item in &prerequisites {
-            let stored = self.patch(tracker, item, false).await?;
-            applied(item, &stored);
+            let written = self.patch(tracker, item, false).await?;
+            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings });
         }
-        for item in prerequisites.iter().filter(|i| i.resource.api.kind == "CustomResourceDefinition") {
+        for item in prerequisites
+            .iter()
+            .filter(|i| i.resource.api.kind == "CustomResourceDefinition")
+        {
             wait_established(tracker, &item.object.name).await?;
         }
-        let needed_prerequisites = rest
-            .iter()
-            .copied()
-            .filter(|item| item.needs_new_kind || item.object.namespace.as_ref().is_some_and(|ns| self.namespaces_created.contains(ns)));
-        self.dry_run_items(tracker, needed_prerequisites).await.map_err(|e| match e.kind {
-            crate::ErrorKind::Input => Error::input(format!("{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)", e.message)),
+        let needed_prerequisites = rest.iter().copied().filter(|item| {
+            item.needs_new_kind
+                || item
+                    .object
+                    .namespace
+                    .as_ref()
+                    .is_some_and(|ns| self.namespaces_created.contains(ns))
+        });
+        self.dry_run_items(tracker, needed_prerequisites, |item, warnings| told(item, Step::DryRunWarnings(warnings)))
+        .await
+        .map_err(|e| match e.kind {
+            crate::ErrorKind::Input => Error::input(format!(
+                "{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)",
+                e.message
+            )),
             _ => e,
         })?;
         for item in rest {
-            let stored = self.patch(tracker, item, false).await?;
-            applied(item, &stored);
+            let written = self.patch(tracker, item, false).await?;
+            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings });
         }
         Ok(())
     }
 
-    /// Returns the object's fields besides apiVersion, kind and metadata (`spec`, ...) as stored.
-    async fn patch(&self, tracker: &Tracker, item: &Item, dry_run: bool) -> Result<Value, Error> {
+    /// One server-side apply (retried on 429 and 5xx): the object as the server stored it, and
+    /// its warnings.
+    async fn patch(&self, tracker: &Tracker, item: &Item, dry_run: bool) -> Result<Written, Error> {
         let api: Api<DynamicObject> = match &item.object.namespace {
-            Some(namespace) => Api::namespaced_with(tracker.client().clone(), namespace, &item.resource.api),
+            Some(namespace) => {
+                Api::namespaced_with(tracker.client().clone(), namespace, &item.resource.api)
+            }
             None => Api::all_with(tracker.client().clone(), &item.resource.api),
         };
-        let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(FIELD_MANAGER.into()), field_validation: None };
+        let field_validation = (self.field_validation == FieldValidation::Strict).then_some(ValidationDirective::Strict);
+        let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(FIELD_MANAGER.into()), field_validation };
         let context = if dry_run { format!("{} (dry run)", item.manifest.describe()) } else { item.manifest.describe() };
-        let patch = Patch::Apply(&item.manifest.object);
-        crate::retry::retrying(|| api.patch(&item.object.name, &params, &patch))
-            .await
-            .map(|stored| stored.data)
-            .map_err(|e| Error::from_kube_input(&context, &e))
+        let send = || async {
+            let request = kube::core::Request::new(api.resource_url())
+                .patch(&item.object.name, &params, &Patch::Apply(&item.manifest.object))
+                .map_err(kube::Error::BuildRequest)?;
+            let response = tracker.client().send(request.map(kube::client::Body::from)).await?;
+            let warnings = response.headers().get_all(http::header::WARNING).iter().filter_map(|value| warning_text(value.to_str().ok()?)).collect();
+            let status = response.status();
+            let body = response.into_body().collect().await.map_err(|e| kube::Error::Service(Box::new(e)))?.to_bytes();
+            if status.is_client_error() || status.is_server_error() {
+                let text = String::from_utf8_lossy(&body);
+                let reported = serde_json::from_str::<kube::core::Status>(&text)
+                    .unwrap_or_else(|_| kube::core::Status::failure(text.trim(), "").with_code(status.as_u16()));
+                return Err(kube::Error::Api(reported.boxed()));
+            }
+            let stored = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
+            Ok(Written { stored, warnings })
+        };
+        crate::retry::retrying(send).await.map_err(|e| Error::from_kube_input(&context, &e))
     }
+}
+
+/// What [`Plan::apply`] tells of an object.
+pub enum Step<'a> {
+    /// The server's warnings from the dry run of an object that needed this plan's namespaces or
+    /// CustomResourceDefinitions (nothing written yet).
+    DryRunWarnings(&'a [String]),
+    /// Written: the object as the server stored it, and the server's warnings.
+    Applied { stored: &'a Value, warnings: &'a [String] },
+}
+
+/// One server-side apply's answer.
+struct Written {
+    stored: Value,
+    warnings: Vec<String>,
+}
+
+/// The message of a `Warning` response header (`299 - "extensions/v1beta1 Ingress is
+/// deprecated"`, RFC 7234 as the API server sends it); `None` for other warn codes.
+fn warning_text(header: &str) -> Option<String> {
+    let quoted = header.strip_prefix("299 - ")?.trim();
+    let text = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    Some(text.replace("\\\"", "\"").replace("\\\\", "\\"))
 }
 
 async fn namespace_exists(tracker: &Tracker, name: &str) -> Result<bool, Error> {
@@ -273,10 +500,15 @@ async fn namespace_exists(tracker: &Tracker, name: &str) -> Result<bool, Error> 
 
 /// Waits (up to a minute) until a CRD is established, so its kind can be applied.
 async fn wait_established(tracker: &Tracker, name: &str) -> Result<(), Error> {
-    let resource = tracker.resolver().for_manifest("apiextensions.k8s.io/v1", "CustomResourceDefinition").await?;
+    let resource = tracker
+        .resolver()
+        .for_manifest("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+        .await?;
     let api: Api<DynamicObject> = Api::all_with(tracker.client().clone(), &resource.api);
     for _ in 0..120 {
-        let crd = api.get(name).await.map_err(|e| Error::from_kube(&format!("reading customresourcedefinition/{name}"), &e))?;
+        let crd = api.get(name).await.map_err(|e| {
+            Error::from_kube(&format!("reading customresourcedefinition/{name}"), &e)
+        })?;
         let established = crd.data["status"]["conditions"]
             .as_array()
             .into_iter()
@@ -287,5 +519,48 @@ async fn wait_established(tracker: &Tracker, name: &str) -> Result<(), Error> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    Err(Error::cluster(format!("customresourcedefinition/{name} was not established within a minute")))
+    Err(Error::cluster(format!(
+        "customresourcedefinition/{name} was not established within a minute"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_validation_is_asked_for_where_the_server_version_has_it() {
+        let cases = [
+            ("1", "20", ValidationSupport::Never),
+            ("1", "22+", ValidationSupport::Never),
+            ("1", "23", ValidationSupport::WithFeatureGate),
+            ("1", "24+", ValidationSupport::WithFeatureGate),
+            ("1", "25", ValidationSupport::Always),
+            ("1", "33", ValidationSupport::Always),
+            ("2", "0", ValidationSupport::Always),
+            ("", "", ValidationSupport::Never),
+        ];
+        for (major, minor, support) in cases {
+            assert_eq!(validation_support(major, minor), support, "{major}.{minor}");
+        }
+        // v1.23/v1.24 with the feature gate list the parameter in their OpenAPI document.
+        let gated_on = r#"{"paths": {"/apis/apps/v1/namespaces/{namespace}/deployments/{name}": {"patch": {"parameters": [{"uniqueItems": true, "type": "string", "name": "fieldValidation", "in": "query"}]}}}}"#;
+        assert!(openapi_offers_field_validation(gated_on));
+        assert!(!openapi_offers_field_validation(
+            r#"{"paths": {"/apis/apps/v1/namespaces/{namespace}/deployments/{name}": {"patch": {"parameters": [{"name": "fieldManager"}]}}}}"#
+        ));
+    }
+
+    #[test]
+    fn warning_headers_give_their_message() {
+        assert_eq!(
+            warning_text(r#"299 - "extensions/v1beta1 Ingress is deprecated in v1.14+, unavailable in v1.22+""#).as_deref(),
+            Some("extensions/v1beta1 Ingress is deprecated in v1.14+, unavailable in v1.22+")
+        );
+        assert_eq!(
+            warning_text(r#"299 - "unknown field \"spec.replica\"""#).as_deref(),
+            Some(r#"unknown field "spec.replica""#)
+        );
+        assert_eq!(warning_text("199 agent \"other\""), None);
+    }
 }

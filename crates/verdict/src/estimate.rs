@@ -5,9 +5,12 @@
 //! - Deployment `RollingUpdate`: the deployment controller's loop (`rolling.go`): scale the new
 //!   ReplicaSet up to `replicas + maxSurge` total, then scale old ones down while at least
 //!   `replicas - maxUnavailable` pods stay available, repeated until nothing changes; then time
-//!   advances to the next moment new pods become available. Fenceposts follow
-//!   `ResolveFenceposts`: surge percentages round up, unavailable ones round down, and when both
-//!   resolve to zero, unavailable becomes 1; unavailable is capped at the replicas.
+//!   advances to the next moment new pods become available. As every new pod takes as long to be
+//!   available, that loop starts `maxSurge + maxUnavailable` new pods per wave, one wave each
+//!   time the previous one is available, which is computed directly (the unit tests replay the
+//!   loop to check it). Fenceposts follow `ResolveFenceposts`: surge percentages round up,
+//!   unavailable ones round down, and when both resolve to zero, unavailable becomes 1;
+//!   unavailable is capped at the replicas.
 //! - Deployment `Recreate`: all old pods terminate, then all new pods start together.
 //! - StatefulSet `RollingUpdate`: one pod at a time in reverse ordinal order, only ordinals
 //!   `>= partition` (in v1.20 `Parallel` pod management still updates one pod at a time).
@@ -27,6 +30,12 @@
 //! available when the rollout starts; probe jitter and controller resync delays are sub-second.
 //!
 //! Pure: a manifest (`serde_json::Value`) in, an [`Estimate`] out; no clock, no I/O.
+//!
+//! Hostile values cost nothing: the same code runs on live objects while tracking, so it must
+//! never panic nor allocate per pod. Counts, periods and thresholds above the int32 range are
+//! refused with the field named (the API server refuses them too); arithmetic on times
+//! saturates; identical consecutive waves are one [`Wave`] with a `count`, so an estimate holds
+//! at most two waves per workload, however many replicas it has.
 //!
 //! For a progress display: estimate the live object (its spec is the manifest's; for a DaemonSet
 //! pass `status.desiredNumberScheduled` as [`Assumptions::nodes`]), then feed the time since the
@@ -86,16 +95,55 @@ pub enum EstimateError {
 }
 
 /// A set of new pods created together; their availability unblocks the next scaling step.
+///
+/// `count` identical waves in a row, each `every` after the one before, are one `Wave`: a
+/// rollout of a million replicas one pod at a time is one entry, not a million.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Wave {
-    /// New pods created in this wave.
+    /// New pods created in each wave.
     pub pods: u32,
-    /// Since the rollout started.
+    /// When the first wave starts, since the rollout started.
     #[serde(rename = "starts_at_seconds", serialize_with = "as_seconds")]
     pub starts_at: Duration,
-    /// When all pods of the wave are available.
+    /// When all pods of the first wave are available.
     #[serde(rename = "available_at_seconds", serialize_with = "as_seconds")]
     pub available_at: Duration,
+    /// Waves alike (at least 1).
+    pub count: u32,
+    /// From one wave's start to the next one's (zero for a single wave).
+    #[serde(rename = "every_seconds", serialize_with = "as_seconds")]
+    pub every: Duration,
+}
+
+impl Wave {
+    /// A single wave.
+    fn once(pods: u32, starts_at: Duration, available_at: Duration) -> Self {
+        Wave {
+            pods,
+            starts_at,
+            available_at,
+            count: 1,
+            every: Duration::ZERO,
+        }
+    }
+
+    /// When the `index`th (0-based) of these waves is available.
+    pub fn nth_available_at(&self, index: u32) -> Duration {
+        self.available_at.saturating_add(
+            self.every
+                .saturating_mul(index.min(self.count.saturating_sub(1))),
+        )
+    }
+
+    /// When the last of these waves is available.
+    pub fn last_available_at(&self) -> Duration {
+        self.nth_available_at(self.count.saturating_sub(1))
+    }
+
+    /// New pods in all of these waves.
+    fn total_pods(&self) -> u64 {
+        u64::from(self.pods) * u64::from(self.count)
+    }
 }
 
 /// The expected minimum duration of one workload's rollout.
@@ -132,14 +180,21 @@ impl Estimate {
         if updated_available == 0 {
             return Duration::ZERO;
         }
-        let mut reached = 0;
-        for wave in &self.waves {
-            reached += wave.pods;
-            if reached >= updated_available {
-                return wave.available_at;
+        let wanted = u64::from(updated_available);
+        let mut reached: u64 = 0;
+        for wave in self.waves.iter().filter(|wave| wave.pods > 0) {
+            if reached + wave.total_pods() >= wanted {
+                let index = (wanted - reached).div_ceil(u64::from(wave.pods)) - 1;
+                return wave.nth_available_at(u32::try_from(index).unwrap_or(u32::MAX));
             }
+            reached += wave.total_pods();
         }
         self.total
+    }
+
+    /// Waves in all, counting each of a [`Wave`]'s alike ones.
+    pub fn wave_count(&self) -> u64 {
+        self.waves.iter().map(|wave| u64::from(wave.count)).sum()
     }
 
     /// Expected remaining time (at least) once `updated_available` updated pods are available,
@@ -164,12 +219,16 @@ impl Estimate {
         let next_pod_due = if done {
             self.total
         } else {
-            self.expected_time_for(updated_available + 1)
+            self.expected_time_for(updated_available.saturating_add(1))
         };
         Pace {
             expected_total: self.total,
             elapsed,
-            reached_at: if done { self.total } else { self.expected_time_for(updated_available) },
+            reached_at: if done {
+                self.total
+            } else {
+                self.expected_time_for(updated_available)
+            },
             next_pod_due,
             done,
         }
@@ -182,20 +241,33 @@ impl Estimate {
             self.workload,
             self.strategy,
             self.pods_to_update,
-            self.waves.len(),
+            self.wave_count(),
             seconds(self.total),
             seconds(self.per_pod_ready),
             seconds(self.per_pod_available),
         );
-        for (index, wave) in self.waves.iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "  wave {}: {} new pod(s) at {}, available at {}",
-                index + 1,
-                wave.pods,
-                seconds(wave.starts_at),
-                seconds(wave.available_at)
-            );
+        let mut first: u64 = 1;
+        for wave in &self.waves {
+            let _ = if wave.count == 1 {
+                writeln!(
+                    text,
+                    "  wave {first}: {} new pod(s) at {}, available at {}",
+                    wave.pods,
+                    seconds(wave.starts_at),
+                    seconds(wave.available_at)
+                )
+            } else {
+                writeln!(
+                    text,
+                    "  waves {first}-{}: {} new pod(s) each, at {} and every {} after, the last available at {}",
+                    first + u64::from(wave.count) - 1,
+                    wave.pods,
+                    seconds(wave.starts_at),
+                    seconds(wave.every),
+                    seconds(wave.last_available_at())
+                )
+            };
+            first += u64::from(wave.count);
         }
         text
     }
@@ -250,13 +322,15 @@ impl Pace {
     /// The next updated pod is overdue: more than [`SLOWER_FACTOR`] × its model time plus
     /// [`SLOWER_SLACK`] has passed. A hint, never a failure.
     pub fn slower_than_expected(&self) -> bool {
-        !self.done && self.elapsed > self.next_pod_due.mul_f64(SLOWER_FACTOR) + SLOWER_SLACK
+        let due = Duration::try_from_secs_f64(self.next_pod_due.as_secs_f64() * SLOWER_FACTOR)
+            .unwrap_or(Duration::MAX);
+        !self.done && self.elapsed > due.saturating_add(SLOWER_SLACK)
     }
 
     /// The same progress `by` later.
     pub fn after(&self, by: Duration) -> Pace {
         Pace {
-            elapsed: self.elapsed + by,
+            elapsed: self.elapsed.saturating_add(by),
             ..*self
         }
     }
@@ -273,7 +347,10 @@ impl Pace {
 /// pods (`available` falls back to `ready` before Kubernetes 1.22), a DaemonSet's all its
 /// scheduled pods.
 pub fn updated_available(progress: &Progress) -> u32 {
-    let counted = (progress.available - progress.old_pending_termination).clamp(0, progress.updated.max(0));
+    let counted = progress
+        .available
+        .saturating_sub(progress.old_pending_termination)
+        .clamp(0, progress.updated.max(0));
     u32::try_from(counted).unwrap_or(u32::MAX)
 }
 
@@ -314,13 +391,14 @@ pub fn estimate(workload: &Value, assumptions: &Assumptions) -> Result<Estimate,
     let total = plan
         .waves
         .iter()
-        .map(|wave| wave.available_at)
+        .map(Wave::last_available_at)
         .max()
         .unwrap_or_default();
+    let pods_to_update = plan.waves.iter().map(Wave::total_pods).sum::<u64>();
     Ok(Estimate {
         workload: fields.object,
         strategy: plan.strategy,
-        pods_to_update: plan.waves.iter().map(|wave| wave.pods).sum(),
+        pods_to_update: u32::try_from(pods_to_update).unwrap_or(u32::MAX),
         waves: plan.waves,
         total,
         per_pod_ready: pod_times.ready,
@@ -356,10 +434,20 @@ impl Fields<'_> {
     ) -> Result<u32, EstimateError> {
         match value {
             None | Some(Value::Null) => Ok(default),
-            Some(value) => value
-                .as_u64()
-                .and_then(|number| u32::try_from(number).ok())
-                .ok_or_else(|| self.invalid(pointer, "expected a non-negative integer")),
+            Some(value) => {
+                let number = value
+                    .as_u64()
+                    .ok_or_else(|| self.invalid(pointer, "expected a non-negative integer"))?;
+                u32::try_from(number)
+                    .ok()
+                    .filter(|number| *number <= INT32_MAX)
+                    .ok_or_else(|| {
+                        self.invalid(
+                            pointer,
+                            &format!("{number} is out of range: at most {INT32_MAX} (an int32, as the API server requires)"),
+                        )
+                    })
+            }
         }
     }
 
@@ -377,7 +465,8 @@ impl Fields<'_> {
         }
     }
 
-    /// An int-or-percent field scaled against `total` like `intstr.GetScaledValueFromIntOrPercent`.
+    /// An int-or-percent field scaled against `total` like `intstr.GetScaledValueFromIntOrPercent`,
+    /// at most [`INT32_MAX`] as the controllers' int32 fields hold it (a surge may exceed 100%).
     fn scaled(
         &self,
         pointer: &str,
@@ -399,13 +488,13 @@ impl Fields<'_> {
             .ok_or_else(|| {
                 self.invalid(pointer, "expected an integer or a percentage like \"25%\"")
             })?;
-        let scaled = digits * u64::from(total);
+        let scaled = u128::from(digits) * u128::from(total);
         let rounded = if round_up {
             scaled.div_ceil(100)
         } else {
             scaled / 100
         };
-        Ok(u32::try_from(rounded).unwrap_or(u32::MAX))
+        Ok(u32::try_from(rounded).map_or(INT32_MAX, |pods| pods.min(INT32_MAX)))
     }
 }
 
@@ -453,7 +542,7 @@ impl PodTimes {
             };
             slowest = slowest.max(container_ready_after(startup_delay, readiness));
         }
-        let ready = assumptions.pod_start + slowest;
+        let ready = assumptions.pod_start.saturating_add(slowest);
         // Available `minReadySeconds` after Ready: the ReplicaSet and DaemonSet controllers re-sync
         // that long after the status update that saw the pods Ready (while pods are ready but not
         // yet available), and the Ready condition's lastTransitionTime is truncated to the second,
@@ -461,7 +550,7 @@ impl PodTimes {
         // after a pod turns Ready, comes later.)
         Ok(Self {
             ready,
-            available: ready + secs(fields.count("/spec/minReadySeconds", 0)?),
+            available: ready.saturating_add(secs(fields.count("/spec/minReadySeconds", 0)?)),
         })
     }
 }
@@ -481,13 +570,20 @@ fn container_ready_after(startup_delay: u32, readiness: Option<ReadinessProbe>) 
         return secs(startup_delay);
     };
     // The API rejects periods and thresholds below 1; treat them as 1 rather than divide by zero.
-    let period = probe.period.max(1);
-    let first_counted_run = startup_delay
-        .saturating_sub(probe.initial_delay)
-        .div_ceil(period);
-    let runs_until_ready = first_counted_run + probe.success_threshold.max(1) - 1;
-    secs(probe.initial_delay) + secs(period) * runs_until_ready
+    // In u64, int32 inputs cannot overflow: at most 2^31 × 2^32 seconds.
+    let period = u64::from(probe.period.max(1));
+    let first_counted_run =
+        u64::from(startup_delay.saturating_sub(probe.initial_delay)).div_ceil(period);
+    let runs_until_ready = first_counted_run + u64::from(probe.success_threshold.max(1)) - 1;
+    Duration::from_secs(
+        period
+            .saturating_mul(runs_until_ready)
+            .saturating_add(u64::from(probe.initial_delay)),
+    )
 }
+
+/// The largest count, period or threshold the API server accepts: they are int32 fields.
+pub const INT32_MAX: u32 = i32::MAX as u32;
 
 fn secs(seconds: u32) -> Duration {
     Duration::from_secs(u64::from(seconds))
@@ -534,60 +630,63 @@ fn deployment(
     }
 }
 
-/// Replays the deployment controller: per sync, scale the new ReplicaSet up within
-/// `replicas + surge`, then old ones down while `replicas - unavailable` stay available; repeat
-/// until stable, then wait for the next new pods to become available. Old pods leave the counts
-/// as soon as they are scaled down (the controller counts ReplicaSet replicas, not terminating pods).
+/// The deployment controller's waves (see the module docs): `surge + unavailable` new pods each
+/// time the previous ones are available; all at once when pods are available at once.
 fn rolling_update(
     replicas: u32,
     surge: u32,
     unavailable: u32,
     pod_available: Duration,
 ) -> Vec<Wave> {
-    let (mut old, mut new_total, mut new_available) = (replicas, 0, 0);
-    let mut pending: Vec<(Duration, u32)> = Vec::new();
-    let mut waves: Vec<Wave> = Vec::new();
-    let mut now = Duration::ZERO;
-    let min_available = replicas.saturating_sub(unavailable);
-    loop {
-        loop {
-            let scale_up = (replicas + surge)
-                .saturating_sub(old + new_total)
-                .min(replicas - new_total);
-            if scale_up > 0 {
-                new_total += scale_up;
-                pending.push((now + pod_available, scale_up));
-                match waves.last_mut() {
-                    Some(wave) if wave.starts_at == now => wave.pods += scale_up,
-                    _ => waves.push(Wave {
-                        pods: scale_up,
-                        starts_at: now,
-                        available_at: now + pod_available,
-                    }),
-                }
-            }
-            let scale_down = (old + new_available).saturating_sub(min_available).min(old);
-            old -= scale_down;
-            if scale_up == 0 && scale_down == 0 {
-                break;
-            }
-        }
-        // The fenceposts guarantee progress: surge or unavailable is at least 1.
-        let Some(next) = pending.iter().map(|(at, _)| *at).min() else {
-            break;
-        };
-        now = next;
-        new_available += pending
-            .iter()
-            .filter(|(at, _)| *at == next)
-            .map(|(_, pods)| pods)
-            .sum::<u32>();
-        pending.retain(|(at, _)| *at != next);
+    if pod_available.is_zero() {
+        // Every scaling step of the loop happens at the same moment: one wave.
+        return (replicas > 0)
+            .then(|| Wave::once(replicas, Duration::ZERO, Duration::ZERO))
+            .into_iter()
+            .collect();
+    }
+    alike_waves(
+        replicas,
+        surge.saturating_add(unavailable),
+        Duration::ZERO,
+        pod_available,
+        pod_available,
+    )
+}
+
+/// `pods` new pods in waves of `per_wave` (the last may be smaller), the first starting at
+/// `first_start` and each next one `every` later, each available `available_after` its start.
+fn alike_waves(
+    pods: u32,
+    per_wave: u32,
+    first_start: Duration,
+    every: Duration,
+    available_after: Duration,
+) -> Vec<Wave> {
+    let per_wave = per_wave.max(1);
+    let (full, rest) = (pods / per_wave, pods % per_wave);
+    let mut waves = Vec::new();
+    if full > 0 {
+        waves.push(Wave {
+            pods: per_wave,
+            starts_at: first_start,
+            available_at: first_start.saturating_add(available_after),
+            count: full,
+            every: if full > 1 { every } else { Duration::ZERO },
+        });
+    }
+    if rest > 0 {
+        let starts_at = first_start.saturating_add(every.saturating_mul(full));
+        waves.push(Wave::once(
+            rest,
+            starts_at,
+            starts_at.saturating_add(available_after),
+        ));
     }
     waves
 }
 
-/// `waves` consecutive waves of `pods_per_wave` (the last may be smaller) replacing `pods` pods:
+/// Waves of `pods_per_wave` (the last may be smaller) replacing `pods` pods, one after another:
 /// each deletes old pods, waits `termination`, then waits for the new ones to be available.
 fn one_at_a_time(
     pods: u32,
@@ -595,20 +694,13 @@ fn one_at_a_time(
     pod: &PodTimes,
     termination: Duration,
 ) -> Vec<Wave> {
-    let mut waves = Vec::new();
-    let (mut remaining, mut now) = (pods, Duration::ZERO);
-    while remaining > 0 {
-        let size = remaining.min(pods_per_wave.max(1));
-        let starts_at = now + termination;
-        now = starts_at + pod.available;
-        waves.push(Wave {
-            pods: size,
-            starts_at,
-            available_at: now,
-        });
-        remaining -= size;
-    }
-    waves
+    alike_waves(
+        pods,
+        pods_per_wave,
+        termination,
+        termination.saturating_add(pod.available),
+        pod.available,
+    )
 }
 
 fn stateful_set(
@@ -684,5 +776,239 @@ fn require_rolling_update(fields: &Fields) -> Result<(), EstimateError> {
             "/spec/updateStrategy/type",
             "expected RollingUpdate or OnDelete",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The deployment controller's loop replayed sync by sync, as `rolling.go` scales: the
+    /// oracle that the waves computed directly must match.
+    fn replayed_waves(
+        replicas: u32,
+        surge: u32,
+        unavailable: u32,
+        pod_available: Duration,
+    ) -> Vec<(u32, Duration)> {
+        let (mut old, mut new_total, mut new_available) = (replicas, 0, 0);
+        let mut pending: Vec<(Duration, u32)> = Vec::new();
+        let mut waves: Vec<(u32, Duration)> = Vec::new();
+        let mut now = Duration::ZERO;
+        let min_available = replicas.saturating_sub(unavailable);
+        loop {
+            loop {
+                let scale_up = (replicas + surge)
+                    .saturating_sub(old + new_total)
+                    .min(replicas - new_total);
+                if scale_up > 0 {
+                    new_total += scale_up;
+                    pending.push((now + pod_available, scale_up));
+                    match waves.last_mut() {
+                        Some((pods, starts_at)) if *starts_at == now => *pods += scale_up,
+                        _ => waves.push((scale_up, now)),
+                    }
+                }
+                let scale_down = (old + new_available).saturating_sub(min_available).min(old);
+                old -= scale_down;
+                if scale_up == 0 && scale_down == 0 {
+                    break;
+                }
+            }
+            let Some(next) = pending.iter().map(|(at, _)| *at).min() else {
+                break;
+            };
+            now = next;
+            new_available += pending
+                .iter()
+                .filter(|(at, _)| *at == next)
+                .map(|(_, pods)| pods)
+                .sum::<u32>();
+            pending.retain(|(at, _)| *at != next);
+        }
+        waves
+    }
+
+    fn expanded(waves: &[Wave]) -> Vec<(u32, Duration)> {
+        waves
+            .iter()
+            .flat_map(|wave| {
+                (0..wave.count).map(move |index| (wave.pods, wave.starts_at + wave.every * index))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_waves_computed_directly_are_the_controllers_loop() {
+        for pod_available in [Duration::ZERO, Duration::from_secs(7)] {
+            for replicas in 0..=13 {
+                for surge in 0..=4 {
+                    for unavailable in 0..=4 {
+                        // The fenceposts, as `deployment` resolves them.
+                        let unavailable = if surge == 0 && unavailable == 0 {
+                            1
+                        } else {
+                            unavailable
+                        }
+                        .min(replicas);
+                        let computed = rolling_update(replicas, surge, unavailable, pod_available);
+                        assert_eq!(
+                            expanded(&computed),
+                            replayed_waves(replicas, surge, unavailable, pod_available),
+                            "{replicas} replicas, surge {surge}, unavailable {unavailable}, pods available after {pod_available:?}"
+                        );
+                        assert!(computed.len() <= 2);
+                    }
+                }
+            }
+        }
+    }
+
+    fn deployment(replicas: Value, rolling_update: Value, readiness_probe: Value) -> Value {
+        json!({
+            "kind": "Deployment", "metadata": {"name": "huge"},
+            "spec": {
+                "replicas": replicas,
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": rolling_update},
+                "template": {"spec": {"containers": [{"name": "app", "readinessProbe": readiness_probe}]}}
+            }
+        })
+    }
+
+    #[test]
+    fn two_billion_replicas_one_at_a_time_are_two_waves_not_two_billion() {
+        let manifest = deployment(
+            json!(INT32_MAX),
+            json!({"maxSurge": 0, "maxUnavailable": 1}),
+            Value::Null,
+        );
+        let estimate = estimate(&manifest, &Assumptions::default()).unwrap();
+        assert_eq!(
+            estimate.waves,
+            vec![Wave {
+                pods: 1,
+                starts_at: Duration::ZERO,
+                available_at: Duration::from_secs(1),
+                count: INT32_MAX,
+                every: Duration::from_secs(1)
+            }]
+        );
+        assert_eq!(estimate.wave_count(), u64::from(INT32_MAX));
+        assert_eq!(estimate.total, Duration::from_secs(u64::from(INT32_MAX)));
+        assert_eq!(estimate.pods_to_update, INT32_MAX);
+        // Halfway through, the model is halfway through too.
+        assert_eq!(
+            estimate.expected_time_for(1 << 30),
+            Duration::from_secs(1 << 30)
+        );
+        assert!(estimate.render_text().contains("  waves 1-2147483647: 1 new pod(s) each, at 0s and every 1s after, the last available at 2147483647s\n"));
+    }
+
+    #[test]
+    fn probe_periods_and_thresholds_at_the_int32_limit_do_not_overflow() {
+        let probe = json!({"initialDelaySeconds": INT32_MAX, "periodSeconds": INT32_MAX, "successThreshold": INT32_MAX});
+        let mut manifest = deployment(
+            json!(INT32_MAX),
+            json!({"maxSurge": "100%", "maxUnavailable": "100%"}),
+            probe,
+        );
+        manifest["spec"]["minReadySeconds"] = json!(INT32_MAX);
+        manifest["spec"]["template"]["spec"]["containers"][0]["startupProbe"] =
+            json!({"initialDelaySeconds": INT32_MAX});
+        let assumptions = Assumptions {
+            pod_start: Duration::MAX,
+            ..Assumptions::default()
+        };
+        let estimate = estimate(&manifest, &assumptions).unwrap();
+        assert_eq!(estimate.per_pod_available, Duration::MAX);
+        assert_eq!(estimate.total, Duration::MAX);
+        let pace = estimate.pace(Duration::MAX, 0).after(Duration::MAX);
+        assert!(!pace.slower_than_expected());
+        assert_eq!(pace.remaining(), Duration::ZERO);
+        // Without the assumed start, the probe arithmetic alone stays exact: the readiness probe
+        // runs from INT32_MAX s on, every INT32_MAX s, INT32_MAX times in a row.
+        let exact = super::estimate(
+            &manifest,
+            &Assumptions {
+                pod_start: Duration::ZERO,
+                ..Assumptions::default()
+            },
+        )
+        .unwrap();
+        let max = u64::from(INT32_MAX);
+        assert_eq!(
+            exact.per_pod_ready,
+            Duration::from_secs(max + max * (max - 1))
+        );
+    }
+
+    #[test]
+    fn values_beyond_int32_are_refused_naming_the_field() {
+        let too_big = u64::from(INT32_MAX) + 1;
+        let cases = [
+            (
+                deployment(json!(too_big), Value::Null, Value::Null),
+                "spec.replicas",
+            ),
+            (
+                deployment(json!(u64::from(u32::MAX)), Value::Null, Value::Null),
+                "spec.replicas",
+            ),
+            (
+                deployment(json!(3), json!({"maxSurge": too_big}), Value::Null),
+                "spec.strategy.rollingUpdate.maxSurge",
+            ),
+            (
+                deployment(json!(3), Value::Null, json!({"periodSeconds": too_big})),
+                "spec.template.spec.containers.0.readinessProbe.periodSeconds",
+            ),
+        ];
+        for (manifest, field) in cases {
+            let error = estimate(&manifest, &Assumptions::default()).unwrap_err();
+            assert!(
+                matches!(&error, EstimateError::InvalidField { field: named, .. } if named == field),
+                "{error}"
+            );
+            assert!(
+                error
+                    .to_string()
+                    .contains("out of range: at most 2147483647"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_percentages_are_clamped_to_int32_as_the_controller_holds_them() {
+        let manifest = deployment(
+            json!(INT32_MAX),
+            json!({"maxSurge": "18446744073709551615%", "maxUnavailable": 0}),
+            Value::Null,
+        );
+        let estimate = estimate(&manifest, &Assumptions::default()).unwrap();
+        assert_eq!(
+            estimate.strategy,
+            format!("RollingUpdate maxSurge={INT32_MAX} maxUnavailable=0")
+        );
+        assert_eq!(estimate.wave_count(), 1);
+    }
+
+    #[test]
+    fn updated_available_pods_from_hostile_figures_do_not_overflow() {
+        let progress = Progress {
+            desired: 1,
+            updated: i64::MAX,
+            ready: 0,
+            available: i64::MIN,
+            old_pending_termination: i64::MAX,
+        };
+        assert_eq!(updated_available(&progress), 0);
+        let progress = Progress {
+            available: i64::MAX,
+            old_pending_termination: i64::MIN,
+            ..progress
+        };
+        assert_eq!(updated_available(&progress), u32::MAX);
     }
 }

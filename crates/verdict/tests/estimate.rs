@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use rollwatch_verdict::Progress;
-use rollwatch_verdict::estimate::{Assumptions, Estimate, EstimateError, estimate, updated_available};
+use rollwatch_verdict::estimate::{
+    Assumptions, Estimate, EstimateError, estimate, updated_available,
+};
 use serde_json::{Value, json};
 
 fn container_with_probe(initial_delay: u32) -> Value {
@@ -27,19 +29,21 @@ fn estimate_default(manifest: &Value) -> Estimate {
     estimate(manifest, &Assumptions::default()).expect("estimable manifest")
 }
 
-/// (pods, starts_at, available_at) in seconds per wave.
+/// (pods, starts_at, available_at) in seconds per wave, alike waves listed one by one.
 type WaveTable = Vec<(u32, u64, u64)>;
 
 fn wave_table(estimate: &Estimate) -> WaveTable {
     estimate
         .waves
         .iter()
-        .map(|wave| {
-            (
-                wave.pods,
-                wave.starts_at.as_secs(),
-                wave.available_at.as_secs(),
-            )
+        .flat_map(|wave| {
+            (0..wave.count).map(move |index| {
+                (
+                    wave.pods,
+                    (wave.starts_at + wave.every * index).as_secs(),
+                    wave.nth_available_at(index).as_secs(),
+                )
+            })
         })
         .collect()
 }
@@ -278,7 +282,7 @@ fn stateful_sets_update_one_pod_at_a_time_above_the_partition() {
     for (replicas, management, strategy, pods, total) in cases {
         let context = format!("{replicas} replicas, {management}, {strategy}");
         let estimate = estimate_default(&stateful_set(replicas, management, strategy));
-        assert_eq!(estimate.waves.len() as u32, pods, "{context}");
+        assert_eq!(estimate.wave_count(), pods, "{context}");
         assert!(
             estimate.waves.iter().all(|wave| wave.pods == 1),
             "{context}"
@@ -356,7 +360,7 @@ fn daemon_sets_update_max_unavailable_nodes_at_a_time() {
             ..Assumptions::default()
         };
         let estimate = estimate(&daemon_set(strategy), &assumptions).unwrap();
-        assert_eq!(estimate.waves.len(), waves, "{context}");
+        assert_eq!(estimate.wave_count(), waves, "{context}");
         assert_eq!(estimate.waves[0].pods, per_wave, "{context}");
         assert_eq!(estimate.pods_to_update, nodes, "{context}");
         assert_eq!(estimate.total, Duration::from_secs(total), "{context}");
@@ -448,16 +452,31 @@ fn a_pace_tells_the_remaining_time_later_without_the_estimate() {
     assert_eq!(pace.remaining(), Duration::from_secs(150));
     // The clock moves, the progress does not: the remaining time runs down to the second wave's
     // 100 s and stays there, and past 2 × 100 s + 30 s the rollout is slower than expected.
-    for (later, remaining, slower) in [(30, 120, false), (80, 100, false), (180, 100, false), (181, 100, true)] {
+    for (later, remaining, slower) in [
+        (30, 120, false),
+        (80, 100, false),
+        (180, 100, false),
+        (181, 100, true),
+    ] {
         let moved = pace.after(Duration::from_secs(later));
         assert_eq!(moved, estimate.pace(Duration::from_secs(50 + later), 0));
-        assert_eq!(moved.remaining(), Duration::from_secs(remaining), "{later} s later");
+        assert_eq!(
+            moved.remaining(),
+            Duration::from_secs(remaining),
+            "{later} s later"
+        );
         assert_eq!(moved.slower_than_expected(), slower, "{later} s later");
     }
     let done = estimate.pace(Duration::from_secs(10_000), 30);
-    assert_eq!((done.remaining(), done.slower_than_expected()), (Duration::ZERO, false));
+    assert_eq!(
+        (done.remaining(), done.slower_than_expected()),
+        (Duration::ZERO, false)
+    );
     let json = serde_json::to_value(pace).unwrap();
-    assert_eq!(json, json!({"expected_total_seconds": 200.0, "elapsed_seconds": 50.0, "next_pod_due_seconds": 100.0}));
+    assert_eq!(
+        json,
+        json!({"expected_total_seconds": 200.0, "elapsed_seconds": 50.0, "next_pod_due_seconds": 100.0})
+    );
 }
 
 #[test]
@@ -503,14 +522,14 @@ fn breakdown_renders_as_text_and_json() {
     let text = estimate.render_text();
     assert!(text.starts_with("Deployment/web: RollingUpdate maxSurge=8 maxUnavailable=7, 30 pod(s) to update in 2 wave(s), at least 200s\n"), "{text}");
     assert!(
-        text.contains("  wave 2: 15 new pod(s) at 100s, available at 200s\n"),
+        text.contains("  waves 1-2: 15 new pod(s) each, at 0s and every 100s after, the last available at 200s\n"),
         "{text}"
     );
     let json = serde_json::to_value(&estimate).unwrap();
     assert_eq!(json["total_seconds"], json!(200.0));
     assert_eq!(
-        json["waves"][1],
-        json!({"pods": 15, "starts_at_seconds": 100.0, "available_at_seconds": 200.0})
+        json["waves"],
+        json!([{"pods": 15, "starts_at_seconds": 0.0, "available_at_seconds": 100.0, "count": 2, "every_seconds": 100.0}])
     );
     assert!(
         estimate
