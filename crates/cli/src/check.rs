@@ -41,11 +41,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     for manifest in manifests::read(&args.files, args.recursive)? {
         snapshot.upsert(manifest.object).with_context(|| manifest.origin.to_string())?;
     }
-    let workloads: Vec<_> = snapshot
-        .workloads()
-        .into_iter()
-        .filter(|object| global.namespace.is_none() || object.namespace == global.namespace)
-        .collect();
+    let workloads: Vec<_> = snapshot.workloads().into_iter().filter(|object| global.namespace.is_none() || object.namespace == global.namespace).collect();
     if workloads.is_empty() {
         let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
         match &global.namespace {

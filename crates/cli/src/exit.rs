@@ -14,8 +14,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 7] =
-        [Code::Ready, Code::Failed, Code::Usage, Code::NotReady, Code::ClusterAccess, Code::Interrupted, Code::Terminated];
+    pub const ALL: [Code; 7] = [Code::Ready, Code::Failed, Code::Usage, Code::NotReady, Code::ClusterAccess, Code::Interrupted, Code::Terminated];
 
     pub fn meaning(self) -> &'static str {
         match self {

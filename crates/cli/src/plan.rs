@@ -59,21 +59,14 @@ enum Planned {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let assumptions = Assumptions {
-        pod_start: args.pod_start.into(),
-        pod_termination: args.pod_termination.into(),
-        nodes: args.nodes,
-    };
+    let assumptions = Assumptions { pod_start: args.pod_start.into(), pod_termination: args.pod_termination.into(), nodes: args.nodes };
     // Everything is estimated before anything is printed: bad input prints nothing but the error.
     let mut planned = Vec::new();
     for manifest in manifests::read(&args.files, args.recursive)? {
         let outcome = match estimate(&manifest.object, &assumptions) {
             Ok(estimate) => Planned::Estimated(estimate),
             Err(EstimateError::UnsupportedKind { .. }) => continue,
-            Err(error @ EstimateError::OnDelete { .. }) => Planned::NoRollout {
-                workload: workload_name(&manifest.object),
-                why: error.to_string(),
-            },
+            Err(error @ EstimateError::OnDelete { .. }) => Planned::NoRollout { workload: workload_name(&manifest.object), why: error.to_string() },
             Err(error @ EstimateError::NodeCountMissing { .. }) => {
                 bail!("{}: {error}: pass --nodes N", manifest.origin)
             }
@@ -83,10 +76,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     }
     if planned.is_empty() {
         let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-        bail!(
-            "{}: no Deployment, StatefulSet or DaemonSet to plan",
-            files.join(", ")
-        );
+        bail!("{}: no Deployment, StatefulSet or DaemonSet to plan", files.join(", "));
     }
     let timeout: Option<Duration> = args.timeout.map(Into::into);
     let mut out = std::io::stdout().lock();
@@ -96,14 +86,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             (Planned::Estimated(estimate), Output::Json) => json_line(estimate, timeout),
             (Planned::NoRollout { why, .. }, Output::Text) => format!("{}\n", inline(why)),
             (Planned::NoRollout { workload, why }, Output::Json) => {
-                format!(
-                    "{}\n",
-                    sanitize::json(&json!({"workload": workload, "estimable": false, "reason": why}))
-                )
+                format!("{}\n", sanitize::json(&json!({"workload": workload, "estimable": false, "reason": why})))
             }
         };
-        out.write_all(text.as_bytes())
-            .context("cannot write to standard output")?;
+        out.write_all(text.as_bytes()).context("cannot write to standard output")?;
     }
     if let Some(timeout) = timeout {
         for outcome in &planned {
@@ -135,12 +121,6 @@ fn json_line(estimate: &Estimate, timeout: Option<Duration>) -> String {
 
 /// `Kind/name` as the estimate names workloads, for those it cannot estimate.
 fn workload_name(object: &serde_json::Value) -> String {
-    let field = |pointer: &str| {
-        object
-            .pointer(pointer)
-            .and_then(|v| v.as_str())
-            .unwrap_or("?")
-            .to_owned()
-    };
+    let field = |pointer: &str| object.pointer(pointer).and_then(|v| v.as_str()).unwrap_or("?").to_owned();
     format!("{}/{}", field("/kind"), field("/metadata/name"))
 }

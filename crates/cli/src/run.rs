@@ -142,14 +142,7 @@ pub async fn roll_back_after_error(session: &mut Session, rollback: &[Mark], opt
 
 /// Undoes each marked rollout, then follows the rolled-back Deployments (unless interrupted)
 /// for the time left before `deadline`.
-async fn roll_back(
-    tracker: &Tracker,
-    reporter: &mut dyn Reporter,
-    rollback: &[Mark],
-    options: TrackOptions,
-    deadline: Deadline,
-    signals: &mut Signals,
-) {
+async fn roll_back(tracker: &Tracker, reporter: &mut dyn Reporter, rollback: &[Mark], options: TrackOptions, deadline: Deadline, signals: &mut Signals) {
     let mut rolled_back = Vec::new();
     let writes = deadline.extended(ROLLBACK_ALLOWANCE);
     for mark in rollback {

@@ -32,10 +32,7 @@ pub fn inline(text: &str) -> String {
 /// Text of whole lines (an error, YAML, a plan): its line breaks kept, every line escaped,
 /// capped and unable to act as a CI command.
 pub fn lines(text: &str) -> String {
-    let escaped: Vec<String> = text
-        .split('\n')
-        .map(|line| escape_line(line, MAX_LINE_CHARS))
-        .collect();
+    let escaped: Vec<String> = text.split('\n').map(|line| escape_line(line, MAX_LINE_CHARS)).collect();
     escaped.join("\n")
 }
 
@@ -67,10 +64,7 @@ fn escape_line(line: &str, max_chars: usize) -> String {
         let before = out.len();
         if let Some(named) = named_escape(character) {
             out.push_str(named);
-        } else if must_escape(character)
-            || (leading && rest.starts_with("::"))
-            || is_ci_command(rest)
-        {
+        } else if must_escape(character) || (leading && rest.starts_with("::")) || is_ci_command(rest) {
             push_escaped(&mut out, character);
         } else {
             out.push(character);
@@ -112,11 +106,7 @@ fn must_escape(character: char) -> bool {
 
 fn push_escaped(out: &mut String, character: char) {
     let code = u32::from(character);
-    let _ = if code < 0x80 {
-        write!(out, "\\x{code:02x}")
-    } else {
-        write!(out, "\\u{{{code:x}}}")
-    };
+    let _ = if code < 0x80 { write!(out, "\\x{code:02x}") } else { write!(out, "\\u{{{code:x}}}") };
 }
 
 #[cfg(test)]
@@ -126,37 +116,24 @@ mod tests {
     #[test]
     fn terminal_control_sequences_are_shown_not_obeyed() {
         let hostile = "\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b[2J\x1b[H bell\x07 cr\roverwrite del\x7f csi\u{9b}2J nul\0";
-        assert_eq!(
-            inline(hostile),
-            r"\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b[2J\x1b[H bell\x07 cr\roverwrite del\x7f csi\u{9b}2J nul\x00"
-        );
+        assert_eq!(inline(hostile), r"\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b[2J\x1b[H bell\x07 cr\roverwrite del\x7f csi\u{9b}2J nul\x00");
     }
 
     #[test]
     fn ordinary_text_is_unchanged() {
-        let text =
-            r#"Back-off pulling image "repo/app:v2": C:\path (100% ünïcode ✔), a::b and #1 ## [x]"#;
+        let text = r#"Back-off pulling image "repo/app:v2": C:\path (100% ünïcode ✔), a::b and #1 ## [x]"#;
         assert_eq!(inline(text), text);
-        assert_eq!(
-            lines("pod:\n  spec:\n    image: app\n"),
-            "pod:\n  spec:\n    image: app\n"
-        );
+        assert_eq!(lines("pod:\n  spec:\n    image: app\n"), "pod:\n  spec:\n    image: app\n");
     }
 
     #[test]
     fn a_piece_shows_its_newlines_and_tabs_escaped() {
-        assert_eq!(
-            inline("first\nsecond\r\n\tthird"),
-            r"first\nsecond\r\n\tthird"
-        );
+        assert_eq!(inline("first\nsecond\r\n\tthird"), r"first\nsecond\r\n\tthird");
     }
 
     #[test]
     fn whole_lines_keep_their_breaks_but_not_their_control_characters() {
-        assert_eq!(
-            lines("error: denied\n\x1b[2Jreason\r"),
-            "error: denied\n\\x1b[2Jreason\\r"
-        );
+        assert_eq!(lines("error: denied\n\x1b[2Jreason\r"), "error: denied\n\\x1b[2Jreason\\r");
     }
 
     #[test]
@@ -165,10 +142,7 @@ mod tests {
         // The runner trims leading whitespace before looking for `::`.
         assert_eq!(inline("  ::add-mask::x"), r"  \x3a:add-mask::x");
         assert_eq!(inline("\u{2003}::error::x"), "\u{2003}\\x3a:error::x");
-        assert_eq!(
-            lines("ok\n    ::error file=a::pwned"),
-            "ok\n    \\x3a:error file=a::pwned"
-        );
+        assert_eq!(lines("ok\n    ::error file=a::pwned"), "ok\n    \\x3a:error file=a::pwned");
         // After a newline escaped as `\n` it is no longer at the start of a line.
         assert_eq!(inline("x\n::error::y"), r"x\n::error::y");
         assert_eq!(inline("image: a::b"), "image: a::b");
@@ -177,68 +151,33 @@ mod tests {
     #[test]
     fn legacy_and_azure_commands_are_defused_anywhere_in_a_line() {
         assert_eq!(inline("log: ##[error]pwned"), r"log: \x23#[error]pwned");
-        assert_eq!(
-            inline("x ##vso[task.setvariable variable=a]b"),
-            r"x \x23#vso[task.setvariable variable=a]b"
-        );
+        assert_eq!(inline("x ##vso[task.setvariable variable=a]b"), r"x \x23#vso[task.setvariable variable=a]b");
     }
 
     #[test]
     fn bidirectional_overrides_and_line_separators_are_escaped() {
-        assert_eq!(
-            inline("a\u{202e}b\u{2066}c\u{2028}d"),
-            r"a\u{202e}b\u{2066}c\u{2028}d"
-        );
+        assert_eq!(inline("a\u{202e}b\u{2066}c\u{2028}d"), r"a\u{202e}b\u{2066}c\u{2028}d");
     }
 
     #[test]
     fn long_text_is_capped_with_a_marker_saying_how_much_is_left() {
         let long = "x".repeat(MAX_PIECE_CHARS + 250);
         let shown = inline(&long);
-        assert_eq!(
-            shown,
-            format!("{}… [250 more characters]", "x".repeat(MAX_PIECE_CHARS))
-        );
-        assert_eq!(
-            inline(&"y".repeat(MAX_PIECE_CHARS)),
-            "y".repeat(MAX_PIECE_CHARS),
-            "exactly at the cap: no marker"
-        );
+        assert_eq!(shown, format!("{}… [250 more characters]", "x".repeat(MAX_PIECE_CHARS)));
+        assert_eq!(inline(&"y".repeat(MAX_PIECE_CHARS)), "y".repeat(MAX_PIECE_CHARS), "exactly at the cap: no marker");
         // Escapes count towards the cap: a line of ESC bytes cannot grow the output fourfold.
         let escapes = inline(&"\x1b".repeat(MAX_PIECE_CHARS));
-        assert!(
-            escapes.chars().count() < MAX_PIECE_CHARS + 40,
-            "{}",
-            escapes.len()
-        );
-        assert!(
-            escapes.ends_with(&format!(
-                "… [{} more characters]",
-                MAX_PIECE_CHARS - MAX_PIECE_CHARS / 4
-            )),
-            "{escapes}"
-        );
+        assert!(escapes.chars().count() < MAX_PIECE_CHARS + 40, "{}", escapes.len());
+        assert!(escapes.ends_with(&format!("… [{} more characters]", MAX_PIECE_CHARS - MAX_PIECE_CHARS / 4)), "{escapes}");
     }
 
     #[test]
     fn json_is_exact_once_parsed_yet_has_nothing_raw_to_act_on() {
         let hostile = "\x1b]0;title\x07 \u{9b}2J del\x7f \u{202e}rtl\u{2028} ##vso[task.complete]x ##[error]y \\##[z \"q\" é ✔";
         let line = json(&serde_json::json!({"message": hostile, "n": 1}));
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&line).unwrap(),
-            serde_json::json!({"message": hostile, "n": 1})
-        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).unwrap(), serde_json::json!({"message": hostile, "n": 1}));
         assert!(!line.chars().any(|c| c.is_control()), "{line}");
-        assert!(
-            !line.contains("##[")
-                && !line.contains("##vso[")
-                && !line.contains('\u{202e}')
-                && !line.contains('\u{2028}'),
-            "{line}"
-        );
-        assert!(
-            line.contains(r"\u009b2J") && line.contains(r"\u0023#vso[") && line.contains("é ✔"),
-            "{line}"
-        );
+        assert!(!line.contains("##[") && !line.contains("##vso[") && !line.contains('\u{202e}') && !line.contains('\u{2028}'), "{line}");
+        assert!(line.contains(r"\u009b2J") && line.contains(r"\u0023#vso[") && line.contains("é ✔"), "{line}");
     }
 }

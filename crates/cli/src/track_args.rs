@@ -51,26 +51,17 @@ pub const MAX_DURATION: Duration = Duration::from_nanos(i64::MAX as u64);
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let duration = match text.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => humantime::parse_duration(text)
-            .map_err(|e| format!("invalid duration {text:?} ({e}); use e.g. 30s, 5m, 1h30m"))?,
+        Err(_) => humantime::parse_duration(text).map_err(|e| format!("invalid duration {text:?} ({e}); use e.g. 30s, 5m, 1h30m"))?,
     };
     if duration > MAX_DURATION {
-        return Err(format!(
-            "duration {text:?} is out of range: at most about 292 years, as kubectl takes"
-        ));
+        return Err(format!("duration {text:?} is out of range: at most about 292 years, as kubectl takes"));
     }
     Ok(duration)
 }
 
 /// [`parse_duration`], more than zero: an interval of zero would LIST without pause.
 fn parse_interval(text: &str) -> Result<Duration, String> {
-    parse_duration(text).and_then(|interval| {
-        if interval.is_zero() {
-            Err(format!("interval {text:?} must be more than zero"))
-        } else {
-            Ok(interval)
-        }
-    })
+    parse_duration(text).and_then(|interval| if interval.is_zero() { Err(format!("interval {text:?} must be more than zero")) } else { Ok(interval) })
 }
 
 /// [`parse_duration`] for flags shown with humantime's defaults.
@@ -93,16 +84,10 @@ mod tests {
 
     #[test]
     fn durations_beyond_kubectls_range_are_refused() {
-        assert_eq!(
-            parse_duration("292y"),
-            Ok(Duration::from_secs(292 * 31_557_600))
-        );
+        assert_eq!(parse_duration("292y"), Ok(Duration::from_secs(292 * 31_557_600)));
         for huge in ["293y", "18446744073709551615", "100000000000y"] {
             let error = parse_duration(huge).unwrap_err();
-            assert!(
-                error.contains("out of range: at most about 292 years"),
-                "{error}"
-            );
+            assert!(error.contains("out of range: at most about 292 years"), "{error}");
         }
     }
 }

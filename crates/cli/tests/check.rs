@@ -95,9 +95,8 @@ fn the_settle_window_runs_from_the_pods_ready_transitions_up_to_now() {
     let settling = rollwatch(&["check", "-f", &path("web-ready.yaml"), "--now", "2026-03-02T09:00:36Z"]);
     assert_eq!(settling.status.code(), Some(3), "not ready yet:\n{}", stdout(&settling));
     assert!(
-        stdout(&settling).starts_with(
-            "deployment/web (shop): progressing: Waiting for deployment \"web\" to be stable: 1 of 2 pods ready for 10s... (settling: 5s left)\n"
-        ),
+        stdout(&settling)
+            .starts_with("deployment/web (shop): progressing: Waiting for deployment \"web\" to be stable: 1 of 2 pods ready for 10s... (settling: 5s left)\n"),
         "{}",
         stdout(&settling)
     );
@@ -133,10 +132,8 @@ fn json_output_is_one_object_per_workload() {
     let output = rollwatch(&["check", "-o", "json", "-f", &path("web-ready.yaml"), "--now", LATE]);
     assert_eq!(output.status.code(), Some(0));
     let lines: Vec<Value> = stdout(&output).lines().map(|line| serde_json::from_str(line).expect("a JSON object per line")).collect();
-    let names: Vec<(&str, &str, &str)> = lines
-        .iter()
-        .map(|l| (l["kind"].as_str().unwrap(), l["name"].as_str().unwrap(), l["state"].as_str().unwrap()))
-        .collect();
+    let names: Vec<(&str, &str, &str)> =
+        lines.iter().map(|l| (l["kind"].as_str().unwrap(), l["name"].as_str().unwrap(), l["state"].as_str().unwrap())).collect();
     assert_eq!(names, [("Deployment", "web", "Ready"), ("Job", "migrate", "Ready")]);
     assert_eq!(lines[0]["reasons"], serde_json::json!([]));
     assert_eq!(lines[1]["progress"], Value::Null, "a Job has no replica figures");
@@ -149,10 +146,7 @@ fn json_output_is_one_object_per_workload() {
     assert_eq!(line["reasons"][0]["code"], "ImagePullBackOff");
     assert_eq!(line["reasons"][0]["container"], "app");
     assert_eq!(line["reasons"][0]["object"], serde_json::json!({"kind": "Pod", "namespace": "shop", "name": "web-7f6b9c5d4-h7j2k"}));
-    assert_eq!(
-        line["progress"],
-        serde_json::json!({"desired": 3, "updated": 1, "ready": 3, "available": 3, "old_pending_termination": 3})
-    );
+    assert_eq!(line["progress"], serde_json::json!({"desired": 3, "updated": 1, "ready": 3, "available": 3, "old_pending_termination": 3}));
 }
 
 #[test]
@@ -220,7 +214,14 @@ fn reads_stdin_directories_and_namespaces() {
 fn help_documents_the_exit_codes() {
     for args in [&["--help"][..], &["check", "--help"]] {
         let help = stdout(&rollwatch(args));
-        for line in ["  0    everything ready", "  1    a rollout failed", "  2    usage or manifest error", "  3    not ready in time", "  4    cluster access error", "  130  interrupted"] {
+        for line in [
+            "  0    everything ready",
+            "  1    a rollout failed",
+            "  2    usage or manifest error",
+            "  3    not ready in time",
+            "  4    cluster access error",
+            "  130  interrupted",
+        ] {
             assert!(help.contains(line), "{args:?} lacks {line:?}:\n{help}");
         }
     }

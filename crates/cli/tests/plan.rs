@@ -6,16 +6,11 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 fn rollwatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rollwatch"))
-        .args(args)
-        .output()
-        .expect("run rollwatch")
+    Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).output().expect("run rollwatch")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -48,67 +43,23 @@ fn prints_each_workloads_waves_and_skips_other_objects() {
 
 #[test]
 fn a_short_timeout_is_a_warning_not_a_failure() {
-    let output = rollwatch(&[
-        "plan",
-        "-f",
-        &workloads(),
-        "--nodes",
-        "3",
-        "--timeout",
-        "30s",
-        "-o",
-        "json",
-    ]);
+    let output = rollwatch(&["plan", "-f", &workloads(), "--nodes", "3", "--timeout", "30s", "-o", "json"]);
     assert_eq!(output.status.code(), Some(0));
-    assert_eq!(
-        text(&output.stderr),
-        "warning: Deployment/web: timeout 30s is shorter than the expected minimum rollout time 42s\n"
-    );
-    let lines: Vec<Value> = text(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    assert_eq!(text(&output.stderr), "warning: Deployment/web: timeout 30s is shorter than the expected minimum rollout time 42s\n");
+    let lines: Vec<Value> = text(&output.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     let summary: Vec<(&str, bool, Option<bool>)> = lines
         .iter()
-        .map(|line| {
-            (
-                line["workload"].as_str().unwrap(),
-                line["estimable"].as_bool().unwrap(),
-                line["timeout_shorter_than_estimate"].as_bool(),
-            )
-        })
+        .map(|line| (line["workload"].as_str().unwrap(), line["estimable"].as_bool().unwrap(), line["timeout_shorter_than_estimate"].as_bool()))
         .collect();
-    assert_eq!(
-        summary,
-        [
-            ("Deployment/web", true, Some(true)),
-            ("StatefulSet/db", false, None),
-            ("DaemonSet/agent", true, Some(false))
-        ]
-    );
+    assert_eq!(summary, [("Deployment/web", true, Some(true)), ("StatefulSet/db", false, None), ("DaemonSet/agent", true, Some(false))]);
     assert_eq!(lines[0]["total_seconds"], 42.0);
     // Alike waves are one entry with their count.
-    assert_eq!(
-        lines[0]["waves"],
-        serde_json::json!([{"pods": 15, "starts_at_seconds": 0.0, "available_at_seconds": 21.0, "count": 2, "every_seconds": 21.0}])
-    );
+    assert_eq!(lines[0]["waves"], serde_json::json!([{"pods": 15, "starts_at_seconds": 0.0, "available_at_seconds": 21.0, "count": 2, "every_seconds": 21.0}]));
 }
 
 #[test]
 fn assumptions_can_be_given() {
-    let output = rollwatch(&[
-        "plan",
-        "-f",
-        &workloads(),
-        "--nodes",
-        "1",
-        "--pod-start",
-        "3s",
-        "--pod-termination",
-        "2s",
-        "-o",
-        "json",
-    ]);
+    let output = rollwatch(&["plan", "-f", &workloads(), "--nodes", "1", "--pod-start", "3s", "--pod-termination", "2s", "-o", "json"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let agent: Value = serde_json::from_str(text(&output.stdout).lines().last().unwrap()).unwrap();
     // One node: terminate 2 s, start 3 s, ready 4 s later.
@@ -122,24 +73,16 @@ fn bad_input_exits_2_naming_file_object_and_field() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
-        format!(
-            "error: {file}: document 4: DaemonSet/agent: a DaemonSet estimate needs the number of nodes it runs on: pass --nodes N\n"
-        )
+        format!("error: {file}: document 4: DaemonSet/agent: a DaemonSet estimate needs the number of nodes it runs on: pass --nodes N\n")
     );
-    assert_eq!(
-        text(&output.stdout),
-        "",
-        "nothing is printed before the whole input is checked"
-    );
+    assert_eq!(text(&output.stdout), "", "nothing is printed before the whole input is checked");
 
     let broken = fixture("plan-bad-surge.yaml").display().to_string();
     let output = rollwatch(&["plan", "-f", &broken]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
-        format!(
-            "error: {broken}: document 1: Deployment/web: field spec.strategy.rollingUpdate.maxSurge: expected an integer or a percentage like \"25%\"\n"
-        )
+        format!("error: {broken}: document 1: Deployment/web: field spec.strategy.rollingUpdate.maxSurge: expected an integer or a percentage like \"25%\"\n")
     );
 
     let nothing = fixture("no-kind.yaml").display().to_string();
@@ -147,10 +90,7 @@ fn bad_input_exits_2_naming_file_object_and_field() {
     let service_only = fixture("plan-service.yaml").display().to_string();
     let output = rollwatch(&["plan", "-f", &service_only]);
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        text(&output.stderr),
-        format!("error: {service_only}: no Deployment, StatefulSet or DaemonSet to plan\n")
-    );
+    assert_eq!(text(&output.stderr), format!("error: {service_only}: no Deployment, StatefulSet or DaemonSet to plan\n"));
 }
 
 #[test]
@@ -179,8 +119,7 @@ fn names_from_manifests_are_shown_escaped() {
 
 /// Writes `manifest` to a file of its own for one test.
 fn manifest_file(name: &str, manifest: &str) -> String {
-    let path =
-        std::env::temp_dir().join(format!("rollwatch-plan-{}-{name}.yaml", std::process::id()));
+    let path = std::env::temp_dir().join(format!("rollwatch-plan-{}-{name}.yaml", std::process::id()));
     std::fs::write(&path, manifest).unwrap();
     path.display().to_string()
 }
@@ -203,43 +142,25 @@ fn the_largest_values_the_api_takes_are_estimated_without_blowing_up() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(stdout.starts_with("Deployment/huge: RollingUpdate maxSurge=0 maxUnavailable=1, 2147483647 pod(s) to update in 2147483647 wave(s)"), "{stdout}");
-    assert!(
-        stdout.contains("  waves 1-2147483647: 1 new pod(s) each, at 0s and every "),
-        "{stdout}"
-    );
-    assert!(
-        text(&output.stderr).starts_with("warning: Deployment/huge: timeout 300s is shorter"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert!(stdout.contains("  waves 1-2147483647: 1 new pod(s) each, at 0s and every "), "{stdout}");
+    assert!(text(&output.stderr).starts_with("warning: Deployment/huge: timeout 300s is shorter"), "{}", text(&output.stderr));
     std::fs::remove_file(file).unwrap();
 }
 
 #[test]
 fn values_beyond_int32_exit_2_naming_file_object_and_field() {
     // They used to wrap into "0 pod(s) to update in 0 wave(s)".
-    let probe =
-        "        readinessProbe: {exec: {command: [\"true\"]}, periodSeconds: 4294967296}\n";
+    let probe = "        readinessProbe: {exec: {command: [\"true\"]}, periodSeconds: 4294967296}\n";
     for (name, manifest, field) in [
-        (
-            "replicas",
-            huge_deployment("4294967295", ""),
-            "spec.replicas: 4294967295",
-        ),
-        (
-            "period",
-            huge_deployment("3", probe),
-            "spec.template.spec.containers.0.readinessProbe.periodSeconds: 4294967296",
-        ),
+        ("replicas", huge_deployment("4294967295", ""), "spec.replicas: 4294967295"),
+        ("period", huge_deployment("3", probe), "spec.template.spec.containers.0.readinessProbe.periodSeconds: 4294967296"),
     ] {
         let file = manifest_file(name, &manifest);
         let output = rollwatch(&["plan", "-f", &file]);
         assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
         assert_eq!(
             text(&output.stderr),
-            format!(
-                "error: {file}: document 1: Deployment/huge: field {field} is out of range: at most 2147483647 (an int32, as the API server requires)\n"
-            )
+            format!("error: {file}: document 1: Deployment/huge: field {field} is out of range: at most 2147483647 (an int32, as the API server requires)\n")
         );
         std::fs::remove_file(file).unwrap();
     }
@@ -248,20 +169,8 @@ fn values_beyond_int32_exit_2_naming_file_object_and_field() {
 #[test]
 fn every_duration_flag_refuses_values_beyond_kubectls_range() {
     for flag in ["--timeout", "--pod-start", "--pod-termination"] {
-        let output = rollwatch(&[
-            "plan",
-            "-f",
-            &workloads(),
-            "--nodes",
-            "3",
-            flag,
-            "18446744073709551615",
-        ]);
+        let output = rollwatch(&["plan", "-f", &workloads(), "--nodes", "3", flag, "18446744073709551615"]);
         assert_eq!(output.status.code(), Some(2), "{flag}");
-        assert!(
-            text(&output.stderr).contains("is out of range: at most about 292 years"),
-            "{flag}: {}",
-            text(&output.stderr)
-        );
+        assert!(text(&output.stderr).contains("is out of range: at most about 292 years"), "{flag}: {}", text(&output.stderr));
     }
 }

@@ -18,8 +18,7 @@ fn unreachable_kubeconfig() -> std::path::PathBuf {
 }
 
 fn rollwatch(args: &[&str]) -> (Option<i32>, String) {
-    let output: Output =
-        Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).env("KUBECONFIG", unreachable_kubeconfig()).output().expect("rollwatch runs");
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).env("KUBECONFIG", unreachable_kubeconfig()).output().expect("rollwatch runs");
     (output.status.code(), format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
 }
 

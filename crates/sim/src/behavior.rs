@@ -94,9 +94,7 @@ impl std::str::FromStr for Behavior {
             })
         };
         let code = |key: &str, default: i32| -> Result<i32, SpecError> {
-            options.get(key).map_or(Ok(default), |v| {
-                v.parse().map_err(|_| SpecError::BadValue { key: key.into(), value: v.clone(), expected: "an exit code" })
-            })
+            options.get(key).map_or(Ok(default), |v| v.parse().map_err(|_| SpecError::BadValue { key: key.into(), value: v.clone(), expected: "an exit code" }))
         };
         let after = duration("after", Duration::from_secs(2))?;
         let (kind, allowed): (Kind, &[&str]) = match kind_word.as_str() {
@@ -150,13 +148,13 @@ fn split_words(spec: &str) -> Result<Vec<String>, SpecError> {
 
 /// Why an image reference cannot be pulled, in the kubelet's words; `None` if it can.
 pub fn pull_failure(image: &str) -> Option<(&'static str, String)> {
-    let valid = !image.is_empty()
-        && image == image.trim()
-        && !image.contains(char::is_uppercase)
-        && !image.ends_with(':')
-        && !image.starts_with([':', '/', '@']);
+    let valid =
+        !image.is_empty() && image == image.trim() && !image.contains(char::is_uppercase) && !image.ends_with(':') && !image.starts_with([':', '/', '@']);
     if !valid {
-        return Some(("InvalidImageName", format!("Failed to apply default image tag \"{image}\": couldn't parse image reference \"{image}\": invalid reference format")));
+        return Some((
+            "InvalidImageName",
+            format!("Failed to apply default image tag \"{image}\": couldn't parse image reference \"{image}\": invalid reference format"),
+        ));
     }
     image.contains("does-not-exist").then(|| ("ErrImagePull", not_found_message(image)))
 }
@@ -201,9 +199,8 @@ mod tests {
 
     #[test]
     fn container_annotation_overrides_pod_annotation() {
-        let annotations = [(ANNOTATION.to_owned(), "never-ready".to_owned()), (format!("{ANNOTATION}.init"), "exit code=0 after=1s".to_owned())]
-            .into_iter()
-            .collect();
+        let annotations =
+            [(ANNOTATION.to_owned(), "never-ready".to_owned()), (format!("{ANNOTATION}.init"), "exit code=0 after=1s".to_owned())].into_iter().collect();
         assert_eq!(Behavior::for_container(&annotations, "app").unwrap().kind, Kind::NeverReady);
         assert!(matches!(Behavior::for_container(&annotations, "init").unwrap().kind, Kind::Exit { code: 0, .. }));
     }

@@ -41,7 +41,12 @@ pub fn references(container: &Container) -> Vec<Reference> {
             refs.push(Reference { source: Source::ConfigMap, name: cm.name.clone(), key: Some(cm.key.clone()), optional: cm.optional.unwrap_or(false) });
         }
         if let Some(secret) = &from.secret_key_ref {
-            refs.push(Reference { source: Source::Secret, name: secret.name.clone(), key: Some(secret.key.clone()), optional: secret.optional.unwrap_or(false) });
+            refs.push(Reference {
+                source: Source::Secret,
+                name: secret.name.clone(),
+                key: Some(secret.key.clone()),
+                optional: secret.optional.unwrap_or(false),
+            });
         }
     }
     refs
@@ -74,12 +79,14 @@ pub async fn check(client: &kube::Client, namespace: &str, refs: &[Reference]) -
 
 async fn fetch_keys(client: &kube::Client, namespace: &str, source: Source, name: &str) -> kube::Result<Option<BTreeSet<String>>> {
     Ok(match source {
-        Source::ConfigMap => Api::<ConfigMap>::namespaced(client.clone(), namespace).get_opt(name).await?.map(|cm| {
-            cm.data.unwrap_or_default().into_keys().chain(cm.binary_data.unwrap_or_default().into_keys()).collect()
-        }),
-        Source::Secret => Api::<Secret>::namespaced(client.clone(), namespace).get_opt(name).await?.map(|s| {
-            s.data.unwrap_or_default().into_keys().chain(s.string_data.unwrap_or_default().into_keys()).collect()
-        }),
+        Source::ConfigMap => Api::<ConfigMap>::namespaced(client.clone(), namespace)
+            .get_opt(name)
+            .await?
+            .map(|cm| cm.data.unwrap_or_default().into_keys().chain(cm.binary_data.unwrap_or_default().into_keys()).collect()),
+        Source::Secret => Api::<Secret>::namespaced(client.clone(), namespace)
+            .get_opt(name)
+            .await?
+            .map(|s| s.data.unwrap_or_default().into_keys().chain(s.string_data.unwrap_or_default().into_keys()).collect()),
     })
 }
 

@@ -76,9 +76,8 @@ impl Recorder {
                 api.patch(&event_name, &PatchParams::default(), &Patch::Merge(patch)).await?;
             }
             None => {
-                let (event_name, _) = self.seen.lock().expect("event cache lock")
-                    [&(uid.clone(), field_path.clone(), reason.to_owned(), message.to_owned())]
-                    .clone();
+                let (event_name, _) =
+                    self.seen.lock().expect("event cache lock")[&(uid.clone(), field_path.clone(), reason.to_owned(), message.to_owned())].clone();
                 let event: Event = serde_json::from_value(json!({
                     "metadata": {"name": event_name, "namespace": namespace},
                     "involvedObject": {"kind": "Pod", "apiVersion": "v1", "namespace": namespace, "name": name,

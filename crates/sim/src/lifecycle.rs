@@ -74,10 +74,20 @@ pub struct PodSpec {
 /// Something the driver must do for the machine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Event { container: String, kind: Type, reason: &'static str, message: String },
-    Log { container: String, line: String },
+    Event {
+        container: String,
+        kind: Type,
+        reason: &'static str,
+        message: String,
+    },
+    Log {
+        container: String,
+        line: String,
+    },
     /// A new instance of the container starts: its old log becomes `--previous`.
-    NewInstance { container: String },
+    NewInstance {
+        container: String,
+    },
 }
 
 /// Results of the config check, by container name: `Err` holds the kubelet's message.
@@ -118,10 +128,15 @@ struct Run {
 
 impl Run {
     fn next(&self) -> Option<Timestamp> {
-        [self.exit.as_ref().map(|e| e.0), self.startup.as_ref().map(|t| t.next), self.readiness.as_ref().map(|t| t.next), self.liveness.as_ref().map(|t| t.next)]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.exit.as_ref().map(|e| e.0),
+            self.startup.as_ref().map(|t| t.next),
+            self.readiness.as_ref().map(|t| t.next),
+            self.liveness.as_ref().map(|t| t.next),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
@@ -131,14 +146,20 @@ enum Step {
     Idle,
     /// Ensure the image: pull it, or note it is already present.
     StartPull,
-    PullDone { began: Timestamp },
+    PullDone {
+        began: Timestamp,
+    },
     /// The sync after a failed pull: ErrImagePull turns into ImagePullBackOff.
-    PullBackOff { failed_at: Timestamp },
+    PullBackOff {
+        failed_at: Timestamp,
+    },
     /// Create (after the config check) and start the container.
     Create,
     Running(Run),
     /// Being stopped after a failed liveness probe; stopped at `at`.
-    Stopping { exit: Exit },
+    Stopping {
+        exit: Exit,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -367,16 +388,21 @@ impl PodMachine {
         let exit = match behavior.kind {
             Kind::Crash { exit, after } => Some((at + after, Exit::with_code(exit))),
             Kind::Exit { code, after } => Some((at + after, Exit::with_code(code))),
-            Kind::Oom { after } => Some((at + after, Exit { code: KILLED, reason: "OOMKilled", line: format!("fatal: out of memory, killed with exit code {KILLED}") })),
+            Kind::Oom { after } => {
+                Some((at + after, Exit { code: KILLED, reason: "OOMKilled", line: format!("fatal: out of memory, killed with exit code {KILLED}") }))
+            }
             _ if is_init => Some((at + INIT_RUN, Exit::with_code(0))),
             _ => None,
         };
         let probe_tick = |p: &Probe| Tick { next: at + p.initial_delay, run: 0 };
         let liveness = match (&spec.liveness, &behavior.kind) {
-            (Some(probe), Kind::LivenessFail { after }) => Some(Tick { next: first_tick_at_or_after(at + probe.initial_delay, probe.period, at + *after), run: 0 }),
+            (Some(probe), Kind::LivenessFail { after }) => {
+                Some(Tick { next: first_tick_at_or_after(at + probe.initial_delay, probe.period, at + *after), run: 0 })
+            }
             _ => None,
         };
-        let mut run = Run { started_at: at, exit, startup: spec.startup.as_ref().map(probe_tick), readiness: spec.readiness.as_ref().map(probe_tick), liveness };
+        let mut run =
+            Run { started_at: at, exit, startup: spec.startup.as_ref().map(probe_tick), readiness: spec.readiness.as_ref().map(probe_tick), liveness };
         if is_init {
             (run.startup, run.readiness, run.liveness) = (None, None, None);
             self.container(index).started = true;

@@ -53,17 +53,14 @@ impl LogStore {
         let logs = self.0.lock().expect("log lock");
         let log = logs.get(key).ok_or_else(|| (StatusCode::NOT_FOUND, format!("container \"{}\" in pod \"{}\" is not available", key.2, key.1)))?;
         let lines = if query.previous {
-            log.previous.as_ref().ok_or_else(|| {
-                (StatusCode::BAD_REQUEST, format!("previous terminated container \"{}\" in pod \"{}\" not found", key.2, key.1))
-            })?
+            log.previous
+                .as_ref()
+                .ok_or_else(|| (StatusCode::BAD_REQUEST, format!("previous terminated container \"{}\" in pod \"{}\" not found", key.2, key.1)))?
         } else {
             &log.current
         };
         let skip = query.tail_lines.map_or(0, |n| lines.len().saturating_sub(n));
-        Ok(lines[skip..]
-            .iter()
-            .map(|(t, line)| if query.timestamps { format!("{} {line}\n", t) } else { format!("{line}\n") })
-            .collect())
+        Ok(lines[skip..].iter().map(|(t, line)| if query.timestamps { format!("{} {line}\n", t) } else { format!("{line}\n") }).collect())
     }
 }
 

@@ -18,7 +18,12 @@ pub fn from_pod(pod: &Pod, default_backoff: Duration) -> PodSpec {
     let annotations = meta.annotations.clone().unwrap_or_default();
     let container = |c: &Container| container_spec(c, &annotations, default_backoff);
     PodSpec {
-        pod_ref: format!("{}_{}({})", meta.name.as_deref().unwrap_or_default(), meta.namespace.as_deref().unwrap_or_default(), meta.uid.as_deref().unwrap_or_default()),
+        pod_ref: format!(
+            "{}_{}({})",
+            meta.name.as_deref().unwrap_or_default(),
+            meta.namespace.as_deref().unwrap_or_default(),
+            meta.uid.as_deref().unwrap_or_default()
+        ),
         restart_policy: match spec.restart_policy.as_deref() {
             Some("Never") => RestartPolicy::Never,
             Some("OnFailure") => RestartPolicy::OnFailure,

@@ -147,7 +147,8 @@ impl PodRuntime {
             ("ContainersReady", all_ready, ready_reason, format!("containers with unready status: [{}]", not_ready.join(" "))),
         ] {
             let since = self.set_condition(kind, status, now);
-            let mut condition = json!({"type": kind, "status": if status { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": time(since)});
+            let mut condition =
+                json!({"type": kind, "status": if status { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": time(since)});
             if !status {
                 condition["reason"] = json!(if kind == "Initialized" && completed { "PodCompleted" } else { reason });
                 if !completed {

@@ -104,12 +104,8 @@ pub fn rollwatch_with(kubeconfig: &Path, args: &[&str], input: Option<&str>) -> 
 /// what it prints.
 fn run_with_input(mut command: Command, input: &str) -> Run {
     use std::io::Write;
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
     child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write standard input");
     child.wait_with_output().expect("command finishes").into()
 }

@@ -13,8 +13,7 @@ struct ManifestDir {
 
 impl ManifestDir {
     fn new(test: &str, files: &[(&str, &str)]) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("rollwatch-apply-{test}-{}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("rollwatch-apply-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         for (name, text) in files {
             let file = path.join(name);
@@ -39,8 +38,7 @@ impl Drop for ManifestDir {
     }
 }
 
-const CONFIG: &str =
-    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n";
+const CONFIG: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n";
 
 fn deployment(name: &str, replicas: &str, container_extra: &str) -> String {
     format!(
@@ -63,10 +61,7 @@ fn a_directory_with_invalid_manifests_changes_nothing_and_names_file_object_and_
             ("01-config.yaml", CONFIG),
             ("02-web.yaml", &deployment("web", "1", "")),
             ("03-broken.yaml", &deployment("broken", "three", "")),
-            (
-                "04-typo.yaml",
-                &deployment("typo", "1", ", imagePullPolicyy: Always"),
-            ),
+            ("04-typo.yaml", &deployment("typo", "1", ", imagePullPolicyy: Always")),
         ],
     );
     let run = ns.rollwatch(&["apply", "-f", dir.path().to_str().unwrap()]);
@@ -78,66 +73,34 @@ fn a_directory_with_invalid_manifests_changes_nothing_and_names_file_object_and_
         format!("{}: deployment/typo", dir.file("04-typo.yaml")),
         "imagePullPolicyy".to_string(),
     ] {
-        assert!(
-            said.contains(&expected),
-            "the error names {expected:?}:\n{said}"
-        );
+        assert!(said.contains(&expected), "the error names {expected:?}:\n{said}");
     }
-    assert!(
-        !said.contains("02-web.yaml"),
-        "valid files are not blamed:\n{said}"
-    );
-    for object in [
-        "configmap/settings",
-        "deployment/web",
-        "deployment/broken",
-        "deployment/typo",
-    ] {
-        assert!(
-            absent(&ns, object),
-            "{object} was created although the apply failed"
-        );
+    assert!(!said.contains("02-web.yaml"), "valid files are not blamed:\n{said}");
+    for object in ["configmap/settings", "deployment/web", "deployment/broken", "deployment/typo"] {
+        assert!(absent(&ns, object), "{object} was created although the apply failed");
     }
 }
 
 #[test]
 fn a_manifest_without_a_name_fails_before_the_cluster_is_changed() {
     let ns = TestNamespace::new("apply-noname");
-    let dir = ManifestDir::new(
-        "noname",
-        &[
-            ("a.yaml", CONFIG),
-            (
-                "b.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {x: y}}\n",
-            ),
-        ],
-    );
+    let dir = ManifestDir::new("noname", &[("a.yaml", CONFIG), ("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {x: y}}\n")]);
     let run = ns.rollwatch(&["apply", "-f", dir.path().to_str().unwrap(), "-o", "json"]);
     assert_eq!(run.code, Some(2), "{}", run.output());
     let error = run.json_lines().pop().unwrap();
     assert_eq!(error["event"], "error");
     let message = error["message"].as_str().unwrap();
-    assert!(
-        message.contains(&dir.file("b.yaml")) && message.contains("field metadata.name"),
-        "{message}"
-    );
+    assert!(message.contains(&dir.file("b.yaml")) && message.contains("field metadata.name"), "{message}");
     assert!(absent(&ns, "configmap/settings"));
 }
 
 #[test]
 fn an_object_in_another_namespace_than_dash_n_is_refused() {
     let ns = TestNamespace::new("apply-nsmismatch");
-    let manifest =
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: elsewhere}\n";
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: elsewhere}\n";
     let run = ns.rollwatch_stdin(&["apply", "-f", "-"], manifest);
     assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(
-        run.output()
-            .contains("-: configmap/settings: field metadata.namespace"),
-        "{}",
-        run.output()
-    );
+    assert!(run.output().contains("-: configmap/settings: field metadata.namespace"), "{}", run.output());
 }
 
 /// Deletes a namespace and a CRD the test's apply created, however the test ends.
@@ -149,12 +112,7 @@ struct Created {
 impl Drop for Created {
     fn drop(&mut self) {
         let _ = kubectl_global(&["delete", "namespace", &self.namespace, "--wait=false"]);
-        let _ = kubectl_global(&[
-            "delete",
-            "customresourcedefinition",
-            &self.crd,
-            "--wait=false",
-        ]);
+        let _ = kubectl_global(&["delete", "customresourcedefinition", &self.crd, "--wait=false"]);
     }
 }
 
@@ -163,25 +121,14 @@ fn namespaces_and_crds_go_first_so_what_needs_them_applies_in_one_run() {
     let suffix = format!("{:x}", std::process::id());
     let namespace = format!("rw-apply-new-{suffix}");
     let group = format!("t{suffix}.rollwatch.dev");
-    let created = Created {
-        namespace: namespace.clone(),
-        crd: format!("widgets.{group}"),
-    };
+    let created = Created { namespace: namespace.clone(), crd: format!("widgets.{group}") };
     let crd = format!(
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: widgets.{group}}}\nspec:\n  group: {group}\n  \
          scope: Namespaced\n  names: {{kind: Widget, plural: widgets, singular: widget}}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    \
          schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n"
     );
-    let widget = format!(
-        "apiVersion: {group}/v1\nkind: Widget\nmetadata: {{name: gadget, namespace: {namespace}}}\nspec: {{size: 3}}\n"
-    );
-    let with_namespace = |text: &str| {
-        text.replacen(
-            "metadata: {name: settings}",
-            &format!("metadata: {{name: settings, namespace: {namespace}}}"),
-            1,
-        )
-    };
+    let widget = format!("apiVersion: {group}/v1\nkind: Widget\nmetadata: {{name: gadget, namespace: {namespace}}}\nspec: {{size: 3}}\n");
+    let with_namespace = |text: &str| text.replacen("metadata: {name: settings}", &format!("metadata: {{name: settings, namespace: {namespace}}}"), 1);
     // Given in the "wrong" order, across subdirectories (-R).
     let dir = ManifestDir::new(
         "prerequisites",
@@ -189,51 +136,18 @@ fn namespaces_and_crds_go_first_so_what_needs_them_applies_in_one_run() {
             ("app/config.yaml", &with_namespace(CONFIG)),
             ("app/widget.yaml", &widget),
             ("crd.yaml", &crd),
-            (
-                "namespace.yaml",
-                &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}}}\n"),
-            ),
+            ("namespace.yaml", &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}}}\n")),
         ],
     );
-    let run = rollwatch_testbed::rollwatch(&[
-        "apply",
-        "-R",
-        "-f",
-        dir.path().to_str().unwrap(),
-        "--timeout",
-        "2m",
-    ]);
+    let run = rollwatch_testbed::rollwatch(&["apply", "-R", "-f", dir.path().to_str().unwrap(), "--timeout", "2m"]);
     assert_eq!(run.code, Some(0), "{}", run.output());
-    let applied: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.ends_with(" applied"))
-        .collect();
+    let applied: Vec<&str> = run.stdout.lines().filter(|l| l.ends_with(" applied")).collect();
     assert_eq!(applied.len(), 4, "{}", run.output());
-    assert!(
-        applied[0].contains(&format!("namespace/{namespace}")),
-        "{applied:?}"
-    );
-    assert!(
-        applied[1].contains(&format!("customresourcedefinition/widgets.{group}")),
-        "{applied:?}"
-    );
-    let gadget = kubectl_global(&[
-        "-n",
-        &namespace,
-        "get",
-        &format!("widgets.{group}/gadget"),
-        "-o",
-        "json",
-    ])
-    .ok()
-    .json();
+    assert!(applied[0].contains(&format!("namespace/{namespace}")), "{applied:?}");
+    assert!(applied[1].contains(&format!("customresourcedefinition/widgets.{group}")), "{applied:?}");
+    let gadget = kubectl_global(&["-n", &namespace, "get", &format!("widgets.{group}/gadget"), "-o", "json"]).ok().json();
     assert_eq!(gadget["spec"]["size"], 3);
-    assert!(
-        run.stdout.contains("READY widget/gadget"),
-        "{}",
-        run.output()
-    );
+    assert!(run.stdout.contains("READY widget/gadget"), "{}", run.output());
     drop(created);
 }
 
@@ -241,32 +155,14 @@ fn namespaces_and_crds_go_first_so_what_needs_them_applies_in_one_run() {
 fn a_user_who_may_only_read_cannot_apply_but_can_ask_for_status() {
     let ns = TestNamespace::new("apply-viewer");
     // The kubeconfig's read-only context (bound to the `view` ClusterRole).
-    let denied = ns.rollwatch_stdin(
-        &["--context", "rollwatch-viewer", "apply", "-f", "-"],
-        CONFIG,
-    );
-    assert_eq!(
-        denied.code,
-        Some(4),
-        "a cluster access error:\n{}",
-        denied.output()
-    );
+    let denied = ns.rollwatch_stdin(&["--context", "rollwatch-viewer", "apply", "-f", "-"], CONFIG);
+    assert_eq!(denied.code, Some(4), "a cluster access error:\n{}", denied.output());
     assert!(denied.output().contains("forbidden"), "{}", denied.output());
     assert!(absent(&ns, "configmap/settings"));
 
     ns.apply(CONFIG).ok();
-    let status = ns.rollwatch(&[
-        "--context",
-        "rollwatch-viewer",
-        "status",
-        "configmap/settings",
-    ]);
-    assert_eq!(
-        status.code,
-        Some(0),
-        "reading is allowed:\n{}",
-        status.output()
-    );
+    let status = ns.rollwatch(&["--context", "rollwatch-viewer", "status", "configmap/settings"]);
+    assert_eq!(status.code, Some(0), "reading is allowed:\n{}", status.output());
 }
 
 #[test]
@@ -274,16 +170,9 @@ fn a_server_without_field_validation_is_noted_once_and_its_warnings_are_shown() 
     let ns = TestNamespace::new("apply-validation");
     // v1.20 still serves RBAC v1beta1, with a deprecation warning on every request.
     let role = "apiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\nmetadata: {name: reader}\nrules: []\n";
-    let run = ns.rollwatch_stdin(
-        &["apply", "-f", "-", "--timeout", "2m"],
-        &format!("{CONFIG}---\n{role}"),
-    );
+    let run = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &format!("{CONFIG}---\n{role}"));
     assert_eq!(run.code, Some(0), "{}", run.output());
-    let notes: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|line| line.starts_with("note: "))
-        .collect();
+    let notes: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("note: ")).collect();
     assert_eq!(
         notes,
         [
@@ -293,11 +182,7 @@ fn a_server_without_field_validation_is_noted_once_and_its_warnings_are_shown() 
         run.output()
     );
     // The warning comes with the dry run and with the apply; it is shown once.
-    let warnings: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|line| line.starts_with("warning: "))
-        .collect();
+    let warnings: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("warning: ")).collect();
     assert_eq!(
         warnings,
         [

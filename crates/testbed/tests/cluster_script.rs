@@ -42,8 +42,7 @@ impl Drop for Instance {
 
 /// A process runs while /proc has it in a state other than zombie.
 fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
 }
 
 #[test]
@@ -67,10 +66,7 @@ fn a_second_instance_runs_beside_the_first_reports_a_crash_and_stops_cleanly() {
     assert!(pids.iter().all(|&p| running(p)));
 
     // A component that dies is reported, not ignored.
-    let scheduler_pid = std::fs::read_to_string(
-        std::path::Path::new(&kubeconfig).parent().unwrap().join("pids/kube-scheduler"),
-    )
-    .unwrap();
+    let scheduler_pid = std::fs::read_to_string(std::path::Path::new(&kubeconfig).parent().unwrap().join("pids/kube-scheduler")).unwrap();
     let scheduler_pid = scheduler_pid.split_whitespace().next().unwrap();
     Command::new("kill").args(["-9", scheduler_pid]).status().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));

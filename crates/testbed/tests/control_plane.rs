@@ -11,10 +11,7 @@ fn deployment(name: &str, replicas: u32, image: &str, behavior: &str, extra_spec
 }
 
 fn pods(ns: &TestNamespace, selector: &str) -> Vec<Value> {
-    ns.kubectl(&["get", "pods", "-l", selector, "-o", "json"]).ok().json()["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    ns.kubectl(&["get", "pods", "-l", selector, "-o", "json"]).ok().json()["items"].as_array().cloned().unwrap_or_default()
 }
 
 fn container_status(pod: &Value) -> &Value {
@@ -51,26 +48,24 @@ fn a_bad_image_stalls_the_rolling_update_while_old_pods_keep_serving() {
     ns.kubectl(&["set", "image", "deployment/web", "app=nginx:does-not-exist"]).ok();
 
     let stuck = wait_for("a new pod in ImagePullBackOff", Duration::from_secs(60), || {
-        pods(&ns, "app=web").into_iter().find(|p| {
-            container_status(p)["image"] == "nginx:does-not-exist"
-                && container_status(p)["state"]["waiting"]["reason"] == "ImagePullBackOff"
-        })
+        pods(&ns, "app=web")
+            .into_iter()
+            .find(|p| container_status(p)["image"] == "nginx:does-not-exist" && container_status(p)["state"]["waiting"]["reason"] == "ImagePullBackOff")
     });
     assert_eq!(container_status(&stuck)["ready"], false);
 
     let deployment = wait_for("ProgressDeadlineExceeded", Duration::from_secs(60), || {
         let d = ns.get("deployment/web");
-        let exceeded = d["status"]["conditions"].as_array().into_iter().flatten().any(|c| {
-            c["type"] == "Progressing" && c["status"] == "False" && c["reason"] == "ProgressDeadlineExceeded"
-        });
+        let exceeded = d["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Progressing" && c["status"] == "False" && c["reason"] == "ProgressDeadlineExceeded");
         exceeded.then_some(d)
     });
     // 25% of 3 rounds down to 0 unavailable: all three old pods still serve.
     assert_eq!(deployment["status"]["availableReplicas"], 3);
-    let old_ready = pods(&ns, "app=web")
-        .iter()
-        .filter(|p| container_status(p)["image"] == "nginx:1.19" && container_status(p)["ready"] == true)
-        .count();
+    let old_ready = pods(&ns, "app=web").iter().filter(|p| container_status(p)["image"] == "nginx:1.19" && container_status(p)["ready"] == true).count();
     assert_eq!(old_ready, 3);
     let events = ns.events();
     assert!(events.iter().any(|(r, _, m)| r == "Failed" && m.contains("Failed to pull image \"nginx:does-not-exist\"")), "{events:?}");
@@ -185,11 +180,7 @@ spec:
 }
 
 fn job_condition(ns: &TestNamespace, name: &str, condition: &str) -> bool {
-    ns.get(&format!("job/{name}"))["status"]["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["type"] == condition && c["status"] == "True")
+    ns.get(&format!("job/{name}"))["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == condition && c["status"] == "True")
 }
 
 #[test]
@@ -334,9 +325,8 @@ fn an_oom_killed_container_reports_exit_137_and_oomkilled() {
 fn a_never_ready_pod_runs_unready_with_unhealthy_events() {
     let ns = TestNamespace::new("neverready");
     ns.apply(&pod("shy", "never-ready", "    readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}")).ok();
-    let message = wait_for("an Unhealthy event", Duration::from_secs(60), || {
-        ns.events().into_iter().find(|(r, o, _)| r == "Unhealthy" && o == "shy").map(|(_, _, m)| m)
-    });
+    let message =
+        wait_for("an Unhealthy event", Duration::from_secs(60), || ns.events().into_iter().find(|(r, o, _)| r == "Unhealthy" && o == "shy").map(|(_, _, m)| m));
     assert_eq!(message, "Readiness probe failed: HTTP probe failed with statuscode: 500");
     let pod = ns.get("pod/shy");
     assert_eq!(pod["status"]["phase"], "Running");
@@ -349,11 +339,12 @@ fn a_never_ready_pod_runs_unready_with_unhealthy_events() {
 fn a_failing_liveness_probe_restarts_the_container() {
     let ns = TestNamespace::new("liveness");
     ns.apply(&pod("sick", "liveness-fail after=2s", "    livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 2}")).ok();
-    wait_for("a restart", Duration::from_secs(60), || {
-        (container_status(&ns.get("pod/sick"))["restartCount"].as_u64() >= Some(1)).then_some(())
-    });
+    wait_for("a restart", Duration::from_secs(60), || (container_status(&ns.get("pod/sick"))["restartCount"].as_u64() >= Some(1)).then_some(()));
     let events = ns.events();
-    assert!(events.iter().any(|(r, o, m)| r == "Unhealthy" && o == "sick" && m == "Liveness probe failed: HTTP probe failed with statuscode: 500"), "{events:?}");
+    assert!(
+        events.iter().any(|(r, o, m)| r == "Unhealthy" && o == "sick" && m == "Liveness probe failed: HTTP probe failed with statuscode: 500"),
+        "{events:?}"
+    );
     assert!(events.iter().any(|(r, o, m)| r == "Killing" && o == "sick" && m == "Container app failed liveness probe, will be restarted"), "{events:?}");
 }
 

@@ -15,41 +15,25 @@ fn apply_fails(ns: &TestNamespace, manifest: &str, kind: &str, name: &str) -> Va
     let mut args = vec!["apply", "-f", "-", "-o", "json"];
     args.extend_from_slice(TOLERANCES);
     let run = ns.rollwatch_stdin(&args, manifest);
-    assert_eq!(
-        run.code,
-        Some(1),
-        "exit code 1, a failed rollout:\n{}",
-        run.output()
-    );
+    assert_eq!(run.code, Some(1), "exit code 1, a failed rollout:\n{}", run.output());
     let summary = run.json_lines().pop().expect("a summary line");
     assert_eq!(summary["event"], "summary", "{}", run.stdout);
-    let object = summary["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["object"]["kind"] == kind && o["object"]["name"] == name)
-        .expect("the object in the summary");
+    let object =
+        summary["objects"].as_array().unwrap().iter().find(|o| o["object"]["kind"] == kind && o["object"]["name"] == name).expect("the object in the summary");
     assert_eq!(object["state"], "Failed", "{object:#}");
     object.clone()
 }
 
 /// The FailedCreate reason of a failed object's explanation, about the object itself.
 fn failed_create(object: &Value, kind: &str) -> Value {
-    let details = object["explanation"]["details"]
-        .as_array()
-        .expect("explanation details");
-    let detail = details
-        .iter()
-        .find(|d| d["reason"]["code"] == "FailedCreate")
-        .unwrap_or_else(|| panic!("no FailedCreate: {object:#}"));
+    let details = object["explanation"]["details"].as_array().expect("explanation details");
+    let detail = details.iter().find(|d| d["reason"]["code"] == "FailedCreate").unwrap_or_else(|| panic!("no FailedCreate: {object:#}"));
     assert_eq!(detail["reason"]["object"]["kind"], kind, "{detail:#}");
     detail["reason"].clone()
 }
 
 fn pod_template(name: &str, service_account: Option<&str>) -> String {
-    let account = service_account
-        .map(|a| format!("serviceAccountName: {a}"))
-        .unwrap_or_default();
+    let account = service_account.map(|a| format!("serviceAccountName: {a}")).unwrap_or_default();
     format!(
         r#"  selector: {{matchLabels: {{app: {name}}}}}
   template:
@@ -66,15 +50,7 @@ fn pod_template(name: &str, service_account: Option<&str>) -> String {
 fn a_stateful_set_over_its_pod_quota_fails_with_the_quota_message() {
     let ns = TestNamespace::new("cf-quota");
     ns.apply("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: pods}\nspec: {hard: {pods: \"1\"}}\n").ok();
-    wait_for(
-        "the quota's usage to be counted",
-        Duration::from_secs(60),
-        || {
-            ns.get("resourcequota/pods")["status"]["used"]["pods"]
-                .is_string()
-                .then_some(())
-        },
-    );
+    wait_for("the quota's usage to be counted", Duration::from_secs(60), || ns.get("resourcequota/pods")["status"]["used"]["pods"].is_string().then_some(()));
     let manifest = format!(
         "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db}}\nspec:\n  replicas: 2\n  serviceName: db\n  podManagementPolicy: Parallel\n{}",
         pod_template("db", None)
@@ -83,63 +59,27 @@ fn a_stateful_set_over_its_pod_quota_fails_with_the_quota_message() {
     let reason = failed_create(&db, "StatefulSet");
     let message = reason["message"].as_str().unwrap();
     assert!(message.contains("exceeded quota: pods"), "{reason:#}");
-    assert!(
-        db["message"]
-            .as_str()
-            .unwrap()
-            .starts_with(r#"statefulset "db" cannot create pods: "#),
-        "{db:#}"
-    );
+    assert!(db["message"].as_str().unwrap().starts_with(r#"statefulset "db" cannot create pods: "#), "{db:#}");
 }
 
 #[test]
 fn a_replica_set_with_a_missing_service_account_fails_with_the_admission_message() {
     let ns = TestNamespace::new("cf-rs-sa");
-    let manifest = format!(
-        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: cache}}\nspec:\n  replicas: 2\n{}",
-        pod_template("cache", Some("ghost"))
-    );
+    let manifest = format!("apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: cache}}\nspec:\n  replicas: 2\n{}", pod_template("cache", Some("ghost")));
     let cache = apply_fails(&ns, &manifest, "ReplicaSet", "cache");
     let reason = failed_create(&cache, "ReplicaSet");
-    assert!(
-        reason["message"]
-            .as_str()
-            .unwrap()
-            .contains(r#"serviceaccount "ghost" not found"#),
-        "{reason:#}"
-    );
-    assert!(
-        cache["message"]
-            .as_str()
-            .unwrap()
-            .starts_with(r#"replica set "cache" cannot create pods: "#),
-        "{cache:#}"
-    );
+    assert!(reason["message"].as_str().unwrap().contains(r#"serviceaccount "ghost" not found"#), "{reason:#}");
+    assert!(cache["message"].as_str().unwrap().starts_with(r#"replica set "cache" cannot create pods: "#), "{cache:#}");
 }
 
 #[test]
 fn a_daemon_set_with_a_missing_service_account_fails_with_the_admission_message() {
     let ns = TestNamespace::new("cf-ds-sa");
-    let manifest = format!(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: agent}}\nspec:\n{}",
-        pod_template("agent", Some("ghost"))
-    );
+    let manifest = format!("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: agent}}\nspec:\n{}", pod_template("agent", Some("ghost")));
     let agent = apply_fails(&ns, &manifest, "DaemonSet", "agent");
     let reason = failed_create(&agent, "DaemonSet");
-    assert!(
-        reason["message"]
-            .as_str()
-            .unwrap()
-            .contains(r#"serviceaccount "ghost" not found"#),
-        "{reason:#}"
-    );
-    assert!(
-        agent["message"]
-            .as_str()
-            .unwrap()
-            .starts_with(r#"daemon set "agent" cannot create pods: "#),
-        "{agent:#}"
-    );
+    assert!(reason["message"].as_str().unwrap().contains(r#"serviceaccount "ghost" not found"#), "{reason:#}");
+    assert!(agent["message"].as_str().unwrap().starts_with(r#"daemon set "agent" cannot create pods: "#), "{agent:#}");
 }
 
 /// The v1.20 test bed has no metrics API, so the HPA controller reports ScalingActive=False.
@@ -148,23 +88,9 @@ fn an_autoscaler_without_a_metrics_api_fails_with_the_controllers_reason() {
     let ns = TestNamespace::new("cf-hpa");
     let manifest = format!(
         "{}---\napiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  minReplicas: 1\n  maxReplicas: 3\n  targetCPUUtilizationPercentage: 80\n",
-        rollwatch_testbed::deployment(
-            "web",
-            1,
-            "nginx:1.19",
-            "ready",
-            "resources: {requests: {cpu: 100m}}",
-            ""
-        )
+        rollwatch_testbed::deployment("web", 1, "nginx:1.19", "ready", "resources: {requests: {cpu: 100m}}", "")
     );
     let hpa = apply_fails(&ns, &manifest, "HorizontalPodAutoscaler", "web");
-    let details = hpa["explanation"]["details"]
-        .as_array()
-        .expect("explanation details");
-    assert!(
-        details
-            .iter()
-            .any(|d| d["reason"]["code"] == "FailedGetResourceMetric"),
-        "{hpa:#}"
-    );
+    let details = hpa["explanation"]["details"].as_array().expect("explanation details");
+    assert!(details.iter().any(|d| d["reason"]["code"] == "FailedGetResourceMetric"), "{hpa:#}");
 }

@@ -39,12 +39,8 @@ fn failed_object<'a>(summary: &'a Value, name: &str) -> &'a Value {
 
 /// The reason details of the explanation whose code is one of `codes`.
 fn details_with<'a>(object: &'a Value, codes: &[&str]) -> Vec<&'a Value> {
-    let details: Vec<&Value> = object["explanation"]["details"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|d| codes.iter().any(|code| d["reason"]["code"] == *code))
-        .collect();
+    let details: Vec<&Value> =
+        object["explanation"]["details"].as_array().into_iter().flatten().filter(|d| codes.iter().any(|code| d["reason"]["code"] == *code)).collect();
     assert!(!details.is_empty(), "no reason with code {codes:?}: {:#}", object["explanation"]);
     details
 }
@@ -91,7 +87,10 @@ fn a_crash_loop_is_reported_with_its_exit_code_and_log_lines() {
 #[test]
 fn an_oom_kill_is_reported_as_such() {
     let ns = TestNamespace::new("f-oom");
-    let (_, summary) = apply_fails(&ns, &deployment("hungry", "busybox:1.36", "oom after=1s backoff=1s", &format!("resources: {{limits: {{memory: 64Mi}}}}\n        {STARTUP_PROBE}")));
+    let (_, summary) = apply_fails(
+        &ns,
+        &deployment("hungry", "busybox:1.36", "oom after=1s backoff=1s", &format!("resources: {{limits: {{memory: 64Mi}}}}\n        {STARTUP_PROBE}")),
+    );
     let hungry = failed_object(&summary, "hungry");
     let details = details_with(hungry, &["OOMKilled", "CrashLoopBackOff"]);
     names_pod_and_container(details[0], "hungry", "app");

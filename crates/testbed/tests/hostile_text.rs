@@ -15,8 +15,7 @@ const WAIT: Duration = Duration::from_secs(240);
 
 /// Colours, a window title (OSC ... BEL), clear-screen, a C1 CSI, a carriage return, and a
 /// GitHub Actions command on a line of its own.
-const HOSTILE: &str =
-    "\x1b[31mred\x1b[0m \x1b]0;pwned-title\x07 \x1b[2J \u{9b}6n cr\roverwrite\n::error::pwned";
+const HOSTILE: &str = "\x1b[31mred\x1b[0m \x1b]0;pwned-title\x07 \x1b[2J \u{9b}6n cr\roverwrite\n::error::pwned";
 
 /// A Deployment of one pod whose container `app` behaves as `behavior` and has `MODE=mode`.
 fn deployment(name: &str, behavior: &str, mode: &str) -> String {
@@ -51,19 +50,10 @@ fn deployment_of_image(name: &str, image: &str, behavior: &str, mode: &str) -> S
 #[track_caller]
 fn assert_escaped(run: &Run) {
     let text = run.output();
-    let raw: Vec<char> = text
-        .chars()
-        .filter(|c| c.is_control() && *c != '\n')
-        .collect();
-    assert!(
-        raw.is_empty(),
-        "control characters {raw:?} reached the output:\n{text}"
-    );
+    let raw: Vec<char> = text.chars().filter(|c| c.is_control() && *c != '\n').collect();
+    assert!(raw.is_empty(), "control characters {raw:?} reached the output:\n{text}");
     for line in text.lines() {
-        assert!(
-            !line.trim_start().starts_with("::"),
-            "a line a CI runner takes for a command: {line}\n{text}"
-        );
+        assert!(!line.trim_start().starts_with("::"), "a line a CI runner takes for a command: {line}\n{text}");
     }
 }
 
@@ -79,22 +69,10 @@ fn a_crashing_containers_log_lines_are_shown_escaped_one_per_line() {
     assert_escaped(&run);
     let text = run.output();
     // The log line holds a newline, so the container printed two lines: each stays one line.
-    assert!(
-        text.contains(
-            r"| \x1b[31mred\x1b[0m \x1b]0;pwned-title\x07 \x1b[2J \u{9b}6n cr\roverwrite"
-        ),
-        "{text}"
-    );
+    assert!(text.contains(r"| \x1b[31mred\x1b[0m \x1b]0;pwned-title\x07 \x1b[2J \u{9b}6n cr\roverwrite"), "{text}");
     assert!(text.contains(r"| \x3a:error::pwned"), "{text}");
 
-    let json = ns.rollwatch(&[
-        "wait",
-        "deployment/crasher",
-        "-o",
-        "json",
-        "--timeout",
-        "3m",
-    ]);
+    let json = ns.rollwatch(&["wait", "deployment/crasher", "-o", "json", "--timeout", "3m"]);
     assert_eq!(json.code, Some(1), "{}", json.output());
     let summary = json.json_lines().pop().expect("a summary line");
     let logged: Vec<&str> = summary["objects"][0]["explanation"]["details"]
@@ -106,42 +84,24 @@ fn a_crashing_containers_log_lines_are_shown_escaped_one_per_line() {
         .filter_map(Value::as_str)
         .collect();
     let (first, second) = HOSTILE.split_once('\n').unwrap();
-    assert!(
-        logged.contains(&first) && logged.contains(&second),
-        "the log lines exactly as logged: {logged:#?}"
-    );
+    assert!(logged.contains(&first) && logged.contains(&second), "the log lines exactly as logged: {logged:#?}");
 }
 
 #[test]
 fn history_shows_change_causes_and_template_diffs_escaped() {
     let ns = TestNamespace::new("hostile-history");
-    ns.apply(&deployment("web", "ready", &format!("one {HOSTILE}")))
-        .ok();
-    ns.kubectl(&[
-        "annotate",
-        "deployment/web",
-        &format!("kubernetes.io/change-cause={HOSTILE}"),
-    ])
-    .ok();
-    ns.apply(&deployment("web", "ready", &format!("two {HOSTILE}")))
-        .ok();
+    ns.apply(&deployment("web", "ready", &format!("one {HOSTILE}"))).ok();
+    ns.kubectl(&["annotate", "deployment/web", &format!("kubernetes.io/change-cause={HOSTILE}")]).ok();
+    ns.apply(&deployment("web", "ready", &format!("two {HOSTILE}"))).ok();
     wait_for("revision 2 of deployment/web", WAIT, || {
-        let revisions = ns
-            .rollwatch(&["history", "deployment/web", "-o", "json"])
-            .json_lines()
-            .pop()?;
+        let revisions = ns.rollwatch(&["history", "deployment/web", "-o", "json"]).json_lines().pop()?;
         (revisions["revisions"].as_array()?.len() == 2).then_some(())
     });
 
     let list = ns.rollwatch(&["history", "deployment/web"]);
     assert_eq!(list.code, Some(0), "{}", list.output());
     assert_escaped(&list);
-    assert!(
-        list.stdout
-            .contains(r"\x1b]0;pwned-title\x07 \x1b[2J \u{9b}6n cr\roverwrite\n::error::pwned"),
-        "{}",
-        list.stdout
-    );
+    assert!(list.stdout.contains(r"\x1b]0;pwned-title\x07 \x1b[2J \u{9b}6n cr\roverwrite\n::error::pwned"), "{}", list.stdout);
 
     let revision = ns.rollwatch(&["history", "deployment/web", "--revision", "2"]);
     assert_eq!(revision.code, Some(0), "{}", revision.output());
@@ -150,24 +110,12 @@ fn history_shows_change_causes_and_template_diffs_escaped() {
     let diff = ns.rollwatch(&["history", "deployment/web", "--diff", "1", "2"]);
     assert_eq!(diff.code, Some(0), "{}", diff.output());
     assert_escaped(&diff);
-    assert!(
-        diff.stdout.contains(r"  env MODE: one \x1b[31mred"),
-        "{}",
-        diff.stdout
-    );
+    assert!(diff.stdout.contains(r"  env MODE: one \x1b[31mred"), "{}", diff.stdout);
 
     let json = ns.rollwatch(&["history", "deployment/web", "-o", "json"]);
     let revisions = json.json_lines().pop().expect("one JSON line");
-    let causes: Vec<&str> = revisions["revisions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["change_cause"].as_str())
-        .collect();
-    assert!(
-        causes.contains(&HOSTILE),
-        "the change cause exactly as annotated: {causes:?}"
-    );
+    let causes: Vec<&str> = revisions["revisions"].as_array().unwrap().iter().filter_map(|r| r["change_cause"].as_str()).collect();
+    assert!(causes.contains(&HOSTILE), "the change cause exactly as annotated: {causes:?}");
 }
 
 #[test]
@@ -175,14 +123,9 @@ fn live_progress_on_a_terminal_shows_a_hostile_image_name_escaped() {
     let ns = TestNamespace::new("hostile-live");
     // The simulator fails every pull of an image whose name holds `does-not-exist`.
     let image = "busybox:does-not-exist\x1b]0;pwned-title\x07\x1b[2J\u{9b}6n";
-    ns.apply(&deployment_of_image("puller", image, "ready", "fast"))
-        .ok();
+    ns.apply(&deployment_of_image("puller", image, "ready", "fast")).ok();
     // `script` runs rollwatch on a pseudo-terminal, so it shows its live progress.
-    let command = format!(
-        "{} -n {} wait deployment/puller --waiting-grace 5s --timeout 3m",
-        rollwatch_testbed::rollwatch_bin().display(),
-        ns.name
-    );
+    let command = format!("{} -n {} wait deployment/puller --waiting-grace 5s --timeout 3m", rollwatch_testbed::rollwatch_bin().display(), ns.name);
     let run: Run = std::process::Command::new("script")
         .args(["-qfec", &command, "/dev/null"])
         .env("KUBECONFIG", rollwatch_testbed::kubeconfig())
@@ -193,13 +136,7 @@ fn live_progress_on_a_terminal_shows_a_hostile_image_name_escaped() {
     let text = run.output();
     // The progress lines redraw themselves with their own escape sequences; none of the image's.
     for raw in ["\x1b]0;", "\x07", "\x1b[2J", "\u{9b}"] {
-        assert!(
-            !text.contains(raw),
-            "{raw:?} reached the terminal:\n{text:?}"
-        );
+        assert!(!text.contains(raw), "{raw:?} reached the terminal:\n{text:?}");
     }
-    assert!(
-        text.contains(r"busybox:does-not-exist\x1b]0;pwned-title\x07\x1b[2J\u{9b}6n"),
-        "{text:?}"
-    );
+    assert!(text.contains(r"busybox:does-not-exist\x1b]0;pwned-title\x07\x1b[2J\u{9b}6n"), "{text:?}");
 }

@@ -23,12 +23,8 @@ fn an_api_server_restart_during_a_wait_does_not_lose_the_verdict() {
     cluster.kubectl(&["create", "namespace", "shop"]).ok();
     // Ready only 25 s after start, well after the restart; and one whose pods crash at start-up.
     let slow = deployment("slow", 2, "ready", "readinessProbe: {exec: {command: [\"true\"]}, initialDelaySeconds: 25, periodSeconds: 1}");
-    let doomed = deployment(
-        "doomed",
-        1,
-        "crash exit=4 after=1s backoff=2s",
-        "readinessProbe: {exec: {command: [\"true\"]}, initialDelaySeconds: 5, periodSeconds: 1}",
-    );
+    let doomed =
+        deployment("doomed", 1, "crash exit=4 after=1s backoff=2s", "readinessProbe: {exec: {command: [\"true\"]}, initialDelaySeconds: 5, periodSeconds: 1}");
     cluster.kubectl_stdin(&["-n", "shop", "apply", "-f", "-"], &format!("{slow}---\n{doomed}")).ok();
     let waiting_slow = cluster.spawn_rollwatch(&["-n", "shop", "wait", "deployment/slow", "-o", "json", "--timeout", "4m"]);
     let waiting_doomed = cluster.spawn_rollwatch(&["-n", "shop", "wait", "deployment/doomed", "-o", "json", "--timeout", "4m"]);
@@ -47,10 +43,7 @@ fn an_api_server_restart_during_a_wait_does_not_lose_the_verdict() {
     assert_eq!(doomed_run.code, Some(1), "{}", doomed_run.output());
     let summary = doomed_run.json_lines().pop().unwrap();
     let reasons = summary["objects"][0]["reasons"].as_array().unwrap();
-    assert!(
-        reasons.iter().any(|r| (r["code"] == "CrashLoopBackOff" || r["code"] == "NonZeroExit") && r["container"] == "app"),
-        "{summary:#}"
-    );
+    assert!(reasons.iter().any(|r| (r["code"] == "CrashLoopBackOff" || r["code"] == "NonZeroExit") && r["container"] == "app"), "{summary:#}");
 }
 
 /// Waits for `deployment/NAME` in `namespace` whose pod waits for ConfigMap `settings`

@@ -9,24 +9,16 @@ use std::time::Duration;
 use rollwatch_testbed::{TestNamespace, deployment, wait_for};
 
 fn service(name: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec: {{selector: {{app: web}}, ports: [{{port: 80, protocol: TCP}}]}}\n"
-    )
+    format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec: {{selector: {{app: web}}, ports: [{{port: 80, protocol: TCP}}]}}\n")
 }
 
 fn image_of(ns: &TestNamespace) -> String {
-    ns.get("deployment/web")["spec"]["template"]["spec"]["containers"][0]["image"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    ns.get("deployment/web")["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap().to_string()
 }
 
 /// Deploys web at nginx:1.19 (revision 1) and waits until it is ready.
 fn deploy_first_revision(ns: &TestNamespace) {
-    let first = ns.rollwatch_stdin(
-        &["apply", "-f", "-", "--timeout", "2m"],
-        &deployment("web", 2, "nginx:1.19", "ready", "", ""),
-    );
+    let first = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &deployment("web", 2, "nginx:1.19", "ready", "", ""));
     assert_eq!(first.code, Some(0), "{}", first.output());
 }
 
@@ -36,60 +28,19 @@ fn an_apply_that_stops_midway_reports_what_was_applied_exits_1_and_rolls_back() 
     deploy_first_revision(&ns);
     ns.apply("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: one-service}\nspec: {hard: {services: \"1\"}}\n").ok();
     // The quota admits nothing until the controller has counted what the namespace holds.
-    wait_for("the quota's usage", Duration::from_secs(60), || {
-        ns.get("resourcequota/one-service")["status"]["used"]["services"]
-            .as_str()
-            .map(drop)
-    });
+    wait_for("the quota's usage", Duration::from_secs(60), || ns.get("resourcequota/one-service")["status"]["used"]["services"].as_str().map(drop));
 
-    let manifests = [
-        deployment("web", 2, "nginx:1.20", "ready", "", ""),
-        service("first"),
-        service("second"),
-    ]
-    .join("\n---\n");
-    let run = ns.rollwatch_stdin(
-        &[
-            "apply",
-            "-f",
-            "-",
-            "--rollback-on-failure",
-            "--timeout",
-            "2m",
-        ],
-        &manifests,
-    );
+    let manifests = [deployment("web", 2, "nginx:1.20", "ready", "", ""), service("first"), service("second")].join("\n---\n");
+    let run = ns.rollwatch_stdin(&["apply", "-f", "-", "--rollback-on-failure", "--timeout", "2m"], &manifests);
     let said = run.output();
-    assert_eq!(
-        run.code,
-        Some(1),
-        "a partial apply is a failed rollout, not a manifest error:\n{said}"
-    );
-    assert!(
-        said.contains("server dry run passed for 3 objects"),
-        "{said}"
-    );
-    assert!(
-        said.contains("the apply stopped after 2 of 3 objects"),
-        "{said}"
-    );
-    assert!(
-        said.contains("exceeded quota"),
-        "the server's reason is given:\n{said}"
-    );
-    assert!(
-        said.contains("applied: deployment/web, service/first"),
-        "{said}"
-    );
+    assert_eq!(run.code, Some(1), "a partial apply is a failed rollout, not a manifest error:\n{said}");
+    assert!(said.contains("server dry run passed for 3 objects"), "{said}");
+    assert!(said.contains("the apply stopped after 2 of 3 objects"), "{said}");
+    assert!(said.contains("exceeded quota"), "the server's reason is given:\n{said}");
+    assert!(said.contains("applied: deployment/web, service/first"), "{said}");
     assert!(said.contains("not applied: service/second"), "{said}");
-    assert!(
-        said.contains("rolled back to revision 1 (images: nginx:1.19)"),
-        "{said}"
-    );
-    assert!(
-        said.contains("rollback complete: the previous revision is ready again"),
-        "{said}"
-    );
+    assert!(said.contains("rolled back to revision 1 (images: nginx:1.19)"), "{said}");
+    assert!(said.contains("rollback complete: the previous revision is ready again"), "{said}");
     assert_eq!(image_of(&ns), "nginx:1.19");
 }
 
@@ -108,28 +59,16 @@ fn rollback_keeps_a_change_that_another_writer_made_meanwhile() {
         "--timeout",
         "3m",
     ]);
-    wait_for("rollwatch's image change", Duration::from_secs(60), || {
-        (image_of(&ns) == "nginx:does-not-exist").then_some(())
-    });
+    wait_for("rollwatch's image change", Duration::from_secs(60), || (image_of(&ns) == "nginx:does-not-exist").then_some(()));
     // Another writer, between rollwatch's change and its rollback: their revision must stay.
-    ns.kubectl(&[
-        "set",
-        "image",
-        "deployment/web",
-        "app=nginx:also-does-not-exist",
-    ])
-    .ok();
+    ns.kubectl(&["set", "image", "deployment/web", "app=nginx:also-does-not-exist"]).ok();
 
     let run = run.finish(Duration::from_secs(240));
     let said = run.output();
     assert_eq!(run.code, Some(1), "the rollout still failed:\n{said}");
     assert!(said.contains("not rolled back: another writer changed its template after this run did; their change is kept"), "{said}");
     assert!(!said.contains("rolled back to revision"), "{said}");
-    assert_eq!(
-        image_of(&ns),
-        "nginx:also-does-not-exist",
-        "the other writer's change is kept"
-    );
+    assert_eq!(image_of(&ns), "nginx:also-does-not-exist", "the other writer's change is kept");
 }
 
 #[test]
@@ -138,27 +77,11 @@ fn a_rollout_that_times_out_is_rolled_back_when_asked() {
     deploy_first_revision(&ns);
     // Pulling takes ten minutes: not a failure, just not done within the timeout.
     let slow = deployment("web", 2, "nginx:1.20", "ready pull=600s", "", "");
-    let run = ns.rollwatch_stdin(
-        &[
-            "apply",
-            "-f",
-            "-",
-            "--rollback-on-failure",
-            "--timeout",
-            "15s",
-        ],
-        &slow,
-    );
+    let run = ns.rollwatch_stdin(&["apply", "-f", "-", "--rollback-on-failure", "--timeout", "15s"], &slow);
     let said = run.output();
     assert_eq!(run.code, Some(3), "not ready in time:\n{said}");
-    assert!(
-        said.contains("rolled back to revision 1 (images: nginx:1.19)"),
-        "{said}"
-    );
+    assert!(said.contains("rolled back to revision 1 (images: nginx:1.19)"), "{said}");
     // The recovery gets no fresh timeout: the rollback is started, not followed.
-    assert!(
-        said.contains("rollback started, not followed: the timeout has passed"),
-        "{said}"
-    );
+    assert!(said.contains("rollback started, not followed: the timeout has passed"), "{said}");
     assert_eq!(image_of(&ns), "nginx:1.19");
 }

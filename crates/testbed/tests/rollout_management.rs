@@ -116,7 +116,10 @@ fn history_lists_the_same_revisions_and_change_causes_as_kubectl_with_readable_d
     }
     assert!(!diff.stdout.contains("terminationMessagePath"), "unchanged fields are not shown:\n{}", diff.stdout);
     let json_diff = ns.rollwatch(&["history", "deployment/web", "--diff", "2", "3", "-o", "json"]).json();
-    assert_eq!(json_diff["changes"], serde_json::json!([{"scope": {"in": "container", "name": "app"}, "field": "image", "from": "nginx:1.20", "to": "nginx:1.21"}]));
+    assert_eq!(
+        json_diff["changes"],
+        serde_json::json!([{"scope": {"in": "container", "name": "app"}, "field": "image", "from": "nginx:1.20", "to": "nginx:1.21"}])
+    );
 }
 
 #[test]

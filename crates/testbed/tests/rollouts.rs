@@ -71,11 +71,7 @@ fn apply_of_a_deployment_statefulset_daemonset_and_job_succeeds() {
 #[test]
 fn wait_by_label_and_by_manifest_and_in_poll_mode() {
     let ns = TestNamespace::new("select");
-    let manifest = format!(
-        "{}---{}",
-        deployment("front", 2, "nginx:1.19", "ready", "", ""),
-        deployment("back", 1, "nginx:1.19", "ready", "", "")
-    );
+    let manifest = format!("{}---{}", deployment("front", 2, "nginx:1.19", "ready", "", ""), deployment("back", 1, "nginx:1.19", "ready", "", ""));
     ns.apply(&manifest).ok();
     let by_label = ns.rollwatch(&["wait", "-l", "app in (front,back)", "--timeout", "2m", "-o", "json"]);
     assert_eq!(by_label.code, Some(0), "{}", by_label.output());
@@ -150,9 +146,8 @@ fn rollback_on_failure_returns_the_deployment_to_its_previous_replicaset() {
     let first = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &manifest);
     assert_eq!(first.code, Some(0), "{}", first.output());
 
-    let broken = ns.rollwatch(&[
-        "set", "image", "deployment/web", "app=nginx:does-not-exist", "--rollback-on-failure", "--waiting-grace", "5s", "--timeout", "3m",
-    ]);
+    let broken =
+        ns.rollwatch(&["set", "image", "deployment/web", "app=nginx:does-not-exist", "--rollback-on-failure", "--waiting-grace", "5s", "--timeout", "3m"]);
     assert_eq!(broken.code, Some(1), "the failed rollout is still reported as failed:\n{}", broken.output());
     assert!(broken.stdout.contains("rolled back to revision 1 (images: nginx:1.19)"), "{}", broken.output());
     assert!(broken.stdout.contains("ImagePullBackOff") || broken.stdout.contains("ErrImagePull"), "{}", broken.output());

@@ -15,8 +15,7 @@ const WINDOW: f64 = 10.0;
 /// Room for a busy machine on top of the window and the simulator's 1 s restart.
 const SLACK: f64 = 30.0;
 /// A readiness probe that passes from 1 s after the start.
-const READINESS: &str =
-    r#"readinessProbe: {exec: {command: ["true"]}, initialDelaySeconds: 1, periodSeconds: 1}"#;
+const READINESS: &str = r#"readinessProbe: {exec: {command: ["true"]}, initialDelaySeconds: 1, periodSeconds: 1}"#;
 
 /// `rollwatch apply -f - -o json` of `manifest` with the default window, plus `extra` flags.
 fn apply(ns: &TestNamespace, manifest: &str, extra: &[&str]) -> (Run, Vec<Value>) {
@@ -29,99 +28,41 @@ fn apply(ns: &TestNamespace, manifest: &str, extra: &[&str]) -> (Run, Vec<Value>
 
 /// The summary entry of `name`.
 fn outcome<'a>(lines: &'a [Value], name: &str) -> &'a Value {
-    let summary = lines
-        .last()
-        .filter(|l| l["event"] == "summary")
-        .expect("a summary line");
-    summary["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["object"]["name"] == name)
-        .expect("the object in the summary")
+    let summary = lines.last().filter(|l| l["event"] == "summary").expect("a summary line");
+    summary["objects"].as_array().unwrap().iter().find(|o| o["object"]["name"] == name).expect("the object in the summary")
 }
 
 /// Asserts that `name` failed, inside the settle window, within the window plus the restart (and
 /// slack) of the run's start, on its pod and container `app`; returns the summary entry.
 fn failed_in_window<'a>(run: &Run, lines: &'a [Value], name: &str, codes: &[&str]) -> &'a Value {
-    assert_eq!(
-        run.code,
-        Some(1),
-        "a death right after Ready fails the rollout:\n{}",
-        run.output()
-    );
+    assert_eq!(run.code, Some(1), "a death right after Ready fails the rollout:\n{}", run.output());
     let object = outcome(lines, name);
     assert_eq!(object["state"], "Failed", "{object:#}");
     let reason = &object["reasons"][0];
-    assert!(
-        codes.iter().any(|code| reason["code"] == *code),
-        "a reason with code {codes:?}: {reason:#}"
-    );
-    assert!(
-        reason["object"]["name"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("{name}-")),
-        "{reason:#}"
-    );
+    assert!(codes.iter().any(|code| reason["code"] == *code), "a reason with code {codes:?}: {reason:#}");
+    assert!(reason["object"]["name"].as_str().unwrap().starts_with(&format!("{name}-")), "{reason:#}");
     assert_eq!(reason["container"], "app", "{reason:#}");
     // The single restart fails because of the window, not because restarts piled up.
-    assert!(
-        reason["message"]
-            .as_str()
-            .unwrap()
-            .contains("settle window"),
-        "{reason:#}"
-    );
-    let failed = lines
-        .iter()
-        .find(|l| l["event"] == "verdict" && l["object"]["name"] == name && l["state"] == "Failed")
-        .expect("a Failed verdict line");
+    assert!(reason["message"].as_str().unwrap().contains("settle window"), "{reason:#}");
+    let failed = lines.iter().find(|l| l["event"] == "verdict" && l["object"]["name"] == name && l["state"] == "Failed").expect("a Failed verdict line");
     let elapsed = failed["elapsed_seconds"].as_f64().unwrap();
-    assert!(
-        elapsed < 3.0 + WINDOW + 1.0 + SLACK,
-        "failed {elapsed} s after the start:\n{}",
-        run.stdout
-    );
+    assert!(elapsed < 3.0 + WINDOW + 1.0 + SLACK, "failed {elapsed} s after the start:\n{}", run.stdout);
     object
 }
 
 /// The explanation carries the crashed instance's last log lines.
 fn explained_with_logs(object: &Value, expected_line: &str) {
-    let details = object["explanation"]["details"]
-        .as_array()
-        .expect("explanation details");
-    let lines: Vec<&str> = details
-        .iter()
-        .filter_map(|d| d["logs"]["lines"].as_array())
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    assert!(
-        lines.iter().any(|line| line.contains(expected_line)),
-        "log line {expected_line:?} in {:#}",
-        object["explanation"]
-    );
+    let details = object["explanation"]["details"].as_array().expect("explanation details");
+    let lines: Vec<&str> = details.iter().filter_map(|d| d["logs"]["lines"].as_array()).flatten().filter_map(Value::as_str).collect();
+    assert!(lines.iter().any(|line| line.contains(expected_line)), "log line {expected_line:?} in {:#}", object["explanation"]);
 }
 
 #[test]
 fn a_crash_just_after_the_readiness_probe_passes_fails_the_rollout() {
     let ns = TestNamespace::new("s-crash");
-    let manifest = deployment(
-        "crasher",
-        2,
-        "busybox:1.36",
-        r#"crash exit=3 after=3s log="connected""#,
-        READINESS,
-        "",
-    );
+    let manifest = deployment("crasher", 2, "busybox:1.36", r#"crash exit=3 after=3s log="connected""#, READINESS, "");
     let (run, lines) = apply(&ns, &manifest, &[]);
-    let crasher = failed_in_window(
-        &run,
-        &lines,
-        "crasher",
-        &["NonZeroExit", "CrashLoopBackOff"],
-    );
+    let crasher = failed_in_window(&run, &lines, "crasher", &["NonZeroExit", "CrashLoopBackOff"]);
     assert_eq!(crasher["reasons"][0]["exit_code"], 3, "{crasher:#}");
     explained_with_logs(crasher, "exiting with code 3");
 }
@@ -129,21 +70,9 @@ fn a_crash_just_after_the_readiness_probe_passes_fails_the_rollout() {
 #[test]
 fn a_crash_without_a_readiness_probe_fails_the_rollout_and_zero_gives_kubectls_instant_verdict() {
     let ns = TestNamespace::new("s-noprobe");
-    let manifest = deployment(
-        "crasher",
-        2,
-        "busybox:1.36",
-        "crash exit=3 after=3s",
-        "",
-        "",
-    );
+    let manifest = deployment("crasher", 2, "busybox:1.36", "crash exit=3 after=3s", "", "");
     let (run, lines) = apply(&ns, &manifest, &[]);
-    failed_in_window(
-        &run,
-        &lines,
-        "crasher",
-        &["NonZeroExit", "CrashLoopBackOff"],
-    );
+    failed_in_window(&run, &lines, "crasher", &["NonZeroExit", "CrashLoopBackOff"]);
 
     // `--stable-for 0` is kubectl's verdict: ready the moment the pods are, before they crash.
     let ns = TestNamespace::new("s-instant");
@@ -155,14 +84,7 @@ fn a_crash_without_a_readiness_probe_fails_the_rollout_and_zero_gives_kubectls_i
 #[test]
 fn an_oom_kill_just_after_ready_fails_the_rollout() {
     let ns = TestNamespace::new("s-oom");
-    let manifest = deployment(
-        "hungry",
-        2,
-        "busybox:1.36",
-        "oom after=3s",
-        &format!("resources: {{limits: {{memory: 64Mi}}}}\n        {READINESS}"),
-        "",
-    );
+    let manifest = deployment("hungry", 2, "busybox:1.36", "oom after=3s", &format!("resources: {{limits: {{memory: 64Mi}}}}\n        {READINESS}"), "");
     let (run, lines) = apply(&ns, &manifest, &[]);
     let hungry = failed_in_window(&run, &lines, "hungry", &["OOMKilled"]);
     assert_eq!(hungry["reasons"][0]["exit_code"], 137, "{hungry:#}");
@@ -171,25 +93,12 @@ fn an_oom_kill_just_after_ready_fails_the_rollout() {
 #[test]
 fn a_liveness_failure_just_after_ready_fails_the_rollout() {
     let ns = TestNamespace::new("s-liveness");
-    let liveness =
-        r#"livenessProbe: {exec: {command: ["true"]}, periodSeconds: 1, failureThreshold: 1}"#;
-    let manifest = deployment(
-        "sick",
-        2,
-        "nginx:1.19",
-        "liveness-fail after=3s",
-        &format!("{liveness}\n        {READINESS}"),
-        "",
-    );
+    let liveness = r#"livenessProbe: {exec: {command: ["true"]}, periodSeconds: 1, failureThreshold: 1}"#;
+    let manifest = deployment("sick", 2, "nginx:1.19", "liveness-fail after=3s", &format!("{liveness}\n        {READINESS}"), "");
     let (run, lines) = apply(&ns, &manifest, &[]);
     // The kill shows in the pod's status and the probe's Unhealthy event in an Event: whichever
     // arrives first, the verdict has the exit (137) and, with the event, names the probe.
-    let sick = failed_in_window(
-        &run,
-        &lines,
-        "sick",
-        &["LivenessProbeFailed", "NonZeroExit"],
-    );
+    let sick = failed_in_window(&run, &lines, "sick", &["LivenessProbeFailed", "NonZeroExit"]);
     assert_eq!(sick["reasons"][0]["exit_code"], 137, "{sick:#}");
     explained_with_logs(sick, "app started");
 }
@@ -199,14 +108,7 @@ fn one_crashing_deployment_among_several_in_one_apply_fails_the_run() {
     let ns = TestNamespace::new("s-several");
     let manifest = [
         deployment("front", 2, "nginx:1.19", "ready", READINESS, ""),
-        deployment(
-            "flaky",
-            2,
-            "busybox:1.36",
-            "crash exit=5 after=3s",
-            READINESS,
-            "",
-        ),
+        deployment("flaky", 2, "busybox:1.36", "crash exit=5 after=3s", READINESS, ""),
         deployment("back", 2, "nginx:1.19", "ready", READINESS, ""),
     ]
     .join("---");
@@ -214,12 +116,7 @@ fn one_crashing_deployment_among_several_in_one_apply_fails_the_run() {
     let flaky = failed_in_window(&run, &lines, "flaky", &["NonZeroExit", "CrashLoopBackOff"]);
     assert_eq!(flaky["reasons"][0]["exit_code"], 5, "{flaky:#}");
     for healthy in ["front", "back"] {
-        assert_ne!(
-            outcome(&lines, healthy)["state"],
-            "Failed",
-            "{}",
-            run.stdout
-        );
+        assert_ne!(outcome(&lines, healthy)["state"], "Failed", "{}", run.stdout);
     }
 }
 
@@ -227,56 +124,26 @@ fn one_crashing_deployment_among_several_in_one_apply_fails_the_run() {
 fn a_slow_healthy_rolling_update_waits_at_most_the_window_more() {
     let ns = TestNamespace::new("s-slow");
     // Each pod is Ready 4 s after its start; one new pod at a time, so four waves.
-    let probe =
-        r#"readinessProbe: {exec: {command: ["true"]}, initialDelaySeconds: 4, periodSeconds: 1}"#;
-    let strategy =
-        "strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}";
+    let probe = r#"readinessProbe: {exec: {command: ["true"]}, initialDelaySeconds: 4, periodSeconds: 1}"#;
+    let strategy = "strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}";
     let manifest = deployment("web", 4, "nginx:1.19", "ready", probe, strategy);
     // The first rollout in plain text: it says what it is waiting for.
     let first = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "3m"], &manifest);
     assert_eq!(first.code, Some(0), "{}", first.output());
-    assert!(
-        first.stdout.contains("to be stable") && first.stdout.contains("(settling: "),
-        "{}",
-        first.output()
-    );
+    assert!(first.stdout.contains("to be stable") && first.stdout.contains("(settling: "), "{}", first.output());
 
-    let update = ns.rollwatch(&[
-        "set",
-        "image",
-        "deployment/web",
-        "app=nginx:1.20",
-        "-o",
-        "json",
-        "--timeout",
-        "5m",
-    ]);
+    let update = ns.rollwatch(&["set", "image", "deployment/web", "app=nginx:1.20", "-o", "json", "--timeout", "5m"]);
     assert_eq!(update.code, Some(0), "{}", update.output());
     let lines = update.json_lines();
     let verdicts: Vec<&Value> = lines.iter().filter(|l| l["event"] == "verdict").collect();
-    assert!(
-        verdicts.iter().all(|v| v["state"] != "Failed"),
-        "{}",
-        update.stdout
-    );
+    assert!(verdicts.iter().all(|v| v["state"] != "Failed"), "{}", update.stdout);
     // The controller reports the update done (kubectl's verdict) once the last pod is Ready; the
     // window, counted from each pod's own Ready, then adds at most its length.
-    let settling = verdicts
-        .iter()
-        .find(|v| !v["settling"].is_null())
-        .expect("a verdict line while settling");
+    let settling = verdicts.iter().find(|v| !v["settling"].is_null()).expect("a verdict line while settling");
     let left = settling["settling"]["seconds_left"].as_f64().unwrap();
     assert!(left <= WINDOW, "{settling:#}");
-    let ready = verdicts
-        .iter()
-        .find(|v| v["state"] == "Ready")
-        .expect("a Ready verdict line");
-    let delay =
-        ready["elapsed_seconds"].as_f64().unwrap() - settling["elapsed_seconds"].as_f64().unwrap();
-    assert!(
-        delay <= WINDOW + 15.0,
-        "Ready {delay} s after the controller's verdict:\n{}",
-        update.stdout
-    );
+    let ready = verdicts.iter().find(|v| v["state"] == "Ready").expect("a Ready verdict line");
+    let delay = ready["elapsed_seconds"].as_f64().unwrap() - settling["elapsed_seconds"].as_f64().unwrap();
+    assert!(delay <= WINDOW + 15.0, "Ready {delay} s after the controller's verdict:\n{}", update.stdout);
     assert_eq!(ns.get("deployment/web")["status"]["updatedReplicas"], 4);
 }

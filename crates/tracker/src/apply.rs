@@ -75,11 +75,7 @@ enum ValidationSupport {
 
 /// From `/version`'s `major` and `minor` (`"1"`, `"24+"` on some managed clusters).
 fn validation_support(major: &str, minor: &str) -> ValidationSupport {
-    let number = |text: &str| {
-        text.trim_end_matches(|c: char| !c.is_ascii_digit())
-            .parse::<u32>()
-            .ok()
-    };
+    let number = |text: &str| text.trim_end_matches(|c: char| !c.is_ascii_digit()).parse::<u32>().ok();
     match (number(major), number(minor)) {
         (Some(1), Some(minor)) if minor >= 25 => ValidationSupport::Always,
         (Some(1), Some(23 | 24)) => ValidationSupport::WithFeatureGate,
@@ -94,33 +90,18 @@ fn openapi_offers_field_validation(document: &str) -> bool {
 }
 
 async fn field_validation(tracker: &Tracker) -> Result<FieldValidation, Error> {
-    let info = tracker
-        .client()
-        .apiserver_version()
-        .await
-        .map_err(|e| Error::from_kube("reading the server version", &e))?;
-    let unavailable =
-        |why: &str| FieldValidation::Unavailable(format!("server {} {why}", info.git_version));
+    let info = tracker.client().apiserver_version().await.map_err(|e| Error::from_kube("reading the server version", &e))?;
+    let unavailable = |why: &str| FieldValidation::Unavailable(format!("server {} {why}", info.git_version));
     Ok(match validation_support(&info.major, &info.minor) {
         ValidationSupport::Always => FieldValidation::Strict,
-        ValidationSupport::Never => {
-            unavailable("predates field validation (Kubernetes 1.25, or 1.23 with a feature gate)")
-        }
+        ValidationSupport::Never => unavailable("predates field validation (Kubernetes 1.25, or 1.23 with a feature gate)"),
         ValidationSupport::WithFeatureGate => {
-            let request = http::Request::get("/openapi/v2")
-                .body(Vec::new())
-                .expect("a valid request");
-            let document = tracker
-                .client()
-                .request_text(request)
-                .await
-                .map_err(|e| Error::from_kube("reading the server's OpenAPI document", &e))?;
+            let request = http::Request::get("/openapi/v2").body(Vec::new()).expect("a valid request");
+            let document = tracker.client().request_text(request).await.map_err(|e| Error::from_kube("reading the server's OpenAPI document", &e))?;
             if openapi_offers_field_validation(&document) {
                 FieldValidation::Strict
             } else {
-                unavailable(
-                    "has field validation only with the ServerSideFieldValidation feature gate, which is off",
-                )
+                unavailable("has field validation only with the ServerSideFieldValidation feature gate, which is off")
             }
         }
     })
@@ -128,25 +109,15 @@ async fn field_validation(tracker: &Tracker) -> Result<FieldValidation, Error> {
 
 /// Reads each manifest's kind, name and namespace, resolving its kind on the server; fails
 /// naming the file, the object and the field.
-pub async fn plan(
-    tracker: &Tracker,
-    manifests: Vec<Manifest>,
-    options: &ApplyOptions,
-) -> Result<Plan, Error> {
+pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOptions) -> Result<Plan, Error> {
     let defined = defined_kinds(&manifests)?;
     let mut items: Vec<Item> = Vec::new();
     let mut problems = Vec::new();
     for manifest in manifests {
         match plan_item(tracker, manifest, options, &defined).await {
             Ok(item) => {
-                if let Some(other) = items.iter().find(|i| {
-                    i.object == item.object && i.resource.api.group == item.resource.api.group
-                }) {
-                    problems.push(format!(
-                        "{}: the same object as {}",
-                        item.manifest.describe(),
-                        other.manifest.origin.source
-                    ));
+                if let Some(other) = items.iter().find(|i| i.object == item.object && i.resource.api.group == item.resource.api.group) {
+                    problems.push(format!("{}: the same object as {}", item.manifest.describe(), other.manifest.origin.source));
                 } else {
                     items.push(item);
                 }
@@ -164,52 +135,26 @@ pub async fn plan(
         "CustomResourceDefinition" => 1,
         _ => 2,
     });
-    let namespaces_created = items
-        .iter()
-        .filter(|i| i.resource.api.kind == "Namespace")
-        .map(|i| i.object.name.clone())
-        .collect();
+    let namespaces_created = items.iter().filter(|i| i.resource.api.kind == "Namespace").map(|i| i.object.name.clone()).collect();
     let field_validation = field_validation(tracker).await?;
-    Ok(Plan {
-        items,
-        namespaces_created,
-        force_conflicts: options.force_conflicts,
-        field_validation,
-    })
+    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts, field_validation })
 }
 
-async fn plan_item(
-    tracker: &Tracker,
-    mut manifest: Manifest,
-    options: &ApplyOptions,
-    defined: &[Resource],
-) -> Result<Item, Error> {
+async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOptions, defined: &[Resource]) -> Result<Item, Error> {
     let at = manifest.describe();
-    let field =
-        |field: &str, problem: &str| Error::input(format!("{at}: field {field}: {problem}"));
-    let text = |pointer: &str| {
-        manifest
-            .object
-            .pointer(pointer)
-            .map(|v| v.as_str().map(str::to_string).ok_or(()))
-    };
+    let field = |field: &str, problem: &str| Error::input(format!("{at}: field {field}: {problem}"));
+    let text = |pointer: &str| manifest.object.pointer(pointer).map(|v| v.as_str().map(str::to_string).ok_or(()));
     let api_version = match text("/apiVersion") {
         Some(Ok(v)) if !v.is_empty() => v,
         Some(_) => return Err(field("apiVersion", "expected a non-empty string")),
         None => return Err(field("apiVersion", "missing")),
     };
-    let kind = manifest.object["kind"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let kind = manifest.object["kind"].as_str().unwrap_or_default().to_string();
     let name = match text("/metadata/name") {
         Some(Ok(v)) if !v.is_empty() => v,
         Some(_) => return Err(field("metadata.name", "expected a non-empty string")),
         None => {
-            return Err(field(
-                "metadata.name",
-                "missing (apply needs a name; generateName is not enough)",
-            ));
+            return Err(field("metadata.name", "missing (apply needs a name; generateName is not enough)"));
         }
     };
     let declared_namespace = match text("/metadata/namespace") {
@@ -218,18 +163,14 @@ async fn plan_item(
         Some(Err(())) => return Err(field("metadata.namespace", "expected a string")),
     };
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
-    let new_kind = defined
-        .iter()
-        .find(|r| r.api.group == group && r.api.version == version && r.api.kind == kind);
+    let new_kind = defined.iter().find(|r| r.api.group == group && r.api.version == version && r.api.kind == kind);
     let (resource, needs_new_kind) = match new_kind {
         Some(resource) => (resource.clone(), true),
         None => {
             let resolved = tracker.resolver().for_manifest(&api_version, &kind).await;
             (
                 resolved.map_err(|e| match e.kind {
-                    crate::ErrorKind::Input => {
-                        Error::input(format!("{at}: field kind: {}", e.message))
-                    }
+                    crate::ErrorKind::Input => Error::input(format!("{at}: field kind: {}", e.message)),
                     _ => e,
                 })?,
                 false,
@@ -241,9 +182,7 @@ async fn plan_item(
             (Some(declared), Some(given)) if declared != given => {
                 return Err(field(
                     "metadata.namespace",
-                    &format!(
-                        "{declared:?} does not match the namespace {given:?} given with -n (pass -n {declared} or remove it)"
-                    ),
+                    &format!("{declared:?} does not match the namespace {given:?} given with -n (pass -n {declared} or remove it)"),
                 ));
             }
             (Some(declared), _) => declared.clone(),
@@ -256,55 +195,33 @@ async fn plan_item(
         None
     };
     let kind_name = tracking_kind(&resource);
-    Ok(Item {
-        object: ObjectRef::new(kind_name, namespace, name),
-        resource,
-        manifest,
-        needs_new_kind,
-    })
+    Ok(Item { object: ObjectRef::new(kind_name, namespace, name), resource, manifest, needs_new_kind })
 }
 
 /// The kind as `rollwatch wait` would name it: bare for core and built-in groups, else with its group.
 fn tracking_kind(resource: &Resource) -> String {
     let group = &resource.api.group;
     let builtin = group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io");
-    if builtin {
-        resource.api.kind.clone()
-    } else {
-        format!("{}.{group}", resource.api.kind)
-    }
+    if builtin { resource.api.kind.clone() } else { format!("{}.{group}", resource.api.kind) }
 }
 
 /// The kinds that CustomResourceDefinitions among the manifests define, one per served version.
 fn defined_kinds(manifests: &[Manifest]) -> Result<Vec<Resource>, Error> {
     let mut kinds = Vec::new();
-    for manifest in manifests
-        .iter()
-        .filter(|m| m.object["kind"] == "CustomResourceDefinition")
-    {
+    for manifest in manifests.iter().filter(|m| m.object["kind"] == "CustomResourceDefinition") {
         let spec = &manifest.object["spec"];
         let at = manifest.describe();
         let read = |pointer: &str| {
             spec.pointer(pointer)
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .ok_or_else(|| {
-                    Error::input(format!(
-                        "{at}: field spec{}: missing",
-                        pointer.replace('/', ".")
-                    ))
-                })
+                .ok_or_else(|| Error::input(format!("{at}: field spec{}: missing", pointer.replace('/', "."))))
         };
         let group = read("/group")?;
         let kind = read("/names/kind")?;
         let plural = read("/names/plural")?;
         let namespaced = read("/scope")? == "Namespaced";
-        for version in spec["versions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v["name"].as_str())
-        {
+        for version in spec["versions"].as_array().into_iter().flatten().filter_map(|v| v["name"].as_str()) {
             let api = ApiResource {
                 group: group.clone(),
                 version: version.to_string(),
@@ -328,18 +245,13 @@ impl Plan {
     /// DaemonSets) whose manifest does not set one itself, so their history says who applied what.
     pub fn record_change_cause(&mut self, change_cause: &str) {
         for item in &mut self.items {
-            let has_history = item.resource.api.group == "apps"
-                && matches!(
-                    item.resource.api.kind.as_str(),
-                    "Deployment" | "StatefulSet" | "DaemonSet"
-                );
+            let has_history = item.resource.api.group == "apps" && matches!(item.resource.api.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet");
             let metadata = &mut item.manifest.object["metadata"];
             if has_history && metadata["annotations"][CHANGE_CAUSE_ANNOTATION].is_null() {
                 if !metadata["annotations"].is_object() {
                     metadata["annotations"] = Value::Object(serde_json::Map::new());
                 }
-                metadata["annotations"][CHANGE_CAUSE_ANNOTATION] =
-                    Value::String(change_cause.to_string());
+                metadata["annotations"][CHANGE_CAUSE_ANNOTATION] = Value::String(change_cause.to_string());
             }
         }
     }
@@ -347,34 +259,19 @@ impl Plan {
     /// Server dry run of every object the server can check now (all but those needing a
     /// namespace or kind this plan creates); reports every rejection, naming file and object.
     /// `warned` hears the server's warnings about each object.
-    pub async fn dry_run(
-        &self,
-        tracker: &Tracker,
-        warned: impl FnMut(&Item, &[String]),
-    ) -> Result<(), Error> {
+    pub async fn dry_run(&self, tracker: &Tracker, warned: impl FnMut(&Item, &[String])) -> Result<(), Error> {
         let mut waiting_for_namespace = Vec::new();
         for namespace in &self.namespaces_created {
             if !namespace_exists(tracker, namespace).await? {
                 waiting_for_namespace.push(namespace.clone());
             }
         }
-        let checkable = self.items.iter().filter(|item| {
-            !item.needs_new_kind
-                && !item
-                    .object
-                    .namespace
-                    .as_ref()
-                    .is_some_and(|ns| waiting_for_namespace.contains(ns))
-        });
+        let checkable =
+            self.items.iter().filter(|item| !item.needs_new_kind && !item.object.namespace.as_ref().is_some_and(|ns| waiting_for_namespace.contains(ns)));
         self.dry_run_items(tracker, checkable, warned).await
     }
 
-    async fn dry_run_items<'a>(
-        &self,
-        tracker: &Tracker,
-        items: impl Iterator<Item = &'a Item>,
-        mut warned: impl FnMut(&Item, &[String]),
-    ) -> Result<(), Error> {
+    async fn dry_run_items<'a>(&self, tracker: &Tracker, items: impl Iterator<Item = &'a Item>, mut warned: impl FnMut(&Item, &[String])) -> Result<(), Error> {
         let mut problems = Vec::new();
         for item in items {
             match self.patch(tracker, item, true).await {
@@ -384,11 +281,7 @@ impl Plan {
                 Err(error) => return Err(error),
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::input(problems.join("\n")))
-        }
+        if problems.is_empty() { Ok(()) } else { Err(Error::input(problems.join("\n"))) }
     }
 
     /// Applies the plan: namespaces and CRDs (waiting until the CRDs are established), a dry run
@@ -403,27 +296,13 @@ impl Plan {
             let written = self.patch(tracker, item, false).await?;
             told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings });
         }
-        for item in prerequisites
-            .iter()
-            .filter(|i| i.resource.api.kind == "CustomResourceDefinition")
-        {
+        for item in prerequisites.iter().filter(|i| i.resource.api.kind == "CustomResourceDefinition") {
             wait_established(tracker, &item.object.name).await?;
         }
-        let needed_prerequisites = rest.iter().copied().filter(|item| {
-            item.needs_new_kind
-                || item
-                    .object
-                    .namespace
-                    .as_ref()
-                    .is_some_and(|ns| self.namespaces_created.contains(ns))
-        });
-        self.dry_run_items(tracker, needed_prerequisites, |item, warnings| told(item, Step::DryRunWarnings(warnings)))
-        .await
-        .map_err(|e| match e.kind {
-            crate::ErrorKind::Input => Error::input(format!(
-                "{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)",
-                e.message
-            )),
+        let needed_prerequisites =
+            rest.iter().copied().filter(|item| item.needs_new_kind || item.object.namespace.as_ref().is_some_and(|ns| self.namespaces_created.contains(ns)));
+        self.dry_run_items(tracker, needed_prerequisites, |item, warnings| told(item, Step::DryRunWarnings(warnings))).await.map_err(|e| match e.kind {
+            crate::ErrorKind::Input => Error::input(format!("{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)", e.message)),
             _ => e,
         })?;
         for item in rest {
@@ -437,9 +316,7 @@ impl Plan {
     /// its warnings.
     async fn patch(&self, tracker: &Tracker, item: &Item, dry_run: bool) -> Result<Written, Error> {
         let api: Api<DynamicObject> = match &item.object.namespace {
-            Some(namespace) => {
-                Api::namespaced_with(tracker.client().clone(), namespace, &item.resource.api)
-            }
+            Some(namespace) => Api::namespaced_with(tracker.client().clone(), namespace, &item.resource.api),
             None => Api::all_with(tracker.client().clone(), &item.resource.api),
         };
         let field_validation = (self.field_validation == FieldValidation::Strict).then_some(ValidationDirective::Strict);
@@ -491,37 +368,22 @@ fn warning_text(header: &str) -> Option<String> {
 
 async fn namespace_exists(tracker: &Tracker, name: &str) -> Result<bool, Error> {
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(tracker.client().clone());
-    namespaces
-        .get_opt(name)
-        .await
-        .map(|found| found.is_some())
-        .map_err(|e| Error::from_kube(&format!("looking up namespace {name}"), &e))
+    namespaces.get_opt(name).await.map(|found| found.is_some()).map_err(|e| Error::from_kube(&format!("looking up namespace {name}"), &e))
 }
 
 /// Waits (up to a minute) until a CRD is established, so its kind can be applied.
 async fn wait_established(tracker: &Tracker, name: &str) -> Result<(), Error> {
-    let resource = tracker
-        .resolver()
-        .for_manifest("apiextensions.k8s.io/v1", "CustomResourceDefinition")
-        .await?;
+    let resource = tracker.resolver().for_manifest("apiextensions.k8s.io/v1", "CustomResourceDefinition").await?;
     let api: Api<DynamicObject> = Api::all_with(tracker.client().clone(), &resource.api);
     for _ in 0..120 {
-        let crd = api.get(name).await.map_err(|e| {
-            Error::from_kube(&format!("reading customresourcedefinition/{name}"), &e)
-        })?;
-        let established = crd.data["status"]["conditions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|c| c["type"] == "Established" && c["status"] == "True");
+        let crd = api.get(name).await.map_err(|e| Error::from_kube(&format!("reading customresourcedefinition/{name}"), &e))?;
+        let established = crd.data["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Established" && c["status"] == "True");
         if established {
             return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    Err(Error::cluster(format!(
-        "customresourcedefinition/{name} was not established within a minute"
-    )))
+    Err(Error::cluster(format!("customresourcedefinition/{name} was not established within a minute")))
 }
 
 #[cfg(test)]
@@ -557,10 +419,7 @@ mod tests {
             warning_text(r#"299 - "extensions/v1beta1 Ingress is deprecated in v1.14+, unavailable in v1.22+""#).as_deref(),
             Some("extensions/v1beta1 Ingress is deprecated in v1.14+, unavailable in v1.22+")
         );
-        assert_eq!(
-            warning_text(r#"299 - "unknown field \"spec.replica\"""#).as_deref(),
-            Some(r#"unknown field "spec.replica""#)
-        );
+        assert_eq!(warning_text(r#"299 - "unknown field \"spec.replica\"""#).as_deref(), Some(r#"unknown field "spec.replica""#));
         assert_eq!(warning_text("199 agent \"other\""), None);
     }
 }

@@ -27,9 +27,7 @@ pub async fn connect(options: &ClusterOptions) -> Result<(kube::Client, String),
         None => Kubeconfig::read().map_err(|e| Error::access(format!("reading kubeconfig: {e}")))?,
     };
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
-    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube_options)
-        .await
-        .map_err(|e| Error::access(format!("loading kubeconfig: {e}")))?;
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube_options).await.map_err(|e| Error::access(format!("loading kubeconfig: {e}")))?;
     config.headers.push((http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)));
     let namespace = config.default_namespace.clone();
     let client = kube::Client::try_from(config).map_err(|e| Error::from_kube("creating the cluster client", &e))?;

@@ -22,13 +22,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::Error;
 use crate::explain::explain;
 use crate::feed::{FeedKey, FeedMessage, FeedMode, FeedSource};
 use crate::first_seen::FirstSeen;
 use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
-use crate::Error;
 
 /// The kinds whose objects a kind's verdict reads, in the same namespace.
 fn companions(kind: &str) -> &'static [&'static str] {
@@ -838,5 +838,4 @@ mod tests {
             assert!(timelines.iter().all(|t| t == &expected), "runner 60 s fast, exact, 60 s slow: {timelines:?}");
         }
     }
-
 }

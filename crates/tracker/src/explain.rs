@@ -109,10 +109,8 @@ pub(crate) async fn explain(client: &kube::Client, snapshot: &Snapshot, object: 
         };
         // Which codes a log explains is the code's to say (ReasonCode), not a list kept here.
         let code = ReasonCode::parse(&reason.code);
-        let wants_logs = logs_tail > 0
-            && reason.object.kind == "Pod"
-            && code.is_some_and(ReasonCode::explained_by_logs)
-            && logged.len() < MAX_LOGGED_CONTAINERS;
+        let wants_logs =
+            logs_tail > 0 && reason.object.kind == "Pod" && code.is_some_and(ReasonCode::explained_by_logs) && logged.len() < MAX_LOGGED_CONTAINERS;
         let logs = match (&reason.container, &reason.object.namespace) {
             (Some(container), Some(namespace)) if wants_logs && logged.insert((reason.object.name.clone(), container.clone())) => {
                 let previous_first = code.is_some_and(ReasonCode::failed_in_previous_instance);
@@ -131,10 +129,8 @@ fn warning_events(snapshot: &Snapshot, object: &ObjectRef, verdict: &Verdict) ->
     about.extend(verdict.reasons.iter().map(|r| r.object.clone()));
     about.sort();
     about.dedup();
-    let mut notes: Vec<EventNote> = about
-        .iter()
-        .flat_map(|target| snapshot.events_about(target).filter(|e| e.type_.as_deref() == Some("Warning")).map(|e| note(target, e)))
-        .collect();
+    let mut notes: Vec<EventNote> =
+        about.iter().flat_map(|target| snapshot.events_about(target).filter(|e| e.type_.as_deref() == Some("Warning")).map(|e| note(target, e))).collect();
     notes.sort_by_key(|n| n.last_seen);
     notes.dedup_by(|a, b| a.object == b.object && a.reason == b.reason && a.message == b.message);
     let skip = notes.len().saturating_sub(MAX_EVENTS);
@@ -142,12 +138,8 @@ fn warning_events(snapshot: &Snapshot, object: &ObjectRef, verdict: &Verdict) ->
 }
 
 fn note(object: &ObjectRef, event: &Event) -> EventNote {
-    let last_seen = event
-        .last_timestamp
-        .as_ref()
-        .map(|t| t.0)
-        .or_else(|| event.event_time.as_ref().map(|t| t.0))
-        .or_else(|| event.first_timestamp.as_ref().map(|t| t.0));
+    let last_seen =
+        event.last_timestamp.as_ref().map(|t| t.0).or_else(|| event.event_time.as_ref().map(|t| t.0)).or_else(|| event.first_timestamp.as_ref().map(|t| t.0));
     EventNote {
         object: object.clone(),
         reason: event.reason.clone().unwrap_or_default(),

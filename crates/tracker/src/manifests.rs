@@ -27,15 +27,11 @@ pub fn read(paths: &[PathBuf], recursive: bool) -> Result<Vec<Manifest>, Error> 
                 return Err(Error::input("-f -: standard input can be read only once"));
             }
             let mut text = String::new();
-            std::io::stdin()
-                .take(MAX_INPUT_BYTES as u64 + 1)
-                .read_to_string(&mut text)
-                .map_err(|e| Error::input(format!("reading standard input: {e}")))?;
+            std::io::stdin().take(MAX_INPUT_BYTES as u64 + 1).read_to_string(&mut text).map_err(|e| Error::input(format!("reading standard input: {e}")))?;
             manifests.extend(parse("-", &text)?);
             continue;
         }
-        let metadata = std::fs::metadata(path)
-            .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
+        let metadata = std::fs::metadata(path).map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
         if metadata.is_dir() {
             for file in directory_files(path, recursive)? {
                 manifests.extend(read_file(&file)?);
@@ -53,37 +49,21 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Manifest>, Error> {
 }
 
 fn read_file(path: &Path) -> Result<Vec<Manifest>, Error> {
-    let cannot_read =
-        |e: std::io::Error| Error::input(format!("{}: cannot read: {e}", path.display()));
+    let cannot_read = |e: std::io::Error| Error::input(format!("{}: cannot read: {e}", path.display()));
     let mut text = String::new();
     // One byte more than allowed, so the parser reports the size (a FIFO has no length to check first).
-    std::fs::File::open(path)
-        .and_then(|file| {
-            file.take(MAX_INPUT_BYTES as u64 + 1)
-                .read_to_string(&mut text)
-        })
-        .map_err(cannot_read)?;
+    std::fs::File::open(path).and_then(|file| file.take(MAX_INPUT_BYTES as u64 + 1).read_to_string(&mut text)).map_err(cannot_read)?;
     parse(&path.display().to_string(), &text)
 }
 
 fn directory_files(directory: &Path, recursive: bool) -> Result<Vec<PathBuf>, Error> {
-    let entries = std::fs::read_dir(directory).map_err(|e| {
-        Error::input(format!(
-            "{}: cannot read directory: {e}",
-            directory.display()
-        ))
-    })?;
+    let entries = std::fs::read_dir(directory).map_err(|e| Error::input(format!("{}: cannot read directory: {e}", directory.display())))?;
     // The entry's own type: a symbolic link to a directory is a link, not a directory.
     let mut paths: Vec<(PathBuf, bool)> = entries
         .map(|entry| {
             entry
                 .and_then(|e| Ok((e.path(), e.file_type()?.is_dir())))
-                .map_err(|e| {
-                    Error::input(format!(
-                        "{}: cannot read directory: {e}",
-                        directory.display()
-                    ))
-                })
+                .map_err(|e| Error::input(format!("{}: cannot read directory: {e}", directory.display())))
         })
         .collect::<Result<_, _>>()?;
     paths.sort();
@@ -93,11 +73,7 @@ fn directory_files(directory: &Path, recursive: bool) -> Result<Vec<PathBuf>, Er
             if recursive {
                 files.extend(directory_files(&path, true)?);
             }
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| MANIFEST_EXTENSIONS.contains(&e))
-        {
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| MANIFEST_EXTENSIONS.contains(&e)) {
             files.push(path);
         }
     }
@@ -110,11 +86,7 @@ mod tests {
 
     #[test]
     fn objects_are_numbered_in_their_source_and_described_by_name() {
-        let manifests = parse(
-            "app.yaml",
-            "kind: ConfigMap\nmetadata: {name: settings}\n---\nkind: Deployment\nmetadata: {}\n",
-        )
-        .unwrap();
+        let manifests = parse("app.yaml", "kind: ConfigMap\nmetadata: {name: settings}\n---\nkind: Deployment\nmetadata: {}\n").unwrap();
         assert_eq!(manifests.len(), 2);
         assert_eq!(manifests[0].describe(), "app.yaml: configmap/settings");
         assert_eq!(manifests[1].describe(), "app.yaml: document 2 (deployment)");
@@ -125,23 +97,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rollwatch-manifests-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("nested")).unwrap();
         std::fs::write(dir.join("b.yaml"), "kind: ConfigMap\nmetadata: {name: b}\n").unwrap();
-        std::fs::write(
-            dir.join("a.json"),
-            r#"{"kind": "ConfigMap", "metadata": {"name": "a"}}"#,
-        )
-        .unwrap();
+        std::fs::write(dir.join("a.json"), r#"{"kind": "ConfigMap", "metadata": {"name": "a"}}"#).unwrap();
         std::fs::write(dir.join("notes.txt"), "not a manifest").unwrap();
-        std::fs::write(
-            dir.join("nested/c.yml"),
-            "kind: ConfigMap\nmetadata: {name: c}\n",
-        )
-        .unwrap();
+        std::fs::write(dir.join("nested/c.yml"), "kind: ConfigMap\nmetadata: {name: c}\n").unwrap();
         let names = |recursive| -> Vec<String> {
-            read(std::slice::from_ref(&dir), recursive)
-                .unwrap()
-                .iter()
-                .map(|m| m.object["metadata"]["name"].as_str().unwrap().to_string())
-                .collect()
+            read(std::slice::from_ref(&dir), recursive).unwrap().iter().map(|m| m.object["metadata"]["name"].as_str().unwrap().to_string()).collect()
         };
         assert_eq!(names(false), ["a", "b"]);
         assert_eq!(names(true), ["a", "b", "c"]);
@@ -151,10 +111,7 @@ mod tests {
     #[test]
     fn an_unreadable_file_and_invalid_yaml_name_the_file() {
         let missing = read(&[PathBuf::from("/nonexistent/app.yaml")], false).unwrap_err();
-        assert!(
-            missing.message.contains("/nonexistent/app.yaml"),
-            "{missing}"
-        );
+        assert!(missing.message.contains("/nonexistent/app.yaml"), "{missing}");
         let invalid = parse("bad.yaml", "kind: [unclosed").unwrap_err();
         assert!(invalid.message.starts_with("bad.yaml"), "{invalid}");
     }

@@ -38,23 +38,11 @@ pub(crate) struct RolloutClock {
 impl RolloutClock {
     /// Takes in a new version of the live object; a new generation gets its own estimate.
     pub(crate) fn observe(&mut self, live: &Value) {
-        let generation = live
-            .pointer("/metadata/generation")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        let observed = live
-            .pointer("/status/observedGeneration")
-            .and_then(Value::as_i64)
-            .is_some_and(|g| g >= generation);
+        let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+        let observed = live.pointer("/status/observedGeneration").and_then(Value::as_i64).is_some_and(|g| g >= generation);
         match &mut self.seen {
             Some(seen) if seen.generation == generation => seen.observed = observed,
-            _ => {
-                self.seen = Some(Seen {
-                    generation,
-                    observed,
-                    estimate: estimate(live, &assumptions_for(live)).ok(),
-                })
-            }
+            _ => self.seen = Some(Seen { generation, observed, estimate: estimate(live, &assumptions_for(live)).ok() }),
         }
     }
 
@@ -76,29 +64,15 @@ impl RolloutClock {
         };
         // Until the controller observes the new generation, the status figures are the previous
         // rollout's: none of this rollout's pods exist yet.
-        let updated = if seen.observed {
-            updated_available(verdict.progress.as_ref()?)
-        } else {
-            0
-        };
-        Some(
-            seen.estimate
-                .as_ref()?
-                .pace(now.saturating_sub(started), updated),
-        )
+        let updated = if seen.observed { updated_available(verdict.progress.as_ref()?) } else { 0 };
+        Some(seen.estimate.as_ref()?.pace(now.saturating_sub(started), updated))
     }
 }
 
 /// Default pod timings; a DaemonSet runs on the nodes it is scheduled to.
 fn assumptions_for(live: &Value) -> Assumptions {
-    let nodes = live
-        .pointer("/status/desiredNumberScheduled")
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok());
-    Assumptions {
-        nodes,
-        ..Assumptions::default()
-    }
+    let nodes = live.pointer("/status/desiredNumberScheduled").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
+    Assumptions { nodes, ..Assumptions::default() }
 }
 
 #[cfg(test)]
@@ -117,13 +91,7 @@ mod tests {
     }
 
     fn progressing(updated: i64, available: i64, old: i64) -> Verdict {
-        let progress = Progress {
-            desired: 3,
-            updated,
-            ready: available,
-            available,
-            old_pending_termination: old,
-        };
+        let progress = Progress { desired: 3, updated, ready: available, available, old_pending_termination: old };
         Verdict::new(State::Progressing, "rolling").with_progress(progress)
     }
 
@@ -140,22 +108,15 @@ mod tests {
     fn the_clock_starts_when_a_generation_is_first_seen_progressing() {
         let mut clock = RolloutClock::default();
         let live = deployment(2, 3);
-        let first = observed(&mut clock, &live)
-            .pace(&progressing(1, 3, 3), seconds(10))
-            .unwrap();
+        let first = observed(&mut clock, &live).pace(&progressing(1, 3, 3), seconds(10)).unwrap();
         assert_eq!(first.elapsed, Duration::ZERO);
-        let later = observed(&mut clock, &live)
-            .pace(&progressing(1, 3, 3), seconds(25))
-            .unwrap();
+        let later = observed(&mut clock, &live).pace(&progressing(1, 3, 3), seconds(25)).unwrap();
         assert_eq!(later.elapsed, seconds(15));
         assert_eq!(later.expected_total, first.expected_total);
         // A new generation is a new rollout: a new clock and a new estimate.
         let mut slow_start = deployment(3, 3);
-        slow_start["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] =
-            json!({"exec": {"command": ["true"]}, "initialDelaySeconds": 60});
-        let bigger = observed(&mut clock, &slow_start)
-            .pace(&progressing(0, 3, 3), seconds(40))
-            .unwrap();
+        slow_start["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = json!({"exec": {"command": ["true"]}, "initialDelaySeconds": 60});
+        let bigger = observed(&mut clock, &slow_start).pace(&progressing(0, 3, 3), seconds(40)).unwrap();
         assert_eq!(bigger.elapsed, Duration::ZERO);
         assert!(bigger.expected_total > first.expected_total);
     }
@@ -164,22 +125,13 @@ mod tests {
     fn a_rollout_stuck_long_enough_is_slower_than_expected() {
         let mut clock = RolloutClock::default();
         let live = deployment(2, 3);
-        let start = observed(&mut clock, &live)
-            .pace(&progressing(1, 3, 3), seconds(0))
-            .unwrap();
+        let start = observed(&mut clock, &live).pace(&progressing(1, 3, 3), seconds(0)).unwrap();
         assert!(!start.slower_than_expected());
-        let due = start
-            .next_pod_due
-            .mul_f64(rollwatch_verdict::estimate::SLOWER_FACTOR)
-            + rollwatch_verdict::estimate::SLOWER_SLACK;
-        let stuck = observed(&mut clock, &live)
-            .pace(&progressing(1, 3, 3), due + seconds(1))
-            .unwrap();
+        let due = start.next_pod_due.mul_f64(rollwatch_verdict::estimate::SLOWER_FACTOR) + rollwatch_verdict::estimate::SLOWER_SLACK;
+        let stuck = observed(&mut clock, &live).pace(&progressing(1, 3, 3), due + seconds(1)).unwrap();
         assert!(stuck.slower_than_expected());
         // Once the new pods are available it is no longer behind.
-        let caught_up = observed(&mut clock, &live)
-            .pace(&progressing(3, 3, 0), due + seconds(2))
-            .unwrap();
+        let caught_up = observed(&mut clock, &live).pace(&progressing(3, 3, 0), due + seconds(2)).unwrap();
         assert!(!caught_up.slower_than_expected());
     }
 
@@ -189,14 +141,10 @@ mod tests {
         let mut live = deployment(3, 3);
         live["status"]["observedGeneration"] = json!(2);
         // The previous rollout's figures: all updated and available.
-        let unobserved = observed(&mut clock, &live)
-            .pace(&progressing(3, 3, 0), seconds(0))
-            .unwrap();
+        let unobserved = observed(&mut clock, &live).pace(&progressing(3, 3, 0), seconds(0)).unwrap();
         assert_eq!(unobserved.remaining(), unobserved.expected_total);
         live["status"]["observedGeneration"] = json!(3);
-        let current = observed(&mut clock, &live)
-            .pace(&progressing(3, 3, 0), seconds(1))
-            .unwrap();
+        let current = observed(&mut clock, &live).pace(&progressing(3, 3, 0), seconds(1)).unwrap();
         assert_eq!(current.remaining(), Duration::ZERO);
     }
 
@@ -205,14 +153,11 @@ mod tests {
         // Ten waves of 2^62 s each: adding them up panicked inside tracking.
         let mut live = deployment(2, 10);
         live["spec"]["strategy"] = json!({"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}});
-        live["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = json!({"exec": {"command": ["true"]}, "periodSeconds": 2147483647, "successThreshold": 2147483647});
+        live["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] =
+            json!({"exec": {"command": ["true"]}, "periodSeconds": 2147483647, "successThreshold": 2147483647});
         let mut clock = RolloutClock::default();
-        observed(&mut clock, &live)
-            .pace(&progressing(0, 3, 3), seconds(0))
-            .unwrap();
-        let pace = observed(&mut clock, &live)
-            .pace(&progressing(1, 3, 2), Duration::MAX)
-            .unwrap();
+        observed(&mut clock, &live).pace(&progressing(0, 3, 3), seconds(0)).unwrap();
+        let pace = observed(&mut clock, &live).pace(&progressing(1, 3, 2), Duration::MAX).unwrap();
         assert_eq!(pace.expected_total, Duration::MAX);
         assert!(pace.slower_than_expected());
         assert_eq!(pace.after(Duration::MAX).elapsed, Duration::MAX);
@@ -224,27 +169,17 @@ mod tests {
         let live = deployment(2, 3);
         let ready = Verdict::new(State::Ready, "done").with_progress(Progress::default());
         assert_eq!(observed(&mut clock, &live).pace(&ready, seconds(1)), None);
-        assert_eq!(
-            RolloutClock::default().pace(&progressing(1, 3, 3), seconds(1)),
-            None
-        );
+        assert_eq!(RolloutClock::default().pace(&progressing(1, 3, 3), seconds(1)), None);
         observed(&mut clock, &live).forget();
         assert_eq!(clock.pace(&progressing(1, 3, 3), seconds(1)), None);
         let job = json!({"kind": "Job", "metadata": {"name": "once", "generation": 1}, "spec": {}});
-        assert_eq!(
-            observed(&mut clock, &job).pace(&progressing(0, 0, 0), seconds(1)),
-            None
-        );
+        assert_eq!(observed(&mut clock, &job).pace(&progressing(0, 0, 0), seconds(1)), None);
         // A DaemonSet is modelled over the nodes it is scheduled to.
         let daemon_set = json!({
             "kind": "DaemonSet", "metadata": {"name": "agent", "generation": 4},
             "spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "agent:2"}]}}},
             "status": {"desiredNumberScheduled": 3, "observedGeneration": 4},
         });
-        assert!(
-            observed(&mut clock, &daemon_set)
-                .pace(&progressing(0, 3, 3), seconds(1))
-                .is_some()
-        );
+        assert!(observed(&mut clock, &daemon_set).pace(&progressing(0, 3, 3), seconds(1)).is_some());
     }
 }

@@ -21,13 +21,7 @@ pub struct Resource {
 impl Resource {
     fn new(group: &str, version: &str, kind: &str, plural: &str, namespaced: bool) -> Self {
         let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-        let api = ApiResource {
-            group: group.into(),
-            version: version.into(),
-            api_version,
-            kind: kind.into(),
-            plural: plural.into(),
-        };
+        let api = ApiResource { group: group.into(), version: version.into(), api_version, kind: kind.into(), plural: plural.into() };
         Self { api, namespaced }
     }
 }
@@ -76,14 +70,9 @@ impl Resolver {
         let group_version = GroupVersion::gv(group, version);
         let key = format!("{group}/{version}");
         let resources = self
-            .group_resources(&key, || async {
-                kube::discovery::pinned_group(&self.client, &group_version).await.map(|g| g.versioned_resources(version))
-            })
+            .group_resources(&key, || async { kube::discovery::pinned_group(&self.client, &group_version).await.map(|g| g.versioned_resources(version)) })
             .await?;
-        resources
-            .into_iter()
-            .find(|r| r.api.kind == kind)
-            .ok_or_else(|| Error::input(format!("the server has no kind {kind} in {api_version}")))
+        resources.into_iter().find(|r| r.api.kind == kind).ok_or_else(|| Error::input(format!("the server has no kind {kind} in {api_version}")))
     }
 
     /// The endpoint for a kind as `rollwatch wait KIND/NAME` names it: a canonical kind
@@ -101,11 +90,8 @@ impl Resolver {
         };
         for group in candidates {
             let key = format!("{group}/*");
-            let recommended = self
-                .group_resources(&key, || async {
-                    kube::discovery::group(&self.client, &group).await.map(|g| g.recommended_resources())
-                })
-                .await;
+            let recommended =
+                self.group_resources(&key, || async { kube::discovery::group(&self.client, &group).await.map(|g| g.recommended_resources()) }).await;
             let resources = match recommended {
                 Ok(resources) => resources,
                 Err(e) if e.kind == crate::ErrorKind::Access => return Err(e),
@@ -142,10 +128,8 @@ impl Resolver {
             kube::Error::Discovery(_) => Error::input(format!("the server does not serve API group {key}")),
             _ => Error::from_kube(&format!("discovering API group {key}"), &e),
         })?;
-        let resources: Vec<Resource> = fetched
-            .into_iter()
-            .map(|(api, capabilities)| Resource { api, namespaced: capabilities.scope == Scope::Namespaced })
-            .collect();
+        let resources: Vec<Resource> =
+            fetched.into_iter().map(|(api, capabilities)| Resource { api, namespaced: capabilities.scope == Scope::Namespaced }).collect();
         groups.insert(key.to_string(), resources.clone());
         Ok(resources)
     }

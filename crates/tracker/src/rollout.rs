@@ -145,10 +145,8 @@ async fn restore(
     let context = format!("undoing {object} to revision {}", revision.number);
     let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-    let failed = |e: kube::Error| RestoreFailure {
-        conflict: matches!(&e, kube::Error::Api(status) if status.code == 409),
-        error: Error::from_kube_input(&context, &e),
-    };
+    let failed =
+        |e: kube::Error| RestoreFailure { conflict: matches!(&e, kube::Error::Api(status) if status.code == 409), error: Error::from_kube_input(&context, &e) };
     match history::undo_patch(workload, revision, change_cause) {
         UndoPatch::Json(mut patch) => {
             if let (Some(version), Some(operations)) = (resource_version, patch.as_array_mut()) {
@@ -231,10 +229,7 @@ fn match_labels(workload: &Value) -> String {
 
 async fn list(tracker: &Tracker, object: &ObjectRef, kind: &str, selector: &str) -> Result<Vec<Value>, Error> {
     let api = api(tracker, kind, namespace_of(tracker, object)).await?;
-    let listed = api
-        .list(&ListParams::default().labels(selector))
-        .await
-        .map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
+    let listed = api.list(&ListParams::default().labels(selector)).await.map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
     listed.items.into_iter().map(|item| serde_json::to_value(item).map_err(|e| Error::cluster(format!("reading a {kind} of {object}: {e}")))).collect()
 }
 

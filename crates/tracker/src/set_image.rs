@@ -20,9 +20,7 @@ impl std::str::FromStr for ImageAssignment {
 
     fn from_str(text: &str) -> Result<Self, Error> {
         match text.split_once('=') {
-            Some((container, image)) if !container.is_empty() && !image.is_empty() => {
-                Ok(Self { container: container.to_string(), image: image.to_string() })
-            }
+            Some((container, image)) if !container.is_empty() && !image.is_empty() => Ok(Self { container: container.to_string(), image: image.to_string() }),
             _ => Err(Error::input(format!("invalid image assignment {text:?}: expected CONTAINER=IMAGE, e.g. app=repo/app:v2"))),
         }
     }
@@ -74,17 +72,10 @@ pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[Ima
             patch_lists.insert(list.to_string(), Value::Array(patched));
         }
     }
-    let all_names: Vec<&str> = ["initContainers", "containers"]
-        .iter()
-        .flat_map(|list| pod_spec[*list].as_array().into_iter().flatten())
-        .filter_map(|c| c["name"].as_str())
-        .collect();
+    let all_names: Vec<&str> =
+        ["initContainers", "containers"].iter().flat_map(|list| pod_spec[*list].as_array().into_iter().flatten()).filter_map(|c| c["name"].as_str()).collect();
     if let Some(missing) = assignments.iter().find(|a| a.container != "*" && !all_names.contains(&a.container.as_str())) {
-        return Err(Error::input(format!(
-            "{object} has no container named {:?} (its containers: {})",
-            missing.container,
-            all_names.join(", ")
-        )));
+        return Err(Error::input(format!("{object} has no container named {:?} (its containers: {})", missing.container, all_names.join(", "))));
     }
     let mut patch = Value::Object(patch_lists);
     for key in pod_spec_path.iter().rev() {
@@ -93,7 +84,9 @@ pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[Ima
     patch["metadata"] = json!({"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}});
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
     let patch = Patch::Strategic(&patch);
-    let stored = crate::retry::retrying(|| api.patch(&object.name, &params, &patch)).await.map_err(|e| Error::from_kube_input(&format!("setting images on {object}"), &e))?;
+    let stored = crate::retry::retrying(|| api.patch(&object.name, &params, &patch))
+        .await
+        .map_err(|e| Error::from_kube_input(&format!("setting images on {object}"), &e))?;
     Ok(ImagesSet { changes, stored: stored.data })
 }
 

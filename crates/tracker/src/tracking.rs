@@ -148,11 +148,7 @@ impl Tracking {
     pub async fn outcome(mut self) -> Outcome {
         match (&mut self.outcome).await {
             Ok(outcome) => outcome,
-            Err(_) => Outcome {
-                end: End::Error(Error::cluster("the tracking task stopped without an outcome")),
-                objects: Vec::new(),
-                elapsed: Duration::ZERO,
-            },
+            Err(_) => Outcome { end: End::Error(Error::cluster("the tracking task stopped without an outcome")), objects: Vec::new(), elapsed: Duration::ZERO },
         }
     }
 }

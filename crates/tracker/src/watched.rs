@@ -97,11 +97,7 @@ impl<'de> Visitor<'de> for ObjectVisitor {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            let value = if !self.skip_managed_fields && key == "metadata" {
-                Value::Object(map.next_value::<Metadata>()?.0)
-            } else {
-                map.next_value()?
-            };
+            let value = if !self.skip_managed_fields && key == "metadata" { Value::Object(map.next_value::<Metadata>()?.0) } else { map.next_value()? };
             object.insert(key, value);
         }
         Ok(object)

@@ -120,15 +120,11 @@ impl ReasonCode {
     /// What the code means, in one line.
     pub fn text(self) -> &'static str {
         match self {
-            Self::CrashLoopBackOff => {
-                "a container keeps exiting and kubelet backs off before restarting it"
-            }
+            Self::CrashLoopBackOff => "a container keeps exiting and kubelet backs off before restarting it",
             Self::OomKilled => "a container was killed for running out of memory",
             Self::NonZeroExit => "a container exited with a non-zero code",
             Self::Restarts => "a container restarted more often than allowed",
-            Self::LivenessProbeFailed => {
-                "kubelet restarted a container whose liveness probe failed"
-            }
+            Self::LivenessProbeFailed => "kubelet restarted a container whose liveness probe failed",
             Self::ReadinessProbeFailing => "a running container's readiness probe keeps failing",
             Self::PodFailed => "the pod failed as a whole",
             Self::SchedulingGated => "the pod waits for its scheduling gates to be removed",
@@ -141,9 +137,7 @@ impl ReasonCode {
             Self::BackoffLimitExceeded => "more pods failed than the Job's backoffLimit",
             Self::JobFailed => "the Job failed",
             Self::MaxFailedIndexesExceeded => "more indexes failed than the Job's maxFailedIndexes",
-            Self::ManagedElsewhere => {
-                "another controller than Kubernetes' job controller manages the Job"
-            }
+            Self::ManagedElsewhere => "another controller than Kubernetes' job controller manages the Job",
             Self::ClaimLost => "the claim's bound volume no longer exists",
             Self::NotReady => "the resource's Ready condition is not True",
             Self::NotEstablished => "the CustomResourceDefinition is not established yet",
@@ -154,10 +148,7 @@ impl ReasonCode {
 
     /// The code of a reason's `code` string, if it is one of rollwatch's own.
     pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|known| known.as_str() == code)
+        Self::ALL.iter().copied().find(|known| known.as_str() == code)
     }
 
     /// Whether the container's log tells why: it ran and then exited, was restarted, or never
@@ -169,14 +160,7 @@ impl ReasonCode {
     /// Whether the instance that failed is the container's previous one (it was restarted), so
     /// its log is read with `--previous` first.
     pub fn failed_in_previous_instance(self) -> bool {
-        matches!(
-            self,
-            Self::CrashLoopBackOff
-                | Self::OomKilled
-                | Self::NonZeroExit
-                | Self::Restarts
-                | Self::LivenessProbeFailed
-        )
+        matches!(self, Self::CrashLoopBackOff | Self::OomKilled | Self::NonZeroExit | Self::Restarts | Self::LivenessProbeFailed)
     }
 }
 
@@ -202,11 +186,7 @@ mod tests {
             assert_eq!(ReasonCode::parse(code.as_str()), Some(code));
             assert!(!code.text().is_empty());
         }
-        assert_eq!(
-            ReasonCode::parse("ErrImagePull"),
-            None,
-            "the cluster's own reasons are not rollwatch's codes"
-        );
+        assert_eq!(ReasonCode::parse("ErrImagePull"), None, "the cluster's own reasons are not rollwatch's codes");
     }
 
     #[test]

@@ -67,11 +67,7 @@ pub struct Assumptions {
 
 impl Default for Assumptions {
     fn default() -> Self {
-        Self {
-            pod_start: Duration::from_secs(1),
-            pod_termination: Duration::from_secs(1),
-            nodes: None,
-        }
+        Self { pod_start: Duration::from_secs(1), pod_termination: Duration::from_secs(1), nodes: None }
     }
 }
 
@@ -79,14 +75,8 @@ impl Default for Assumptions {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum EstimateError {
     #[error("{object}: field {field}: {problem}")]
-    InvalidField {
-        object: String,
-        field: String,
-        problem: String,
-    },
-    #[error(
-        "{object}: kind {kind} has no rollout to estimate (Deployment, StatefulSet or DaemonSet)"
-    )]
+    InvalidField { object: String, field: String, problem: String },
+    #[error("{object}: kind {kind} has no rollout to estimate (Deployment, StatefulSet or DaemonSet)")]
     UnsupportedKind { object: String, kind: String },
     #[error("{object}: strategy OnDelete updates pods only when they are deleted by hand")]
     OnDelete { object: String },
@@ -118,21 +108,12 @@ pub struct Wave {
 impl Wave {
     /// A single wave.
     fn once(pods: u32, starts_at: Duration, available_at: Duration) -> Self {
-        Wave {
-            pods,
-            starts_at,
-            available_at,
-            count: 1,
-            every: Duration::ZERO,
-        }
+        Wave { pods, starts_at, available_at, count: 1, every: Duration::ZERO }
     }
 
     /// When the `index`th (0-based) of these waves is available.
     pub fn nth_available_at(&self, index: u32) -> Duration {
-        self.available_at.saturating_add(
-            self.every
-                .saturating_mul(index.min(self.count.saturating_sub(1))),
-        )
+        self.available_at.saturating_add(self.every.saturating_mul(index.min(self.count.saturating_sub(1))))
     }
 
     /// When the last of these waves is available.
@@ -216,22 +197,8 @@ impl Estimate {
     /// available, stands against this estimate.
     pub fn pace(&self, elapsed: Duration, updated_available: u32) -> Pace {
         let done = updated_available >= self.pods_to_update;
-        let next_pod_due = if done {
-            self.total
-        } else {
-            self.expected_time_for(updated_available.saturating_add(1))
-        };
-        Pace {
-            expected_total: self.total,
-            elapsed,
-            reached_at: if done {
-                self.total
-            } else {
-                self.expected_time_for(updated_available)
-            },
-            next_pod_due,
-            done,
-        }
+        let next_pod_due = if done { self.total } else { self.expected_time_for(updated_available.saturating_add(1)) };
+        Pace { expected_total: self.total, elapsed, reached_at: if done { self.total } else { self.expected_time_for(updated_available) }, next_pod_due, done }
     }
 
     /// The readable breakdown printed by `rollwatch plan`.
@@ -249,13 +216,7 @@ impl Estimate {
         let mut first: u64 = 1;
         for wave in &self.waves {
             let _ = if wave.count == 1 {
-                writeln!(
-                    text,
-                    "  wave {first}: {} new pod(s) at {}, available at {}",
-                    wave.pods,
-                    seconds(wave.starts_at),
-                    seconds(wave.available_at)
-                )
+                writeln!(text, "  wave {first}: {} new pod(s) at {}, available at {}", wave.pods, seconds(wave.starts_at), seconds(wave.available_at))
             } else {
                 writeln!(
                     text,
@@ -274,14 +235,8 @@ impl Estimate {
 
     /// Advice for `--timeout`: a warning when the timeout is shorter than the minimum.
     pub fn timeout_advice(&self, timeout: Duration) -> Option<String> {
-        (timeout < self.total).then(|| {
-            format!(
-                "{}: timeout {} is shorter than the expected minimum rollout time {}",
-                self.workload,
-                seconds(timeout),
-                seconds(self.total)
-            )
-        })
+        (timeout < self.total)
+            .then(|| format!("{}: timeout {} is shorter than the expected minimum rollout time {}", self.workload, seconds(timeout), seconds(self.total)))
     }
 }
 
@@ -322,17 +277,13 @@ impl Pace {
     /// The next updated pod is overdue: more than [`SLOWER_FACTOR`] × its model time plus
     /// [`SLOWER_SLACK`] has passed. A hint, never a failure.
     pub fn slower_than_expected(&self) -> bool {
-        let due = Duration::try_from_secs_f64(self.next_pod_due.as_secs_f64() * SLOWER_FACTOR)
-            .unwrap_or(Duration::MAX);
+        let due = Duration::try_from_secs_f64(self.next_pod_due.as_secs_f64() * SLOWER_FACTOR).unwrap_or(Duration::MAX);
         !self.done && self.elapsed > due.saturating_add(SLOWER_SLACK)
     }
 
     /// The same progress `by` later.
     pub fn after(&self, by: Duration) -> Pace {
-        Pace {
-            elapsed: self.elapsed.saturating_add(by),
-            ..*self
-        }
+        Pace { elapsed: self.elapsed.saturating_add(by), ..*self }
     }
 }
 
@@ -347,10 +298,7 @@ impl Pace {
 /// pods (`available` falls back to `ready` before Kubernetes 1.22), a DaemonSet's all its
 /// scheduled pods.
 pub fn updated_available(progress: &Progress) -> u32 {
-    let counted = progress
-        .available
-        .saturating_sub(progress.old_pending_termination)
-        .clamp(0, progress.updated.max(0));
+    let counted = progress.available.saturating_sub(progress.old_pending_termination).clamp(0, progress.updated.max(0));
     u32::try_from(counted).unwrap_or(u32::MAX)
 }
 
@@ -364,36 +312,19 @@ fn as_seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Resul
 
 /// Estimate the rollout of a Deployment, StatefulSet or DaemonSet manifest.
 pub fn estimate(workload: &Value, assumptions: &Assumptions) -> Result<Estimate, EstimateError> {
-    let kind = workload
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("<no kind>");
-    let name = workload
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("<no name>");
-    let fields = Fields {
-        object: format!("{kind}/{name}"),
-        root: workload,
-    };
+    let kind = workload.get("kind").and_then(Value::as_str).unwrap_or("<no kind>");
+    let name = workload.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("<no name>");
+    let fields = Fields { object: format!("{kind}/{name}"), root: workload };
     let pod_times = PodTimes::read(&fields, assumptions)?;
     let plan = match kind {
         "Deployment" => deployment(&fields, &pod_times, assumptions)?,
         "StatefulSet" => stateful_set(&fields, &pod_times, assumptions)?,
         "DaemonSet" => daemon_set(&fields, &pod_times, assumptions)?,
         _ => {
-            return Err(EstimateError::UnsupportedKind {
-                object: fields.object,
-                kind: kind.to_owned(),
-            });
+            return Err(EstimateError::UnsupportedKind { object: fields.object, kind: kind.to_owned() });
         }
     };
-    let total = plan
-        .waves
-        .iter()
-        .map(Wave::last_available_at)
-        .max()
-        .unwrap_or_default();
+    let total = plan.waves.iter().map(Wave::last_available_at).max().unwrap_or_default();
     let pods_to_update = plan.waves.iter().map(Wave::total_pods).sum::<u64>();
     Ok(Estimate {
         workload: fields.object,
@@ -419,34 +350,18 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn invalid(&self, pointer: &str, problem: &str) -> EstimateError {
-        EstimateError::InvalidField {
-            object: self.object.clone(),
-            field: pointer.trim_start_matches('/').replace('/', "."),
-            problem: problem.to_owned(),
-        }
+        EstimateError::InvalidField { object: self.object.clone(), field: pointer.trim_start_matches('/').replace('/', "."), problem: problem.to_owned() }
     }
 
-    fn count_in(
-        &self,
-        value: Option<&Value>,
-        pointer: &str,
-        default: u32,
-    ) -> Result<u32, EstimateError> {
+    fn count_in(&self, value: Option<&Value>, pointer: &str, default: u32) -> Result<u32, EstimateError> {
         match value {
             None | Some(Value::Null) => Ok(default),
             Some(value) => {
-                let number = value
-                    .as_u64()
-                    .ok_or_else(|| self.invalid(pointer, "expected a non-negative integer"))?;
+                let number = value.as_u64().ok_or_else(|| self.invalid(pointer, "expected a non-negative integer"))?;
                 u32::try_from(number)
                     .ok()
                     .filter(|number| *number <= INT32_MAX)
-                    .ok_or_else(|| {
-                        self.invalid(
-                            pointer,
-                            &format!("{number} is out of range: at most {INT32_MAX} (an int32, as the API server requires)"),
-                        )
-                    })
+                    .ok_or_else(|| self.invalid(pointer, &format!("{number} is out of range: at most {INT32_MAX} (an int32, as the API server requires)")))
             }
         }
     }
@@ -458,42 +373,23 @@ impl Fields<'_> {
     fn text(&self, pointer: &str) -> Result<Option<&str>, EstimateError> {
         match self.root.pointer(pointer) {
             None | Some(Value::Null) => Ok(None),
-            Some(value) => value
-                .as_str()
-                .map(Some)
-                .ok_or_else(|| self.invalid(pointer, "expected a string")),
+            Some(value) => value.as_str().map(Some).ok_or_else(|| self.invalid(pointer, "expected a string")),
         }
     }
 
     /// An int-or-percent field scaled against `total` like `intstr.GetScaledValueFromIntOrPercent`,
     /// at most [`INT32_MAX`] as the controllers' int32 fields hold it (a surge may exceed 100%).
-    fn scaled(
-        &self,
-        pointer: &str,
-        default: Value,
-        total: u32,
-        round_up: bool,
-    ) -> Result<u32, EstimateError> {
-        let value = self
-            .root
-            .pointer(pointer)
-            .filter(|value| !value.is_null())
-            .unwrap_or(&default);
+    fn scaled(&self, pointer: &str, default: Value, total: u32, round_up: bool) -> Result<u32, EstimateError> {
+        let value = self.root.pointer(pointer).filter(|value| !value.is_null()).unwrap_or(&default);
         let Value::String(percent) = value else {
             return self.count_in(Some(value), pointer, 0);
         };
         let digits = percent
             .strip_suffix('%')
             .and_then(|digits| digits.parse::<u64>().ok())
-            .ok_or_else(|| {
-                self.invalid(pointer, "expected an integer or a percentage like \"25%\"")
-            })?;
+            .ok_or_else(|| self.invalid(pointer, "expected an integer or a percentage like \"25%\""))?;
         let scaled = u128::from(digits) * u128::from(total);
-        let rounded = if round_up {
-            scaled.div_ceil(100)
-        } else {
-            scaled / 100
-        };
+        let rounded = if round_up { scaled.div_ceil(100) } else { scaled / 100 };
         Ok(u32::try_from(rounded).map_or(INT32_MAX, |pods| pods.min(INT32_MAX)))
     }
 }
@@ -508,29 +404,14 @@ impl PodTimes {
     fn read(fields: &Fields, assumptions: &Assumptions) -> Result<Self, EstimateError> {
         let containers = "/spec/template/spec/containers";
         let mut slowest = Duration::ZERO;
-        for (index, container) in fields
-            .root
-            .pointer(containers)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (index, container) in fields.root.pointer(containers).and_then(Value::as_array).into_iter().flatten().enumerate() {
             let base = format!("{containers}/{index}");
             let probe = |name: &str, field: &str, default: u32| {
                 let pointer = format!("{base}/{name}/{field}");
-                fields.count_in(
-                    container.pointer(&format!("/{name}/{field}")),
-                    &pointer,
-                    default,
-                )
+                fields.count_in(container.pointer(&format!("/{name}/{field}")), &pointer, default)
             };
             let declared = |name: &str| container.get(name).is_some_and(|probe| !probe.is_null());
-            let startup_delay = if declared("startupProbe") {
-                probe("startupProbe", "initialDelaySeconds", 0)?
-            } else {
-                0
-            };
+            let startup_delay = if declared("startupProbe") { probe("startupProbe", "initialDelaySeconds", 0)? } else { 0 };
             let readiness = if declared("readinessProbe") {
                 Some(ReadinessProbe {
                     initial_delay: probe("readinessProbe", "initialDelaySeconds", 0)?,
@@ -548,10 +429,7 @@ impl PodTimes {
         // yet available), and the Ready condition's lastTransitionTime is truncated to the second,
         // so by then the pods count as available. (Their other re-check, `minReadySeconds + 1 s`
         // after a pod turns Ready, comes later.)
-        Ok(Self {
-            ready,
-            available: ready.saturating_add(secs(fields.count("/spec/minReadySeconds", 0)?)),
-        })
+        Ok(Self { ready, available: ready.saturating_add(secs(fields.count("/spec/minReadySeconds", 0)?)) })
     }
 }
 
@@ -572,14 +450,9 @@ fn container_ready_after(startup_delay: u32, readiness: Option<ReadinessProbe>) 
     // The API rejects periods and thresholds below 1; treat them as 1 rather than divide by zero.
     // In u64, int32 inputs cannot overflow: at most 2^31 × 2^32 seconds.
     let period = u64::from(probe.period.max(1));
-    let first_counted_run =
-        u64::from(startup_delay.saturating_sub(probe.initial_delay)).div_ceil(period);
+    let first_counted_run = u64::from(startup_delay.saturating_sub(probe.initial_delay)).div_ceil(period);
     let runs_until_ready = first_counted_run + u64::from(probe.success_threshold.max(1)) - 1;
-    Duration::from_secs(
-        period
-            .saturating_mul(runs_until_ready)
-            .saturating_add(u64::from(probe.initial_delay)),
-    )
+    Duration::from_secs(period.saturating_mul(runs_until_ready).saturating_add(u64::from(probe.initial_delay)))
 }
 
 /// The largest count, period or threshold the API server accepts: they are int32 fields.
@@ -589,33 +462,13 @@ fn secs(seconds: u32) -> Duration {
     Duration::from_secs(u64::from(seconds))
 }
 
-fn deployment(
-    fields: &Fields,
-    pod: &PodTimes,
-    assumptions: &Assumptions,
-) -> Result<Plan, EstimateError> {
+fn deployment(fields: &Fields, pod: &PodTimes, assumptions: &Assumptions) -> Result<Plan, EstimateError> {
     let replicas = fields.count("/spec/replicas", 1)?;
-    match fields
-        .text("/spec/strategy/type")?
-        .unwrap_or("RollingUpdate")
-    {
-        "Recreate" => Ok(Plan {
-            strategy: "Recreate".to_owned(),
-            waves: one_at_a_time(replicas, replicas, pod, assumptions.pod_termination),
-        }),
+    match fields.text("/spec/strategy/type")?.unwrap_or("RollingUpdate") {
+        "Recreate" => Ok(Plan { strategy: "Recreate".to_owned(), waves: one_at_a_time(replicas, replicas, pod, assumptions.pod_termination) }),
         "RollingUpdate" => {
-            let surge = fields.scaled(
-                "/spec/strategy/rollingUpdate/maxSurge",
-                "25%".into(),
-                replicas,
-                true,
-            )?;
-            let mut unavailable = fields.scaled(
-                "/spec/strategy/rollingUpdate/maxUnavailable",
-                "25%".into(),
-                replicas,
-                false,
-            )?;
+            let surge = fields.scaled("/spec/strategy/rollingUpdate/maxSurge", "25%".into(), replicas, true)?;
+            let mut unavailable = fields.scaled("/spec/strategy/rollingUpdate/maxUnavailable", "25%".into(), replicas, false)?;
             if surge == 0 && unavailable == 0 {
                 unavailable = 1;
             }
@@ -632,37 +485,17 @@ fn deployment(
 
 /// The deployment controller's waves (see the module docs): `surge + unavailable` new pods each
 /// time the previous ones are available; all at once when pods are available at once.
-fn rolling_update(
-    replicas: u32,
-    surge: u32,
-    unavailable: u32,
-    pod_available: Duration,
-) -> Vec<Wave> {
+fn rolling_update(replicas: u32, surge: u32, unavailable: u32, pod_available: Duration) -> Vec<Wave> {
     if pod_available.is_zero() {
         // Every scaling step of the loop happens at the same moment: one wave.
-        return (replicas > 0)
-            .then(|| Wave::once(replicas, Duration::ZERO, Duration::ZERO))
-            .into_iter()
-            .collect();
+        return (replicas > 0).then(|| Wave::once(replicas, Duration::ZERO, Duration::ZERO)).into_iter().collect();
     }
-    alike_waves(
-        replicas,
-        surge.saturating_add(unavailable),
-        Duration::ZERO,
-        pod_available,
-        pod_available,
-    )
+    alike_waves(replicas, surge.saturating_add(unavailable), Duration::ZERO, pod_available, pod_available)
 }
 
 /// `pods` new pods in waves of `per_wave` (the last may be smaller), the first starting at
 /// `first_start` and each next one `every` later, each available `available_after` its start.
-fn alike_waves(
-    pods: u32,
-    per_wave: u32,
-    first_start: Duration,
-    every: Duration,
-    available_after: Duration,
-) -> Vec<Wave> {
+fn alike_waves(pods: u32, per_wave: u32, first_start: Duration, every: Duration, available_after: Duration) -> Vec<Wave> {
     let per_wave = per_wave.max(1);
     let (full, rest) = (pods / per_wave, pods % per_wave);
     let mut waves = Vec::new();
@@ -677,83 +510,41 @@ fn alike_waves(
     }
     if rest > 0 {
         let starts_at = first_start.saturating_add(every.saturating_mul(full));
-        waves.push(Wave::once(
-            rest,
-            starts_at,
-            starts_at.saturating_add(available_after),
-        ));
+        waves.push(Wave::once(rest, starts_at, starts_at.saturating_add(available_after)));
     }
     waves
 }
 
 /// Waves of `pods_per_wave` (the last may be smaller) replacing `pods` pods, one after another:
 /// each deletes old pods, waits `termination`, then waits for the new ones to be available.
-fn one_at_a_time(
-    pods: u32,
-    pods_per_wave: u32,
-    pod: &PodTimes,
-    termination: Duration,
-) -> Vec<Wave> {
-    alike_waves(
-        pods,
-        pods_per_wave,
-        termination,
-        termination.saturating_add(pod.available),
-        pod.available,
-    )
+fn one_at_a_time(pods: u32, pods_per_wave: u32, pod: &PodTimes, termination: Duration) -> Vec<Wave> {
+    alike_waves(pods, pods_per_wave, termination, termination.saturating_add(pod.available), pod.available)
 }
 
-fn stateful_set(
-    fields: &Fields,
-    pod: &PodTimes,
-    assumptions: &Assumptions,
-) -> Result<Plan, EstimateError> {
+fn stateful_set(fields: &Fields, pod: &PodTimes, assumptions: &Assumptions) -> Result<Plan, EstimateError> {
     let replicas = fields.count("/spec/replicas", 1)?;
-    let management = fields
-        .text("/spec/podManagementPolicy")?
-        .unwrap_or("OrderedReady");
+    let management = fields.text("/spec/podManagementPolicy")?.unwrap_or("OrderedReady");
     if !matches!(management, "OrderedReady" | "Parallel") {
-        return Err(fields.invalid(
-            "/spec/podManagementPolicy",
-            "expected OrderedReady or Parallel",
-        ));
+        return Err(fields.invalid("/spec/podManagementPolicy", "expected OrderedReady or Parallel"));
     }
     require_rolling_update(fields)?;
     {
         let partition = fields.count("/spec/updateStrategy/rollingUpdate/partition", 0)?;
         Ok(Plan {
-            strategy: format!(
-                "RollingUpdate {management} partition={partition}, one pod at a time"
-            ),
-            waves: one_at_a_time(
-                replicas.saturating_sub(partition),
-                1,
-                pod,
-                assumptions.pod_termination,
-            ),
+            strategy: format!("RollingUpdate {management} partition={partition}, one pod at a time"),
+            waves: one_at_a_time(replicas.saturating_sub(partition), 1, pod, assumptions.pod_termination),
         })
     }
 }
 
-fn daemon_set(
-    fields: &Fields,
-    pod: &PodTimes,
-    assumptions: &Assumptions,
-) -> Result<Plan, EstimateError> {
-    let nodes = assumptions
-        .nodes
-        .ok_or_else(|| EstimateError::NodeCountMissing {
-            object: fields.object.clone(),
-        })?;
+fn daemon_set(fields: &Fields, pod: &PodTimes, assumptions: &Assumptions) -> Result<Plan, EstimateError> {
+    let nodes = assumptions.nodes.ok_or_else(|| EstimateError::NodeCountMissing { object: fields.object.clone() })?;
     require_rolling_update(fields)?;
     {
         let pointer = "/spec/updateStrategy/rollingUpdate/maxUnavailable";
         let unavailable = fields.scaled(pointer, 1.into(), nodes, true)?;
         if unavailable == 0 && nodes > 0 {
-            return Err(fields.invalid(
-                pointer,
-                "must be at least 1 (maxSurge is not supported on v1.20)",
-            ));
+            return Err(fields.invalid(pointer, "must be at least 1 (maxSurge is not supported on v1.20)"));
         }
         Ok(Plan {
             strategy: format!("RollingUpdate maxUnavailable={unavailable} of {nodes} node(s)"),
@@ -764,18 +555,10 @@ fn daemon_set(
 
 /// StatefulSets and DaemonSets share `updateStrategy`: only `RollingUpdate` has a duration.
 fn require_rolling_update(fields: &Fields) -> Result<(), EstimateError> {
-    match fields
-        .text("/spec/updateStrategy/type")?
-        .unwrap_or("RollingUpdate")
-    {
+    match fields.text("/spec/updateStrategy/type")?.unwrap_or("RollingUpdate") {
         "RollingUpdate" => Ok(()),
-        "OnDelete" => Err(EstimateError::OnDelete {
-            object: fields.object.clone(),
-        }),
-        _ => Err(fields.invalid(
-            "/spec/updateStrategy/type",
-            "expected RollingUpdate or OnDelete",
-        )),
+        "OnDelete" => Err(EstimateError::OnDelete { object: fields.object.clone() }),
+        _ => Err(fields.invalid("/spec/updateStrategy/type", "expected RollingUpdate or OnDelete")),
     }
 }
 
@@ -786,12 +569,7 @@ mod tests {
 
     /// The deployment controller's loop replayed sync by sync, as `rolling.go` scales: the
     /// oracle that the waves computed directly must match.
-    fn replayed_waves(
-        replicas: u32,
-        surge: u32,
-        unavailable: u32,
-        pod_available: Duration,
-    ) -> Vec<(u32, Duration)> {
+    fn replayed_waves(replicas: u32, surge: u32, unavailable: u32, pod_available: Duration) -> Vec<(u32, Duration)> {
         let (mut old, mut new_total, mut new_available) = (replicas, 0, 0);
         let mut pending: Vec<(Duration, u32)> = Vec::new();
         let mut waves: Vec<(u32, Duration)> = Vec::new();
@@ -799,9 +577,7 @@ mod tests {
         let min_available = replicas.saturating_sub(unavailable);
         loop {
             loop {
-                let scale_up = (replicas + surge)
-                    .saturating_sub(old + new_total)
-                    .min(replicas - new_total);
+                let scale_up = (replicas + surge).saturating_sub(old + new_total).min(replicas - new_total);
                 if scale_up > 0 {
                     new_total += scale_up;
                     pending.push((now + pod_available, scale_up));
@@ -820,23 +596,14 @@ mod tests {
                 break;
             };
             now = next;
-            new_available += pending
-                .iter()
-                .filter(|(at, _)| *at == next)
-                .map(|(_, pods)| pods)
-                .sum::<u32>();
+            new_available += pending.iter().filter(|(at, _)| *at == next).map(|(_, pods)| pods).sum::<u32>();
             pending.retain(|(at, _)| *at != next);
         }
         waves
     }
 
     fn expanded(waves: &[Wave]) -> Vec<(u32, Duration)> {
-        waves
-            .iter()
-            .flat_map(|wave| {
-                (0..wave.count).map(move |index| (wave.pods, wave.starts_at + wave.every * index))
-            })
-            .collect()
+        waves.iter().flat_map(|wave| (0..wave.count).map(move |index| (wave.pods, wave.starts_at + wave.every * index))).collect()
     }
 
     #[test]
@@ -846,12 +613,7 @@ mod tests {
                 for surge in 0..=4 {
                     for unavailable in 0..=4 {
                         // The fenceposts, as `deployment` resolves them.
-                        let unavailable = if surge == 0 && unavailable == 0 {
-                            1
-                        } else {
-                            unavailable
-                        }
-                        .min(replicas);
+                        let unavailable = if surge == 0 && unavailable == 0 { 1 } else { unavailable }.min(replicas);
                         let computed = rolling_update(replicas, surge, unavailable, pod_available);
                         assert_eq!(
                             expanded(&computed),
@@ -878,48 +640,27 @@ mod tests {
 
     #[test]
     fn two_billion_replicas_one_at_a_time_are_two_waves_not_two_billion() {
-        let manifest = deployment(
-            json!(INT32_MAX),
-            json!({"maxSurge": 0, "maxUnavailable": 1}),
-            Value::Null,
-        );
+        let manifest = deployment(json!(INT32_MAX), json!({"maxSurge": 0, "maxUnavailable": 1}), Value::Null);
         let estimate = estimate(&manifest, &Assumptions::default()).unwrap();
         assert_eq!(
             estimate.waves,
-            vec![Wave {
-                pods: 1,
-                starts_at: Duration::ZERO,
-                available_at: Duration::from_secs(1),
-                count: INT32_MAX,
-                every: Duration::from_secs(1)
-            }]
+            vec![Wave { pods: 1, starts_at: Duration::ZERO, available_at: Duration::from_secs(1), count: INT32_MAX, every: Duration::from_secs(1) }]
         );
         assert_eq!(estimate.wave_count(), u64::from(INT32_MAX));
         assert_eq!(estimate.total, Duration::from_secs(u64::from(INT32_MAX)));
         assert_eq!(estimate.pods_to_update, INT32_MAX);
         // Halfway through, the model is halfway through too.
-        assert_eq!(
-            estimate.expected_time_for(1 << 30),
-            Duration::from_secs(1 << 30)
-        );
+        assert_eq!(estimate.expected_time_for(1 << 30), Duration::from_secs(1 << 30));
         assert!(estimate.render_text().contains("  waves 1-2147483647: 1 new pod(s) each, at 0s and every 1s after, the last available at 2147483647s\n"));
     }
 
     #[test]
     fn probe_periods_and_thresholds_at_the_int32_limit_do_not_overflow() {
         let probe = json!({"initialDelaySeconds": INT32_MAX, "periodSeconds": INT32_MAX, "successThreshold": INT32_MAX});
-        let mut manifest = deployment(
-            json!(INT32_MAX),
-            json!({"maxSurge": "100%", "maxUnavailable": "100%"}),
-            probe,
-        );
+        let mut manifest = deployment(json!(INT32_MAX), json!({"maxSurge": "100%", "maxUnavailable": "100%"}), probe);
         manifest["spec"]["minReadySeconds"] = json!(INT32_MAX);
-        manifest["spec"]["template"]["spec"]["containers"][0]["startupProbe"] =
-            json!({"initialDelaySeconds": INT32_MAX});
-        let assumptions = Assumptions {
-            pod_start: Duration::MAX,
-            ..Assumptions::default()
-        };
+        manifest["spec"]["template"]["spec"]["containers"][0]["startupProbe"] = json!({"initialDelaySeconds": INT32_MAX});
+        let assumptions = Assumptions { pod_start: Duration::MAX, ..Assumptions::default() };
         let estimate = estimate(&manifest, &assumptions).unwrap();
         assert_eq!(estimate.per_pod_available, Duration::MAX);
         assert_eq!(estimate.total, Duration::MAX);
@@ -928,87 +669,40 @@ mod tests {
         assert_eq!(pace.remaining(), Duration::ZERO);
         // Without the assumed start, the probe arithmetic alone stays exact: the readiness probe
         // runs from INT32_MAX s on, every INT32_MAX s, INT32_MAX times in a row.
-        let exact = super::estimate(
-            &manifest,
-            &Assumptions {
-                pod_start: Duration::ZERO,
-                ..Assumptions::default()
-            },
-        )
-        .unwrap();
+        let exact = super::estimate(&manifest, &Assumptions { pod_start: Duration::ZERO, ..Assumptions::default() }).unwrap();
         let max = u64::from(INT32_MAX);
-        assert_eq!(
-            exact.per_pod_ready,
-            Duration::from_secs(max + max * (max - 1))
-        );
+        assert_eq!(exact.per_pod_ready, Duration::from_secs(max + max * (max - 1)));
     }
 
     #[test]
     fn values_beyond_int32_are_refused_naming_the_field() {
         let too_big = u64::from(INT32_MAX) + 1;
         let cases = [
-            (
-                deployment(json!(too_big), Value::Null, Value::Null),
-                "spec.replicas",
-            ),
-            (
-                deployment(json!(u64::from(u32::MAX)), Value::Null, Value::Null),
-                "spec.replicas",
-            ),
-            (
-                deployment(json!(3), json!({"maxSurge": too_big}), Value::Null),
-                "spec.strategy.rollingUpdate.maxSurge",
-            ),
-            (
-                deployment(json!(3), Value::Null, json!({"periodSeconds": too_big})),
-                "spec.template.spec.containers.0.readinessProbe.periodSeconds",
-            ),
+            (deployment(json!(too_big), Value::Null, Value::Null), "spec.replicas"),
+            (deployment(json!(u64::from(u32::MAX)), Value::Null, Value::Null), "spec.replicas"),
+            (deployment(json!(3), json!({"maxSurge": too_big}), Value::Null), "spec.strategy.rollingUpdate.maxSurge"),
+            (deployment(json!(3), Value::Null, json!({"periodSeconds": too_big})), "spec.template.spec.containers.0.readinessProbe.periodSeconds"),
         ];
         for (manifest, field) in cases {
             let error = estimate(&manifest, &Assumptions::default()).unwrap_err();
-            assert!(
-                matches!(&error, EstimateError::InvalidField { field: named, .. } if named == field),
-                "{error}"
-            );
-            assert!(
-                error
-                    .to_string()
-                    .contains("out of range: at most 2147483647"),
-                "{error}"
-            );
+            assert!(matches!(&error, EstimateError::InvalidField { field: named, .. } if named == field), "{error}");
+            assert!(error.to_string().contains("out of range: at most 2147483647"), "{error}");
         }
     }
 
     #[test]
     fn huge_percentages_are_clamped_to_int32_as_the_controller_holds_them() {
-        let manifest = deployment(
-            json!(INT32_MAX),
-            json!({"maxSurge": "18446744073709551615%", "maxUnavailable": 0}),
-            Value::Null,
-        );
+        let manifest = deployment(json!(INT32_MAX), json!({"maxSurge": "18446744073709551615%", "maxUnavailable": 0}), Value::Null);
         let estimate = estimate(&manifest, &Assumptions::default()).unwrap();
-        assert_eq!(
-            estimate.strategy,
-            format!("RollingUpdate maxSurge={INT32_MAX} maxUnavailable=0")
-        );
+        assert_eq!(estimate.strategy, format!("RollingUpdate maxSurge={INT32_MAX} maxUnavailable=0"));
         assert_eq!(estimate.wave_count(), 1);
     }
 
     #[test]
     fn updated_available_pods_from_hostile_figures_do_not_overflow() {
-        let progress = Progress {
-            desired: 1,
-            updated: i64::MAX,
-            ready: 0,
-            available: i64::MIN,
-            old_pending_termination: i64::MAX,
-        };
+        let progress = Progress { desired: 1, updated: i64::MAX, ready: 0, available: i64::MIN, old_pending_termination: i64::MAX };
         assert_eq!(updated_available(&progress), 0);
-        let progress = Progress {
-            available: i64::MAX,
-            old_pending_termination: i64::MIN,
-            ..progress
-        };
+        let progress = Progress { available: i64::MAX, old_pending_termination: i64::MIN, ..progress };
         assert_eq!(updated_available(&progress), u32::MAX);
     }
 }

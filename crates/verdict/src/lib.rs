@@ -76,8 +76,8 @@ pub mod history;
 mod kinds;
 mod object_ref;
 mod parse;
-mod policy;
 pub mod pods;
+mod policy;
 mod snapshot;
 mod verdict;
 

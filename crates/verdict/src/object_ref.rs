@@ -39,10 +39,7 @@ const KIND_ALIASES: &[(&[&str], &str)] = &[
     (&["ingress", "ingresses", "ing"], "Ingress"),
     (&["controllerrevision", "controllerrevisions"], "ControllerRevision"),
     (&["event", "events", "ev"], "Event"),
-    (
-        &["customresourcedefinition", "customresourcedefinitions", "crd", "crds"],
-        "CustomResourceDefinition",
-    ),
+    (&["customresourcedefinition", "customresourcedefinitions", "crd", "crds"], "CustomResourceDefinition"),
     (&["poddisruptionbudget", "poddisruptionbudgets", "pdb"], "PodDisruptionBudget"),
 ];
 
@@ -51,10 +48,7 @@ const KIND_ALIASES: &[(&[&str], &str)] = &[
 pub fn canonical_kind(word: &str) -> String {
     let lower = word.to_ascii_lowercase();
     let (bare, group) = lower.split_once('.').unwrap_or((lower.as_str(), ""));
-    let builtin_group = matches!(
-        group,
-        "" | "apps" | "batch" | "networking.k8s.io" | "policy" | "apiextensions.k8s.io" | "events.k8s.io"
-    );
+    let builtin_group = matches!(group, "" | "apps" | "batch" | "networking.k8s.io" | "policy" | "apiextensions.k8s.io" | "events.k8s.io");
     if builtin_group {
         for (aliases, kind) in KIND_ALIASES {
             if aliases.contains(&bare) {

@@ -84,17 +84,8 @@ impl Manifest {
     /// `web.yaml: deployment/web`, or `web.yaml: document 2 (deployment)` while the object has
     /// no name: how messages about an object read from a file start.
     pub fn describe(&self) -> String {
-        let kind = self
-            .object
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or("object")
-            .to_ascii_lowercase();
-        match self
-            .object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-        {
+        let kind = self.object.get("kind").and_then(Value::as_str).unwrap_or("object").to_ascii_lowercase();
+        match self.object.pointer("/metadata/name").and_then(Value::as_str) {
             Some(name) if !name.is_empty() => format!("{}: {kind}/{name}", self.origin.source),
             _ => format!("{} ({kind})", self.origin),
         }
@@ -106,68 +97,35 @@ impl Manifest {
 ///
 /// Every object must be a mapping with a string `kind`; empty documents are skipped.
 pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Value>, ParseError> {
-    Ok(parse_manifests(text, source)?
-        .into_iter()
-        .map(|manifest| manifest.object)
-        .collect())
+    Ok(parse_manifests(text, source)?.into_iter().map(|manifest| manifest.object).collect())
 }
 
 /// Like [`parse_documents`], keeping each object's [`Origin`] so that later errors (from
 /// [`crate::Snapshot::upsert`]) can name the file and document too.
 pub fn parse_manifests(text: &str, source: &str) -> Result<Vec<Manifest>, ParseError> {
-    check_limits(text).map_err(|problem| ParseError {
-        source_name: source.to_string(),
-        document: 0,
-        field: None,
-        problem,
-    })?;
+    check_limits(text).map_err(|problem| ParseError { source_name: source.to_string(), document: 0, field: None, problem })?;
     let mut manifests = Vec::new();
     for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
         let number = index + 1;
-        let error = |field: Option<String>, problem: String| ParseError {
-            source_name: source.to_string(),
-            document: number,
-            field,
-            problem,
-        };
-        let origin = |item| Origin {
-            source: source.to_string(),
-            document: number,
-            item,
-        };
-        let value = Node
-            .deserialize(document)
-            .map_err(|e| error(None, e.to_string()))?;
+        let error = |field: Option<String>, problem: String| ParseError { source_name: source.to_string(), document: number, field, problem };
+        let origin = |item| Origin { source: source.to_string(), document: number, item };
+        let value = Node.deserialize(document).map_err(|e| error(None, e.to_string()))?;
         let mut map = match value {
             Value::Null => continue,
             Value::Object(map) => map,
             other => {
-                return Err(error(
-                    None,
-                    format!("expected an object, found {}", json_type(&other)),
-                ));
+                return Err(error(None, format!("expected an object, found {}", json_type(&other))));
             }
         };
-        let is_list = map
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|kind| kind.ends_with("List"));
+        let is_list = map.get("kind").and_then(Value::as_str).is_some_and(|kind| kind.ends_with("List"));
         match map.remove("items") {
             Some(items) if is_list => {
                 let Value::Array(items) = items else {
-                    return Err(error(
-                        Some("items".into()),
-                        format!("expected a list, found {}", json_type(&items)),
-                    ));
+                    return Err(error(Some("items".into()), format!("expected a list, found {}", json_type(&items))));
                 };
                 for (item_index, item) in items.into_iter().enumerate() {
-                    check_kind(&item).map_err(|(field, problem)| {
-                        error(Some(format!("items[{item_index}]{field}")), problem)
-                    })?;
-                    manifests.push(Manifest {
-                        origin: origin(Some(item_index)),
-                        object: item,
-                    });
+                    check_kind(&item).map_err(|(field, problem)| error(Some(format!("items[{item_index}]{field}")), problem))?;
+                    manifests.push(Manifest { origin: origin(Some(item_index)), object: item });
                 }
             }
             items => {
@@ -175,13 +133,8 @@ pub fn parse_manifests(text: &str, source: &str) -> Result<Vec<Manifest>, ParseE
                     map.insert("items".into(), items);
                 }
                 let object = Value::Object(map);
-                check_kind(&object).map_err(|(field, problem)| {
-                    error(Some(field.trim_start_matches('.').to_string()), problem)
-                })?;
-                manifests.push(Manifest {
-                    origin: origin(None),
-                    object,
-                });
+                check_kind(&object).map_err(|(field, problem)| error(Some(field.trim_start_matches('.').to_string()), problem))?;
+                manifests.push(Manifest { origin: origin(None), object });
             }
         }
     }
@@ -191,10 +144,7 @@ pub fn parse_manifests(text: &str, source: &str) -> Result<Vec<Manifest>, ParseE
 /// Refuses texts beyond [`MAX_INPUT_BYTES`] or [`MAX_FLOW_NESTING`] before the parser sees them.
 fn check_limits(text: &str) -> Result<(), String> {
     if text.len() > MAX_INPUT_BYTES {
-        return Err(format!(
-            "larger than {} MiB, the most a manifest may have",
-            MAX_INPUT_BYTES >> 20
-        ));
+        return Err(format!("larger than {} MiB, the most a manifest may have", MAX_INPUT_BYTES >> 20));
     }
     let (mut open, mut line) = (0usize, 1usize);
     for byte in text.bytes() {
@@ -205,9 +155,7 @@ fn check_limits(text: &str) -> Result<(), String> {
             _ => {}
         }
         if open > MAX_FLOW_NESTING {
-            return Err(format!(
-                "line {line}: more than {MAX_FLOW_NESTING} brackets ([ or {{) open at once, the most a manifest may have"
-            ));
+            return Err(format!("line {line}: more than {MAX_FLOW_NESTING} brackets ([ or {{) open at once, the most a manifest may have"));
         }
     }
     Ok(())
@@ -258,9 +206,9 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
-        Number::from_f64(value).map(Value::Number).ok_or_else(|| {
-            E::custom(format!("{value} (.nan or .inf) is not a number JSON can hold; quote it if it is meant as a string"))
-        })
+        Number::from_f64(value)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom(format!("{value} (.nan or .inf) is not a number JSON can hold; quote it if it is meant as a string")))
     }
 
     fn visit_str<E>(self, value: &str) -> Result<Value, E> {
@@ -301,17 +249,13 @@ impl<'de> Visitor<'de> for NodeVisitor {
                     Value::Array(mappings) => {
                         for mapping in mappings {
                             let Value::Object(mapping) = mapping else {
-                                return Err(de::Error::custom(
-                                    "a merge key (<<) takes a mapping or a list of mappings",
-                                ));
+                                return Err(de::Error::custom("a merge key (<<) takes a mapping or a list of mappings"));
                             };
                             merged.push(mapping);
                         }
                     }
                     _ => {
-                        return Err(de::Error::custom(
-                            "a merge key (<<) takes a mapping or a list of mappings",
-                        ));
+                        return Err(de::Error::custom("a merge key (<<) takes a mapping or a list of mappings"));
                     }
                 }
             } else {
@@ -349,9 +293,7 @@ impl<'de> DeserializeSeed<'de> for Key<'_> {
 impl Key<'_> {
     fn unique<E: de::Error>(&self, key: String) -> Result<String, E> {
         if self.seen.contains_key(&key) {
-            return Err(E::custom(format!(
-                "duplicate key {key:?}: a mapping may give each key once"
-            )));
+            return Err(E::custom(format!("duplicate key {key:?}: a mapping may give each key once")));
         }
         Ok(key)
     }
@@ -388,18 +330,12 @@ impl<'de> Visitor<'de> for Key<'_> {
 /// An object must be a mapping with a non-empty string `kind`; returns the field suffix at fault.
 fn check_kind(object: &Value) -> Result<(), (String, String)> {
     let Some(map) = object.as_object() else {
-        return Err((
-            String::new(),
-            format!("expected an object, found {}", json_type(object)),
-        ));
+        return Err((String::new(), format!("expected an object, found {}", json_type(object))));
     };
     match map.get("kind") {
         None => Err((".kind".into(), "missing: every object needs a kind".into())),
         Some(Value::String(kind)) if !kind.is_empty() => Ok(()),
-        Some(other) => Err((
-            ".kind".into(),
-            format!("expected a non-empty string, found {}", json_type(other)),
-        )),
+        Some(other) => Err((".kind".into(), format!("expected a non-empty string, found {}", json_type(other)))),
     }
 }
 
@@ -428,17 +364,10 @@ mod tests {
     fn a_key_given_twice_is_an_error_naming_file_document_field_and_line() {
         let text = "kind: ConfigMap\n---\nkind: Deployment\nspec:\n  replicas: 1\n  paused: false\n  replicas: 5\n";
         let error = parsed(text).unwrap_err();
-        assert!(
-            error.starts_with("app.yaml: document 2: spec: duplicate key \"replicas\""),
-            "{error}"
-        );
+        assert!(error.starts_with("app.yaml: document 2: spec: duplicate key \"replicas\""), "{error}");
         assert!(error.contains("line 7 column 3"), "{error}");
         // In flow style and at the top level too; equal keys in different mappings are fine.
-        assert!(
-            parsed("{kind: A, kind: B}")
-                .unwrap_err()
-                .contains("duplicate key \"kind\"")
-        );
+        assert!(parsed("{kind: A, kind: B}").unwrap_err().contains("duplicate key \"kind\""));
         assert!(parsed("kind: A\na: {x: 1}\nb: {x: 1}\n").is_ok());
     }
 
@@ -449,35 +378,19 @@ mod tests {
         let object = parsed(text).unwrap().remove(0);
         assert_eq!(object["one"], json!({"image": "app:2", "pull": "Always"}));
         // Among merged mappings the first wins.
-        assert_eq!(
-            object["both"],
-            json!({"image": "app:1", "pull": "Always", "port": 80, "name": "x"})
-        );
-        assert!(
-            parsed("kind: A\nx: {<<: 3}\n")
-                .unwrap_err()
-                .contains("a merge key (<<) takes a mapping")
-        );
+        assert_eq!(object["both"], json!({"image": "app:1", "pull": "Always", "port": 80, "name": "x"}));
+        assert!(parsed("kind: A\nx: {<<: 3}\n").unwrap_err().contains("a merge key (<<) takes a mapping"));
     }
 
     #[test]
     fn nan_and_infinity_are_errors_not_nulls() {
         for value in [".nan", ".inf", "-.Inf"] {
             let error = parsed(&format!("kind: A\nspec:\n  ratio: {value}\n")).unwrap_err();
-            assert!(
-                error.starts_with("app.yaml: document 1: spec.ratio: "),
-                "{error}"
-            );
-            assert!(
-                error.contains("not a number JSON can hold") && error.contains("line 3"),
-                "{error}"
-            );
+            assert!(error.starts_with("app.yaml: document 1: spec.ratio: "), "{error}");
+            assert!(error.contains("not a number JSON can hold") && error.contains("line 3"), "{error}");
         }
         // Quoted, it is a string; plain numbers stay numbers.
-        assert_eq!(
-            parsed("kind: A\nratio: \".nan\"\nx: 1.5\n").unwrap()[0],
-            json!({"kind": "A", "ratio": ".nan", "x": 1.5})
-        );
+        assert_eq!(parsed("kind: A\nratio: \".nan\"\nx: 1.5\n").unwrap()[0], json!({"kind": "A", "ratio": ".nan", "x": 1.5}));
     }
 
     #[test]
@@ -485,26 +398,15 @@ mod tests {
         let deep = format!("kind: A\nx: {}", "[".repeat(80_000));
         // The pre-parse check's error: the parser would have taken 32 s to get this far.
         let error = parsed(&deep).unwrap_err();
-        assert_eq!(
-            error,
-            "app.yaml: line 2: more than 1000 brackets ([ or {) open at once, the most a manifest may have"
-        );
+        assert_eq!(error, "app.yaml: line 2: more than 1000 brackets ([ or {) open at once, the most a manifest may have");
         // Nesting the deserializer accepts, and many brackets that close, are fine.
-        let fine = format!(
-            "kind: A\nx: {}1{}\ny: [{}]\n",
-            "[".repeat(100),
-            "]".repeat(100),
-            "[1], ".repeat(2000)
-        );
+        let fine = format!("kind: A\nx: {}1{}\ny: [{}]\n", "[".repeat(100), "]".repeat(100), "[1], ".repeat(2000));
         assert!(parsed(&fine).is_ok(), "{fine}");
     }
 
     #[test]
     fn input_beyond_the_size_limit_is_refused_before_parsing() {
         let huge = format!("kind: A\ndata: \"{}\"\n", "x".repeat(MAX_INPUT_BYTES));
-        assert_eq!(
-            parsed(&huge).unwrap_err(),
-            "app.yaml: larger than 32 MiB, the most a manifest may have"
-        );
+        assert_eq!(parsed(&huge).unwrap_err(), "app.yaml: larger than 32 MiB, the most a manifest may have");
     }
 }

@@ -48,16 +48,8 @@ pub struct PodFacts<'a> {
 type Detector = fn(&PodFacts, &Policy, Timestamp, &mut Vec<Finding>);
 
 /// Every detector, in the order their findings are reported.
-const DETECTORS: &[Detector] = &[
-    unschedulable,
-    scheduling_gated,
-    waiting_trouble,
-    exits_and_restarts,
-    readiness_failing,
-    resize_trouble,
-    pod_failed,
-    disruption_target,
-];
+const DETECTORS: &[Detector] =
+    &[unschedulable, scheduling_gated, waiting_trouble, exits_and_restarts, readiness_failing, resize_trouble, pod_failed, disruption_target];
 
 /// kubelet's waiting reasons that do not resolve by waiting: the image reference, the pull
 /// policy or the signature policy has to change. They count at once.
@@ -110,10 +102,8 @@ pub fn stable_for(pod: &Pod, window: Duration, now: Timestamp) -> bool {
 /// When the pod will have been Ready for `window` with no container restart inside it, if it
 /// stays so; `None` while it is not Ready.
 pub fn settles_at(pod: &Pod, window: Duration) -> Option<Timestamp> {
-    let last_restart = container_statuses(pod)
-        .filter_map(|status| status.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
-        .map(|finished| finished.0)
-        .max();
+    let last_restart =
+        container_statuses(pod).filter_map(|status| status.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref()).map(|finished| finished.0).max();
     let since = ready_since(pod)?.max(last_restart.unwrap_or(Timestamp::MIN));
     Some(since.saturating_add(window).unwrap_or(Timestamp::MAX))
 }
@@ -187,7 +177,8 @@ fn container_spec<'a>(pod: &'a Pod, name: &str) -> Option<&'a Container> {
 /// `restartPolicy: Always`) always, any other container as the pod's restartPolicy says.
 fn restarted_after_exit(pod: &Pod, container: &str) -> bool {
     let spec = pod.spec.as_ref();
-    let sidecar = spec.and_then(|s| s.init_containers.as_ref()).into_iter().flatten().any(|c| c.name == container && c.restart_policy.as_deref() == Some("Always"));
+    let sidecar =
+        spec.and_then(|s| s.init_containers.as_ref()).into_iter().flatten().any(|c| c.name == container && c.restart_policy.as_deref() == Some("Always"));
     sidecar || spec.and_then(|s| s.restart_policy.as_deref()) != Some("Never")
 }
 
@@ -342,16 +333,13 @@ fn readiness_failing(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &
             continue;
         };
         let seconds = |value: Option<i32>, default: i32| u64::try_from(value.unwrap_or(default)).unwrap_or(0);
-        let window = Duration::from_secs(
-            seconds(probe.initial_delay_seconds, 0) + seconds(probe.failure_threshold, 3) * seconds(probe.period_seconds, 10),
-        ) + policy.readiness_grace;
+        let window = Duration::from_secs(seconds(probe.initial_delay_seconds, 0) + seconds(probe.failure_threshold, 3) * seconds(probe.period_seconds, 10))
+            + policy.readiness_grace;
         if !lasted(running_since.0, now, window) {
             continue;
         }
-        let message = probe_failure(facts, &status.name, "Readiness").map_or_else(
-            || format!("container {} has not become ready since it started", status.name),
-            str::to_string,
-        );
+        let message = probe_failure(facts, &status.name, "Readiness")
+            .map_or_else(|| format!("container {} has not become ready since it started", status.name), str::to_string);
         let mut reason = container_reason(facts, status, ReasonCode::ReadinessProbeFailing.as_str(), message);
         reason.since = Some(running_since.0);
         found.push(Finding { reason, counts: true, trouble: Trouble::Readiness });

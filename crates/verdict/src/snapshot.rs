@@ -114,9 +114,23 @@ const BUILTIN_GROUPS: &[(&str, &[&str])] = &[
     (
         "",
         &[
-            "Binding", "ComponentStatus", "ConfigMap", "Endpoints", "Event", "LimitRange", "Namespace", "Node",
-            "PersistentVolume", "PersistentVolumeClaim", "Pod", "PodTemplate", "ReplicationController",
-            "ResourceQuota", "Secret", "Service", "ServiceAccount",
+            "Binding",
+            "ComponentStatus",
+            "ConfigMap",
+            "Endpoints",
+            "Event",
+            "LimitRange",
+            "Namespace",
+            "Node",
+            "PersistentVolume",
+            "PersistentVolumeClaim",
+            "Pod",
+            "PodTemplate",
+            "ReplicationController",
+            "ResourceQuota",
+            "Secret",
+            "Service",
+            "ServiceAccount",
         ],
     ),
     ("apps", &["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"]),
@@ -131,8 +145,12 @@ const BUILTIN_GROUPS: &[(&str, &[&str])] = &[
     (
         "admissionregistration.k8s.io",
         &[
-            "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
-            "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+            "MutatingWebhookConfiguration",
+            "ValidatingWebhookConfiguration",
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding",
+            "MutatingAdmissionPolicy",
+            "MutatingAdmissionPolicyBinding",
         ],
     ),
     ("apiregistration.k8s.io", &["APIService"]),
@@ -312,11 +330,7 @@ impl Snapshot {
 
     /// Objects that name `owner_uid` among their owners.
     pub(crate) fn children_of<'a>(&'a self, owner_uid: Option<&str>) -> impl Iterator<Item = (&'a ObjectRef, &'a Stored)> {
-        owner_uid
-            .and_then(|uid| self.children.get(uid))
-            .into_iter()
-            .flatten()
-            .filter_map(|key| self.objects.get(key).map(|stored| (key, stored)))
+        owner_uid.and_then(|uid| self.children.get(uid)).into_iter().flatten().filter_map(|key| self.objects.get(key).map(|stored| (key, stored)))
     }
 
     /// The object and everything it owns, down the chain (Deployment → ReplicaSets → Pods), as
@@ -362,11 +376,7 @@ fn remove_from_index<K: std::hash::Hash + Eq + ?Sized, Q: std::hash::Hash + Eq +
 /// Reads the identity and indexes of one object and parses it into its [`Typed`] form.
 fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
     let Some(map) = object.as_object_mut() else {
-        return Err(ObjectError {
-            object: "object".into(),
-            field: ".".into(),
-            problem: format!("expected an object, found {}", json_type(&object)),
-        });
+        return Err(ObjectError { object: "object".into(), field: ".".into(), problem: format!("expected an object, found {}", json_type(&object)) });
     };
     let kind = match map.get("kind") {
         Some(Value::String(kind)) if !kind.is_empty() => kind.clone(),
@@ -391,17 +401,13 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         let problem = format!("unknown kind {kind:?} for apiVersion {api_version} (it serves {})", kinds.join(", "));
         return Err(field_error(&format!("{}/{name}", kind.to_ascii_lowercase()), "kind", problem));
     }
-    let parser = BUILTIN_KINDS
-        .iter()
-        .find(|(builtin, groups, _)| *builtin == kind && (api_version.is_empty() || groups.contains(&group)))
-        .map(|(_, _, parser)| *parser);
+    let parser =
+        BUILTIN_KINDS.iter().find(|(builtin, groups, _)| *builtin == kind && (api_version.is_empty() || groups.contains(&group))).map(|(_, _, parser)| *parser);
     let object_name = format!("{}/{name}", kind.to_ascii_lowercase());
     let typed = match parser {
-        Some(parse) => parse(object).map_err(|error| ObjectError {
-            object: object_name.clone(),
-            field: error.path().to_string(),
-            problem: error.inner().to_string(),
-        })?,
+        Some(parse) => {
+            parse(object).map_err(|error| ObjectError { object: object_name.clone(), field: error.path().to_string(), problem: error.inner().to_string() })?
+        }
         None => {
             let metadata = generic_part(&object, "metadata", &object_name)?.unwrap_or_default();
             let status = generic_part(&object, "status", &object_name)?;
@@ -415,9 +421,12 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
     let deleting = meta.deletion_timestamp.is_some();
     let key = ObjectRef::new(kind, namespace.clone(), name);
     let involved = match &typed {
-        Typed::Event(event) => event.involved_object.kind.as_ref().zip(event.involved_object.name.as_ref()).map(
-            |(kind, name)| ObjectRef::new(kind.clone(), event.involved_object.namespace.clone().or(namespace.clone()), name.clone()),
-        ),
+        Typed::Event(event) => event
+            .involved_object
+            .kind
+            .as_ref()
+            .zip(event.involved_object.name.as_ref())
+            .map(|(kind, name)| ObjectRef::new(kind.clone(), event.involved_object.namespace.clone().or(namespace.clone()), name.clone())),
         _ => None,
     };
     let stored = Stored { uid, owners, involved, deleting, typed, group: group.to_string() };

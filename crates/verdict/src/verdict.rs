@@ -56,14 +56,7 @@ pub struct Reason {
 
 impl Reason {
     pub fn new(code: impl Into<String>, object: ObjectRef, message: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            object,
-            container: None,
-            message: message.into(),
-            exit_code: None,
-            since: None,
-        }
+        Self { code: code.into(), object, container: None, message: message.into(), exit_code: None, since: None }
     }
 }
 

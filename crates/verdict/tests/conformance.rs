@@ -51,11 +51,7 @@ const KSTATUS_DIFFERENCES: &[(&str, State, &str)] = &[
         State::Progressing,
         "kstatus takes a cluster IP as enough; a LoadBalancer Service serves outside traffic only once it has an ingress address (kube-rs's rule)",
     ),
-    (
-        "rsReplicaFailure",
-        State::Failed,
-        "ReplicaFailure means the controller could not create pods (quota, admission): rollwatch reports that as failed",
-    ),
+    ("rsReplicaFailure", State::Failed, "ReplicaFailure means the controller could not create pods (quota, admission): rollwatch reports that as failed"),
     ("TestSuspendedJobConditions", State::Paused, "a suspended Job will not move until resumed: Paused, not Current"),
 ];
 

@@ -165,11 +165,7 @@ fn deployment_messages_and_progress_follow_kubectl() {
             State::Progressing,
             "Waiting for deployment spec update to be observed...",
         ),
-        (
-            rolling_status(),
-            State::Progressing,
-            r#"Waiting for deployment "web" rollout to finish: 2 out of 3 new replicas have been updated..."#,
-        ),
+        (rolling_status(), State::Progressing, r#"Waiting for deployment "web" rollout to finish: 2 out of 3 new replicas have been updated..."#),
         (
             json!({"observedGeneration": 2, "replicas": 4, "updatedReplicas": 3, "availableReplicas": 3}),
             State::Progressing,
@@ -186,10 +182,7 @@ fn deployment_messages_and_progress_follow_kubectl() {
         assert_eq!((verdict.state, verdict.message.as_str()), (state, message), "status {status}");
     }
     let verdict = verdict(&family(deployment(json!({}), rolling_status()), vec![]), "deploy/web");
-    assert_eq!(
-        verdict.progress,
-        Some(Progress { desired: 3, updated: 2, ready: 3, available: 3, old_pending_termination: 2 })
-    );
+    assert_eq!(verdict.progress, Some(Progress { desired: 3, updated: 2, ready: 3, available: 3, old_pending_termination: 2 }));
 }
 
 #[test]
@@ -230,10 +223,7 @@ fn replica_failure_fails_with_the_clusters_message() {
 fn paused_deployment_is_paused_until_done() {
     let paused = verdict(&family(deployment(json!({"paused": true}), rolling_status()), vec![]), "deploy/web");
     assert_eq!(paused.state, State::Paused);
-    assert_eq!(
-        paused.message,
-        r#"deployment "web" is paused: Waiting for deployment "web" rollout to finish: 2 out of 3 new replicas have been updated..."#
-    );
+    assert_eq!(paused.message, r#"deployment "web" is paused: Waiting for deployment "web" rollout to finish: 2 out of 3 new replicas have been updated..."#);
     let done = verdict(&family(deployment(json!({"paused": true}), done_status()), vec![]), "deploy/web");
     assert_eq!(done.state, State::Ready);
 }
@@ -275,15 +265,15 @@ fn image_pull_trouble_on_the_new_replica_set_is_tolerated_then_fails() {
     // Past it: failed, naming the pod and the container.
     let old = verdict(&family(deployment(json!({}), rolling_status()), vec![new_pod("web-2222-a", LONG_AGO, pull)]), "deploy/web");
     assert_eq!(old.state, State::Failed);
-    assert_eq!(
-        old.message,
-        r#"deployment "web" failed: pod/web-2222-a (app): ImagePullBackOff: Back-off pulling image "shop/web:2""#
-    );
+    assert_eq!(old.message, r#"deployment "web" failed: pod/web-2222-a (app): ImagePullBackOff: Back-off pulling image "shop/web:2""#);
     assert_eq!(old.reasons[0].container.as_deref(), Some("app"));
     // kubelet's last pull error says why the back-off happens.
-    let failed_pull = event("web-2222-a.3", ("Pod", "web-2222-a"), Some("spec.containers{app}"), "Failed",
-        "Failed to pull image \"shop/web:2\": manifest unknown");
-    let objects = family(deployment(json!({}), rolling_status()), vec![new_pod("web-2222-a", LONG_AGO, waiting("ImagePullBackOff", "Back-off pulling image \"shop/web:2\"")), failed_pull]);
+    let failed_pull =
+        event("web-2222-a.3", ("Pod", "web-2222-a"), Some("spec.containers{app}"), "Failed", "Failed to pull image \"shop/web:2\": manifest unknown");
+    let objects = family(
+        deployment(json!({}), rolling_status()),
+        vec![new_pod("web-2222-a", LONG_AGO, waiting("ImagePullBackOff", "Back-off pulling image \"shop/web:2\"")), failed_pull],
+    );
     assert_eq!(
         verdict(&objects, "deploy/web").reasons[0].message,
         r#"Back-off pulling image "shop/web:2": Failed to pull image "shop/web:2": manifest unknown"#
@@ -326,46 +316,74 @@ fn pod_failures_flow_up_to_the_workload() {
         ("pull error past grace", waiting("ErrImagePull", "rpc error: not found"), "Always", State::Failed, "ErrImagePull", None),
         ("invalid image name counts at once", waiting("InvalidImageName", "couldn't parse image reference"), "Always", State::Failed, "InvalidImageName", None),
         ("never-pull image missing counts at once", waiting("ErrImageNeverPull", "image not present"), "Always", State::Failed, "ErrImageNeverPull", None),
-        ("config error past grace", waiting("CreateContainerConfigError", "secret \"db\" not found"), "Always", State::Failed, "CreateContainerConfigError", None),
+        (
+            "config error past grace",
+            waiting("CreateContainerConfigError", "secret \"db\" not found"),
+            "Always",
+            State::Failed,
+            "CreateContainerConfigError",
+            None,
+        ),
         ("create error past grace", waiting("CreateContainerError", "conflict"), "Always", State::Failed, "CreateContainerError", None),
         ("run error past grace", waiting("RunContainerError", "exec: not found"), "Always", State::Failed, "RunContainerError", None),
         (
             "one crash and back-off is tolerated",
             json!({"ready": false, "restartCount": 1, "state": {"running": null, "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}},
                    "lastState": {"terminated": {"exitCode": 2, "reason": "Error"}}}),
-            "Always", State::Progressing, "CrashLoopBackOff", Some(2),
+            "Always",
+            State::Progressing,
+            "CrashLoopBackOff",
+            Some(2),
         ),
         (
             "crash loop beyond the allowed restarts",
             json!({"ready": false, "restartCount": 4, "state": {"running": null, "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}},
                    "lastState": {"terminated": {"exitCode": 2, "reason": "Error"}}}),
-            "Always", State::Failed, "CrashLoopBackOff", Some(2),
+            "Always",
+            State::Failed,
+            "CrashLoopBackOff",
+            Some(2),
         ),
         (
             "a crash loop of OOM kills is named for the OOM kill",
             json!({"ready": false, "restartCount": 3, "state": {"running": null, "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 20s"}},
                    "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}),
-            "Always", State::Failed, "OOMKilled", Some(137),
+            "Always",
+            State::Failed,
+            "OOMKilled",
+            Some(137),
         ),
         (
             "terminated non-zero, never restarted",
             json!({"ready": false, "state": {"running": null, "terminated": {"exitCode": 3, "reason": "Error", "message": "boom"}}}),
-            "Never", State::Failed, "NonZeroExit", Some(3),
+            "Never",
+            State::Failed,
+            "NonZeroExit",
+            Some(3),
         ),
         (
             "out of memory, restarted twice",
             json!({"restartCount": 2, "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}),
-            "Always", State::Failed, "OOMKilled", Some(137),
+            "Always",
+            State::Failed,
+            "OOMKilled",
+            Some(137),
         ),
         (
             "exited non-zero once, running again",
             json!({"restartCount": 1, "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}),
-            "Always", State::Progressing, "NonZeroExit", Some(1),
+            "Always",
+            State::Progressing,
+            "NonZeroExit",
+            Some(1),
         ),
         (
             "restarts with clean exits",
             json!({"restartCount": 3, "lastState": {"terminated": {"exitCode": 0, "reason": "Completed"}}}),
-            "Always", State::Failed, "Restarts", None,
+            "Always",
+            State::Failed,
+            "Restarts",
+            None,
         ),
     ];
     for (case, container, restart_policy, state, code, exit_code) in cases {
@@ -401,9 +419,19 @@ fn every_kubelet_waiting_reason_is_either_retried_or_hopeless() {
     }
     // kubelet retries these on its next sync: they count after the waiting grace.
     let retried = [
-        "ErrImagePull", "ImagePullBackOff", "ImageInspectError", "RegistryUnavailable", "CreateContainerConfigError",
-        "CreateContainerError", "CreatePodSandboxError", "ConfigPodSandboxError", "RunContainerError", "PreCreateHookError",
-        "PreStartHookError", "PostStartHookError", "ResizePodInPlaceError",
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "ImageInspectError",
+        "RegistryUnavailable",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "CreatePodSandboxError",
+        "ConfigPodSandboxError",
+        "RunContainerError",
+        "PreCreateHookError",
+        "PreStartHookError",
+        "PostStartHookError",
+        "ResizePodInPlaceError",
     ];
     for reason in retried {
         for (started, state) in [(JUST_NOW, State::Progressing), (LONG_AGO, State::Failed)] {
@@ -447,14 +475,20 @@ fn sidecar_containers_count_like_app_containers() {
     let healthy = check(json!({}), "Always");
     assert_eq!((healthy.state, healthy.reasons.len()), (State::Ready, 0), "{}", healthy.message);
 
-    let crash_loop = check(json!({"ready": false, "started": false, "restartCount": 4,
+    let crash_loop = check(
+        json!({"ready": false, "started": false, "restartCount": 4,
         "state": {"running": null, "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container=proxy"}},
-        "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}), "Always");
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}),
+        "Always",
+    );
     assert_eq!((crash_loop.state, codes(&crash_loop)), (State::Failed, vec!["CrashLoopBackOff"]));
     assert_eq!(crash_loop.reasons[0].container.as_deref(), Some("proxy"));
 
-    let image = check(json!({"ready": false, "started": false,
-        "state": {"running": null, "waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"envoy:1.30\""}}}), "Always");
+    let image = check(
+        json!({"ready": false, "started": false,
+        "state": {"running": null, "waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"envoy:1.30\""}}}),
+        "Always",
+    );
     assert_eq!((image.state, codes(&image)), (State::Failed, vec!["ImagePullBackOff"]));
 
     let not_ready = check(json!({"ready": false}), "Always");
@@ -510,8 +544,13 @@ fn unschedulable_pods_fail_after_their_grace_with_the_schedulers_message() {
 #[test]
 fn readiness_probe_failing_beyond_its_window_fails() {
     let not_ready = |started: &str| new_pod("web-2222-a", started, json!({"ready": false, "state": {"running": {"startedAt": started}}}));
-    let probe = event("web-2222-a.1", ("Pod", "web-2222-a"), Some("spec.containers{app}"), "Unhealthy",
-        "Readiness probe failed: HTTP probe failed with statuscode: 503");
+    let probe = event(
+        "web-2222-a.1",
+        ("Pod", "web-2222-a"),
+        Some("spec.containers{app}"),
+        "Unhealthy",
+        "Readiness probe failed: HTTP probe failed with statuscode: 503",
+    );
     // The probe's window is 3 × 10 s, plus 30 s of grace: one minute.
     let within = verdict(&family(deployment(json!({}), rolling_status()), vec![not_ready("2026-01-01T00:09:30Z"), probe.clone()]), "deploy/web");
     assert_eq!((within.state, within.reasons.len()), (State::Progressing, 0));
@@ -524,8 +563,13 @@ fn readiness_probe_failing_beyond_its_window_fails() {
 #[test]
 fn liveness_restarts_are_reported_with_the_probes_message() {
     let restarted = new_pod("web-2222-a", LONG_AGO, json!({"restartCount": 2, "lastState": {"terminated": {"exitCode": 137, "reason": "Error"}}}));
-    let probe = event("web-2222-a.2", ("Pod", "web-2222-a"), Some("spec.containers{app}"), "Unhealthy",
-        "Liveness probe failed: Get \"http://10.0.0.5:8080/healthz\": context deadline exceeded");
+    let probe = event(
+        "web-2222-a.2",
+        ("Pod", "web-2222-a"),
+        Some("spec.containers{app}"),
+        "Unhealthy",
+        "Liveness probe failed: Get \"http://10.0.0.5:8080/healthz\": context deadline exceeded",
+    );
     let verdict = verdict(&family(deployment(json!({}), rolling_status()), vec![restarted, probe]), "deploy/web");
     assert_eq!(verdict.state, State::Failed);
     assert_eq!(codes(&verdict), ["LivenessProbeFailed"]);
@@ -597,7 +641,12 @@ fn stateful_set_rules() {
         (rolling.clone(), status(3, 3, "db-v2"), State::Ready, "statefulset rolling update complete 0 pods at revision db-v2..."),
         (rolling.clone(), status(3, 1, "db-v1"), State::Progressing, "waiting for statefulset rolling update to complete 1 pods at revision db-v2..."),
         (rolling.clone(), status(2, 1, "db-v1"), State::Progressing, "Waiting for 1 pods to be ready..."),
-        (partitioned.clone(), status(3, 1, "db-v1"), State::Progressing, "Waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated..."),
+        (
+            partitioned.clone(),
+            status(3, 1, "db-v1"),
+            State::Progressing,
+            "Waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated...",
+        ),
         (partitioned, status(3, 2, "db-v1"), State::Ready, "partitioned roll out complete: 2 new pods have been updated..."),
         (
             rolling,
@@ -641,10 +690,7 @@ fn on_delete_reports_which_pods_run_an_old_revision() {
     let objects = [stateful_set(on_delete.clone(), status, 0), db_pod(0, "db-v1", json!({})), db_pod(1, "db-v1", json!({})), db_pod(2, "db-v2", json!({}))];
     let verdict_stale = verdict(&objects, "sts/db");
     assert_eq!(verdict_stale.state, State::Paused);
-    assert_eq!(
-        verdict_stale.message,
-        r#"statefulset "db" uses the OnDelete update strategy: 2 of 3 pods still run an old revision (delete them to update)"#
-    );
+    assert_eq!(verdict_stale.message, r#"statefulset "db" uses the OnDelete update strategy: 2 of 3 pods still run an old revision (delete them to update)"#);
     assert_eq!(codes(&verdict_stale), ["OldRevision", "OldRevision"]);
     let stale_pods: Vec<String> = verdict_stale.reasons.iter().map(|r| r.object.to_string()).collect();
     assert_eq!(stale_pods, ["pod/db-0", "pod/db-1"]);
@@ -721,8 +767,13 @@ fn daemon_set_rules() {
     }
     // Trouble on a pod of the newest revision fails it; on an old one it does not count.
     let pull = waiting("ErrImagePull", "manifest unknown");
-    let objects = [daemon_set("RollingUpdate", status(1, 2)), revision("agent-aaa", "aaa", 1), revision("agent-bbb", "bbb", 2),
-                   agent_pod(0, "aaa", pull.clone()), agent_pod(1, "bbb", pull)];
+    let objects = [
+        daemon_set("RollingUpdate", status(1, 2)),
+        revision("agent-aaa", "aaa", 1),
+        revision("agent-bbb", "bbb", 2),
+        agent_pod(0, "aaa", pull.clone()),
+        agent_pod(1, "bbb", pull),
+    ];
     let verdict = verdict(&objects, "ds/agent");
     assert_eq!(verdict.state, State::Failed);
     assert_eq!(verdict.reasons.iter().map(|r| r.object.to_string()).collect::<Vec<_>>(), ["pod/agent-1"]);
@@ -732,8 +783,13 @@ fn daemon_set_rules() {
 fn daemon_set_on_delete_names_the_old_pods() {
     let status = json!({"observedGeneration": 2, "desiredNumberScheduled": 2, "currentNumberScheduled": 2, "numberReady": 2,
                         "updatedNumberScheduled": 1, "numberAvailable": 2});
-    let objects = [daemon_set("OnDelete", status), revision("agent-aaa", "aaa", 1), revision("agent-bbb", "bbb", 2),
-                   agent_pod(0, "aaa", json!({})), agent_pod(1, "bbb", json!({}))];
+    let objects = [
+        daemon_set("OnDelete", status),
+        revision("agent-aaa", "aaa", 1),
+        revision("agent-bbb", "bbb", 2),
+        agent_pod(0, "aaa", json!({})),
+        agent_pod(1, "bbb", json!({})),
+    ];
     let verdict = verdict(&objects, "ds/agent");
     assert_eq!(verdict.state, State::Paused);
     assert_eq!(verdict.reasons[0].object.to_string(), "pod/agent-0");
@@ -763,7 +819,8 @@ fn controllers_that_cannot_create_pods_fail_after_the_waiting_grace() {
     let unwritten = verdict(&[daemon_set("RollingUpdate", json!({})), failed_create(("DaemonSet", "agent"), LONG_AGO, forbidden)], "ds/agent");
     assert_eq!((unwritten.state, codes(&unwritten)), (State::Failed, vec!["FailedCreate"]));
 
-    let quota = "create Pod db-2 in StatefulSet db failed error: pods \"db-2\" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=2, limited: pods=2";
+    let quota =
+        "create Pod db-2 in StatefulSet db failed error: pods \"db-2\" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=2, limited: pods=2";
     let two_of_three = json!({"observedGeneration": 3, "replicas": 2, "readyReplicas": 2, "currentReplicas": 2, "updatedReplicas": 2,
                               "currentRevision": "db-v2", "updateRevision": "db-v2"});
     let sts = verdict(&[stateful_set(json!({"type": "RollingUpdate"}), two_of_three, 0), failed_create(("StatefulSet", "db"), LONG_AGO, quota)], "sts/db");
@@ -838,14 +895,18 @@ fn bare_pod(conditions: Value) -> Value {
 
 #[test]
 fn pod_conditions_of_current_kubernetes() {
-    let condition = |type_: &str, reason: &str, message: &str, since: &str| {
-        json!([{"type": type_, "status": "True", "reason": reason, "message": message, "lastTransitionTime": since, "observedGeneration": 2}])
-    };
+    let condition = |type_: &str, reason: &str, message: &str, since: &str| json!([{"type": type_, "status": "True", "reason": reason, "message": message, "lastTransitionTime": since, "observedGeneration": 2}]);
     let cases = [
-        (condition("PodResizePending", "Infeasible", "Node didn't have enough capacity: cpu, requested: 8000, capacity: 4000", JUST_NOW),
-         State::Failed, "PodResizeInfeasible"),
-        (condition("PodResizePending", "Deferred", "Node didn't have enough resource: cpu, requested: 3000, used: 2000, capacity: 4000", LONG_AGO),
-         State::Progressing, "PodResizeDeferred"),
+        (
+            condition("PodResizePending", "Infeasible", "Node didn't have enough capacity: cpu, requested: 8000, capacity: 4000", JUST_NOW),
+            State::Failed,
+            "PodResizeInfeasible",
+        ),
+        (
+            condition("PodResizePending", "Deferred", "Node didn't have enough resource: cpu, requested: 3000, used: 2000, capacity: 4000", LONG_AGO),
+            State::Progressing,
+            "PodResizeDeferred",
+        ),
         (condition("PodResizeInProgress", "Error", "could not update cgroup", JUST_NOW), State::Progressing, "PodResizeError"),
         (condition("PodResizeInProgress", "Error", "could not update cgroup", LONG_AGO), State::Failed, "PodResizeError"),
         (condition("DisruptionTarget", "EvictionByEvictionAPI", "Eviction API: evicting", JUST_NOW), State::Failed, "DisruptionTarget"),
@@ -853,8 +914,11 @@ fn pod_conditions_of_current_kubernetes() {
     for (conditions, state, code) in cases {
         let verdict = verdict(&[bare_pod(conditions.clone())], "pod/tool");
         assert_eq!((verdict.state, codes(&verdict)), (state, vec![code]), "{conditions}");
-        assert_eq!(verdict.reasons[0].message, conditions[0]["message"].as_str().unwrap().to_string()
-            + &if code == "DisruptionTarget" { " (EvictionByEvictionAPI)".to_string() } else { String::new() });
+        assert_eq!(
+            verdict.reasons[0].message,
+            conditions[0]["message"].as_str().unwrap().to_string()
+                + &if code == "DisruptionTarget" { " (EvictionByEvictionAPI)".to_string() } else { String::new() }
+        );
     }
     // Before 1.33 the same was status.resize.
     let mut legacy = bare_pod(json!([]));
@@ -862,7 +926,10 @@ fn pod_conditions_of_current_kubernetes() {
     assert_eq!(codes(&verdict(&[legacy], "pod/tool")), ["PodResizeInfeasible"]);
     // A pod its ReplicaSet will replace is not a failure when about to be evicted.
     let mut evicted = new_pod("web-2222-a", LONG_AGO, json!({}));
-    evicted["status"]["conditions"].as_array_mut().unwrap().extend(condition("DisruptionTarget", "PreemptionByScheduler", "preempted", JUST_NOW).as_array().unwrap().clone());
+    evicted["status"]["conditions"]
+        .as_array_mut()
+        .unwrap()
+        .extend(condition("DisruptionTarget", "PreemptionByScheduler", "preempted", JUST_NOW).as_array().unwrap().clone());
     let replaced = verdict(&family(deployment(json!({}), rolling_status()), vec![evicted]), "deploy/web");
     assert_eq!((replaced.state, codes(&replaced)), (State::Progressing, vec!["DisruptionTarget"]));
 }
@@ -902,8 +969,13 @@ fn job(spec_extra: Value, status: Value) -> Value {
 }
 
 fn job_pod(name: &str, exit_code: i32) -> Value {
-    let mut pod = pod(name, ("Job", "migrate", "j-migrate"), json!({"job-name": "migrate"}), LONG_AGO,
-        json!({"name": "migrate", "ready": false, "state": {"running": null, "terminated": {"exitCode": exit_code, "reason": "Error", "finishedAt": JUST_NOW}}}));
+    let mut pod = pod(
+        name,
+        ("Job", "migrate", "j-migrate"),
+        json!({"job-name": "migrate"}),
+        LONG_AGO,
+        json!({"name": "migrate", "ready": false, "state": {"running": null, "terminated": {"exitCode": exit_code, "reason": "Error", "finishedAt": JUST_NOW}}}),
+    );
     pod["spec"]["restartPolicy"] = json!("Never");
     pod["spec"]["containers"][0]["name"] = json!("migrate");
     pod["status"]["phase"] = json!("Failed");
@@ -912,8 +984,14 @@ fn job_pod(name: &str, exit_code: i32) -> Value {
 
 #[test]
 fn job_rules() {
-    let complete = verdict(&[job(json!({}), json!({"succeeded": 1, "startTime": LONG_AGO,
-        "conditions": [{"type": "Complete", "status": "True"}]}))], "job/migrate");
+    let complete = verdict(
+        &[job(
+            json!({}),
+            json!({"succeeded": 1, "startTime": LONG_AGO,
+        "conditions": [{"type": "Complete", "status": "True"}]}),
+        )],
+        "job/migrate",
+    );
     assert_eq!((complete.state, complete.message.as_str()), (State::Ready, r#"job "migrate" completed: 1 of 1 succeeded"#));
 
     let running = verdict(&[job(json!({}), json!({"active": 1, "failed": 1, "startTime": LONG_AGO})), job_pod("migrate-a", 1)], "job/migrate");
@@ -985,8 +1063,10 @@ fn job_success_is_reported_at_success_criteria_met_or_by_its_counts() {
     let met = json!({"succeeded": 1, "active": 0, "terminating": 1, "startTime": LONG_AGO,
         "conditions": [{"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods"}]});
     let verdict_met = verdict(&[job(json!({}), met)], "job/migrate");
-    assert_eq!((verdict_met.state, verdict_met.message.as_str()),
-        (State::Ready, r#"job "migrate" succeeded: 1 of 1 succeeded (its remaining pods are terminating)"#));
+    assert_eq!(
+        (verdict_met.state, verdict_met.message.as_str()),
+        (State::Ready, r#"job "migrate" succeeded: 1 of 1 succeeded (its remaining pods are terminating)"#)
+    );
     // A server that wrote the counts but no condition.
     let counted = verdict(&[job(json!({}), json!({"succeeded": 1, "startTime": LONG_AGO}))], "job/migrate");
     assert_eq!((counted.state, counted.message.as_str()), (State::Ready, r#"job "migrate" completed: 1 of 1 succeeded"#));
@@ -1021,10 +1101,7 @@ fn job_pod_replacement_policy_shows_the_pods_still_terminating() {
     let status = json!({"active": 0, "failed": 1, "terminating": 1, "startTime": LONG_AGO});
     let verdict = verdict(&[job(json!({"podReplacementPolicy": "Failed"}), status)], "job/migrate");
     assert_eq!(verdict.state, State::Progressing);
-    assert_eq!(
-        verdict.message,
-        r#"Waiting for job "migrate" to complete: 0 of 1 succeeded, 0 active, 1 failed, 1 terminating (replaced once terminated)..."#
-    );
+    assert_eq!(verdict.message, r#"Waiting for job "migrate" to complete: 0 of 1 succeeded, 0 active, 1 failed, 1 terminating (replaced once terminated)..."#);
 }
 
 #[test]
@@ -1037,7 +1114,10 @@ fn a_job_another_controller_manages_is_judged_by_its_conditions_only() {
     let failed = json!({"failed": 3, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]});
     let failed = verdict(&[job(spec.clone(), failed)], "job/migrate");
     assert_eq!(failed.state, State::Failed);
-    assert_eq!(failed.message, r#"job "migrate" failed, as its manager kueue.x-k8s.io/multikueue reports: BackoffLimitExceeded: Job has reached the specified backoff limit"#);
+    assert_eq!(
+        failed.message,
+        r#"job "migrate" failed, as its manager kueue.x-k8s.io/multikueue reports: BackoffLimitExceeded: Job has reached the specified backoff limit"#
+    );
     let complete = verdict(&[job(spec, json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}))], "job/migrate");
     assert_eq!(complete.state, State::Ready);
     // The job controller named explicitly is the default.
@@ -1068,28 +1148,45 @@ fn services_ingresses_and_claims() {
     let cases = [
         (service("ClusterIP", json!({})), "svc/front", State::Ready, r#"service "front" is ready (ClusterIP)"#),
         (service("LoadBalancer", json!({})), "svc/front", State::Progressing, r#"Waiting for service "front" to get a load balancer address..."#),
-        (service("LoadBalancer", json!({"ingress": [{"ip": "203.0.113.7"}]})), "svc/front", State::Ready, r#"service "front" has load balancer address 203.0.113.7"#),
+        (
+            service("LoadBalancer", json!({"ingress": [{"ip": "203.0.113.7"}]})),
+            "svc/front",
+            State::Ready,
+            r#"service "front" has load balancer address 203.0.113.7"#,
+        ),
         // An entry without IP or host name (only ports, or ipMode) still says it is provisioned.
-        (service("LoadBalancer", json!({"ingress": [{"ports": [{"port": 80, "protocol": "TCP"}]}]})), "svc/front", State::Ready, r#"service "front" has a load balancer"#),
+        (
+            service("LoadBalancer", json!({"ingress": [{"ports": [{"port": 80, "protocol": "TCP"}]}]})),
+            "svc/front",
+            State::Ready,
+            r#"service "front" has a load balancer"#,
+        ),
         (
             json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "front", "namespace": "shop"},
                    "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example.com"}]}}}),
-            "ing/front", State::Ready, r#"ingress "front" has load balancer address lb.example.com"#,
+            "ing/front",
+            State::Ready,
+            r#"ingress "front" has load balancer address lb.example.com"#,
         ),
         (
             json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "shop"}, "status": {"phase": "Bound"}}),
-            "pvc/data", State::Ready, r#"persistentvolumeclaim "data" is Bound"#,
+            "pvc/data",
+            State::Ready,
+            r#"persistentvolumeclaim "data" is Bound"#,
         ),
         (
             json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "shop"}, "status": {"phase": "Lost"}}),
-            "pvc/data", State::Failed, r#"persistentvolumeclaim "data" is Lost: its volume no longer exists"#,
+            "pvc/data",
+            State::Failed,
+            r#"persistentvolumeclaim "data" is Lost: its volume no longer exists"#,
         ),
     ];
     for (object, target, state, message) in cases {
         let verdict = verdict(&[object], target);
         assert_eq!((verdict.state, verdict.message.as_str()), (state, message), "{target}");
     }
-    let pending = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "shop"}, "status": {"phase": "Pending"}});
+    let pending =
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "shop"}, "status": {"phase": "Pending"}});
     let provisioning = event("data.1", ("PersistentVolumeClaim", "data"), None, "ProvisioningFailed", "storageclass \"fast\" not found");
     let verdict = verdict(&[pending, provisioning], "pvc/data");
     assert_eq!((verdict.state, codes(&verdict)), (State::Progressing, vec!["ProvisioningFailed"]));
@@ -1098,23 +1195,32 @@ fn services_ingresses_and_claims() {
 
 #[test]
 fn generic_resources_by_their_conditions() {
-    let widget = |generation: i64, status: Value| {
-        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "shop", "generation": generation}, "status": status})
-    };
+    let widget = |generation: i64, status: Value| json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "shop", "generation": generation}, "status": status});
     let cases = [
         (widget(2, json!({"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True"}]})), State::Ready, "widget/w is ready", vec![]),
-        (widget(3, json!({"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True"}]})), State::Progressing, "Waiting for widget/w spec update to be observed...", vec![]),
+        (
+            widget(3, json!({"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True"}]})),
+            State::Progressing,
+            "Waiting for widget/w spec update to be observed...",
+            vec![],
+        ),
         (
             widget(2, json!({"conditions": [{"type": "Stalled", "status": "True", "reason": "QuotaExceeded", "message": "no capacity left"}]})),
-            State::Failed, "widget/w is stalled: no capacity left", vec!["QuotaExceeded"],
+            State::Failed,
+            "widget/w is stalled: no capacity left",
+            vec!["QuotaExceeded"],
         ),
         (
             widget(2, json!({"conditions": [{"type": "Reconciling", "status": "True", "reason": "Scaling", "message": "2 of 3 up"}]})),
-            State::Progressing, "Waiting for widget/w to reconcile: 2 of 3 up", vec!["Scaling"],
+            State::Progressing,
+            "Waiting for widget/w to reconcile: 2 of 3 up",
+            vec!["Scaling"],
         ),
         (
             widget(2, json!({"conditions": [{"type": "Ready", "status": "False", "reason": "Pending", "message": "waiting for DNS"}]})),
-            State::Progressing, "Waiting for widget/w to be ready: waiting for DNS", vec!["Pending"],
+            State::Progressing,
+            "Waiting for widget/w to be ready: waiting for DNS",
+            vec!["Pending"],
         ),
     ];
     for (object, state, message, expected_codes) in cases {
@@ -1211,11 +1317,8 @@ fn workloads_are_the_objects_without_a_stored_owner() {
     }
     let names: Vec<String> = snapshot.workloads().iter().map(ToString::to_string).collect();
     assert_eq!(names, ["deployment/web"]);
-    let affected: Vec<String> = snapshot
-        .workloads_affected_by(&ObjectRef::new("Pod", Some("shop".into()), "web-2222-a"))
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let affected: Vec<String> =
+        snapshot.workloads_affected_by(&ObjectRef::new("Pod", Some("shop".into()), "web-2222-a")).iter().map(ToString::to_string).collect();
     assert_eq!(affected, ["pod/web-2222-a", "replicaset/web-2222", "deployment/web"]);
 }
 
@@ -1244,15 +1347,23 @@ fn bad_manifests_are_errors_naming_document_and_field() {
 #[test]
 fn bad_objects_are_errors_naming_object_and_field() {
     let cases = [
-        (json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": {"replicas": "three"}}),
-         "deployment/web: field status.replicas: invalid type: string \"three\", expected i32"),
-        (json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": "fine"}),
-         "deployment/web: field status: invalid type: string \"fine\""),
-        (json!({"apiVersion": "apps/v1", "kind": "Deploymnet", "metadata": {"name": "web"}}),
-         "deploymnet/web: field kind: unknown kind \"Deploymnet\" for apiVersion apps/v1 (it serves ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet)"),
+        (
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": {"replicas": "three"}}),
+            "deployment/web: field status.replicas: invalid type: string \"three\", expected i32",
+        ),
+        (
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": "fine"}),
+            "deployment/web: field status: invalid type: string \"fine\"",
+        ),
+        (
+            json!({"apiVersion": "apps/v1", "kind": "Deploymnet", "metadata": {"name": "web"}}),
+            "deploymnet/web: field kind: unknown kind \"Deploymnet\" for apiVersion apps/v1 (it serves ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet)",
+        ),
         (json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}}), "Pod: field metadata.name: missing"),
-        (json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "status": {"conditions": "none"}}),
-         "widget/w: field status.conditions: invalid type: string \"none\", expected a sequence"),
+        (
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "status": {"conditions": "none"}}),
+            "widget/w: field status.conditions: invalid type: string \"none\", expected a sequence",
+        ),
     ];
     for (object, expected) in cases {
         let error = Snapshot::new().upsert(object.clone()).expect_err(&object.to_string()).to_string();

@@ -65,13 +65,7 @@ fn workload(spec_extra: Value, readiness: Option<Value>) -> Vec<Value> {
 
 /// A pod of `web-2222` created at T0 - 1 s (when kubelet first wrote its Ready=False), whose
 /// Ready condition is `ready` since `ready_at`, with container status `container`.
-fn pod(
-    name: &str,
-    readiness: Option<Value>,
-    ready: bool,
-    ready_at: i64,
-    container: Value,
-) -> Value {
+fn pod(name: &str, readiness: Option<Value>, ready: bool, ready_at: i64, container: Value) -> Value {
     let mut status = json!({"name": "app", "image": "shop/web:2", "imageID": "", "ready": ready, "restartCount": 0,
                             "started": true, "state": {"running": {"startedAt": time(0)}}});
     for (key, value) in container.as_object().unwrap() {
@@ -92,33 +86,15 @@ fn pod(
 
 /// Three healthy pods, Ready since the given offsets.
 fn ready_pods(ready_at: [i64; 3]) -> Vec<Value> {
-    ready_at
-        .iter()
-        .enumerate()
-        .map(|(i, &ready)| {
-            pod(
-                &format!("web-2222-{i}"),
-                Some(probe()),
-                true,
-                ready,
-                json!({}),
-            )
-        })
-        .collect()
+    ready_at.iter().enumerate().map(|(i, &ready)| pod(&format!("web-2222-{i}"), Some(probe()), true, ready, json!({}))).collect()
 }
 
 fn verdict_at(objects: &[Value], target: &str, policy: &Policy, now: i64) -> Verdict {
     let mut snapshot = Snapshot::new();
     for object in objects {
-        snapshot
-            .upsert(object.clone())
-            .unwrap_or_else(|e| panic!("fixture rejected: {e}"));
+        snapshot.upsert(object.clone()).unwrap_or_else(|e| panic!("fixture rejected: {e}"));
     }
-    snapshot.verdict(
-        &target.parse::<ObjectRef>().unwrap().in_namespace("shop"),
-        policy,
-        at(now),
-    )
+    snapshot.verdict(&target.parse::<ObjectRef>().unwrap().in_namespace("shop"), policy, at(now))
 }
 
 fn web_at(objects: &[Value], now: i64) -> Verdict {
@@ -131,10 +107,7 @@ fn with(mut objects: Vec<Value>, more: Vec<Value>) -> Vec<Value> {
 }
 
 fn instant() -> Policy {
-    Policy {
-        stable_for: Duration::ZERO,
-        ..Policy::default()
-    }
+    Policy { stable_for: Duration::ZERO, ..Policy::default() }
 }
 
 #[test]
@@ -143,47 +116,25 @@ fn by_default_a_rollout_waits_ten_seconds_from_its_pods_ready_transition() {
     let objects = with(workload(json!({}), Some(probe())), ready_pods([3, 3, 3]));
     let settling = web_at(&objects, 7);
     assert_eq!(settling.state, State::Progressing);
-    assert_eq!(
-        settling.message,
-        r#"Waiting for deployment "web" to be stable: 0 of 3 pods ready for 10s..."#
-    );
+    assert_eq!(settling.message, r#"Waiting for deployment "web" to be stable: 0 of 3 pods ready for 10s..."#);
     assert_eq!(settling.settling, Some(Settling { until: at(13) }));
-    assert_eq!(
-        settling.settling.unwrap().left(at(7)),
-        Duration::from_secs(6)
-    );
+    assert_eq!(settling.settling.unwrap().left(at(7)), Duration::from_secs(6));
     // The same verdict a second later: only the time left, counted from `until`, has changed.
     assert_eq!(web_at(&objects, 8), settling);
     let ready = web_at(&objects, 13);
-    assert_eq!(
-        (ready.state, ready.message.as_str()),
-        (State::Ready, r#"deployment "web" successfully rolled out"#)
-    );
+    assert_eq!((ready.state, ready.message.as_str()), (State::Ready, r#"deployment "web" successfully rolled out"#));
     assert_eq!(ready.settling, None);
     // `--stable-for 0`: kubectl's instant verdict.
-    assert_eq!(
-        verdict_at(&objects, "deploy/web", &instant(), 3).state,
-        State::Ready
-    );
+    assert_eq!(verdict_at(&objects, "deploy/web", &instant(), 3).state, State::Ready);
 }
 
 #[test]
 fn each_pod_settles_from_its_own_ready_transition_so_early_waves_do_not_wait_again() {
     // A rolling update: the first waves became Ready long before the last pod.
-    let objects = with(
-        workload(json!({}), Some(probe())),
-        ready_pods([-60, -30, 5]),
-    );
+    let objects = with(workload(json!({}), Some(probe())), ready_pods([-60, -30, 5]));
     let verdict = web_at(&objects, 9);
-    assert_eq!(
-        verdict.message,
-        r#"Waiting for deployment "web" to be stable: 2 of 3 pods ready for 10s..."#
-    );
-    assert_eq!(
-        verdict.settling,
-        Some(Settling { until: at(15) }),
-        "only the last pod's window is left"
-    );
+    assert_eq!(verdict.message, r#"Waiting for deployment "web" to be stable: 2 of 3 pods ready for 10s..."#);
+    assert_eq!(verdict.settling, Some(Settling { until: at(15) }), "only the last pod's window is left");
     assert_eq!(web_at(&objects, 15).state, State::Ready);
 }
 
@@ -191,30 +142,21 @@ fn each_pod_settles_from_its_own_ready_transition_so_early_waves_do_not_wait_aga
 fn min_ready_seconds_and_the_window_count_the_same_seconds() {
     // The controller counted the pods available after minReadySeconds (10 s) from the same Ready
     // transition the window counts from: nothing is left to wait once it did.
-    let objects = with(
-        workload(json!({"minReadySeconds": 10}), Some(probe())),
-        ready_pods([3, 3, 3]),
-    );
+    let objects = with(workload(json!({"minReadySeconds": 10}), Some(probe())), ready_pods([3, 3, 3]));
     assert_eq!(web_at(&objects, 13).state, State::Ready);
 }
 
 #[test]
 fn without_the_pods_the_controllers_answer_stands() {
     // A dump of only the workloads (`kubectl get deploy -o json`) cannot show the window.
-    assert_eq!(
-        web_at(&workload(json!({}), Some(probe())), 0).state,
-        State::Ready
-    );
+    assert_eq!(web_at(&workload(json!({}), Some(probe())), 0).state, State::Ready);
 }
 
 #[test]
 fn a_crash_right_after_ready_fails_at_once_while_the_container_is_down() {
     // Ready at 2 s, exited with code 3 at 4 s; kubelet has not restarted it yet.
     let crashed = json!({"ready": false, "state": {"terminated": {"exitCode": 3, "reason": "Error", "startedAt": time(0), "finishedAt": time(4)}}});
-    let mut objects = with(
-        workload(json!({}), Some(probe())),
-        vec![pod("web-2222-0", Some(probe()), false, 4, crashed)],
-    );
+    let mut objects = with(workload(json!({}), Some(probe())), vec![pod("web-2222-0", Some(probe()), false, 4, crashed)]);
     objects[0]["status"]["readyReplicas"] = json!(2);
     objects[0]["status"]["availableReplicas"] = json!(2);
     let verdict = web_at(&objects, 4);
@@ -242,76 +184,37 @@ fn restarted(reason: &str, exit_code: i32, finished: i64) -> Value {
 fn a_restart_after_ready_with_a_readiness_probe_fails_while_the_probe_holds_the_pod_back() {
     // Ready False since the crash at 4 s, after the crashed instance started: it had been Ready.
     let container = restarted("Error", 3, 4);
-    let objects = with(
-        workload(json!({}), Some(probe())),
-        vec![pod("web-2222-0", Some(probe()), false, 4, container)],
-    );
+    let objects = with(workload(json!({}), Some(probe())), vec![pod("web-2222-0", Some(probe()), false, 4, container)]);
     let verdict = web_at(&objects, 6);
     assert_eq!(verdict.state, State::Failed);
     assert_eq!(verdict.reasons[0].code, "NonZeroExit");
-    assert!(
-        verdict.message.contains("settle window"),
-        "{}",
-        verdict.message
-    );
+    assert!(verdict.message.contains("settle window"), "{}", verdict.message);
 }
 
 #[test]
 fn a_restart_after_ready_without_a_readiness_probe_fails_even_once_ready_again() {
     // No probe: kubelet reported it Ready while it ran (0 s to 3 s), and again since 4 s.
     let container = restarted("Error", 1, 3);
-    let objects = with(
-        workload(json!({}), None),
-        vec![pod("web-2222-0", None, true, 4, container.clone())],
-    );
+    let objects = with(workload(json!({}), None), vec![pod("web-2222-0", None, true, 4, container.clone())]);
     let verdict = web_at(&objects, 5);
     assert_eq!(verdict.state, State::Failed, "{verdict:#?}");
-    assert_eq!(
-        (
-            verdict.reasons[0].code.as_str(),
-            verdict.reasons[0].exit_code
-        ),
-        ("NonZeroExit", Some(1))
-    );
+    assert_eq!((verdict.reasons[0].code.as_str(), verdict.reasons[0].exit_code), ("NonZeroExit", Some(1)));
     // Once Ready for the whole window since, the pods have proven themselves: a steady workload
     // is not failed for a death long past.
-    let steady: Vec<Value> = (0..3)
-        .map(|i| pod(&format!("web-2222-{i}"), None, true, 4, container.clone()))
-        .collect();
-    assert_eq!(
-        web_at(&with(workload(json!({}), None), steady), 3600).state,
-        State::Ready
-    );
+    let steady: Vec<Value> = (0..3).map(|i| pod(&format!("web-2222-{i}"), None, true, 4, container.clone())).collect();
+    assert_eq!(web_at(&with(workload(json!({}), None), steady), 3600).state, State::Ready);
     // One that crashed within its first second may never have been reported Ready: tolerated.
     let at_once = restarted("Error", 1, 0);
-    let objects = with(
-        workload(json!({}), None),
-        vec![pod("web-2222-0", None, true, 1, at_once)],
-    );
+    let objects = with(workload(json!({}), None), vec![pod("web-2222-0", None, true, 1, at_once)]);
     assert_eq!(web_at(&objects, 2).state, State::Progressing);
 }
 
 #[test]
 fn an_oom_kill_after_ready_fails_as_an_oom_kill() {
-    let objects = with(
-        workload(json!({}), None),
-        vec![pod(
-            "web-2222-0",
-            None,
-            true,
-            6,
-            restarted("OOMKilled", 137, 5),
-        )],
-    );
+    let objects = with(workload(json!({}), None), vec![pod("web-2222-0", None, true, 6, restarted("OOMKilled", 137, 5))]);
     let verdict = web_at(&objects, 7);
     assert_eq!(verdict.state, State::Failed);
-    assert_eq!(
-        (
-            verdict.reasons[0].code.as_str(),
-            verdict.reasons[0].exit_code
-        ),
-        ("OOMKilled", Some(137))
-    );
+    assert_eq!((verdict.reasons[0].code.as_str(), verdict.reasons[0].exit_code), ("OOMKilled", Some(137)));
 }
 
 #[test]
@@ -323,10 +226,7 @@ fn a_liveness_kill_after_ready_fails_as_a_liveness_failure() {
         "reason": "Unhealthy", "message": "Liveness probe failed: HTTP probe failed with statuscode: 500", "type": "Warning",
         "firstTimestamp": time(4), "lastTimestamp": time(6)
     });
-    let objects = with(
-        workload(json!({}), Some(probe())),
-        vec![pod("web-2222-0", Some(probe()), false, 6, killed), event],
-    );
+    let objects = with(workload(json!({}), Some(probe())), vec![pod("web-2222-0", Some(probe()), false, 6, killed), event]);
     let verdict = web_at(&objects, 6);
     assert_eq!(verdict.state, State::Failed);
     assert_eq!(verdict.reasons[0].code, "LivenessProbeFailed");
@@ -339,33 +239,14 @@ fn a_restart_before_ready_stays_tolerated() {
     // the pod started, before that instance did.
     let container = json!({"ready": false, "restartCount": 1, "state": {"running": {"startedAt": time(2)}},
                            "lastState": {"terminated": {"exitCode": 3, "reason": "Error", "startedAt": time(0), "finishedAt": time(1)}}});
-    let objects = with(
-        workload(json!({}), Some(probe())),
-        vec![pod(
-            "web-2222-0",
-            Some(probe()),
-            false,
-            -1,
-            container.clone(),
-        )],
-    );
+    let objects = with(workload(json!({}), Some(probe())), vec![pod("web-2222-0", Some(probe()), false, -1, container.clone())]);
     let verdict = web_at(&objects, 3);
     assert_eq!(verdict.state, State::Progressing, "{verdict:#?}");
     assert_eq!(verdict.reasons[0].code, "NonZeroExit");
     // The second instance became Ready at 4 s: it settles 10 s later, the restart not counted.
     let mut container = container;
     container["ready"] = json!(true);
-    let pods = (0..3)
-        .map(|i| {
-            pod(
-                &format!("web-2222-{i}"),
-                Some(probe()),
-                true,
-                4,
-                container.clone(),
-            )
-        })
-        .collect();
+    let pods = (0..3).map(|i| pod(&format!("web-2222-{i}"), Some(probe()), true, 4, container.clone())).collect();
     let objects = with(workload(json!({}), Some(probe())), pods);
     assert_eq!(web_at(&objects, 13).state, State::Progressing);
     assert_eq!(web_at(&objects, 14).state, State::Ready);
@@ -374,16 +255,7 @@ fn a_restart_before_ready_stays_tolerated() {
 #[test]
 fn a_restart_long_after_ready_is_outside_the_window() {
     // Ran a minute before it crashed: it had been up for longer than the window.
-    let objects = with(
-        workload(json!({}), Some(probe())),
-        vec![pod(
-            "web-2222-0",
-            Some(probe()),
-            false,
-            60,
-            restarted("Error", 3, 60),
-        )],
-    );
+    let objects = with(workload(json!({}), Some(probe())), vec![pod("web-2222-0", Some(probe()), false, 60, restarted("Error", 3, 60))]);
     assert_eq!(web_at(&objects, 61).state, State::Progressing);
 }
 
@@ -396,31 +268,14 @@ fn completed_pods_are_not_delayed_but_running_bare_pods_settle() {
         5,
         json!({"ready": false, "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": time(0), "finishedAt": time(5)}}}),
     );
-    done["metadata"]
-        .as_object_mut()
-        .unwrap()
-        .remove("ownerReferences");
+    done["metadata"].as_object_mut().unwrap().remove("ownerReferences");
     done["status"]["phase"] = json!("Succeeded");
-    assert_eq!(
-        verdict_at(&[done], "pod/tool", &Policy::default(), 5).state,
-        State::Ready
-    );
+    assert_eq!(verdict_at(&[done], "pod/tool", &Policy::default(), 5).state, State::Ready);
 
     let mut running = pod("tool", None, true, 1, json!({}));
-    running["metadata"]
-        .as_object_mut()
-        .unwrap()
-        .remove("ownerReferences");
-    let settling = verdict_at(
-        std::slice::from_ref(&running),
-        "pod/tool",
-        &Policy::default(),
-        5,
-    );
+    running["metadata"].as_object_mut().unwrap().remove("ownerReferences");
+    let settling = verdict_at(std::slice::from_ref(&running), "pod/tool", &Policy::default(), 5);
     assert_eq!(settling.state, State::Progressing);
     assert_eq!(settling.settling, Some(Settling { until: at(11) }));
-    assert_eq!(
-        verdict_at(&[running], "pod/tool", &Policy::default(), 11).state,
-        State::Ready
-    );
+    assert_eq!(verdict_at(&[running], "pod/tool", &Policy::default(), 11).state, State::Ready);
 }

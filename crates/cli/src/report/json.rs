@@ -67,7 +67,6 @@ impl Reporter for Json {
             "objects": outcome.objects.iter().map(object_json).collect::<Vec<_>>(),
         }));
     }
-
 }
 
 fn object_json(object: &ObjectOutcome) -> Value {

@@ -39,10 +39,8 @@ impl Live {
 
     fn render(line: &Line, started: Instant) -> String {
         let verdict = &line.verdict;
-        let figures = verdict
-            .progress
-            .map(|p| format!(" {}/{} updated, {} ready, {} available", p.updated, p.desired, p.ready, p.available))
-            .unwrap_or_default();
+        let figures =
+            verdict.progress.map(|p| format!(" {}/{} updated, {} ready, {} available", p.updated, p.desired, p.ready, p.available)).unwrap_or_default();
         let settling = settling_left(verdict, jiff::Timestamp::now()).map(|left| format!(", {left}")).unwrap_or_default();
         // The short figures first: on a narrow terminal the message's tail is what gets cut.
         let pace = line
@@ -119,5 +117,4 @@ impl Reporter for Live {
             println!("{text}");
         }
     }
-
 }

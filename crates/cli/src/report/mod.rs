@@ -9,9 +9,9 @@ mod summary;
 use std::io::IsTerminal;
 
 use rollwatch_tracker::{Error, Outcome, Update};
-use serde_json::json;
-use rollwatch_verdict::{ObjectRef, Verdict};
 use rollwatch_verdict::estimate::Pace;
+use rollwatch_verdict::{ObjectRef, Verdict};
+use serde_json::json;
 
 use crate::Output;
 use crate::sanitize::{self, inline};
@@ -40,9 +40,15 @@ pub trait Reporter {
 pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
     let code = exit_code as u8;
     match output {
-        Output::Text => eprintln!("error: {}
-(exit code {code}: {})", sanitize::lines(&error.to_string()), exit_code.meaning()),
-        Output::Json => println!("{}", sanitize::json(&json!({"event": "error", "time": timestamp(jiff::Timestamp::now()), "exit_code": code, "message": error.message}))),
+        Output::Text => eprintln!(
+            "error: {}
+(exit code {code}: {})",
+            sanitize::lines(&error.to_string()),
+            exit_code.meaning()
+        ),
+        Output::Json => {
+            println!("{}", sanitize::json(&json!({"event": "error", "time": timestamp(jiff::Timestamp::now()), "exit_code": code, "message": error.message})))
+        }
     }
 }
 

@@ -77,5 +77,4 @@ impl Reporter for Plain {
             println!("{line}");
         }
     }
-
 }

@@ -29,7 +29,13 @@ fn headline(object: &ObjectOutcome, end: &End, names: &Names) -> String {
         (false, _, _) => "NOT READY",
     };
     let verdict = &object.verdict;
-    format!("{label} {} ({}, last change at {}): {}", names.of(&object.object), state_word(verdict.state), short_duration(object.last_change), inline(&verdict.message))
+    format!(
+        "{label} {} ({}, last change at {}): {}",
+        names.of(&object.object),
+        state_word(verdict.state),
+        short_duration(object.last_change),
+        inline(&verdict.message)
+    )
 }
 
 pub fn state_word(state: State) -> &'static str {
@@ -103,8 +109,5 @@ fn totals(outcome: &Outcome, exit_code: u8) -> String {
         End::Interrupted => "interrupted".to_string(),
         End::Error(error) => format!("error: {}", sanitize::lines(&error.to_string())),
     };
-    format!(
-        "{how} after {}: {ready} ready, {failed} failed, {waiting} not ready (exit code {exit_code})",
-        short_duration(outcome.elapsed)
-    )
+    format!("{how} after {}: {ready} ready, {failed} failed, {waiting} not ready (exit code {exit_code})", short_duration(outcome.elapsed))
 }

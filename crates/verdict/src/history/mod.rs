@@ -76,9 +76,9 @@ pub fn revisions(workload: &Value, owned: &[Value], pods: &[Value]) -> Result<Ve
     }
     let uid = &workload["metadata"]["uid"];
     let live_template = normalize_template(&workload["spec"]["template"]);
-    let controlled = owned.iter().filter(|object| {
-        object["metadata"]["ownerReferences"].as_array().into_iter().flatten().any(|o| o["uid"] == *uid && o["controller"] == true)
-    });
+    let controlled = owned
+        .iter()
+        .filter(|object| object["metadata"]["ownerReferences"].as_array().into_iter().flatten().any(|o| o["uid"] == *uid && o["controller"] == true));
     let mut revisions: Vec<Revision> = controlled
         .filter_map(|object| {
             let (number, template, pods) = if kind == "Deployment" {
@@ -153,10 +153,10 @@ fn images(template: &Value) -> Vec<String> {
 
 /// The revision with this number.
 pub fn find(revisions: &[Revision], number: i64) -> Result<&Revision, HistoryError> {
-    revisions.iter().find(|r| r.number == number).ok_or_else(|| HistoryError::RevisionNotFound {
-        wanted: number,
-        available: revisions.iter().map(|r| r.number).collect(),
-    })
+    revisions
+        .iter()
+        .find(|r| r.number == number)
+        .ok_or_else(|| HistoryError::RevisionNotFound { wanted: number, available: revisions.iter().map(|r| r.number).collect() })
 }
 
 /// Where an undo goes.
@@ -196,8 +196,7 @@ pub enum UndoPatch {
 pub fn undo_patch(workload: &Value, revision: &Revision, change_cause: &str) -> UndoPatch {
     if workload["kind"] == "Deployment" {
         let current = workload["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
-        let mut annotations: Map<String, Value> =
-            current.into_iter().filter(|(key, _)| ANNOTATIONS_KEPT_ON_UNDO.contains(&key.as_str())).collect();
+        let mut annotations: Map<String, Value> = current.into_iter().filter(|(key, _)| ANNOTATIONS_KEPT_ON_UNDO.contains(&key.as_str())).collect();
         for (key, value) in &revision.annotations {
             if !ANNOTATIONS_KEPT_ON_UNDO.contains(&key.as_str()) {
                 annotations.insert(key.clone(), value.clone());

@@ -22,27 +22,25 @@ pub(super) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
     let updated = count(status.updated_replicas);
     let replicas = count(status.replicas);
     let available = count(status.available_replicas);
-    let progress = Progress {
-        desired,
-        updated,
-        ready: count(status.ready_replicas),
-        available,
-        old_pending_termination: (replicas - updated).max(0),
-    };
+    let progress = Progress { desired, updated, ready: count(status.ready_replicas), available, old_pending_termination: (replicas - updated).max(0) };
     let conditions = status.conditions.as_deref().unwrap_or_default();
     let find = |type_: &str| conditions.iter().find(|c| c.type_ == type_);
     let observed = deployment.metadata.generation.unwrap_or(0) <= status.observed_generation.unwrap_or(0);
 
     if observed && let Some(deadline) = find("Progressing").filter(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded")) {
-        let reason = condition_reason(ctx.object, "ProgressDeadlineExceeded", deadline.reason.as_ref(), deadline.message.as_ref(), deadline.last_transition_time.as_ref());
-        return Verdict::new(State::Failed, format!("deployment {name:?} exceeded its progress deadline"))
-            .with_reasons(vec![reason])
-            .with_progress(progress);
+        let reason = condition_reason(
+            ctx.object,
+            "ProgressDeadlineExceeded",
+            deadline.reason.as_ref(),
+            deadline.message.as_ref(),
+            deadline.last_transition_time.as_ref(),
+        );
+        return Verdict::new(State::Failed, format!("deployment {name:?} exceeded its progress deadline")).with_reasons(vec![reason]).with_progress(progress);
     }
     let new_replica_set = new_replica_set(ctx, deployment);
-    let failure = find("ReplicaFailure").filter(|c| c.status == "True").map(|c| {
-        condition_reason(ctx.object, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref())
-    });
+    let failure = find("ReplicaFailure")
+        .filter(|c| c.status == "True")
+        .map(|c| condition_reason(ctx.object, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref()));
     let failure = failure.or_else(|| {
         let (key, replica_set) = new_replica_set?;
         let c = replica_set.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "ReplicaFailure" && c.status == "True")?;
@@ -81,9 +79,8 @@ pub(super) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
 /// The ReplicaSet of the Deployment's current template: the newest revision among the ones it
 /// owns, provided its template is the Deployment's (else the controller has not made it yet).
 fn new_replica_set<'a>(ctx: &Context<'a>, deployment: &Deployment) -> Option<(&'a crate::ObjectRef, &'a ReplicaSet)> {
-    let revision = |rs: &ReplicaSet| -> i64 {
-        rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|r| r.parse().ok()).unwrap_or(0)
-    };
+    let revision =
+        |rs: &ReplicaSet| -> i64 { rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|r| r.parse().ok()).unwrap_or(0) };
     let (key, newest) = ctx
         .children()
         .filter_map(|(key, stored)| match &stored.typed {

@@ -30,11 +30,9 @@ fn generation<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Optio
     match Option::<Generation>::deserialize(deserializer)? {
         None => Ok(None),
         Some(Generation::Number(number)) => Ok(Some(number)),
-        Some(Generation::Text(text)) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("expected a generation (an integer), found {text:?}"))),
+        Some(Generation::Text(text)) => {
+            text.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("expected a generation (an integer), found {text:?}")))
+        }
     }
 }
 
@@ -104,7 +102,9 @@ pub(super) fn view(ctx: &Context, generation: Option<i64>, status: Option<&Gener
         }
         return match find("Established") {
             Some(established) if established.status == "True" => Verdict::new(State::Ready, format!("{object} is established")),
-            Some(established) => with_reason(State::Progressing, format!("Waiting for {object} to be established"), established, ReasonCode::NotEstablished.as_str()),
+            Some(established) => {
+                with_reason(State::Progressing, format!("Waiting for {object} to be established"), established, ReasonCode::NotEstablished.as_str())
+            }
             None => Verdict::new(State::Progressing, format!("Waiting for {object} to be established...")),
         };
     }

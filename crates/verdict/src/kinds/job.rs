@@ -40,10 +40,7 @@ pub(super) fn view(ctx: &Context, job: &Job) -> Verdict {
     if let Some(manager) = manager {
         return managed_elsewhere(ctx, manager, conditions, &tally);
     }
-    if holds("Failed").is_none()
-        && holds("FailureTarget").is_none()
-        && completions.is_some_and(|completions| succeeded >= completions)
-    {
+    if holds("Failed").is_none() && holds("FailureTarget").is_none() && completions.is_some_and(|completions| succeeded >= completions) {
         // A server (or a controller mirroring the status) that wrote the counts but no condition.
         return Verdict::new(State::Ready, format!("job {name:?} completed: {tally}"));
     }
@@ -96,9 +93,11 @@ pub(super) fn view(ctx: &Context, job: &Job) -> Verdict {
         };
         format!("Waiting for job {name:?} to complete: {tally}, {} active, {failed} failed{terminating}...", count(status.active))
     };
-    let failed_indexes = status.failed_indexes.as_deref().filter(|i| !i.is_empty()).map(|indexes| {
-        Reason::new("FailedIndexes", ctx.object.clone(), format!("indexes {indexes} failed (backoffLimitPerIndex)"))
-    });
+    let failed_indexes = status
+        .failed_indexes
+        .as_deref()
+        .filter(|i| !i.is_empty())
+        .map(|indexes| Reason::new("FailedIndexes", ctx.object.clone(), format!("indexes {indexes} failed (backoffLimitPerIndex)")));
     let reasons = failed_indexes.into_iter().chain(blocking.pending).chain(exit_reasons()).collect();
     Verdict::new(State::Progressing, message).with_reasons(reasons)
 }
@@ -117,8 +116,11 @@ fn managed_elsewhere(ctx: &Context, manager: &str, conditions: &[JobCondition], 
         return Verdict::new(State::Failed, message).with_reasons(vec![reason]);
     }
     let note = format!("managed by {manager}, not Kubernetes' job controller: its Complete or Failed condition decides");
-    Verdict::new(State::Progressing, format!("Waiting for job {name:?} to complete: {tally} ({manager} manages it)..."))
-        .with_reasons(vec![Reason::new(ReasonCode::ManagedElsewhere, ctx.object.clone(), note)])
+    Verdict::new(State::Progressing, format!("Waiting for job {name:?} to complete: {tally} ({manager} manages it)...")).with_reasons(vec![Reason::new(
+        ReasonCode::ManagedElsewhere,
+        ctx.object.clone(),
+        note,
+    )])
 }
 
 /// A limit the controller will act on, found before it writes its condition: more failed pods

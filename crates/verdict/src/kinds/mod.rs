@@ -45,13 +45,9 @@ pub(crate) fn view(ctx: &Context) -> Verdict {
         Typed::Service(service) => service::view_service(ctx, service),
         Typed::Ingress(ingress) => service::view_ingress(ctx, ingress),
         Typed::PersistentVolumeClaim(claim) => service::view_claim(ctx, claim),
-        Typed::Generic(generic) if ctx.object.kind == "HorizontalPodAutoscaler" && ctx.stored.group == "autoscaling" => {
-            autoscaler::view(ctx, generic)
-        }
+        Typed::Generic(generic) if ctx.object.kind == "HorizontalPodAutoscaler" && ctx.stored.group == "autoscaling" => autoscaler::view(ctx, generic),
         Typed::Generic(generic) => generic::view(ctx, generic.metadata.generation, generic.status.as_ref()),
-        Typed::ControllerRevision(_) | Typed::Event(_) => {
-            Verdict::new(State::Ready, format!("{} has no rollout: nothing to wait for", ctx.object))
-        }
+        Typed::ControllerRevision(_) | Typed::Event(_) => Verdict::new(State::Ready, format!("{} has no rollout: nothing to wait for", ctx.object)),
     }
 }
 
@@ -105,12 +101,7 @@ impl<'a> Context<'a> {
     /// Like [`Context::assess`], counting as stable only pods Ready for at least `min_ready`
     /// (the workload's own minReadySeconds) or the policy's stable window, whichever is longer,
     /// and leaving out the kinds of trouble the workload weighs by itself (`ignored`).
-    fn assess_with<'p>(
-        &self,
-        pods: impl Iterator<Item = (&'p ObjectRef, &'p Pod)>,
-        min_ready: Duration,
-        ignored: &[Trouble],
-    ) -> PodsAssessment {
+    fn assess_with<'p>(&self, pods: impl Iterator<Item = (&'p ObjectRef, &'p Pod)>, min_ready: Duration, ignored: &[Trouble]) -> PodsAssessment {
         let window = self.policy.stable_for.max(min_ready);
         let mut assessment = PodsAssessment::default();
         for (key, pod) in pods {
@@ -136,9 +127,7 @@ impl<'a> Context<'a> {
     fn conclude(&self, noun: &str, rollout: Rollout, pods: PodsAssessment, progress: Progress) -> Verdict {
         let name = &self.object.name;
         if let Some(first) = pods.failures.first() {
-            return Verdict::new(State::Failed, failure_message(noun, name, first, pods.failures.len()))
-                .with_reasons(pods.failures)
-                .with_progress(progress);
+            return Verdict::new(State::Failed, failure_message(noun, name, first, pods.failures.len())).with_reasons(pods.failures).with_progress(progress);
         }
         if !rollout.done {
             return Verdict::new(State::Progressing, rollout.message).with_reasons(pods.pending).with_progress(progress);
@@ -146,8 +135,7 @@ impl<'a> Context<'a> {
         let window = self.policy.stable_for;
         let desired = usize::try_from(progress.desired).unwrap_or(0);
         if !window.is_zero() && pods.observed > 0 && pods.stable < desired {
-            let message =
-                format!("Waiting for {noun} {name:?} to be stable: {} of {desired} pods ready for {}...", pods.stable, humanize(window));
+            let message = format!("Waiting for {noun} {name:?} to be stable: {} of {desired} pods ready for {}...", pods.stable, humanize(window));
             let verdict = Verdict::new(State::Progressing, message).with_reasons(pods.pending).with_progress(progress);
             return match pods.settles_at {
                 Some(until) => verdict.with_settling(Settling { until }),

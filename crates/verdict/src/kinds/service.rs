@@ -54,8 +54,7 @@ pub(super) fn view_claim(ctx: &Context, claim: &PersistentVolumeClaim) -> Verdic
                     Reason::new(code, ctx.object.clone(), e.message.clone().unwrap_or_default())
                 })
                 .collect();
-            Verdict::new(State::Progressing, format!("Waiting for persistentvolumeclaim {name:?} to be bound (phase {phase})..."))
-                .with_reasons(reasons)
+            Verdict::new(State::Progressing, format!("Waiting for persistentvolumeclaim {name:?} to be bound (phase {phase})...")).with_reasons(reasons)
         }
     }
 }

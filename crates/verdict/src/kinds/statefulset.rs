@@ -52,21 +52,15 @@ pub(super) fn view(ctx: &Context, stateful_set: &StatefulSet) -> Verdict {
         // The partition is an ordinal: with ordinals.start (1.27+) the pods are numbered from
         // there, which kubectl overlooks (start 5, partition 6: pods 6 and 7 of 5..=7 update).
         let start = spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0);
-        let above_partition = spec
-            .replicas
-            .zip(rolling.partition)
-            .map(|(replicas, partition)| replicas.wrapping_sub(partition.saturating_sub(start).max(0)));
+        let above_partition = spec.replicas.zip(rolling.partition).map(|(replicas, partition)| replicas.wrapping_sub(partition.saturating_sub(start).max(0)));
         match above_partition {
-            Some(above_partition) if updated < i64::from(above_partition) => Rollout::waiting(format!(
-                "Waiting for partitioned roll out to finish: {updated} out of {above_partition} new pods have been updated..."
-            )),
+            Some(above_partition) if updated < i64::from(above_partition) => {
+                Rollout::waiting(format!("Waiting for partitioned roll out to finish: {updated} out of {above_partition} new pods have been updated..."))
+            }
             _ => Rollout::done(format!("partitioned roll out complete: {updated} new pods have been updated...")),
         }
     } else if update_revision != status.current_revision.as_deref() {
-        Rollout::waiting(format!(
-            "waiting for statefulset rolling update to complete {updated} pods at revision {}...",
-            update_revision.unwrap_or_default()
-        ))
+        Rollout::waiting(format!("waiting for statefulset rolling update to complete {updated} pods at revision {}...", update_revision.unwrap_or_default()))
     } else {
         Rollout::done(format!(
             "statefulset rolling update complete {} pods at revision {}...",
@@ -99,11 +93,5 @@ fn beyond_kubectl(
         None if observed_pods > 0 => pods_ready_long_enough as i64,
         None => return None,
     };
-    (available < desired).then(|| {
-        Rollout::waiting(format!(
-            "Waiting for {} pods to be available (ready for {}s)...",
-            desired - available,
-            min_ready.as_secs()
-        ))
-    })
+    (available < desired).then(|| Rollout::waiting(format!("Waiting for {} pods to be available (ready for {}s)...", desired - available, min_ready.as_secs())))
 }

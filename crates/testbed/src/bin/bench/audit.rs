@@ -26,7 +26,11 @@ impl AuditLog {
 
     /// The records written since `offset` (an earlier [`AuditLog::end`]).
     pub fn since(&self, offset: u64) -> Vec<Record> {
-        read_from(&self.0, offset).lines().filter(|l| !l.is_empty()).map(|l| Record::parse(l).unwrap_or_else(|| panic!("audit record not understood: {l}"))).collect()
+        read_from(&self.0, offset)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| Record::parse(l).unwrap_or_else(|| panic!("audit record not understood: {l}")))
+            .collect()
     }
 }
 
@@ -143,7 +147,10 @@ mod tests {
     fn reads_a_record_of_the_api_server() {
         let line = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"c1","stage":"ResponseComplete","requestURI":"/apis/apps/v1/namespaces/t1/deployments?watch=true","verb":"watch","user":{"username":"bench","uid":"uid-bench","groups":["system:masters","system:authenticated"]},"sourceIPs":["127.0.0.1"],"userAgent":"rollwatch/0.1.0","objectRef":{"resource":"deployments","namespace":"t1","apiGroup":"apps","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-11-23T06:51:39.896254Z","stageTimestamp":"2026-11-23T06:51:40.086819Z"}"#;
         let r = Record::parse(line).expect("a record");
-        assert_eq!((r.user.as_str(), r.program(), r.verb.as_str(), r.path.as_str(), r.on_objects), ("bench", "rollwatch", "watch", "/apis/apps/v1/namespaces/t1/deployments", true));
+        assert_eq!(
+            (r.user.as_str(), r.program(), r.verb.as_str(), r.path.as_str(), r.on_objects),
+            ("bench", "rollwatch", "watch", "/apis/apps/v1/namespaces/t1/deployments", true)
+        );
         assert_eq!(r.completed.as_microsecond() - r.received.as_microsecond(), 190_565);
     }
 

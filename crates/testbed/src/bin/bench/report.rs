@@ -240,7 +240,10 @@ impl Section {
             self.kubectl_max,
             crate::audit::BENCH_USER,
         );
-        let _ = writeln!(s, "| N | watcher | requests by verb (audit, exact) | discovery | total requests | peak watches | bytes sent (net, /metrics) | rollwatch peak RSS | rollwatch CPU | run | exits |");
+        let _ = writeln!(
+            s,
+            "| N | watcher | requests by verb (audit, exact) | discovery | total requests | peak watches | bytes sent (net, /metrics) | rollwatch peak RSS | rollwatch CPU | run | exits |"
+        );
         let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
         // Requests of the benchmark's user from other programs, by program: (N, requests).
         let mut others: BTreeMap<&str, Vec<(usize, &ClientRequests)>> = BTreeMap::new();
@@ -270,7 +273,8 @@ impl Section {
             warm_ups.extend(sample.cache_warm_up.iter().map(|w| (sample.n, w)));
         }
         let _ = writeln!(s);
-        let by_n = |counts: &[(usize, &ClientRequests)]| counts.iter().map(|(n, r)| format!("N = {n}: {} ({})", r.total(), summary(r))).collect::<Vec<_>>().join("; ");
+        let by_n =
+            |counts: &[(usize, &ClientRequests)]| counts.iter().map(|(n, r)| format!("N = {n}: {} ({})", r.total(), summary(r))).collect::<Vec<_>>().join("; ");
         for (program, counts) in &others {
             let why = if *program == "kubectl-dispatcher" {
                 " (the `kubectl` on this machine is the Google Cloud SDK's dispatcher, which asks for the server's version \
@@ -303,10 +307,7 @@ impl Section {
             let (ours, theirs) = (rollwatch.requests.total(), kubectl.requests.total());
             let ratio = theirs as f64 / ours.max(1) as f64;
             let target = if n == 100 { format!(" (target at N = 100: at least 20×: {})", verdict(ratio >= 20.0)) } else { String::new() };
-            let _ = writeln!(
-                s,
-                "- N = {n}: {n} × `kubectl rollout status` made {theirs} requests, one `rollwatch wait` {ours}: {ratio:.1}×{target}."
-            );
+            let _ = writeln!(s, "- N = {n}: {n} × `kubectl rollout status` made {theirs} requests, one `rollwatch wait` {ours}: {ratio:.1}×{target}.");
         }
         let _ = writeln!(s);
     }
