@@ -65,7 +65,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // The stable window and a clock late in jiff's range exercise the time arithmetic too.
     let policy = Policy {
-        stable_for: Some(Duration::from_secs(60)),
+        stable_for: Duration::from_secs(60),
+        wait_for_terminating: true,
         ..Policy::default()
     };
     for now in [jiff::Timestamp::UNIX_EPOCH, jiff::Timestamp::MAX] {

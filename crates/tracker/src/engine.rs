@@ -763,8 +763,11 @@ mod tests {
             let web = pod_ref("web-1");
             let policy = Policy { stable_for: Duration::from_secs(10), ..Policy::default() };
             let mut run = Run::start(&[&web], policy).await;
+            // The server's clock, as it runs on through the test (the wall clock stands still on
+            // tokio's paused clock).
+            let server = Timestamp::now();
             run.list("Event", &[]);
-            run.list("Pod", &[ready("web-1", Timestamp::now(), 0)]);
+            run.list("Pod", &[ready("web-1", server, 0)]);
             run.pass(Duration::from_secs(3)).await;
             assert_eq!(run.state(&web), State::Progressing, "within the stable window: {:?}", run.verdicts);
 
@@ -773,8 +776,10 @@ mod tests {
             run.pass(Duration::from_secs(30)).await;
             assert!(!run.ever(&web, State::Ready), "ready from data nobody updated: {:?}", run.verdicts);
 
-            // The relist shows the restart: the stable window starts over.
-            run.list("Pod", &[ready("web-1", Timestamp::now() - SignedDuration::from_secs(5), 1)]);
+            // The relist shows the restart, ready again 5 s before the relist on the server's
+            // clock: the stable window starts over from the relist, as rollwatch's clock stood
+            // still during the outage.
+            run.list("Pod", &[ready("web-1", server + SignedDuration::from_secs(28), 1)]);
             run.pass(Duration::from_secs(8)).await;
             assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
             run.pass(Duration::from_secs(3)).await;

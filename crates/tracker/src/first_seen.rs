@@ -1,47 +1,77 @@
-//! Server timestamps, retimed to when rollwatch first saw them.
+//! Server timestamps, retimed onto rollwatch's own clock.
 //!
 //! The time-based rules (grace periods, the stable window) compare a Pod's timestamps — its
 //! start, its conditions' transitions, its containers' starts and ends — with "now". Those
 //! timestamps come from the API server's and kubelet's clocks; "now" comes from the runner's.
 //! A runner whose clock is a minute fast would see every pull error as a minute old and fail it
-//! at once. So while tracking, each such timestamp is replaced, before the snapshot sees it, by
-//! the engine's time when rollwatch first saw that value: both sides of every comparison then
-//! come from one monotonic clock. A value first seen at the start of tracking counts from then
-//! (a condition already under way gets its full tolerance again: slower, never wrong), and one
-//! first seen after an outage counts from its end. Offline `check` reads the server's timestamps
-//! as they are, against its `--now`.
+//! at once. So while tracking, each such timestamp is replaced, before the snapshot sees it, by a
+//! time on the engine's monotonic clock: the newest of the values new in an update is placed no
+//! later than the moment rollwatch saw it, and the others keep their distances from it on the
+//! server's clock (differences of server times are free of skew, and the rules compare them:
+//! whether a container started before its pod turned unready). A value keeps its time once
+//! placed. A condition already under way when tracking starts counts from first sight (slower,
+//! never wrong), and one first seen after an outage, during which the engine's clock stood
+//! still, counts from its end. Offline `check` reads the server's timestamps as they are,
+//! against its `--now`.
 
 use std::collections::HashMap;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use rollwatch_verdict::ObjectRef;
 use serde_json::Value;
 
-/// Per Pod: each retimed field's server value and when rollwatch first saw it.
+/// Per Pod: how its server timestamps map onto rollwatch's clock.
 #[derive(Default)]
 pub(crate) struct FirstSeen {
-    pods: HashMap<ObjectRef, HashMap<String, (Value, Timestamp)>>,
+    pods: HashMap<ObjectRef, PodTimes>,
+}
+
+#[derive(Default)]
+struct PodTimes {
+    /// Local time minus server time, for the values seen so far: the newest new value of the
+    /// first update is taken to be as old as its first sight, and the offset only ever shrinks,
+    /// so no value is placed after the moment rollwatch saw it.
+    offset: Option<SignedDuration>,
+    /// Each server timestamp in the Pod (by value, so an instance's start keeps its time when it
+    /// moves from `state` to `lastState`) and its local time.
+    seen: HashMap<String, Timestamp>,
 }
 
 impl FirstSeen {
     /// Replaces the timestamps the time-based rules read in `object` (Pods only: the other
-    /// kinds' rules read no times) by when they were first seen, `now` for a new value.
+    /// kinds' rules read no times) by local times. A value seen before keeps its local time; the
+    /// values new in this update keep their distances from each other on the server's clock (a
+    /// container started before its pod turned unready stays before it: the rules compare them)
+    /// and the newest of them is placed no later than `now`.
     pub(crate) fn retime(&mut self, key: &ObjectRef, object: &mut Value, now: Timestamp) {
         if key.kind != "Pod" {
             return;
         }
-        let before = self.pods.remove(key).unwrap_or_default();
-        let mut after = HashMap::new();
-        for_each_rule_timestamp(object, |field, value| {
-            let first_seen = match before.get(&field) {
-                Some((server, first_seen)) if *server == *value => *first_seen,
+        let mut times = self.pods.remove(key).unwrap_or_default();
+        let mut present = Vec::new();
+        for_each_rule_timestamp(object, |_, value| present.extend(value.as_str().map(str::to_string)));
+        let new: Vec<(&String, Option<Timestamp>)> =
+            present.iter().filter(|v| !times.seen.contains_key(*v)).map(|v| (v, v.parse::<Timestamp>().ok())).collect();
+        if let Some(newest) = new.iter().filter_map(|(_, server)| *server).max() {
+            let anchored = now.duration_since(newest);
+            times.offset = Some(times.offset.map_or(anchored, |offset| offset.min(anchored)));
+        }
+        for (value, server) in new {
+            let local = match (server, times.offset) {
+                (Some(server), Some(offset)) => server.checked_add(offset).unwrap_or(now).min(now),
                 _ => now,
             };
-            after.insert(field, (value.clone(), first_seen));
-            *value = Value::String(first_seen.to_string());
+            times.seen.insert(value.clone(), local);
+        }
+        // Only what the Pod still shows is kept: its memory stays the size of one status.
+        times.seen.retain(|value, _| present.contains(value));
+        for_each_rule_timestamp(object, |_, value| {
+            if let Some(local) = value.as_str().and_then(|v| times.seen.get(v)) {
+                *value = Value::String(local.to_string());
+            }
         });
-        if !after.is_empty() {
-            self.pods.insert(key.clone(), after);
+        if !times.seen.is_empty() {
+            self.pods.insert(key.clone(), times);
         }
     }
 
@@ -99,29 +129,65 @@ mod tests {
         })
     }
 
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
     #[test]
-    fn a_value_keeps_the_time_it_was_first_seen_and_a_changed_one_gets_the_present() {
+    fn new_values_keep_their_distances_the_newest_at_first_sight_and_a_seen_value_its_time() {
         let key = ObjectRef::new("Pod", Some("shop".into()), "web-1");
         let mut first_seen = FirstSeen::default();
-        let first: Timestamp = "2026-01-01T10:00:00Z".parse().unwrap();
-        let later: Timestamp = "2026-01-01T10:05:00Z".parse().unwrap();
+        let first = at("2026-01-01T10:00:00Z");
 
+        // Started, Ready 10 s later: the newest value is placed at first sight, the start 10 s before.
         let mut seen = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:10Z");
         first_seen.retime(&key, &mut seen, first);
-        assert_eq!(seen["status"]["startTime"], first.to_string());
         assert_eq!(seen["status"]["conditions"][0]["lastTransitionTime"], first.to_string());
-        assert_eq!(seen["status"]["containerStatuses"][0]["state"]["running"]["startedAt"], first.to_string());
+        assert_eq!(seen["status"]["startTime"], at("2026-01-01T09:59:50Z").to_string());
+        assert_eq!(seen["status"]["containerStatuses"][0]["state"]["running"]["startedAt"], at("2026-01-01T09:59:50Z").to_string());
 
-        // The same start, a new Ready transition: only the transition is new.
+        // Seen 5 minutes later: a new Ready transition 3 m 50 s after the first on the server's
+        // clock keeps that distance; the start keeps the time it had.
         let mut again = pod("2025-06-01T00:00:00Z", "2025-06-01T00:04:00Z");
-        first_seen.retime(&key, &mut again, later);
-        assert_eq!(again["status"]["startTime"], first.to_string());
-        assert_eq!(again["status"]["conditions"][0]["lastTransitionTime"], later.to_string());
+        first_seen.retime(&key, &mut again, at("2026-01-01T10:05:00Z"));
+        assert_eq!(again["status"]["startTime"], at("2026-01-01T09:59:50Z").to_string());
+        assert_eq!(again["status"]["conditions"][0]["lastTransitionTime"], at("2026-01-01T10:03:50Z").to_string());
+
+        // A value newer than its sight on the offset so far (a runner clock that jumped back) is
+        // placed at its sight, never after it.
+        let mut jumped = pod("2025-06-01T00:00:00Z", "2025-06-01T01:00:00Z");
+        first_seen.retime(&key, &mut jumped, at("2026-01-01T10:06:00Z"));
+        assert_eq!(jumped["status"]["conditions"][0]["lastTransitionTime"], at("2026-01-01T10:06:00Z").to_string());
 
         first_seen.forget(&key);
         let mut recreated = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:10Z");
-        first_seen.retime(&key, &mut recreated, later);
-        assert_eq!(recreated["status"]["startTime"], later.to_string());
+        first_seen.retime(&key, &mut recreated, at("2026-01-01T10:07:00Z"));
+        assert_eq!(recreated["status"]["conditions"][0]["lastTransitionTime"], at("2026-01-01T10:07:00Z").to_string());
+    }
+
+    #[test]
+    fn a_restarted_instance_keeps_its_start_and_stays_before_the_unready_transition_it_caused() {
+        let key = ObjectRef::new("Pod", Some("shop".into()), "web-1");
+        let mut first_seen = FirstSeen::default();
+        let mut ready = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:02Z");
+        first_seen.retime(&key, &mut ready, at("2026-01-01T10:00:00Z"));
+        let started = ready["status"]["containerStatuses"][0]["state"]["running"]["startedAt"].clone();
+
+        // 3 s later on both clocks it crashed: unready, its start now under lastState, one
+        // update with several new values.
+        let mut crashed = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:05Z");
+        crashed["status"]["conditions"][0]["status"] = json!("False");
+        crashed["status"]["containerStatuses"][0] = json!({"name": "app",
+            "state": {"running": {"startedAt": "2025-06-01T00:00:06Z"}},
+            "lastState": {"terminated": {"startedAt": "2025-06-01T00:00:00Z", "finishedAt": "2025-06-01T00:00:05Z"}}});
+        first_seen.retime(&key, &mut crashed, at("2026-01-01T10:00:04Z"));
+        let status = &crashed["status"]["containerStatuses"][0];
+        assert_eq!(status["lastState"]["terminated"]["startedAt"], started, "the instance keeps its start");
+        let time = |v: &Value| at(v.as_str().unwrap());
+        let unready = time(&crashed["status"]["conditions"][0]["lastTransitionTime"]);
+        assert!(time(&started) < unready, "the instance started before the pod turned unready");
+        assert!(time(&status["lastState"]["terminated"]["finishedAt"]) <= unready);
+        assert!(time(&status["state"]["running"]["startedAt"]) <= at("2026-01-01T10:00:04Z"), "never after its sight");
     }
 
     #[test]
