@@ -292,9 +292,10 @@ fn crafted_dump() -> PathBuf {
         }
     }));
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crafted.json");
-    // serde_json escapes only C0 controls; the manifest reader (YAML 1.2, of which JSON is a
-    // subset) takes a C1 control written as an escape only.
-    let text = serde_json::to_string_pretty(&dump).unwrap().replace('\u{9b}', r"\u009b");
+    // serde_json escapes only C0 controls, as `kubectl get -o json` does: the C1 control stays a
+    // raw character, which JSON allows and YAML does not, so the dump must be read as JSON.
+    let text = serde_json::to_string_pretty(&dump).unwrap();
+    assert!(text.contains('\u{9b}'));
     std::fs::write(&path, text).unwrap();
     path
 }

@@ -6,6 +6,13 @@
 //! merged mappings, the earlier wins), and `.nan`/`.inf`, which JSON cannot hold, are errors
 //! rather than nulls. Every error names the source, the document, the field and the line.
 //!
+//! A text whose first non-blank character is `{` is read as a stream of JSON objects, as kubectl's
+//! YAML-or-JSON decoder does: JSON strings may hold any character but `"`, `\` and C0 controls
+//! raw, while YAML refuses raw C1 controls, so a `kubectl get -o json` dump of objects whose
+//! messages carry hostile text must not go through the YAML parser. Keys given twice are refused
+//! there too, and `<<` is an ordinary key. A first document that is not JSON (`{kind: Pod}`) is
+//! read as YAML, which kubectl refuses.
+//!
 //! Limits, checked before parsing so hostile input costs little time and memory:
 //! [`MAX_INPUT_BYTES`] per text and [`MAX_FLOW_NESTING`] unclosed flow brackets.
 
@@ -105,40 +112,68 @@ pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Value>, ParseErro
 pub fn parse_manifests(text: &str, source: &str) -> Result<Vec<Manifest>, ParseError> {
     check_limits(text).map_err(|problem| ParseError { source_name: source.to_string(), document: 0, field: None, problem })?;
     let mut manifests = Vec::new();
-    for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
-        let number = index + 1;
-        let error = |field: Option<String>, problem: String| ParseError { source_name: source.to_string(), document: number, field, problem };
-        let origin = |item| Origin { source: source.to_string(), document: number, item };
-        let value = Node.deserialize(document).map_err(|e| error(None, e.to_string()))?;
-        let mut map = match value {
-            Value::Null => continue,
-            Value::Object(map) => map,
-            other => {
-                return Err(error(None, format!("expected an object, found {}", json_type(&other))));
-            }
-        };
-        let is_list = map.get("kind").and_then(Value::as_str).is_some_and(|kind| kind.ends_with("List"));
-        match map.remove("items") {
-            Some(items) if is_list => {
-                let Value::Array(items) = items else {
-                    return Err(error(Some("items".into()), format!("expected a list, found {}", json_type(&items))));
-                };
-                for (item_index, item) in items.into_iter().enumerate() {
-                    check_kind(&item).map_err(|(field, problem)| error(Some(format!("items[{item_index}]{field}")), problem))?;
-                    manifests.push(Manifest { origin: origin(Some(item_index)), object: item });
-                }
-            }
-            items => {
-                if let Some(items) = items {
-                    map.insert("items".into(), items);
-                }
-                let object = Value::Object(map);
-                check_kind(&object).map_err(|(field, problem)| error(Some(field.trim_start_matches('.').to_string()), problem))?;
-                manifests.push(Manifest { origin: origin(None), object });
+    if text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']).starts_with('{') {
+        let mut json = serde_json::Deserializer::from_str(text.trim_start_matches('\u{feff}'));
+        let mut number = 0;
+        let mut is_json = true;
+        while is_json && json.end().is_err() {
+            number += 1;
+            match (Node { yaml: false }).deserialize(&mut json) {
+                Ok(value) => collect(value, source, number, &mut manifests)?,
+                // Not JSON after all (`{kind: Pod}` is a YAML flow mapping): read it as YAML.
+                Err(e) if number == 1 && (e.is_syntax() || e.is_eof()) => is_json = false,
+                Err(e) => return Err(ParseError { source_name: source.to_string(), document: number, field: None, problem: e.to_string() }),
             }
         }
+        if is_json {
+            return Ok(manifests);
+        }
+    }
+    for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
+        let number = index + 1;
+        let value = Node { yaml: true }.deserialize(document).map_err(|e| ParseError {
+            source_name: source.to_string(),
+            document: number,
+            field: None,
+            problem: e.to_string(),
+        })?;
+        collect(value, source, number, &mut manifests)?;
     }
     Ok(manifests)
+}
+
+/// Adds document `number`'s objects to `manifests`: the object itself, or a List's items.
+fn collect(value: Value, source: &str, number: usize, manifests: &mut Vec<Manifest>) -> Result<(), ParseError> {
+    let error = |field: Option<String>, problem: String| ParseError { source_name: source.to_string(), document: number, field, problem };
+    let origin = |item| Origin { source: source.to_string(), document: number, item };
+    let mut map = match value {
+        Value::Null => return Ok(()),
+        Value::Object(map) => map,
+        other => {
+            return Err(error(None, format!("expected an object, found {}", json_type(&other))));
+        }
+    };
+    let is_list = map.get("kind").and_then(Value::as_str).is_some_and(|kind| kind.ends_with("List"));
+    match map.remove("items") {
+        Some(items) if is_list => {
+            let Value::Array(items) = items else {
+                return Err(error(Some("items".into()), format!("expected a list, found {}", json_type(&items))));
+            };
+            for (item_index, item) in items.into_iter().enumerate() {
+                check_kind(&item).map_err(|(field, problem)| error(Some(format!("items[{item_index}]{field}")), problem))?;
+                manifests.push(Manifest { origin: origin(Some(item_index)), object: item });
+            }
+        }
+        items => {
+            if let Some(items) = items {
+                map.insert("items".into(), items);
+            }
+            let object = Value::Object(map);
+            check_kind(&object).map_err(|(field, problem)| error(Some(field.trim_start_matches('.').to_string()), problem))?;
+            manifests.push(Manifest { origin: origin(None), object });
+        }
+    }
+    Ok(())
 }
 
 /// Refuses texts beyond [`MAX_INPUT_BYTES`] or [`MAX_FLOW_NESTING`] before the parser sees them.
@@ -166,17 +201,22 @@ fn check_limits(text: &str) -> Result<(), String> {
 /// serde_norway's own `Value` refuses duplicate keys and has `apply_merge`, but going through it
 /// builds a second tree per document and leaves merge and NaN errors without a line; reading
 /// straight into JSON does all three in one pass, each error at its node's line.
-struct Node;
+struct Node {
+    /// YAML's merge key `<<` is honoured; in JSON it is an ordinary key.
+    yaml: bool,
+}
 
 impl<'de> DeserializeSeed<'de> for Node {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(NodeVisitor)
+        deserializer.deserialize_any(NodeVisitor { yaml: self.yaml })
     }
 }
 
-struct NodeVisitor;
+struct NodeVisitor {
+    yaml: bool,
+}
 
 impl<'de> Visitor<'de> for NodeVisitor {
     type Value = Value;
@@ -228,12 +268,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        Node.deserialize(deserializer)
+        Node { yaml: self.yaml }.deserialize(deserializer)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(Node)? {
+        while let Some(item) = seq.next_element_seed(Node { yaml: self.yaml })? {
             items.push(item);
         }
         Ok(Value::Array(items))
@@ -243,8 +283,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
         let mut explicit = Map::new();
         let mut merged: Vec<Map<String, Value>> = Vec::new();
         while let Some(key) = map.next_key_seed(Key { seen: &explicit })? {
-            if key == MERGE_KEY {
-                match map.next_value_seed(Node)? {
+            if self.yaml && key == MERGE_KEY {
+                match map.next_value_seed(Node { yaml: self.yaml })? {
                     Value::Object(mapping) => merged.push(mapping),
                     Value::Array(mappings) => {
                         for mapping in mappings {
@@ -259,7 +299,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
                     }
                 }
             } else {
-                let value = map.next_value_seed(Node)?;
+                let value = map.next_value_seed(Node { yaml: self.yaml })?;
                 explicit.insert(key, value);
             }
         }
@@ -358,6 +398,24 @@ mod tests {
 
     fn parsed(text: &str) -> Result<Vec<Value>, String> {
         parse_documents(text, "app.yaml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn json_is_read_as_json_so_raw_c1_controls_in_strings_are_kept() {
+        // U+009B (CSI) raw in a string: valid JSON, refused by YAML; a `kubectl get -o json` dump
+        // of a pod whose message carries it must still be read (the renderers sanitise it).
+        let text = "\u{feff} {\"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\\u0007\", \"annotations\": {\"m\": \"\u{9b}31m\"}}}\n{\"kind\": \"Secret\", \"<<\": 1}";
+        let objects = parsed(text).unwrap();
+        assert_eq!(objects[0]["metadata"]["annotations"]["m"], json!("\u{9b}31m"));
+        assert_eq!(objects[0]["metadata"]["name"], json!("a\u{7}"));
+        assert_eq!(objects[1], json!({"kind": "Secret", "<<": 1}), "<< is an ordinary key in JSON");
+    }
+
+    #[test]
+    fn a_json_key_given_twice_is_an_error_naming_the_document_and_position() {
+        let error = parsed("{\"kind\": \"Pod\"}\n{\"kind\": \"Pod\",\n \"kind\": \"Job\"}").unwrap_err();
+        assert!(error.contains("app.yaml: document 2"), "{error}");
+        assert!(error.contains("duplicate key \"kind\"") && error.contains("line 3"), "{error}");
     }
 
     #[test]
