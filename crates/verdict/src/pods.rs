@@ -279,13 +279,14 @@ fn exits_and_restarts(facts: &PodFacts, policy: &Policy, now: Timestamp, found: 
             _ if too_many_restarts || liveness.is_some() => (None, too_many_restarts),
             _ => continue,
         };
-        let restarts = format!("restarted {} times", status.restart_count);
+        let restarts = restarts_phrase(status.restart_count, never_restarted);
         let (code, message) = match (exit, liveness) {
             (_, Some(probe)) => (ReasonCode::LivenessProbeFailed, format!("container {} {restarts}: {probe}", status.name)),
             (Some(exit), None) => {
                 let code = if exit.reason.as_deref() == Some("OOMKilled") { ReasonCode::OomKilled } else { ReasonCode::NonZeroExit };
                 let detail = exit.message.as_deref().or(exit.reason.as_deref()).map(|d| format!(": {d}")).unwrap_or_default();
-                (code, format!("container {} exited with code {}{detail} ({restarts})", status.name, exit.exit_code))
+                let restarts = if never_restarted && status.restart_count == 0 { String::new() } else { format!(" ({restarts})") };
+                (code, format!("container {} exited with code {}{detail}{restarts}", status.name, exit.exit_code))
             }
             (None, None) => (ReasonCode::Restarts, format!("container {} {restarts}", status.name)),
         };
@@ -294,6 +295,17 @@ fn exits_and_restarts(facts: &PodFacts, policy: &Policy, now: Timestamp, found: 
         reason.exit_code = exit.map(|exit| exit.exit_code);
         reason.since = exit.and_then(|exit| exit.finished_at.as_ref()).map(|t| t.0);
         found.push(Finding { reason, counts, trouble: Trouble::Exit });
+    }
+}
+
+/// How often a container restarted, in words: a container killed moments ago (by its liveness
+/// probe, or inside the settle window) has not restarted yet, which "restarted 0 times" hid.
+fn restarts_phrase(restart_count: i32, never_restarted: bool) -> String {
+    match restart_count {
+        0 if never_restarted => "not restarted (the pod's restartPolicy)".to_string(),
+        0 => "not restarted yet".to_string(),
+        1 => "restarted once".to_string(),
+        count => format!("restarted {count} times"),
     }
 }
 

@@ -165,7 +165,7 @@ fn a_crash_right_after_ready_fails_at_once_while_the_container_is_down() {
     assert_eq!(verdict.reasons[0].exit_code, Some(3));
     assert_eq!(
         verdict.reasons[0].message,
-        "container app exited with code 3: Error (restarted 0 times); its pod had been ready for less than the 10s settle window"
+        "container app exited with code 3: Error (not restarted yet); its pod had been ready for less than the 10s settle window"
     );
     // With `--stable-for 0` it is the first restart, tolerated as before.
     let tolerated = verdict_at(&objects, "deploy/web", &instant(), 4);

@@ -65,7 +65,7 @@ fn explain(explanation: &Explanation, names: &Names, lines: &mut Vec<String>) {
             let why = ended.reason.as_deref().map(|r| format!("{}, ", inline(r))).unwrap_or_default();
             let at = ended.finished_at.map(|t| format!(" at {}", super::timestamp(t))).unwrap_or_default();
             let message = ended.message.as_deref().map(|m| format!(": {}", inline(m))).unwrap_or_default();
-            lines.push(format!("    last ended: {why}exit code {}{at}{message} (restarted {} times)", ended.exit_code, state.restarts));
+            lines.push(format!("    last ended: {why}exit code {}{at}{message} ({})", ended.exit_code, restarts(state.restarts)));
         }
         if let Some(logs) = &detail.logs {
             let instance = if logs.previous { "previous instance" } else { "current instance" };
@@ -110,4 +110,13 @@ fn totals(outcome: &Outcome, exit_code: u8) -> String {
         End::Error(error) => format!("error: {}", sanitize::lines(&error.to_string())),
     };
     format!("{how} after {}: {ready} ready, {failed} failed, {waiting} not ready (exit code {exit_code})", short_duration(outcome.elapsed))
+}
+
+/// A restart count in words ("restarted 1 times" read badly, "restarted 0 times" worse).
+fn restarts(count: i32) -> String {
+    match count {
+        0 => "not restarted".to_string(),
+        1 => "restarted once".to_string(),
+        count => format!("restarted {count} times"),
+    }
 }
