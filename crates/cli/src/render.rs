@@ -33,7 +33,7 @@ fn reason_text(reason: &Reason) -> String {
         details.push(format!("exit code {exit_code}"));
     }
     let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join(", ")) };
-    format!("{}: {}{details}: {}", inline(&reason.code), inline(&reason.object.to_string()), inline(&reason.message))
+    format!("{}: {}{details}: {}", inline(reason.code.as_str()), inline(&reason.object.to_string()), inline(&reason.message))
 }
 
 fn state_word(state: State) -> &'static str {
@@ -48,10 +48,10 @@ fn state_word(state: State) -> &'static str {
     }
 }
 
-/// One JSON object: kind, namespace, name, state, message, reasons, progress and settling (as of
-/// `now`).
+/// One JSON object: kind (with its group for a kind outside the registry), namespace, name,
+/// state, message, reasons, progress and settling (as of `now`).
 pub fn json_line(object: &ObjectRef, verdict: &Verdict, now: Timestamp) -> String {
-    sanitize::json(&json!({
+    let mut line = json!({
         "kind": object.kind,
         "namespace": object.namespace,
         "name": object.name,
@@ -60,5 +60,9 @@ pub fn json_line(object: &ObjectRef, verdict: &Verdict, now: Timestamp) -> Strin
         "reasons": verdict.reasons,
         "progress": verdict.progress,
         "settling": settling_json(verdict, now),
-    }))
+    });
+    if let Some(group) = object.shown_group() {
+        line["group"] = json!(group);
+    }
+    sanitize::json(&line)
 }

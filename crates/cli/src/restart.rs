@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = workload::parse(&args.object, rollout::check_has_history);
+    let parsed = workload::parse(&args.object, rollout::check_restartable);
     command(global, parsed, |mut session, object| async move {
         let object = object.in_namespace(&session.namespace);
         rollout::restart(&session.tracker, &object, jiff::Timestamp::now(), &rollout::change_cause(std::env::args())).await?;

@@ -53,11 +53,8 @@ impl TargetArgs {
     /// The objects, each with its namespace.
     pub async fn resolve(&self, tracker: &Tracker, namespace: &str, explicit_namespace: Option<&str>) -> Result<Vec<ObjectRef>, Error> {
         if let Some(selector) = &self.selector {
-            let kinds: Vec<String> = if self.objects.is_empty() {
-                select::WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect()
-            } else {
-                self.objects.iter().map(|k| canonical_kind(k)).collect()
-            };
+            let kinds: Vec<(String, String)> =
+                if self.objects.is_empty() { select::default_kinds() } else { self.objects.iter().map(|k| canonical_kind(k)).collect() };
             let scope = (!self.all_namespaces).then_some(namespace);
             return select::select(tracker, &kinds, selector, scope).await;
         }

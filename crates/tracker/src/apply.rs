@@ -12,8 +12,8 @@
 use http_body_util::BodyExt;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
 use kube::discovery::ApiResource;
-use rollwatch_verdict::ObjectRef;
 use rollwatch_verdict::history::CHANGE_CAUSE_ANNOTATION;
+use rollwatch_verdict::{ObjectRef, registry};
 use serde_json::Value;
 
 use crate::manifests::Manifest;
@@ -130,12 +130,8 @@ pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOp
         return Err(Error::input(problems.join("\n")));
     }
     // Namespaces, then CRDs, then the rest as given.
-    items.sort_by_key(|item| match item.resource.api.kind.as_str() {
-        "Namespace" => 0,
-        "CustomResourceDefinition" => 1,
-        _ => 2,
-    });
-    let namespaces_created = items.iter().filter(|i| i.resource.api.kind == "Namespace").map(|i| i.object.name.clone()).collect();
+    items.sort_by_key(|item| item.object.row().map_or(registry::DEFAULT_APPLY_STAGE, |row| row.apply_stage));
+    let namespaces_created = items.iter().filter(|i| i.object.is(&registry::NAMESPACE)).map(|i| i.object.name.clone()).collect();
     let field_validation = field_validation(tracker).await?;
     Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts, field_validation })
 }
@@ -194,21 +190,14 @@ async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOpt
     } else {
         None
     };
-    let kind_name = tracking_kind(&resource);
-    Ok(Item { object: ObjectRef::new(kind_name, namespace, name), resource, manifest, needs_new_kind })
-}
-
-/// The kind as `rollwatch wait` would name it: bare for core and built-in groups, else with its group.
-fn tracking_kind(resource: &Resource) -> String {
-    let group = &resource.api.group;
-    let builtin = group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io");
-    if builtin { resource.api.kind.clone() } else { format!("{}.{group}", resource.api.kind) }
+    let object = ObjectRef::in_group(&resource.api.group, resource.api.kind.clone(), namespace, name);
+    Ok(Item { object, resource, manifest, needs_new_kind })
 }
 
 /// The kinds that CustomResourceDefinitions among the manifests define, one per served version.
 fn defined_kinds(manifests: &[Manifest]) -> Result<Vec<Resource>, Error> {
     let mut kinds = Vec::new();
-    for manifest in manifests.iter().filter(|m| m.object["kind"] == "CustomResourceDefinition") {
+    for manifest in manifests.iter().filter(|m| registry::of_object(&m.object).is_some_and(|row| *row == registry::CUSTOM_RESOURCE_DEFINITION)) {
         let spec = &manifest.object["spec"];
         let at = manifest.describe();
         let read = |pointer: &str| {
@@ -245,7 +234,7 @@ impl Plan {
     /// DaemonSets) whose manifest does not set one itself, so their history says who applied what.
     pub fn record_change_cause(&mut self, change_cause: &str) {
         for item in &mut self.items {
-            let has_history = item.resource.api.group == "apps" && matches!(item.resource.api.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet");
+            let has_history = item.object.row().is_some_and(|row| row.rollout.history.is_some());
             let metadata = &mut item.manifest.object["metadata"];
             if has_history && metadata["annotations"][CHANGE_CAUSE_ANNOTATION].is_null() {
                 if !metadata["annotations"].is_object() {
@@ -290,13 +279,13 @@ impl Plan {
     /// run of objects that needed this plan's namespaces or CRDs); on an error, what it heard of
     /// stays applied.
     pub async fn apply(&self, tracker: &Tracker, mut told: impl FnMut(&Item, Step<'_>)) -> Result<(), Error> {
-        let first_stage = |item: &&Item| matches!(item.resource.api.kind.as_str(), "Namespace" | "CustomResourceDefinition");
+        let first_stage = |item: &&Item| item.object.row().is_some_and(|row| row.apply_stage < registry::DEFAULT_APPLY_STAGE);
         let (prerequisites, rest): (Vec<&Item>, Vec<&Item>) = self.items.iter().partition(first_stage);
         for item in &prerequisites {
             let written = self.patch(tracker, item, false).await?;
             told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings });
         }
-        for item in prerequisites.iter().filter(|i| i.resource.api.kind == "CustomResourceDefinition") {
+        for item in prerequisites.iter().filter(|i| i.object.is(&registry::CUSTOM_RESOURCE_DEFINITION)) {
             wait_established(tracker, &item.object.name).await?;
         }
         let needed_prerequisites =
@@ -373,7 +362,7 @@ async fn namespace_exists(tracker: &Tracker, name: &str) -> Result<bool, Error> 
 
 /// Waits (up to a minute) until a CRD is established, so its kind can be applied.
 async fn wait_established(tracker: &Tracker, name: &str) -> Result<(), Error> {
-    let resource = tracker.resolver().for_manifest("apiextensions.k8s.io/v1", "CustomResourceDefinition").await?;
+    let resource = tracker.resolver().for_row(&registry::CUSTOM_RESOURCE_DEFINITION).await?;
     let api: Api<DynamicObject> = Api::all_with(tracker.client().clone(), &resource.api);
     for _ in 0..120 {
         let crd = api.get(name).await.map_err(|e| Error::from_kube(&format!("reading customresourcedefinition/{name}"), &e))?;

@@ -30,24 +30,6 @@ use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
 
-/// The kinds whose objects a kind's verdict reads, in the same namespace.
-fn companions(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "Deployment" => &["ReplicaSet", "Pod", "Event"],
-        "StatefulSet" | "DaemonSet" => &["ControllerRevision", "Pod", "Event"],
-        "ReplicaSet" | "Job" => &["Pod", "Event"],
-        "Pod" | "PersistentVolumeClaim" => &["Event"],
-        _ => &[],
-    }
-}
-
-/// Companion kinds a verdict can do without when access to them is denied: Events add detail
-/// (the last pull error, warnings in explanations), ControllerRevisions the revision history;
-/// the workloads' and Pods' status carry the verdict.
-fn optional(kind: &str) -> bool {
-    matches!(kind, "Event" | "ControllerRevision")
-}
-
 struct Tracked {
     object: ObjectRef,
     verdict: Verdict,
@@ -62,13 +44,11 @@ struct Tracked {
     feeds: Vec<usize>,
 }
 
-/// Kinds whose rollouts the duration model covers.
-fn has_rollout_model(kind: &str) -> bool {
-    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
-}
-
 struct FeedState {
     key: FeedKey,
+    /// Only related kinds the verdicts can do without read it (the registry's `optional`):
+    /// denied access to it is noted and tracking goes on.
+    optional: bool,
     /// Has delivered a complete list at least once.
     synced: bool,
     /// Why its objects may lag behind the cluster (an error, a relist under way); `None` while
@@ -219,27 +199,30 @@ impl Engine {
 
     /// Resolves the objects' kinds and works out the feeds they need, one per kind and namespace.
     async fn plan(&mut self, objects: Vec<ObjectRef>) -> Result<(), Error> {
-        let mut feeds: Vec<FeedKey> = Vec::new();
-        let mut add_feed = |key: FeedKey| match feeds.iter().position(|known| *known == key) {
-            Some(index) => index,
+        let mut feeds: Vec<(FeedKey, bool)> = Vec::new();
+        let mut add_feed = |key: FeedKey, optional: bool| match feeds.iter().position(|(known, _)| *known == key) {
+            Some(index) => {
+                feeds[index].1 &= optional;
+                index
+            }
             None => {
-                feeds.push(key);
+                feeds.push((key, optional));
                 feeds.len() - 1
             }
         };
         for object in objects {
-            let resource = self.resolver.for_kind(&object.kind).await?;
+            let resource = self.resolver.for_kind(&object.group, &object.kind).await?;
             let namespace = if resource.namespaced { object.namespace.clone() } else { None };
             if resource.namespaced && namespace.is_none() {
                 return Err(Error::input(format!("{object}: a namespaced object needs a namespace")));
             }
-            let object = ObjectRef::new(resource.api.kind.clone(), namespace.clone(), object.name);
+            let object = ObjectRef::in_group(&resource.api.group, resource.api.kind.clone(), namespace.clone(), object.name);
             let mut needed = Vec::new();
-            for companion in companions(&resource.api.kind) {
-                let companion: Resource = self.resolver.for_kind(companion).await?;
-                needed.push(add_feed(FeedKey { resource: companion, namespace: namespace.clone() }));
+            for related in object.row().map_or(&[][..], |row| row.related) {
+                let companion: Resource = self.resolver.for_row(related.kind).await?;
+                needed.push(add_feed(FeedKey { resource: companion, namespace: namespace.clone() }, related.optional));
             }
-            needed.push(add_feed(FeedKey { resource, namespace }));
+            needed.push(add_feed(FeedKey { resource, namespace }, false));
             if !self.index.contains_key(&object) {
                 self.index.insert(object.clone(), self.tracked.len());
                 let verdict = Verdict::new(State::Unknown, format!("{object}: waiting for the cluster's answer"));
@@ -256,7 +239,7 @@ impl Engine {
         }
         self.feeds = feeds
             .into_iter()
-            .map(|key| FeedState { key, synced: false, stale: Some("not listed yet".into()), relisting: None, known: HashSet::new() })
+            .map(|(key, optional)| FeedState { key, optional, synced: false, stale: Some("not listed yet".into()), relisting: None, known: HashSet::new() })
             .collect();
         Ok(())
     }
@@ -264,7 +247,7 @@ impl Engine {
     /// Takes one feed message into the snapshot, noting the tracked objects it may affect.
     fn take(&mut self, message: FeedMessage, dirty: &mut BTreeSet<ObjectRef>) -> Result<(), Error> {
         let (feed, event) = match message {
-            FeedMessage::Trouble { feed, message, fatal } if fatal && optional(&self.feeds[feed].key.resource.api.kind) => {
+            FeedMessage::Trouble { feed, message, fatal } if fatal && self.feeds[feed].optional => {
                 // Denied a kind the verdicts can do without: go on without it, saying so once.
                 let state = &mut self.feeds[feed];
                 state.synced = true;
@@ -312,7 +295,7 @@ impl Engine {
                 self.upsert(feed, object, dirty);
             }
             Event::Delete(object) => {
-                if let Some(key) = object_key(&object) {
+                if let Some(key) = ObjectRef::of_object(&object) {
                     self.feeds[feed].known.remove(&key);
                     self.remove(&key, dirty);
                 }
@@ -332,14 +315,15 @@ impl Engine {
     }
 
     fn upsert(&mut self, feed: usize, mut object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
-        let key = object_key(&object)?;
+        let key = ObjectRef::of_object(&object)?;
         // A one-shot status sees each value once, so there is no observation to time from: like
         // offline `check`, it reads the server's timestamps (a workload ready for days is ready
         // now, not settling for the window again).
         if self.options.mode != FeedMode::Once {
             self.first_seen.retime(&key, &mut object, self.rules_clock.now());
         }
-        let clock = if has_rollout_model(&key.kind) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
+        let clock =
+            if key.row().is_some_and(|row| row.rollout.model.is_some()) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
         if let Some(clock) = clock {
             clock.observe(&object);
         }
@@ -466,15 +450,6 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// The object's kind, namespace and name, as the snapshot keys it.
-fn object_key(object: &Value) -> Option<ObjectRef> {
-    let kind = object.get("kind")?.as_str()?;
-    let metadata = object.get("metadata")?;
-    let name = metadata.get("name")?.as_str()?;
-    let namespace = metadata.get("namespace").and_then(Value::as_str).map(str::to_string);
-    Some(ObjectRef::new(kind, namespace, name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,22 +495,6 @@ mod tests {
         assert_eq!(ends(Goal::Deleted, FeedMode::Once, true, &[State::Ready]), Some("not ready"));
     }
 
-    #[test]
-    fn workloads_watch_what_their_verdicts_read() {
-        assert_eq!(companions("Deployment"), ["ReplicaSet", "Pod", "Event"]);
-        assert_eq!(companions("StatefulSet"), ["ControllerRevision", "Pod", "Event"]);
-        assert!(companions("ConfigMap").is_empty());
-    }
-
-    #[test]
-    fn objects_are_keyed_by_kind_namespace_and_name() {
-        let pod = serde_json::json!({"kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop"}});
-        assert_eq!(object_key(&pod), Some(ObjectRef::new("Pod", Some("shop".into()), "web-1")));
-        let namespace = serde_json::json!({"kind": "Namespace", "metadata": {"name": "shop"}});
-        assert_eq!(object_key(&namespace), Some(ObjectRef::new("Namespace", None, "shop")));
-        assert_eq!(object_key(&serde_json::json!({"metadata": {"name": "x"}})), None);
-    }
-
     /// The engine fed with synthetic watch events on tokio's paused clock: time passes only when
     /// a test lets it, and the engine has taken in everything sent by then.
     mod scripted {
@@ -578,12 +537,21 @@ mod tests {
             }
 
             async fn start_in(objects: &[&ObjectRef], policy: Policy, mode: FeedMode) -> Self {
+                Self::start_with(objects, policy, mode, Vec::new()).await
+            }
+
+            /// Started with `custom` kinds as the server's discovery would answer.
+            async fn start_with(objects: &[&ObjectRef], policy: Policy, mode: FeedMode, custom: Vec<Resource>) -> Self {
                 // Nothing listens there: the engine reads only the scripted feeds.
                 let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:9".parse().unwrap())).unwrap();
                 let options = TrackOptions { policy, timeout: None, logs_tail: 0, mode, ..TrackOptions::default() };
                 let feeds = ScriptedFeeds::default();
                 let (sender, updates) = mpsc::unbounded_channel();
-                let engine = Engine::new(client.clone(), Resolver::new(client), options, Arc::new(feeds.clone()), sender);
+                let resolver = Resolver::new(client.clone());
+                for resource in custom {
+                    resolver.discovered(&resource.api.group.clone(), vec![resource]).await;
+                }
+                let engine = Engine::new(client, resolver, options, Arc::new(feeds.clone()), sender);
                 let (interrupt, interrupted) = oneshot::channel();
                 let objects = objects.iter().map(|&o| o.clone()).collect();
                 let outcome = tokio::spawn(engine.run(objects, interrupted));
@@ -593,9 +561,24 @@ mod tests {
             }
 
             fn send(&self, kind: &str, message: impl Fn(usize) -> FeedMessage) {
+                let group = rollwatch_verdict::registry::KINDS.iter().find(|row| row.kind == kind).map_or("", |row| row.group);
+                self.send_in(group, kind, message);
+            }
+
+            fn send_in(&self, group: &str, kind: &str, message: impl Fn(usize) -> FeedMessage) {
                 let feeds = self.feeds.0.lock().unwrap();
-                let (_, index, sender) = feeds.iter().find(|(key, ..)| key.resource.api.kind == kind).expect("a feed of that kind");
+                let (_, index, sender) =
+                    feeds.iter().find(|(key, ..)| key.resource.api.group == group && key.resource.api.kind == kind).expect("a feed of that kind");
                 sender.send(message(*index)).unwrap();
+            }
+
+            /// A complete list of the feed of `kind` in `group`.
+            fn list_in(&self, group: &str, kind: &str, objects: &[Value]) {
+                self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::Init });
+                for object in objects {
+                    self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::InitApply(object.clone()) });
+                }
+                self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::InitDone });
             }
 
             fn event(&self, kind: &str, event: Event<Value>) {
@@ -821,6 +804,42 @@ mod tests {
             run.send("Pod", |feed| FeedMessage::Trouble { feed, message: "listing pods: forbidden".into(), fatal: true });
             let outcome = run.outcome.await.unwrap();
             assert!(matches!(outcome.end, End::Error(_)), "{:?}", outcome.end);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_custom_kind_named_like_a_builtin_one_is_another_object_judged_by_its_own_rules() {
+            let apps = ObjectRef::in_group("apps", "Deployment", Some("shop".into()), "web");
+            let custom = ObjectRef::in_group("example.com", "Deployment", Some("shop".into()), "web");
+            let served = Resource {
+                api: kube::discovery::ApiResource {
+                    group: "example.com".into(),
+                    version: "v1".into(),
+                    api_version: "example.com/v1".into(),
+                    kind: "Deployment".into(),
+                    plural: "deployments".into(),
+                },
+                namespaced: true,
+            };
+            let mut run = Run::start_with(&[&apps, &custom], instant(), FeedMode::Watch, vec![served]).await;
+            let metadata = |uid: &str| json!({"name": "web", "namespace": "shop", "uid": uid, "generation": 1});
+            let rolled_out = json!({
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata("d1"),
+                "spec": {"replicas": 1},
+                "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1},
+            });
+            let stalled = json!({
+                "apiVersion": "example.com/v1", "kind": "Deployment", "metadata": metadata("c1"),
+                "status": {"conditions": [{"type": "Stalled", "status": "True", "reason": "NoCapacity", "message": "no region has room"}]},
+            });
+            for kind in ["ReplicaSet", "Pod", "Event"] {
+                run.list(kind, &[]);
+            }
+            run.list_in("apps", "Deployment", &[rolled_out]);
+            run.list_in("example.com", "Deployment", &[stalled]);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!((run.state(&apps), run.state(&custom)), (State::Ready, State::Failed), "{:?}", run.verdicts);
+            let outcome = run.outcome().await;
+            assert_eq!(outcome.objects.len(), 2, "both tracked: {:?}", outcome.objects.iter().map(|o| &o.object).collect::<Vec<_>>());
         }
 
         #[tokio::test(start_paused = true)]

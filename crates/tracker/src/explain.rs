@@ -8,7 +8,8 @@ use futures::AsyncReadExt;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, LogParams};
-use rollwatch_verdict::{ObjectRef, Reason, ReasonCode, Snapshot, Verdict};
+use rollwatch_verdict::registry;
+use rollwatch_verdict::{ObjectRef, Reason, Snapshot, Verdict};
 use serde::Serialize;
 
 /// Why an object is not ready, with what the cluster has to say about it.
@@ -98,7 +99,7 @@ pub(crate) async fn explain(client: &kube::Client, snapshot: &Snapshot, object: 
     let mut pods: HashMap<ObjectRef, Option<Pod>> = HashMap::new();
     for reason in &verdict.reasons {
         let container = match (&reason.container, &reason.object.namespace) {
-            (Some(container), Some(namespace)) if reason.object.kind == "Pod" => {
+            (Some(container), Some(namespace)) if reason.object.is(&registry::POD) => {
                 if !pods.contains_key(&reason.object) && pods.len() < MAX_LOGGED_CONTAINERS {
                     let fetched = fetch_pod(client, namespace, &reason.object.name).await;
                     pods.insert(reason.object.clone(), fetched);
@@ -108,12 +109,10 @@ pub(crate) async fn explain(client: &kube::Client, snapshot: &Snapshot, object: 
             _ => None,
         };
         // Which codes a log explains is the code's to say (ReasonCode), not a list kept here.
-        let code = ReasonCode::parse(&reason.code);
-        let wants_logs =
-            logs_tail > 0 && reason.object.kind == "Pod" && code.is_some_and(ReasonCode::explained_by_logs) && logged.len() < MAX_LOGGED_CONTAINERS;
+        let wants_logs = logs_tail > 0 && reason.object.is(&registry::POD) && reason.code.explained_by_logs() && logged.len() < MAX_LOGGED_CONTAINERS;
         let logs = match (&reason.container, &reason.object.namespace) {
             (Some(container), Some(namespace)) if wants_logs && logged.insert((reason.object.name.clone(), container.clone())) => {
-                let previous_first = code.is_some_and(ReasonCode::failed_in_previous_instance);
+                let previous_first = reason.code.failed_in_previous_instance();
                 Some(container_logs(client, namespace, &reason.object.name, container, previous_first, logs_tail).await)
             }
             _ => None,

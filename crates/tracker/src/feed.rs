@@ -15,6 +15,7 @@ use futures::future::{BoxFuture, FutureExt};
 use kube::api::{Api, ListParams};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
+use rollwatch_verdict::registry;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -179,12 +180,12 @@ async fn list_once(api: &Api<Watched>, key: &FeedKey, index: usize, sender: &mps
     Listed::Done
 }
 
-/// Only Warning Events are asked for: the verdicts and explanations read nothing else (probe
+/// The registry's field selector for the feed's kind. Only Warning Events are asked for: the verdicts and explanations read nothing else (probe
 /// failures, pull errors, back-offs, failed creations), and the Normal ones — Scheduled,
 /// Pulling, Pulled, Created, Started for every pod — are most of a namespace's Events, so
 /// fetching them would cost the API server, the network and rollwatch's memory for nothing.
 fn field_selector(key: &FeedKey) -> Option<&'static str> {
-    (key.resource.api.kind == "Event" && key.resource.api.group.is_empty()).then_some("type=Warning")
+    registry::find(&key.resource.api.group, &key.resource.api.kind)?.watch_field_selector
 }
 
 /// A forbidden or unauthorized feed will not recover by retrying.

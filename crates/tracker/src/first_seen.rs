@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 use rollwatch_verdict::ObjectRef;
+use rollwatch_verdict::registry;
 use serde_json::Value;
 
 /// Per Pod: how its server timestamps map onto rollwatch's clock.
@@ -44,7 +45,7 @@ impl FirstSeen {
     /// container started before its pod turned unready stays before it: the rules compare them)
     /// and the newest of them is placed no later than `now`.
     pub(crate) fn retime(&mut self, key: &ObjectRef, object: &mut Value, now: Timestamp) {
-        if key.kind != "Pod" {
+        if !key.is(&registry::POD) {
             return;
         }
         let mut times = self.pods.remove(key).unwrap_or_default();

@@ -1,11 +1,12 @@
-//! Which API endpoint serves a kind: a table for the kinds rollwatch watches most, and the
-//! server's discovery for everything else (custom resources, CronJob's version, ...).
+//! Which API endpoint serves a kind: the registry's rows where the endpoint is the same on every
+//! server, and the server's discovery for everything else (custom resources, CronJob's version, ...).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use kube::core::GroupVersion;
 use kube::discovery::{ApiResource, Scope};
+use rollwatch_verdict::registry::{self, Kind};
 use tokio::sync::Mutex;
 
 use crate::Error;
@@ -26,27 +27,10 @@ impl Resource {
     }
 }
 
-/// Kinds whose endpoint is the same on every API server rollwatch supports (v1.19 and later),
-/// so watching them needs no discovery round trip.
-fn well_known(kind: &str) -> Option<Resource> {
-    let (group, version, plural, namespaced) = match kind {
-        "Deployment" => ("apps", "v1", "deployments", true),
-        "ReplicaSet" => ("apps", "v1", "replicasets", true),
-        "StatefulSet" => ("apps", "v1", "statefulsets", true),
-        "DaemonSet" => ("apps", "v1", "daemonsets", true),
-        "ControllerRevision" => ("apps", "v1", "controllerrevisions", true),
-        "Pod" => ("", "v1", "pods", true),
-        "Event" => ("", "v1", "events", true),
-        "Service" => ("", "v1", "services", true),
-        "PersistentVolumeClaim" => ("", "v1", "persistentvolumeclaims", true),
-        "ConfigMap" => ("", "v1", "configmaps", true),
-        "Secret" => ("", "v1", "secrets", true),
-        "Namespace" => ("", "v1", "namespaces", false),
-        "Job" => ("batch", "v1", "jobs", true),
-        "Ingress" => ("networking.k8s.io", "v1", "ingresses", true),
-        _ => return None,
-    };
-    Some(Resource::new(group, version, kind, plural, namespaced))
+/// The endpoint of a registry row whose version is the same on every API server rollwatch
+/// supports (v1.19 and later), so reaching it needs no discovery round trip.
+fn well_known(row: &Kind) -> Option<Resource> {
+    Some(Resource::new(row.group, row.version?, row.kind, row.plural, row.namespaced))
 }
 
 /// Resolves kinds to endpoints, asking the server once per API group and caching the answers.
@@ -64,7 +48,7 @@ impl Resolver {
     /// The endpoint for a manifest's `apiVersion` and `kind`.
     pub async fn for_manifest(&self, api_version: &str, kind: &str) -> Result<Resource, Error> {
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        if let Some(resource) = well_known(kind).filter(|r| r.api.group == group && r.api.version == version) {
+        if let Some(resource) = registry::find(group, kind).and_then(well_known).filter(|r| r.api.group == group && r.api.version == version) {
             return Ok(resource);
         }
         let group_version = GroupVersion::gv(group, version);
@@ -75,13 +59,21 @@ impl Resolver {
         resources.into_iter().find(|r| r.api.kind == kind).ok_or_else(|| Error::input(format!("the server has no kind {kind} in {api_version}")))
     }
 
-    /// The endpoint for a kind as `rollwatch wait KIND/NAME` names it: a canonical kind
-    /// (`Deployment`), or a kind or plural with its group (`Widget.example.com`, `widgets.example.com`).
-    pub async fn for_kind(&self, kind: &str) -> Result<Resource, Error> {
-        if let Some(resource) = well_known(kind) {
+    /// The endpoint for a registry row.
+    pub async fn for_row(&self, row: &Kind) -> Result<Resource, Error> {
+        match well_known(row) {
+            Some(resource) => Ok(resource),
+            None => self.for_kind(row.group, row.kind).await,
+        }
+    }
+
+    /// The endpoint for a kind as `rollwatch wait KIND/NAME` names it (see
+    /// [`ObjectRef`](rollwatch_verdict::ObjectRef)): a registry kind in its group, or a kind or
+    /// plural as written, in its group or, without one, in the groups of Kubernetes' own.
+    pub async fn for_kind(&self, group: &str, kind: &str) -> Result<Resource, Error> {
+        if let Some(resource) = registry::find(group, kind).and_then(well_known) {
             return Ok(resource);
         }
-        let (name, group) = kind.split_once('.').unwrap_or((kind, ""));
         let candidates: Vec<String> = if group.is_empty() {
             let groups = self.group_names().await?;
             groups.into_iter().filter(|g| !g.contains('.') || g.ends_with(".k8s.io")).collect()
@@ -97,12 +89,19 @@ impl Resolver {
                 Err(e) if e.kind == crate::ErrorKind::Access => return Err(e),
                 Err(_) => continue,
             };
-            let lower = name.to_ascii_lowercase();
+            let lower = kind.to_ascii_lowercase();
             if let Some(found) = resources.into_iter().find(|r| r.api.kind.to_ascii_lowercase() == lower || r.api.plural == lower) {
                 return Ok(found);
             }
         }
-        Err(Error::input(format!("the server has no kind {kind:?}")))
+        let named = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+        Err(Error::input(format!("the server has no kind {named:?}")))
+    }
+
+    /// Takes `resources` as the server's answer for every version of `group`, as if discovered.
+    #[cfg(test)]
+    pub(crate) async fn discovered(&self, group: &str, resources: Vec<Resource>) {
+        self.groups.lock().await.insert(format!("{group}/*"), resources);
     }
 
     /// API group names the server serves ("" for the core group).

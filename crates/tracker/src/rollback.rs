@@ -6,6 +6,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::Api;
 use rollwatch_verdict::ObjectRef;
 use rollwatch_verdict::history::REVISION_ANNOTATION;
+use rollwatch_verdict::registry;
 use serde_json::Value;
 
 use crate::{Error, Tracker, rollout};
@@ -32,7 +33,7 @@ pub enum Undone {
 /// Notes the current revision of each Deployment among `objects`, before they are changed.
 pub async fn mark(tracker: &Tracker, objects: &[ObjectRef]) -> Result<Vec<Mark>, Error> {
     let mut marks = Vec::new();
-    for object in objects.iter().filter(|o| o.kind == "Deployment") {
+    for object in objects.iter().filter(|o| o.is(&registry::DEPLOYMENT)) {
         let api = deployments(tracker, object);
         let found = api.get_opt(&object.name).await.map_err(|e| Error::from_kube(&format!("reading {object}"), &e))?;
         let revision = found.as_ref().and_then(revision_of_deployment);

@@ -7,6 +7,7 @@
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use rollwatch_verdict::ObjectRef;
 use rollwatch_verdict::history::{self, CHANGE_CAUSE_ANNOTATION, Revision, UndoPatch, UndoTarget};
+use rollwatch_verdict::registry::{self, Kind};
 use serde_json::{Value, json};
 
 use crate::apply::FIELD_MANAGER;
@@ -15,9 +16,6 @@ use crate::{Error, Tracker};
 
 /// The annotation `kubectl rollout restart` sets on the pod template.
 pub const RESTARTED_AT_ANNOTATION: &str = "kubectl.kubernetes.io/restartedAt";
-
-/// The kinds with a rollout history.
-const KINDS_WITH_HISTORY: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
 
 /// A workload as read, and its revisions, oldest first.
 #[derive(Debug, Clone)]
@@ -40,18 +38,31 @@ fn quote(arg: &str) -> String {
     if plain { arg.to_string() } else { format!("'{}'", arg.replace('\'', r"'\''")) }
 }
 
-/// Fails unless `object` is of a kind with a rollout history (and so can be undone and restarted):
-/// a Deployment, StatefulSet or DaemonSet. Needs no cluster, so commands check before connecting.
+/// Fails unless `object`'s kind has a rollout history (and so can be undone), as its registry row
+/// says. Needs no cluster, so commands check before connecting.
 pub fn check_has_history(object: &ObjectRef) -> Result<(), Error> {
-    if KINDS_WITH_HISTORY.contains(&object.kind.as_str()) {
-        return Ok(());
-    }
-    Err(Error::input(format!("{object}: {}", history::HistoryError::NoHistoryForKind { kind: object.kind.clone() })))
+    history_source(object).map(drop)
 }
 
-/// Fails unless `object` can be paused and resumed: only Deployments can.
+/// Where `object`'s revisions come from.
+fn history_source(object: &ObjectRef) -> Result<registry::History, Error> {
+    object
+        .row()
+        .and_then(|row| row.rollout.history)
+        .ok_or_else(|| Error::input(format!("{object}: {}", history::HistoryError::NoHistoryForKind { kind: object.kind.clone() })))
+}
+
+/// Fails unless `object`'s kind can be restarted through its pod template, as its registry row says.
+pub fn check_restartable(object: &ObjectRef) -> Result<(), Error> {
+    match object.row() {
+        Some(row) if row.rollout.restartable => Ok(()),
+        _ => Err(Error::input(format!("{object}: {}", history::HistoryError::NoHistoryForKind { kind: object.kind.clone() }))),
+    }
+}
+
+/// Fails unless `object` can be paused and resumed, as its registry row says: only Deployments can.
 pub fn check_pausable(object: &ObjectRef) -> Result<(), Error> {
-    if object.kind == "Deployment" {
+    if object.row().is_some_and(|row| row.rollout.pausable) {
         return Ok(());
     }
     Err(Error::input(format!(
@@ -61,12 +72,15 @@ pub fn check_pausable(object: &ObjectRef) -> Result<(), Error> {
 
 /// Reads `object` (a Deployment, StatefulSet or DaemonSet) and the revisions of its history.
 pub async fn history(tracker: &Tracker, object: &ObjectRef) -> Result<History, Error> {
-    check_has_history(object)?;
+    let source = history_source(object)?;
     let workload = read(tracker, object).await?;
     let selector = match_labels(&workload);
-    let owned_kind = if object.kind == "Deployment" { "ReplicaSet" } else { "ControllerRevision" };
-    let owned = list(tracker, object, owned_kind, &selector).await?;
-    let pods = if object.kind == "Deployment" { Vec::new() } else { list(tracker, object, "Pod", &selector).await? };
+    let owned = list(tracker, object, source.kind(), &selector).await?;
+    // ControllerRevisions do not count their pods: the pods of each revision are counted here.
+    let pods = match source {
+        registry::History::ReplicaSets => Vec::new(),
+        registry::History::ControllerRevisions => list(tracker, object, &registry::POD, &selector).await?,
+    };
     let revisions = history::revisions(&workload, &owned, &pods).map_err(|e| Error::input(format!("{object}: {e}")))?;
     Ok(History { workload, revisions })
 }
@@ -143,7 +157,7 @@ async fn restore(
         UndoTarget::Restore(revision) => revision,
     };
     let context = format!("undoing {object} to revision {}", revision.number);
-    let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
+    let api = api(tracker, object, namespace_of(tracker, object)).await?;
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
     let failed =
         |e: kube::Error| RestoreFailure { conflict: matches!(&e, kube::Error::Api(status) if status.code == 409), error: Error::from_kube_input(&context, &e) };
@@ -166,7 +180,8 @@ async fn restore(
             retrying(|| api.patch(&object.name, &params, &workload_patch)).await.map_err(failed)?;
             // The controller reuses the ControllerRevision of an equal template and keeps its
             // annotations, so the cause goes on it too, or history (ours and kubectl's) misses it.
-            let holder = ObjectRef::new("ControllerRevision", object.namespace.clone(), revision.name.clone());
+            let holder =
+                ObjectRef::in_group(registry::CONTROLLER_REVISION.group, registry::CONTROLLER_REVISION.kind, object.namespace.clone(), revision.name.clone());
             let cause = json!({"metadata": {"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}}});
             let context = format!("{object} was undone to revision {}, but recording the change cause on {holder}", revision.number);
             patch_object(tracker, &holder, &Patch::Merge(&cause), &context).await?;
@@ -191,7 +206,7 @@ pub async fn set_paused(tracker: &Tracker, object: &ObjectRef, paused: bool) -> 
 /// Restarts the pods of `object` by stamping the pod template with `now`, as `kubectl rollout
 /// restart`; a paused Deployment must be resumed first (its template change would wait).
 pub async fn restart(tracker: &Tracker, object: &ObjectRef, now: jiff::Timestamp, change_cause: &str) -> Result<(), Error> {
-    check_has_history(object)?;
+    check_restartable(object)?;
     let workload = read(tracker, object).await?;
     if workload["spec"]["paused"] == true {
         return Err(Error::input(format!("{object} is paused: resume it first (rollwatch resume {object}), then restart")));
@@ -203,8 +218,8 @@ pub async fn restart(tracker: &Tracker, object: &ObjectRef, now: jiff::Timestamp
     patch_object(tracker, object, &Patch::Strategic(&patch), &format!("restarting {object}")).await
 }
 
-async fn api(tracker: &Tracker, kind: &str, namespace: &str) -> Result<Api<DynamicObject>, Error> {
-    let resource = tracker.resolver().for_kind(kind).await?;
+async fn api(tracker: &Tracker, object: &ObjectRef, namespace: &str) -> Result<Api<DynamicObject>, Error> {
+    let resource = tracker.resolver().for_kind(&object.group, &object.kind).await?;
     Ok(Api::namespaced_with(tracker.client().clone(), namespace, &resource.api))
 }
 
@@ -214,7 +229,7 @@ fn namespace_of<'a>(tracker: &'a Tracker, object: &'a ObjectRef) -> &'a str {
 
 /// The workload as JSON, with its kind (a missing object is the user's input error).
 async fn read(tracker: &Tracker, object: &ObjectRef) -> Result<Value, Error> {
-    let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
+    let api = api(tracker, object, namespace_of(tracker, object)).await?;
     let found = api.get(&object.name).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
     let mut value = serde_json::to_value(found).map_err(|e| Error::cluster(format!("reading {object}: {e}")))?;
     value["kind"] = json!(object.kind);
@@ -227,14 +242,16 @@ fn match_labels(workload: &Value) -> String {
     labels.into_iter().flatten().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
 }
 
-async fn list(tracker: &Tracker, object: &ObjectRef, kind: &str, selector: &str) -> Result<Vec<Value>, Error> {
-    let api = api(tracker, kind, namespace_of(tracker, object)).await?;
+async fn list(tracker: &Tracker, object: &ObjectRef, kind: &Kind, selector: &str) -> Result<Vec<Value>, Error> {
+    let resource = tracker.resolver().for_row(kind).await?;
+    let api: Api<DynamicObject> = Api::namespaced_with(tracker.client().clone(), namespace_of(tracker, object), &resource.api);
+    let kind = kind.kind;
     let listed = api.list(&ListParams::default().labels(selector)).await.map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
     listed.items.into_iter().map(|item| serde_json::to_value(item).map_err(|e| Error::cluster(format!("reading a {kind} of {object}: {e}")))).collect()
 }
 
 async fn patch_object<P: serde::Serialize + std::fmt::Debug>(tracker: &Tracker, object: &ObjectRef, patch: &Patch<P>, context: &str) -> Result<(), Error> {
-    let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
+    let api = api(tracker, object, namespace_of(tracker, object)).await?;
     let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
     retrying(|| api.patch(&object.name, &params, patch)).await.map(drop).map_err(|e| Error::from_kube_input(context, &e))
 }

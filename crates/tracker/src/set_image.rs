@@ -45,16 +45,17 @@ pub struct ImagesSet {
 /// Sets images on `object`'s pod template (or on the pod itself), recording `change_cause`;
 /// fails naming the container when the object has no container of that name.
 pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[ImageAssignment], change_cause: &str) -> Result<ImagesSet, Error> {
-    let resource = tracker.resolver().for_kind(&object.kind).await?;
+    let resource = tracker.resolver().for_kind(&object.group, &object.kind).await?;
     let api: Api<DynamicObject> = match &object.namespace {
         Some(namespace) if resource.namespaced => Api::namespaced_with(tracker.client().clone(), namespace, &resource.api),
         _ => Api::all_with(tracker.client().clone(), &resource.api),
     };
     let current = api.get(&object.name).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
-    let pod_spec_path: &[&str] = match resource.api.kind.as_str() {
-        "Pod" => &["spec"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        _ => &["spec", "template", "spec"],
+    // A kind outside the registry (a custom workload) is taken to keep its pod template where
+    // the built-in workloads do.
+    let pod_spec_path = match object.row() {
+        Some(row) => row.rollout.pod_spec.ok_or_else(|| Error::input(format!("{object} has no pod template to set images on")))?,
+        None => &["spec", "template", "spec"],
     };
     let pod_spec = pod_spec_path.iter().try_fold(&current.data, |value, key| value.get(key)).cloned().unwrap_or(Value::Null);
     let mut changes = Vec::new();

@@ -1,16 +1,19 @@
-//! Reason codes rollwatch writes itself, typed, with their text: where the cluster has no reason of
-//! its own (`NonZeroExit`), or where rollwatch names a kubelet state more precisely than the
-//! waiting reason does (`OOMKilled` for a crash loop of OOM kills). Reasons the cluster writes
-//! (`ErrImagePull`, `FailedCreate`, a Job's `BackoffLimitExceeded`) are passed on as strings.
+//! Reason codes, typed, with their text: rollwatch's own where the cluster has no reason of its
+//! own (`NonZeroExit`), or where rollwatch names a kubelet state more precisely than the waiting
+//! reason does (`OOMKilled` for a crash loop of OOM kills); and the reasons the cluster writes
+//! (`ErrImagePull`, `FailedCreate`, a Job's `BackoffLimitExceeded`), passed on as
+//! [`ReasonCode::Reported`].
 //!
 //! Other crates ask the code what it means (does the container's log explain it?) instead of
-//! keeping lists of strings that drift apart from the detectors.
+//! matching code strings that drift apart from the detectors.
 
 use std::fmt;
 
-/// One of rollwatch's own reason codes; [`Reason::code`](crate::Reason::code) holds its
-/// [`ReasonCode::as_str`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use serde::{Serialize, Serializer};
+
+/// The code of a [`Reason`](crate::Reason): one of rollwatch's own, or the cluster's reason as
+/// written. Written out (JSON, text) as [`ReasonCode::as_str`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReasonCode {
     /// A container waits in CrashLoopBackOff (kubelet's reason, kept as the code).
     CrashLoopBackOff,
@@ -58,10 +61,17 @@ pub enum ReasonCode {
     NamesNotAccepted,
     /// An APIService is not Available, without a reason of its own.
     NotAvailable,
+    /// A resource's Stalled condition is True (kstatus), without a reason of its own.
+    Stalled,
+    /// A resource's Reconciling condition is True (kstatus), without a reason of its own.
+    Reconciling,
+    /// A reason the cluster wrote (a kubelet waiting reason, a condition's or an event's reason)
+    /// that is not one of rollwatch's own.
+    Reported(String),
 }
 
 impl ReasonCode {
-    /// Every code, for lookups and docs.
+    /// Every code of rollwatch's own, for lookups and docs.
     pub const ALL: &'static [ReasonCode] = &[
         Self::CrashLoopBackOff,
         Self::OomKilled,
@@ -86,10 +96,12 @@ impl ReasonCode {
         Self::NotEstablished,
         Self::NamesNotAccepted,
         Self::NotAvailable,
+        Self::Stalled,
+        Self::Reconciling,
     ];
 
     /// The code as written in a [`Reason`](crate::Reason) and in JSON output.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::CrashLoopBackOff => "CrashLoopBackOff",
             Self::OomKilled => "OOMKilled",
@@ -114,11 +126,14 @@ impl ReasonCode {
             Self::NotEstablished => "NotEstablished",
             Self::NamesNotAccepted => "NamesNotAccepted",
             Self::NotAvailable => "NotAvailable",
+            Self::Stalled => "Stalled",
+            Self::Reconciling => "Reconciling",
+            Self::Reported(code) => code,
         }
     }
 
     /// What the code means, in one line.
-    pub fn text(self) -> &'static str {
+    pub fn text(&self) -> &'static str {
         match self {
             Self::CrashLoopBackOff => "a container keeps exiting and kubelet backs off before restarting it",
             Self::OomKilled => "a container was killed for running out of memory",
@@ -143,23 +158,27 @@ impl ReasonCode {
             Self::NotEstablished => "the CustomResourceDefinition is not established yet",
             Self::NamesNotAccepted => "the CustomResourceDefinition's names were not accepted",
             Self::NotAvailable => "the APIService is not available",
+            Self::Stalled => "the resource's controller says it cannot make progress",
+            Self::Reconciling => "the resource's controller is still reconciling it",
+            Self::Reported(_) => "the cluster's own reason",
         }
     }
 
-    /// The code of a reason's `code` string, if it is one of rollwatch's own.
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|known| known.as_str() == code)
+    /// The code of a code string: rollwatch's own where it is one (kubelet's `CrashLoopBackOff`
+    /// and `OOMKilled` are), else the cluster's reason as written.
+    pub fn parse(code: &str) -> Self {
+        Self::ALL.iter().find(|known| known.as_str() == code).cloned().unwrap_or_else(|| Self::Reported(code.to_string()))
     }
 
     /// Whether the container's log tells why: it ran and then exited, was restarted, or never
     /// became ready.
-    pub fn explained_by_logs(self) -> bool {
-        self.failed_in_previous_instance() || self == Self::ReadinessProbeFailing
+    pub fn explained_by_logs(&self) -> bool {
+        self.failed_in_previous_instance() || *self == Self::ReadinessProbeFailing
     }
 
     /// Whether the instance that failed is the container's previous one (it was restarted), so
     /// its log is read with `--previous` first.
-    pub fn failed_in_previous_instance(self) -> bool {
+    pub fn failed_in_previous_instance(&self) -> bool {
         matches!(self, Self::CrashLoopBackOff | Self::OomKilled | Self::NonZeroExit | Self::Restarts | Self::LivenessProbeFailed)
     }
 }
@@ -170,9 +189,34 @@ impl fmt::Display for ReasonCode {
     }
 }
 
-impl From<ReasonCode> for String {
-    fn from(code: ReasonCode) -> Self {
-        code.as_str().to_string()
+impl From<&str> for ReasonCode {
+    fn from(code: &str) -> Self {
+        Self::parse(code)
+    }
+}
+
+impl From<String> for ReasonCode {
+    fn from(code: String) -> Self {
+        Self::parse(&code)
+    }
+}
+
+impl PartialEq<str> for ReasonCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ReasonCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for ReasonCode {
+    /// As the code string, the same for rollwatch's codes and the cluster's.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -182,11 +226,14 @@ mod tests {
 
     #[test]
     fn every_code_reads_back_as_itself() {
-        for &code in ReasonCode::ALL {
-            assert_eq!(ReasonCode::parse(code.as_str()), Some(code));
+        for code in ReasonCode::ALL {
+            assert_eq!(ReasonCode::parse(code.as_str()), *code);
             assert!(!code.text().is_empty());
         }
-        assert_eq!(ReasonCode::parse("ErrImagePull"), None, "the cluster's own reasons are not rollwatch's codes");
+        let reported = ReasonCode::parse("ErrImagePull");
+        assert_eq!(reported, ReasonCode::Reported("ErrImagePull".into()), "the cluster's own reasons are not rollwatch's codes");
+        assert_eq!(serde_json::to_value(&reported).unwrap(), "ErrImagePull");
+        assert_eq!(serde_json::to_value(ReasonCode::OomKilled).unwrap(), "OOMKilled");
     }
 
     #[test]

@@ -53,6 +53,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Progress;
+use crate::registry::{self, Model};
 
 /// Per-pod times the workload's spec does not tell.
 #[derive(Debug, Clone, PartialEq)]
@@ -316,11 +317,11 @@ pub fn estimate(workload: &Value, assumptions: &Assumptions) -> Result<Estimate,
     let name = workload.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("<no name>");
     let fields = Fields { object: format!("{kind}/{name}"), root: workload };
     let pod_times = PodTimes::read(&fields, assumptions)?;
-    let plan = match kind {
-        "Deployment" => deployment(&fields, &pod_times, assumptions)?,
-        "StatefulSet" => stateful_set(&fields, &pod_times, assumptions)?,
-        "DaemonSet" => daemon_set(&fields, &pod_times, assumptions)?,
-        _ => {
+    let plan = match registry::of_object(workload).and_then(|row| row.rollout.model) {
+        Some(Model::SurgeAndUnavailable) => deployment(&fields, &pod_times, assumptions)?,
+        Some(Model::OrderedPods) => stateful_set(&fields, &pod_times, assumptions)?,
+        Some(Model::PerNode) => daemon_set(&fields, &pod_times, assumptions)?,
+        None => {
             return Err(EstimateError::UnsupportedKind { object: fields.object, kind: kind.to_owned() });
         }
     };

@@ -67,7 +67,8 @@
 //! (file, document, List item) so that an error from [`Snapshot::upsert`] can name all three.
 //!
 //! How it is built: one small viewer per kind (module `kinds`), in kubectl's `rollout status` manner,
-//! picked from a table as kstatus does; pod troubles are found by small detectors ([`pods`]) whose
+//! picked from one table, the [`registry`], as kstatus does (adding a kind is a row there and a
+//! viewer file); pod troubles are found by small detectors ([`pods`]) whose
 //! findings flow up to the workload, counting only pods of the current revision.
 
 mod code;
@@ -78,6 +79,7 @@ mod object_ref;
 mod parse;
 pub mod pods;
 mod policy;
+pub mod registry;
 mod snapshot;
 mod verdict;
 

@@ -366,7 +366,7 @@ fn pod_failed(facts: &PodFacts, _policy: &Policy, _now: Timestamp, found: &mut V
     if status.phase.as_deref() != Some("Failed") {
         return;
     }
-    let code = status.reason.clone().unwrap_or_else(|| ReasonCode::PodFailed.into());
+    let code = status.reason.as_deref().map_or(ReasonCode::PodFailed, ReasonCode::parse);
     let message = status.message.clone().unwrap_or_else(|| "the pod failed".into());
     let reason = Reason::new(code, facts.object.clone(), message);
     found.push(Finding { reason, counts: !controlled(facts.pod), trouble: Trouble::PodFailed });

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::kinds::{self, GenericStatus};
 use crate::parse::json_type;
+use crate::registry;
 use crate::{ObjectRef, Policy, State, Verdict};
 
 /// Why an object could not be taken in; names the object and the field.
@@ -87,86 +88,12 @@ pub(crate) struct Stored {
     /// For Events: the object the event is about.
     pub involved: Option<ObjectRef>,
     pub deleting: bool,
-    /// The API group from apiVersion (`""` for core or when absent), to resolve `Kind.group/name`.
-    pub group: String,
 }
-
-/// How a built-in kind is recognised and parsed: kind, the API groups it is served from, parser.
-type Parser = fn(Value) -> Result<Typed, serde_path_to_error::Error<serde_json::Error>>;
-const BUILTIN_KINDS: &[(&str, &[&str], Parser)] = &[
-    ("Deployment", &["apps", "extensions"], |v| typed(v).map(Typed::Deployment)),
-    ("ReplicaSet", &["apps", "extensions"], |v| typed(v).map(Typed::ReplicaSet)),
-    ("StatefulSet", &["apps"], |v| typed(v).map(Typed::StatefulSet)),
-    ("DaemonSet", &["apps", "extensions"], |v| typed(v).map(Typed::DaemonSet)),
-    ("ControllerRevision", &["apps"], |v| typed(v).map(Typed::ControllerRevision)),
-    ("Pod", &[""], |v| typed(without_unread_pod_fields(v)).map(Typed::Pod)),
-    ("Job", &["batch"], |v| typed(v).map(Typed::Job)),
-    ("CronJob", &["batch"], |v| typed(v).map(Typed::CronJob)),
-    ("Service", &[""], |v| typed(v).map(Typed::Service)),
-    ("PersistentVolumeClaim", &[""], |v| typed(v).map(Typed::PersistentVolumeClaim)),
-    ("Ingress", &["networking.k8s.io", "extensions"], |v| typed(v).map(Typed::Ingress)),
-    ("Event", &[""], |v| typed(v).map(Typed::Event)),
-];
-
-/// The kinds served by Kubernetes' own API groups (v1.20 to v1.33). A kind outside this list under
-/// one of these groups is a typo (`Deploymnet`), not a custom resource: reported, not guessed at.
-const BUILTIN_GROUPS: &[(&str, &[&str])] = &[
-    (
-        "",
-        &[
-            "Binding",
-            "ComponentStatus",
-            "ConfigMap",
-            "Endpoints",
-            "Event",
-            "LimitRange",
-            "Namespace",
-            "Node",
-            "PersistentVolume",
-            "PersistentVolumeClaim",
-            "Pod",
-            "PodTemplate",
-            "ReplicationController",
-            "ResourceQuota",
-            "Secret",
-            "Service",
-            "ServiceAccount",
-        ],
-    ),
-    ("apps", &["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"]),
-    ("batch", &["CronJob", "Job"]),
-    ("autoscaling", &["HorizontalPodAutoscaler", "Scale"]),
-    ("policy", &["Eviction", "PodDisruptionBudget", "PodSecurityPolicy"]),
-    ("networking.k8s.io", &["Ingress", "IngressClass", "NetworkPolicy", "IPAddress", "ServiceCIDR"]),
-    ("extensions", &["DaemonSet", "Deployment", "Ingress", "NetworkPolicy", "PodSecurityPolicy", "ReplicaSet"]),
-    ("rbac.authorization.k8s.io", &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]),
-    ("storage.k8s.io", &["CSIDriver", "CSINode", "CSIStorageCapacity", "StorageClass", "VolumeAttachment", "VolumeAttributesClass"]),
-    ("apiextensions.k8s.io", &["CustomResourceDefinition"]),
-    (
-        "admissionregistration.k8s.io",
-        &[
-            "MutatingWebhookConfiguration",
-            "ValidatingWebhookConfiguration",
-            "ValidatingAdmissionPolicy",
-            "ValidatingAdmissionPolicyBinding",
-            "MutatingAdmissionPolicy",
-            "MutatingAdmissionPolicyBinding",
-        ],
-    ),
-    ("apiregistration.k8s.io", &["APIService"]),
-    ("scheduling.k8s.io", &["PriorityClass"]),
-    ("coordination.k8s.io", &["Lease"]),
-    ("discovery.k8s.io", &["EndpointSlice"]),
-    ("events.k8s.io", &["Event"]),
-    ("node.k8s.io", &["RuntimeClass"]),
-    ("certificates.k8s.io", &["CertificateSigningRequest", "ClusterTrustBundle"]),
-    ("flowcontrol.apiserver.k8s.io", &["FlowSchema", "PriorityLevelConfiguration"]),
-];
 
 /// A Pod without the parts no rule reads that every Pod carries: volumes (the service account's
 /// token at least), tolerations, affinity, and the containers' environment and mounts. Typed, a
 /// volume alone is 3 KB; with thousands of Pods tracked these parts were a third of their memory.
-fn without_unread_pod_fields(mut pod: Value) -> Value {
+pub(crate) fn without_unread_pod_fields(mut pod: Value) -> Value {
     if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
         for unread in ["volumes", "tolerations", "affinity"] {
             spec.remove(unread);
@@ -182,7 +109,7 @@ fn without_unread_pod_fields(mut pod: Value) -> Value {
     pod
 }
 
-fn typed<T: DeserializeOwned>(value: Value) -> Result<Box<T>, serde_path_to_error::Error<serde_json::Error>> {
+pub(crate) fn typed<T: DeserializeOwned>(value: Value) -> Result<Box<T>, serde_path_to_error::Error<serde_json::Error>> {
     serde_path_to_error::deserialize(value).map(Box::new)
 }
 
@@ -306,22 +233,19 @@ impl Snapshot {
     }
 
     /// The stored object `object` names: the exact key, else the one object whose kind matches
-    /// the kind word (lower-case, singular or plural, with the group when one is given).
+    /// the kind word (lower-case, singular or plural) in the reference's group, or in any group
+    /// when it names none.
     fn resolve(&self, object: &ObjectRef) -> Option<(&ObjectRef, &Stored)> {
         if let Some(found) = self.objects.get_key_value(object) {
             return Some(found);
         }
-        let word = object.kind.to_ascii_lowercase();
-        let (bare, group) = match word.split_once('.') {
-            Some((bare, group)) => (bare, Some(group)),
-            None => (word.as_str(), None),
-        };
-        let mut candidates = self.objects.iter().filter(|(key, stored)| {
+        let bare = object.kind.to_ascii_lowercase();
+        let mut candidates = self.objects.iter().filter(|(key, _)| {
             let kind = key.kind.to_ascii_lowercase();
             key.name == object.name
                 && key.namespace == object.namespace
-                && [kind.clone(), format!("{kind}s"), format!("{kind}es")].iter().any(|form| form == bare)
-                && group.is_none_or(|group| group == stored.group)
+                && [kind.clone(), format!("{kind}s"), format!("{kind}es")].contains(&bare)
+                && (object.group.is_empty() || object.group == key.group)
         });
         let found = candidates.next()?;
         // Two kinds of the same name in different groups: the user has to say which.
@@ -394,17 +318,18 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         Some(other) => return Err(field_error(&kind, "apiVersion", format!("expected a string, found {}", json_type(&other)))),
         None => String::new(),
     };
-    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
-    if let Some((_, kinds)) = BUILTIN_GROUPS.iter().find(|(builtin, _)| !api_version.is_empty() && *builtin == group)
-        && !kinds.contains(&kind.as_str())
-    {
-        let problem = format!("unknown kind {kind:?} for apiVersion {api_version} (it serves {})", kinds.join(", "));
+    let served_group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    let row = if api_version.is_empty() { registry::KINDS.iter().copied().find(|row| row.kind == kind) } else { registry::find(served_group, &kind) };
+    if row.is_none() && registry::is_builtin_group(served_group) && !api_version.is_empty() {
+        let kinds = registry::kinds_of_group(served_group).join(", ");
+        let problem = format!("unknown kind {kind:?} for apiVersion {api_version} (it serves {kinds})");
         return Err(field_error(&format!("{}/{name}", kind.to_ascii_lowercase()), "kind", problem));
     }
-    let parser =
-        BUILTIN_KINDS.iter().find(|(builtin, groups, _)| *builtin == kind && (api_version.is_empty() || groups.contains(&group))).map(|(_, _, parser)| *parser);
+    // Legacy groups (extensions) are read as the kind's own; without an apiVersion, the kind is
+    // taken for Kubernetes' own.
+    let group = row.map_or(served_group, |row| row.group);
     let object_name = format!("{}/{name}", kind.to_ascii_lowercase());
-    let typed = match parser {
+    let typed = match row.and_then(|row| row.parse) {
         Some(parse) => {
             parse(object).map_err(|error| ObjectError { object: object_name.clone(), field: error.path().to_string(), problem: error.inner().to_string() })?
         }
@@ -419,17 +344,23 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
     let uid = meta.uid.clone();
     let owners = meta.owner_references.iter().flatten().map(|owner| owner.uid.clone()).collect();
     let deleting = meta.deletion_timestamp.is_some();
-    let key = ObjectRef::new(kind, namespace.clone(), name);
+    let key = ObjectRef::in_group(group, kind, namespace.clone(), name);
     let involved = match &typed {
-        Typed::Event(event) => event
-            .involved_object
-            .kind
-            .as_ref()
-            .zip(event.involved_object.name.as_ref())
-            .map(|(kind, name)| ObjectRef::new(kind.clone(), event.involved_object.namespace.clone().or(namespace.clone()), name.clone())),
+        Typed::Event(event) => {
+            let about = &event.involved_object;
+            about.kind.as_ref().zip(about.name.as_ref()).map(|(kind, name)| {
+                let namespace = about.namespace.clone().or(namespace.clone());
+                match about.api_version.as_deref() {
+                    Some(api_version) => {
+                        ObjectRef::in_group(api_version.rsplit_once('/').map_or("", |(group, _)| group), kind.clone(), namespace, name.clone())
+                    }
+                    None => ObjectRef::new(kind.clone(), namespace, name.clone()),
+                }
+            })
+        }
         _ => None,
     };
-    let stored = Stored { uid, owners, involved, deleting, typed, group: group.to_string() };
+    let stored = Stored { uid, owners, involved, deleting, typed };
     Ok((key, stored))
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::ObjectRef;
+use crate::{ObjectRef, ReasonCode};
 
 /// Where an object stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -39,8 +39,8 @@ impl State {
 pub struct Reason {
     /// Machine-readable code: the cluster's reason where it has one (`ImagePullBackOff`,
     /// `OOMKilled`, `ProgressDeadlineExceeded`, `FailedCreate`, `Unschedulable`, ...), else one
-    /// of rollwatch's own, a [`ReasonCode`](crate::ReasonCode) (`NonZeroExit`, `Restarts`, ...).
-    pub code: String,
+    /// of rollwatch's own (`NonZeroExit`, `Restarts`, ...); written out as its string.
+    pub code: ReasonCode,
     /// The object this is about (often a pod rather than the workload).
     pub object: ObjectRef,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +55,7 @@ pub struct Reason {
 }
 
 impl Reason {
-    pub fn new(code: impl Into<String>, object: ObjectRef, message: impl Into<String>) -> Self {
+    pub fn new(code: impl Into<ReasonCode>, object: ObjectRef, message: impl Into<String>) -> Self {
         Self { code: code.into(), object, container: None, message: message.into(), exit_code: None, since: None }
     }
 }

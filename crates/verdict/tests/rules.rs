@@ -1197,29 +1197,34 @@ fn services_ingresses_and_claims() {
 fn generic_resources_by_their_conditions() {
     let widget = |generation: i64, status: Value| json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "shop", "generation": generation}, "status": status});
     let cases = [
-        (widget(2, json!({"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True"}]})), State::Ready, "widget/w is ready", vec![]),
+        (
+            widget(2, json!({"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True"}]})),
+            State::Ready,
+            "widget.example.com/w is ready",
+            vec![],
+        ),
         (
             widget(3, json!({"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True"}]})),
             State::Progressing,
-            "Waiting for widget/w spec update to be observed...",
+            "Waiting for widget.example.com/w spec update to be observed...",
             vec![],
         ),
         (
             widget(2, json!({"conditions": [{"type": "Stalled", "status": "True", "reason": "QuotaExceeded", "message": "no capacity left"}]})),
             State::Failed,
-            "widget/w is stalled: no capacity left",
+            "widget.example.com/w is stalled: no capacity left",
             vec!["QuotaExceeded"],
         ),
         (
             widget(2, json!({"conditions": [{"type": "Reconciling", "status": "True", "reason": "Scaling", "message": "2 of 3 up"}]})),
             State::Progressing,
-            "Waiting for widget/w to reconcile: 2 of 3 up",
+            "Waiting for widget.example.com/w to reconcile: 2 of 3 up",
             vec!["Scaling"],
         ),
         (
             widget(2, json!({"conditions": [{"type": "Ready", "status": "False", "reason": "Pending", "message": "waiting for DNS"}]})),
             State::Progressing,
-            "Waiting for widget/w to be ready: waiting for DNS",
+            "Waiting for widget.example.com/w to be ready: waiting for DNS",
             vec!["Pending"],
         ),
     ];

@@ -31,7 +31,7 @@ fn describe(verdict: &Verdict) -> String {
         && let Some(pending) = verdict.reasons.first()
     {
         let container = pending.container.as_deref().map(|c| format!(" ({})", inline(c))).unwrap_or_default();
-        line.push_str(&format!(" [so far tolerated: {}{container}: {}]", inline(&pending.object.to_string()), inline(&pending.code)));
+        line.push_str(&format!(" [so far tolerated: {}{container}: {}]", inline(&pending.object.to_string()), inline(pending.code.as_str())));
     }
     line
 }

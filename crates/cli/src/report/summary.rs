@@ -58,7 +58,7 @@ fn explain(explanation: &Explanation, names: &Names, lines: &mut Vec<String>) {
             what.push_str(&format!(", container {}", inline(container)));
         }
         let exit = reason.exit_code.map(|code| format!(" (exit code {code})")).unwrap_or_default();
-        lines.push(format!("  {what}: {}{exit}: {}", inline(&reason.code), inline(&reason.message)));
+        lines.push(format!("  {what}: {}{exit}: {}", inline(reason.code.as_str()), inline(&reason.message)));
         if let Some(state) = &detail.container
             && let Some(ended) = &state.last_termination
         {

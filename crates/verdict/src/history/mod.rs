@@ -8,6 +8,8 @@ pub mod diff;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::registry::{self, History};
+
 /// Written on changed objects so that history says who changed what.
 pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
 /// The revision number the Deployment controller writes on ReplicaSets.
@@ -71,9 +73,9 @@ fn join(numbers: &[i64]) -> String {
 /// ignored) and `pods` (for StatefulSets and DaemonSets, whose revisions count their pods).
 pub fn revisions(workload: &Value, owned: &[Value], pods: &[Value]) -> Result<Vec<Revision>, HistoryError> {
     let kind = workload["kind"].as_str().unwrap_or_default();
-    if !matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet") {
+    let Some(source) = registry::of_object(workload).and_then(|row| row.rollout.history) else {
         return Err(HistoryError::NoHistoryForKind { kind: kind.to_string() });
-    }
+    };
     let uid = &workload["metadata"]["uid"];
     let live_template = normalize_template(&workload["spec"]["template"]);
     let controlled = owned
@@ -81,7 +83,7 @@ pub fn revisions(workload: &Value, owned: &[Value], pods: &[Value]) -> Result<Ve
         .filter(|object| object["metadata"]["ownerReferences"].as_array().into_iter().flatten().any(|o| o["uid"] == *uid && o["controller"] == true));
     let mut revisions: Vec<Revision> = controlled
         .filter_map(|object| {
-            let (number, template, pods) = if kind == "Deployment" {
+            let (number, template, pods) = if source == History::ReplicaSets {
                 let number = object["metadata"]["annotations"][REVISION_ANNOTATION].as_str()?.parse().ok()?;
                 let running = object["status"]["replicas"].as_u64().unwrap_or(0);
                 (number, normalize_template(&object["spec"]["template"]), u32::try_from(running).unwrap_or(u32::MAX))
@@ -194,7 +196,7 @@ pub enum UndoPatch {
 /// with `change_cause` recorded. Like kubectl's, it has no resourceVersion precondition: the
 /// controllers write the workload's status all through a rollout, which would make it fail.
 pub fn undo_patch(workload: &Value, revision: &Revision, change_cause: &str) -> UndoPatch {
-    if workload["kind"] == "Deployment" {
+    if registry::of_object(workload).and_then(|row| row.rollout.history) == Some(History::ReplicaSets) {
         let current = workload["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
         let mut annotations: Map<String, Value> = current.into_iter().filter(|(key, _)| ANNOTATIONS_KEPT_ON_UNDO.contains(&key.as_str())).collect();
         for (key, value) in &revision.annotations {

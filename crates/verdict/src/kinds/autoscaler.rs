@@ -4,24 +4,22 @@
 //! `status.conditions` (autoscaling/v2) or the annotation autoscaling/v1 keeps them in.
 
 use super::Context;
-use super::generic::GenericCondition;
+use super::generic::{GenericCondition, generic};
 use crate::pods::lasted;
-use crate::snapshot::Generic;
 use crate::{Reason, State, Verdict};
 
 /// Where autoscaling/v1 objects carry the v2 conditions, as a JSON string.
 const V1_CONDITIONS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/conditions";
 
-pub(super) fn view(ctx: &Context, autoscaler: &Generic) -> Verdict {
+pub(crate) fn view(ctx: &Context) -> Verdict {
     let name = &ctx.object.name;
+    let autoscaler = generic(ctx);
     let from_annotation: Vec<GenericCondition> = autoscaler
-        .metadata
-        .annotations
-        .as_ref()
+        .and_then(|a| a.metadata.annotations.as_ref())
         .and_then(|a| a.get(V1_CONDITIONS_ANNOTATION))
         .and_then(|text| serde_json::from_str(text).ok())
         .unwrap_or_default();
-    let conditions = match autoscaler.status.as_ref().map(|s| s.conditions.as_slice()) {
+    let conditions = match autoscaler.and_then(|a| a.status.as_ref()).map(|s| s.conditions.as_slice()) {
         Some(conditions) if !conditions.is_empty() => conditions,
         _ => from_annotation.as_slice(),
     };

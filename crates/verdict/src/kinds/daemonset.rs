@@ -8,7 +8,7 @@ use super::{Context, REVISION_HASH_LABEL, Rollout, count};
 use crate::snapshot::Typed;
 use crate::{Progress, Verdict};
 
-pub(super) fn view(ctx: &Context, daemon_set: &DaemonSet) -> Verdict {
+pub(crate) fn view(ctx: &Context, daemon_set: &DaemonSet) -> Verdict {
     let name = &ctx.object.name;
     let default_status = Default::default();
     let status = daemon_set.status.as_ref().unwrap_or(&default_status);

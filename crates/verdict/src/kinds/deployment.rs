@@ -12,7 +12,7 @@ use crate::{Progress, State, Verdict};
 const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 
-pub(super) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
+pub(crate) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
     let name = &ctx.object.name;
     let default_status = Default::default();
     let status = deployment.status.as_ref().unwrap_or(&default_status);

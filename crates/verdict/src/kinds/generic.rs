@@ -1,11 +1,12 @@
-//! Any other kind, kstatus-style: observedGeneration, then the Stalled / Reconciling / Ready
-//! conditions (and CustomResourceDefinition's Established / NamesAccepted, APIService's Available).
+//! Any kind read by its conditions, kstatus-style: observedGeneration, then the Stalled /
+//! Reconciling conditions (for every such kind: [`kstatus`]), then Ready. The viewers of
+//! CustomResourceDefinition and APIService read their own conditions after the same checks.
 //! observedGeneration may be a number or a numeric string, as some controllers write it.
 
 use serde::Deserialize;
 
 use super::Context;
-use crate::pods::lasted;
+use crate::snapshot::{Generic, Typed};
 use crate::{Reason, ReasonCode, State, Verdict};
 
 /// What rollwatch reads of a generic object's status.
@@ -16,6 +17,12 @@ pub(crate) struct GenericStatus {
     observed_generation: Option<i64>,
     #[serde(default)]
     pub(super) conditions: Vec<GenericCondition>,
+}
+
+impl GenericStatus {
+    pub(super) fn condition(&self, type_: &str) -> Option<&GenericCondition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
 }
 
 /// observedGeneration as a number, or as the string some controllers write (`"3"`); anything
@@ -49,68 +56,60 @@ pub(super) struct GenericCondition {
     pub(super) last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }
 
-pub(super) fn view(ctx: &Context, generation: Option<i64>, status: Option<&GenericStatus>) -> Verdict {
+/// The object as read generically; `None` for kinds with a typed form.
+pub(super) fn generic<'a>(ctx: &Context<'a>) -> Option<&'a Generic> {
+    match &ctx.stored.typed {
+        Typed::Generic(generic) => Some(generic),
+        _ => None,
+    }
+}
+
+/// The generic conditions viewer: kinds without a viewer of their own, custom resources.
+pub(crate) fn view(ctx: &Context) -> Verdict {
     let object = ctx.object;
-    let Some(status) = status else {
-        return if object.kind == "CustomResourceDefinition" {
-            Verdict::new(State::Progressing, format!("Waiting for {object} to be established..."))
-        } else {
-            Verdict::new(State::Ready, format!("{object} has no status: nothing to wait for"))
-        };
+    let Some((generation, Some(status))) = generic(ctx).map(|g| (g.metadata.generation, g.status.as_ref())) else {
+        return Verdict::new(State::Ready, format!("{object} has no status: nothing to wait for"));
     };
+    if let Some(verdict) = kstatus(ctx, generation, status) {
+        return verdict;
+    }
+    match status.condition("Ready") {
+        Some(ready) if ready.status == "True" => Verdict::new(State::Ready, format!("{object} is ready")),
+        Some(ready) => condition_verdict(ctx, State::Progressing, format!("Waiting for {object} to be ready"), ready, ReasonCode::NotReady),
+        None => Verdict::new(State::Ready, format!("{object} reports no readiness condition: nothing to wait for")),
+    }
+}
+
+/// What kstatus reads of any resource before its own conditions: a spec update the controller
+/// has not observed yet (progressing), `Stalled=True` (failed: the controller says it cannot
+/// get there) and `Reconciling=True` (progressing), each with the condition's reason.
+pub(super) fn kstatus(ctx: &Context, generation: Option<i64>, status: &GenericStatus) -> Option<Verdict> {
+    let object = ctx.object;
     if let (Some(generation), Some(observed)) = (generation, status.observed_generation)
         && observed < generation
     {
-        return Verdict::new(State::Progressing, format!("Waiting for {object} spec update to be observed..."));
+        return Some(Verdict::new(State::Progressing, format!("Waiting for {object} spec update to be observed...")));
     }
-    let find = |type_: &str| status.conditions.iter().find(|c| c.type_ == type_);
-    let reason = |condition: &GenericCondition, default_code: &str| Reason {
+    if let Some(stalled) = status.condition("Stalled").filter(|c| c.status == "True") {
+        return Some(condition_verdict(ctx, State::Failed, format!("{object} is stalled"), stalled, ReasonCode::Stalled));
+    }
+    if let Some(reconciling) = status.condition("Reconciling").filter(|c| c.status == "True") {
+        return Some(condition_verdict(ctx, State::Progressing, format!("Waiting for {object} to reconcile"), reconciling, ReasonCode::Reconciling));
+    }
+    None
+}
+
+/// `message: <the condition's message>`, with the condition as the reason (its own reason as the
+/// code, else `default_code`).
+pub(super) fn condition_verdict(ctx: &Context, state: State, message: String, condition: &GenericCondition, default_code: ReasonCode) -> Verdict {
+    let reason = Reason {
         since: condition.last_transition_time.as_ref().map(|t| t.0),
         ..Reason::new(
-            condition.reason.as_deref().unwrap_or(default_code),
-            object.clone(),
+            condition.reason.as_deref().unwrap_or(default_code.as_str()),
+            ctx.object.clone(),
             condition.message.clone().unwrap_or_else(|| format!("{} is {}", condition.type_, condition.status)),
         )
     };
-    let with_reason = |state: State, message: String, condition: &GenericCondition, code: &str| {
-        let reason = reason(condition, code);
-        let message = format!("{message}: {}", reason.message);
-        Verdict::new(state, message).with_reasons(vec![reason])
-    };
-    if let Some(stalled) = find("Stalled").filter(|c| c.status == "True") {
-        return with_reason(State::Failed, format!("{object} is stalled"), stalled, "Stalled");
-    }
-    if let Some(reconciling) = find("Reconciling").filter(|c| c.status == "True") {
-        return with_reason(State::Progressing, format!("Waiting for {object} to reconcile"), reconciling, "Reconciling");
-    }
-    if object.kind == "APIService" && ctx.stored.group == "apiregistration.k8s.io" {
-        // Available=False (MissingEndpoints, FailedDiscoveryCheck) while its backend starts is
-        // normal: it counts after the waiting grace.
-        return match find("Available") {
-            Some(available) if available.status == "True" => Verdict::new(State::Ready, format!("{object} is available")),
-            Some(available) => {
-                let since = available.last_transition_time.as_ref().map(|t| t.0);
-                let state = if since.is_none_or(|since| lasted(since, ctx.now, ctx.policy.waiting_grace)) { State::Failed } else { State::Progressing };
-                with_reason(state, format!("{object} is not available"), available, ReasonCode::NotAvailable.as_str())
-            }
-            None => Verdict::new(State::Progressing, format!("Waiting for {object} to be available...")),
-        };
-    }
-    if object.kind == "CustomResourceDefinition" {
-        if let Some(names) = find("NamesAccepted").filter(|c| c.status == "False") {
-            return with_reason(State::Failed, format!("{object} names were not accepted"), names, ReasonCode::NamesNotAccepted.as_str());
-        }
-        return match find("Established") {
-            Some(established) if established.status == "True" => Verdict::new(State::Ready, format!("{object} is established")),
-            Some(established) => {
-                with_reason(State::Progressing, format!("Waiting for {object} to be established"), established, ReasonCode::NotEstablished.as_str())
-            }
-            None => Verdict::new(State::Progressing, format!("Waiting for {object} to be established...")),
-        };
-    }
-    match find("Ready") {
-        Some(ready) if ready.status == "True" => Verdict::new(State::Ready, format!("{object} is ready")),
-        Some(ready) => with_reason(State::Progressing, format!("Waiting for {object} to be ready"), ready, ReasonCode::NotReady.as_str()),
-        None => Verdict::new(State::Ready, format!("{object} reports no readiness condition: nothing to wait for")),
-    }
+    let message = format!("{message}: {}", reason.message);
+    Verdict::new(state, message).with_reasons(vec![reason])
 }

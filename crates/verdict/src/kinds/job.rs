@@ -13,7 +13,7 @@ use crate::{Reason, ReasonCode, State, Verdict};
 /// The Job controller's default backoffLimit.
 const DEFAULT_BACKOFF_LIMIT: i32 = 6;
 
-pub(super) fn view(ctx: &Context, job: &Job) -> Verdict {
+pub(crate) fn view(ctx: &Context, job: &Job) -> Verdict {
     let name = &ctx.object.name;
     let default_status = Default::default();
     let status = job.status.as_ref().unwrap_or(&default_status);
@@ -188,7 +188,7 @@ fn indexes(list: &str, spec: &JobSpec) -> BTreeSet<i64> {
         .collect()
 }
 
-pub(super) fn view_cron(ctx: &Context, cron_job: &CronJob) -> Verdict {
+pub(crate) fn view_cron(ctx: &Context, cron_job: &CronJob) -> Verdict {
     let name = &ctx.object.name;
     let spec = cron_job.spec.as_ref();
     if spec.and_then(|s| s.suspend) == Some(true) {

@@ -1,17 +1,20 @@
-//! One small viewer per kind, in the manner of kubectl's `rollout status`, picked by the
-//! object's parsed type; and what they share: reading the current pods and concluding.
+//! One small viewer per kind, in the manner of kubectl's `rollout status`, picked by the kind's
+//! row in the [registry](crate::registry); and what they share: reading the current pods and
+//! concluding. A new kind's viewer is a file here, named in its row.
 
-mod autoscaler;
-mod daemonset;
-mod deployment;
+pub(crate) mod apiservice;
+pub(crate) mod autoscaler;
+pub(crate) mod crd;
+pub(crate) mod daemonset;
+pub(crate) mod deployment;
 mod generic;
+pub(crate) mod job;
+pub(crate) mod pod;
+pub(crate) mod replicaset;
+pub(crate) mod service;
+pub(crate) mod statefulset;
 
-pub(crate) use generic::GenericStatus;
-mod job;
-mod pod;
-mod replicaset;
-mod service;
-mod statefulset;
+pub(crate) use generic::{GenericStatus, view as view_generic};
 
 use std::time::Duration;
 
@@ -32,23 +35,20 @@ pub(crate) struct Context<'a> {
     pub now: Timestamp,
 }
 
-/// The verdict for the context's object, by the rules of its kind.
+/// The verdict for the context's object, by the viewer of its kind's row; kinds without one
+/// (custom resources, kinds read by their conditions) by the generic conditions viewer.
 pub(crate) fn view(ctx: &Context) -> Verdict {
-    match &ctx.stored.typed {
-        Typed::Deployment(deployment) => deployment::view(ctx, deployment),
-        Typed::ReplicaSet(replica_set) => replicaset::view(ctx, replica_set),
-        Typed::StatefulSet(stateful_set) => statefulset::view(ctx, stateful_set),
-        Typed::DaemonSet(daemon_set) => daemonset::view(ctx, daemon_set),
-        Typed::Pod(pod) => pod::view(ctx, pod),
-        Typed::Job(job) => job::view(ctx, job),
-        Typed::CronJob(cron_job) => job::view_cron(ctx, cron_job),
-        Typed::Service(service) => service::view_service(ctx, service),
-        Typed::Ingress(ingress) => service::view_ingress(ctx, ingress),
-        Typed::PersistentVolumeClaim(claim) => service::view_claim(ctx, claim),
-        Typed::Generic(generic) if ctx.object.kind == "HorizontalPodAutoscaler" && ctx.stored.group == "autoscaling" => autoscaler::view(ctx, generic),
-        Typed::Generic(generic) => generic::view(ctx, generic.metadata.generation, generic.status.as_ref()),
-        Typed::ControllerRevision(_) | Typed::Event(_) => Verdict::new(State::Ready, format!("{} has no rollout: nothing to wait for", ctx.object)),
+    match ctx.object.row().and_then(|row| row.view) {
+        Some(view) => view(ctx),
+        // Rules for a group and kind that has no row (a custom resource's own) go here, before
+        // the generic fallback.
+        None => view_generic(ctx),
     }
+}
+
+/// Objects that only support others' verdicts (ControllerRevisions, Events).
+pub(crate) fn view_nothing_to_wait_for(ctx: &Context) -> Verdict {
+    Verdict::new(State::Ready, format!("{} has no rollout: nothing to wait for", ctx.object))
 }
 
 /// kubectl's answer for a rollout: its message (without the trailing newline) and done flag.

@@ -7,7 +7,7 @@ use super::{Context, Rollout, failure_message};
 use crate::pods::{ready_since, resize_in_flight};
 use crate::{Progress, State, Verdict};
 
-pub(super) fn view(ctx: &Context, pod: &Pod) -> Verdict {
+pub(crate) fn view(ctx: &Context, pod: &Pod) -> Verdict {
     let name = &ctx.object.name;
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("");
     let mut assessment = ctx.assess(std::iter::once((ctx.object, pod)));

@@ -6,7 +6,7 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use super::{Context, Rollout, condition_reason, count};
 use crate::{Progress, Verdict};
 
-pub(super) fn view(ctx: &Context, replica_set: &ReplicaSet) -> Verdict {
+pub(crate) fn view(ctx: &Context, replica_set: &ReplicaSet) -> Verdict {
     let name = &ctx.object.name;
     let default_status = Default::default();
     let status = replica_set.status.as_ref().unwrap_or(&default_status);

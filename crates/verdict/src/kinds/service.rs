@@ -6,7 +6,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use super::Context;
 use crate::{Reason, ReasonCode, State, Verdict};
 
-pub(super) fn view_service(ctx: &Context, service: &Service) -> Verdict {
+pub(crate) fn view_service(ctx: &Context, service: &Service) -> Verdict {
     let name = &ctx.object.name;
     let service_type = service.spec.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("ClusterIP");
     if service_type != "LoadBalancer" {
@@ -17,7 +17,7 @@ pub(super) fn view_service(ctx: &Context, service: &Service) -> Verdict {
     load_balancer_verdict("service", name, !ingress.is_empty(), &addresses)
 }
 
-pub(super) fn view_ingress(ctx: &Context, ingress: &Ingress) -> Verdict {
+pub(crate) fn view_ingress(ctx: &Context, ingress: &Ingress) -> Verdict {
     let name = &ctx.object.name;
     let entries = ingress.status.as_ref().and_then(|s| s.load_balancer.as_ref()).and_then(|lb| lb.ingress.as_deref()).unwrap_or_default();
     let addresses: Vec<&str> = entries.iter().filter_map(|i| i.ip.as_deref().or(i.hostname.as_deref())).collect();
@@ -34,7 +34,7 @@ fn load_balancer_verdict(noun: &str, name: &str, provisioned: bool, addresses: &
     }
 }
 
-pub(super) fn view_claim(ctx: &Context, claim: &PersistentVolumeClaim) -> Verdict {
+pub(crate) fn view_claim(ctx: &Context, claim: &PersistentVolumeClaim) -> Verdict {
     let name = &ctx.object.name;
     let phase = claim.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
     match phase {

@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use super::{Context, Rollout, count};
 use crate::{Progress, Verdict};
 
-pub(super) fn view(ctx: &Context, stateful_set: &StatefulSet) -> Verdict {
+pub(crate) fn view(ctx: &Context, stateful_set: &StatefulSet) -> Verdict {
     let default_spec = Default::default();
     let spec = stateful_set.spec.as_ref().unwrap_or(&default_spec);
     let default_status = Default::default();
