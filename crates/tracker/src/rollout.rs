@@ -215,7 +215,7 @@ fn namespace_of<'a>(tracker: &'a Tracker, object: &'a ObjectRef) -> &'a str {
 /// The workload as JSON, with its kind (a missing object is the user's input error).
 async fn read(tracker: &Tracker, object: &ObjectRef) -> Result<Value, Error> {
     let api = api(tracker, &object.kind, namespace_of(tracker, object)).await?;
-    let found = api.get(&object.name).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
+    let found = retrying(|| api.get(&object.name)).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
     let mut value = serde_json::to_value(found).map_err(|e| Error::cluster(format!("reading {object}: {e}")))?;
     value["kind"] = json!(object.kind);
     Ok(value)
@@ -229,7 +229,8 @@ fn match_labels(workload: &Value) -> String {
 
 async fn list(tracker: &Tracker, object: &ObjectRef, kind: &str, selector: &str) -> Result<Vec<Value>, Error> {
     let api = api(tracker, kind, namespace_of(tracker, object)).await?;
-    let listed = api.list(&ListParams::default().labels(selector)).await.map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
+    let params = ListParams::default().labels(selector);
+    let listed = retrying(|| api.list(&params)).await.map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
     listed.items.into_iter().map(|item| serde_json::to_value(item).map_err(|e| Error::cluster(format!("reading a {kind} of {object}: {e}")))).collect()
 }
 
