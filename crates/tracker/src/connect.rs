@@ -35,6 +35,11 @@ pub(crate) async fn config(options: &ClusterOptions) -> Result<(kube::Config, St
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
     let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube_options).await.map_err(|e| Error::access(format!("loading kubeconfig: {e}")))?;
     config.headers.push((http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)));
+    // kube's client retries 429, 503 and 504 on its own, up to 15 times with a back-off growing
+    // toward 1000 s, unseen: a throttling storm hung each request until rollwatch's 70 s bound
+    // and ended as "no answer". The one retry policy is rollwatch's own (`retry`), which says why
+    // it gave up; watches restart themselves.
+    config.default_retry = false;
     let namespace = config.default_namespace.clone();
     Ok((config, namespace))
 }
