@@ -89,9 +89,9 @@ impl Tracker {
     }
 
     /// A tracker over an existing client; `namespace` is the default for objects without one.
-    /// Its watches use `client` as it is: a connection that goes silent without closing is noticed
-    /// only at kube's own idle timeout, unless `client` has a read timeout a little longer than
-    /// the watches' (as [`Tracker::connect`] gives them).
+    /// Its watches use `client` as it is: without the read timeout [`Tracker::connect`] gives
+    /// them, a connection that goes silent is resumed at kube's idle timeout (55 s) without the
+    /// feed being marked stale meanwhile.
     pub fn new(client: kube::Client, namespace: String) -> Self {
         Self { resolver: Resolver::new(client.clone()), feed_client: client.clone(), client, namespace }
     }
