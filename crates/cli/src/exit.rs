@@ -22,7 +22,7 @@ impl Code {
             Code::Failed => "a rollout failed",
             Code::Usage => "usage or manifest error (bad flags, unreadable or invalid file)",
             Code::NotReady => "not ready in time (one-shot check/status: not ready yet)",
-            Code::ClusterAccess => "cluster access error (unreachable, unauthorized, forbidden)",
+            Code::ClusterAccess => "cluster access error (unreachable, unauthorized, forbidden, still throttling after the retries)",
             Code::Interrupted => "interrupted (Ctrl-C, SIGINT)",
             Code::Terminated => "terminated (SIGTERM, e.g. a cancelled CI job)",
         }

@@ -117,11 +117,11 @@ fn names_from_manifests_are_shown_escaped() {
     assert_eq!(line["workload"], format!("Deployment/{name}"), "the name exactly as written");
 }
 
-/// Writes `manifest` to a file of its own for one test.
-fn manifest_file(name: &str, manifest: &str) -> String {
-    let path = std::env::temp_dir().join(format!("rollwatch-plan-{}-{name}.yaml", std::process::id()));
-    std::fs::write(&path, manifest).unwrap();
-    path.display().to_string()
+/// Writes `manifest` to a file of its own for one test, deleted when dropped.
+fn manifest_file(name: &str, manifest: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::Builder::new().prefix(&format!("rollwatch-plan-{name}-")).suffix(".yaml").tempfile().unwrap();
+    std::fs::write(file.path(), manifest).unwrap();
+    file
 }
 
 fn huge_deployment(replicas: &str, probe: &str) -> String {
@@ -137,14 +137,14 @@ fn the_largest_values_the_api_takes_are_estimated_without_blowing_up() {
     // One pod at a time for 2^31 - 1 replicas (this allocated gigabytes per wave), with a
     // readiness probe at the int32 limit (this panicked adding durations).
     let probe = "        readinessProbe: {exec: {command: [\"true\"]}, periodSeconds: 2147483647, successThreshold: 2147483647}\n";
-    let file = manifest_file("huge", &huge_deployment("2147483647", probe));
+    let manifest = manifest_file("huge", &huge_deployment("2147483647", probe));
+    let file = manifest.path().display().to_string();
     let output = rollwatch(&["plan", "-f", &file, "--timeout", "5m"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(stdout.starts_with("Deployment/huge: RollingUpdate maxSurge=0 maxUnavailable=1, 2147483647 pod(s) to update in 2147483647 wave(s)"), "{stdout}");
     assert!(stdout.contains("  waves 1-2147483647: 1 new pod(s) each, at 0s and every "), "{stdout}");
     assert!(text(&output.stderr).starts_with("warning: Deployment/huge: timeout 300s is shorter"), "{}", text(&output.stderr));
-    std::fs::remove_file(file).unwrap();
 }
 
 #[test]
@@ -155,14 +155,14 @@ fn values_beyond_int32_exit_2_naming_file_object_and_field() {
         ("replicas", huge_deployment("4294967295", ""), "spec.replicas: 4294967295"),
         ("period", huge_deployment("3", probe), "spec.template.spec.containers.0.readinessProbe.periodSeconds: 4294967296"),
     ] {
-        let file = manifest_file(name, &manifest);
+        let written = manifest_file(name, &manifest);
+        let file = written.path().display().to_string();
         let output = rollwatch(&["plan", "-f", &file]);
         assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
         assert_eq!(
             text(&output.stderr),
             format!("error: {file}: document 1: Deployment/huge: field {field} is out of range: at most 2147483647 (an int32, as the API server requires)\n")
         );
-        std::fs::remove_file(file).unwrap();
     }
 }
 

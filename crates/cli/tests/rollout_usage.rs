@@ -3,22 +3,24 @@
 
 use std::process::{Command, Output};
 
-/// A kubeconfig whose API server is a loopback port nothing listens on.
-fn unreachable_kubeconfig() -> std::path::PathBuf {
+/// A kubeconfig whose API server is a loopback port nothing listens on; deleted when dropped
+/// (also when a test panics).
+fn unreachable_kubeconfig() -> tempfile::NamedTempFile {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let path = std::env::temp_dir().join(format!("rollwatch-rollout-unreachable-{}-{port}.kubeconfig", std::process::id()));
     let text = format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}\n\
          users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
     );
-    std::fs::write(&path, text).unwrap();
-    path
+    let file = tempfile::Builder::new().prefix("rollwatch-rollout-unreachable-").suffix(".kubeconfig").tempfile().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    file
 }
 
 fn rollwatch(args: &[&str]) -> (Option<i32>, String) {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).env("KUBECONFIG", unreachable_kubeconfig()).output().expect("rollwatch runs");
+    let kubeconfig = unreachable_kubeconfig();
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).env("KUBECONFIG", kubeconfig.path()).output().expect("rollwatch runs");
     (output.status.code(), format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
 }
 

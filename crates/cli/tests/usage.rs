@@ -5,27 +5,28 @@ use std::io::Write;
 use std::process::{Command, Output};
 
 fn rollwatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).env("KUBECONFIG", unreachable_kubeconfig()).output().expect("rollwatch runs")
+    let kubeconfig = unreachable_kubeconfig();
+    Command::new(env!("CARGO_BIN_EXE_rollwatch")).args(args).env("KUBECONFIG", kubeconfig.path()).output().expect("rollwatch runs")
 }
 
 fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
-/// A kubeconfig whose API server is a loopback port nothing listens on.
-fn unreachable_kubeconfig() -> std::path::PathBuf {
+/// A kubeconfig whose API server is a loopback port nothing listens on; deleted when dropped
+/// (also when a test panics).
+fn unreachable_kubeconfig() -> tempfile::NamedTempFile {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let path = std::env::temp_dir().join(format!("rollwatch-unreachable-{}-{port}.kubeconfig", std::process::id()));
-    let mut file = std::fs::File::create(&path).unwrap();
+    let mut file = tempfile::Builder::new().prefix("rollwatch-unreachable-").suffix(".kubeconfig").tempfile().unwrap();
     write!(
         file,
         "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}\n\
          users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
     )
     .unwrap();
-    path
+    file
 }
 
 #[test]
@@ -64,13 +65,13 @@ fn an_unreadable_or_invalid_manifest_is_a_manifest_error_naming_the_file() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing).contains("/nonexistent/web.yaml"), "{}", text(&missing));
 
-    let path = std::env::temp_dir().join(format!("rollwatch-invalid-{}.yaml", std::process::id()));
-    std::fs::write(&path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: v1\nmetadata: {name: kindless}\n").unwrap();
+    let file = tempfile::Builder::new().prefix("rollwatch-invalid-").suffix(".yaml").tempfile().unwrap();
+    let path = file.path();
+    std::fs::write(path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: v1\nmetadata: {name: kindless}\n").unwrap();
     let invalid = rollwatch(&["apply", "-f", path.to_str().unwrap()]);
     assert_eq!(invalid.status.code(), Some(2), "{}", text(&invalid));
     let said = text(&invalid);
     assert!(said.contains(path.to_str().unwrap()) && said.contains("document 2") && said.contains("kind"), "{said}");
-    std::fs::remove_file(&path).unwrap();
 }
 
 #[test]
@@ -85,15 +86,14 @@ fn an_unreachable_cluster_is_a_cluster_access_error() {
 }
 
 /// A kubeconfig whose user gets credentials from `plugin`, an exec plugin script, with a secret
-/// in the plugin's arguments and environment too.
-fn exec_plugin_kubeconfig(name: &str, plugin: &str) -> std::path::PathBuf {
+/// in the plugin's arguments and environment too; in a directory deleted when dropped.
+fn exec_plugin_kubeconfig(name: &str, plugin: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("rollwatch-exec-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("plugin");
+    let dir = tempfile::Builder::new().prefix(&format!("rollwatch-exec-{name}-")).tempdir().unwrap();
+    let script = dir.path().join("plugin");
     std::fs::write(&script, format!("#!/bin/sh\n{plugin}\n")).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = dir.join("kubeconfig");
+    let path = dir.path().join("kubeconfig");
     std::fs::write(
         &path,
         format!(
@@ -105,7 +105,7 @@ fn exec_plugin_kubeconfig(name: &str, plugin: &str) -> std::path::PathBuf {
         ),
     )
     .unwrap();
-    path
+    (dir, path)
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn a_failing_exec_plugin_is_an_access_error_that_does_not_echo_its_output() {
         ("garbles", "echo 'TOKEN-s3cr3t: [unclosed'".to_string(), "exec credential plugin did not print a valid ExecCredential"),
     ];
     for (name, plugin, expected) in plugins {
-        let kubeconfig = exec_plugin_kubeconfig(name, &plugin);
+        let (_dir, kubeconfig) = exec_plugin_kubeconfig(name, &plugin);
         for output_format in ["text", "json"] {
             let output = Command::new(env!("CARGO_BIN_EXE_rollwatch"))
                 .args(["status", "deployment/web", "-o", output_format, "--kubeconfig", kubeconfig.to_str().unwrap()])
@@ -127,6 +127,5 @@ fn a_failing_exec_plugin_is_an_access_error_that_does_not_echo_its_output() {
             assert!(said.contains(expected), "{name} ({output_format}): {said}");
             assert!(!said.contains("s3cr3t"), "{name} ({output_format}) shows the plugin's secrets: {said}");
         }
-        std::fs::remove_dir_all(kubeconfig.parent().unwrap()).unwrap();
     }
 }

@@ -7,6 +7,9 @@
 //! ([`TestNamespace`]), so tests run in parallel on one cluster, and drives
 //! the cluster with the real `kubectl`, as a user would.
 
+pub mod proxy;
+
+pub use proxy::{ApiProxy, ProxyCounts};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -91,6 +94,11 @@ pub fn rollwatch_bin() -> PathBuf {
 /// Runs `rollwatch` against the cluster under test.
 pub fn rollwatch(args: &[&str]) -> Run {
     rollwatch_with(&kubeconfig(), args, None)
+}
+
+/// Starts `rollwatch ARGS` against the cluster of `kubeconfig` without waiting for it.
+pub fn spawn_rollwatch_with(kubeconfig: &Path, args: &[&str]) -> Background {
+    Background::spawn(Command::new(rollwatch_bin()).env("KUBECONFIG", kubeconfig).args(args))
 }
 
 /// Runs `rollwatch` against the cluster of `kubeconfig`, with `input` on its standard input.

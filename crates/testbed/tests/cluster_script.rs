@@ -1,5 +1,5 @@
 //! `scripts/cluster` keeps its promises: instances do not collide, a crashed
-//! component is reported, and `down` leaves no process behind.
+//! component is reported, and `down` leaves no process and no directory behind.
 
 use rollwatch_testbed::repo_root;
 use std::process::Command;
@@ -15,9 +15,14 @@ fn cluster(instance: &str, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
-fn recorded_pids(instance: &str) -> Vec<u32> {
+/// Where `scripts/cluster` keeps an instance: its PIDs, data, certificates and logs.
+fn instance_dir(instance: &str) -> std::path::PathBuf {
     let state = std::env::var("ROLLWATCH_STATE").unwrap_or_else(|_| format!("{}/rollwatch-clusters", std::env::temp_dir().display()));
-    let dir = std::path::Path::new(&state).join(instance).join("pids");
+    std::path::Path::new(&state).join(instance)
+}
+
+fn recorded_pids(instance: &str) -> Vec<u32> {
+    let dir = instance_dir(instance).join("pids");
     std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| {
@@ -77,4 +82,5 @@ fn a_second_instance_runs_beside_the_first_reports_a_crash_and_stops_cleanly() {
     assert!(ok, "{text}");
     let left: Vec<_> = pids.into_iter().filter(|&p| running(p)).collect();
     assert!(left.is_empty(), "processes left after down: {left:?}");
+    assert!(!instance_dir(&instance).exists(), "{} left after down", instance_dir(&instance).display());
 }

@@ -19,19 +19,19 @@ fn a_user_denied_events_gets_the_verdict_with_one_note() {
     });
     let token = ns.kubectl(&["get", "secret", &secret, "-o", "go-template={{.data.token | base64decode}}"]).ok().stdout;
 
-    let narrow = std::env::temp_dir().join(format!("rollwatch-{}-kubeconfig", ns.name));
+    let narrow_file = tempfile::Builder::new().prefix(&format!("rollwatch-{}-", ns.name)).suffix(".kubeconfig").tempfile().unwrap();
+    let narrow = narrow_file.path();
     let config =
         std::process::Command::new("kubectl").env("KUBECONFIG", kubeconfig()).args(["config", "view", "--raw", "--minify"]).output().expect("kubectl runs");
-    std::fs::write(&narrow, &config.stdout).unwrap();
+    std::fs::write(narrow, &config.stdout).unwrap();
     let narrow_kubectl = |args: &[&str]| {
-        let done = std::process::Command::new("kubectl").env("KUBECONFIG", &narrow).args(args).output().expect("kubectl runs");
+        let done = std::process::Command::new("kubectl").env("KUBECONFIG", narrow).args(args).output().expect("kubectl runs");
         assert!(done.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&done.stderr));
     };
     narrow_kubectl(&["config", "set-credentials", "deployer", &format!("--token={token}")]);
     narrow_kubectl(&["config", "set-context", "--current", "--user=deployer"]);
 
-    let run = rollwatch_with(&narrow, &["-n", &ns.name, "wait", "deployment/web", "--timeout", "2m"], None);
-    let _ = std::fs::remove_file(&narrow);
+    let run = rollwatch_with(narrow, &["-n", &ns.name, "wait", "deployment/web", "--timeout", "2m"], None);
     assert_eq!(run.code, Some(0), "{}", run.output());
     let output = run.output();
     let notes: Vec<&str> = output.lines().filter(|l| l.contains("going on without them")).collect();

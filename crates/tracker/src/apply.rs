@@ -90,14 +90,14 @@ fn openapi_offers_field_validation(document: &str) -> bool {
 }
 
 async fn field_validation(tracker: &Tracker) -> Result<FieldValidation, Error> {
-    let info = tracker.client().apiserver_version().await.map_err(|e| Error::from_kube("reading the server version", &e))?;
+    let info = crate::retry::retrying(|| tracker.client().apiserver_version()).await.map_err(|e| Error::from_kube("reading the server version", &e))?;
     let unavailable = |why: &str| FieldValidation::Unavailable(format!("server {} {why}", info.git_version));
     Ok(match validation_support(&info.major, &info.minor) {
         ValidationSupport::Always => FieldValidation::Strict,
         ValidationSupport::Never => unavailable("predates field validation (Kubernetes 1.25, or 1.23 with a feature gate)"),
         ValidationSupport::WithFeatureGate => {
-            let request = http::Request::get("/openapi/v2").body(Vec::new()).expect("a valid request");
-            let document = tracker.client().request_text(request).await.map_err(|e| Error::from_kube("reading the server's OpenAPI document", &e))?;
+            let request = || tracker.client().request_text(http::Request::get("/openapi/v2").body(Vec::new()).expect("a valid request"));
+            let document = crate::retry::retrying(request).await.map_err(|e| Error::from_kube("reading the server's OpenAPI document", &e))?;
             if openapi_offers_field_validation(&document) {
                 FieldValidation::Strict
             } else {
@@ -357,7 +357,10 @@ fn warning_text(header: &str) -> Option<String> {
 
 async fn namespace_exists(tracker: &Tracker, name: &str) -> Result<bool, Error> {
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(tracker.client().clone());
-    namespaces.get_opt(name).await.map(|found| found.is_some()).map_err(|e| Error::from_kube(&format!("looking up namespace {name}"), &e))
+    crate::retry::retrying(|| namespaces.get_opt(name))
+        .await
+        .map(|found| found.is_some())
+        .map_err(|e| Error::from_kube(&format!("looking up namespace {name}"), &e))
 }
 
 /// Waits (up to a minute) until a CRD is established, so its kind can be applied.
@@ -365,7 +368,7 @@ async fn wait_established(tracker: &Tracker, name: &str) -> Result<(), Error> {
     let resource = tracker.resolver().for_row(&registry::CUSTOM_RESOURCE_DEFINITION).await?;
     let api: Api<DynamicObject> = Api::all_with(tracker.client().clone(), &resource.api);
     for _ in 0..120 {
-        let crd = api.get(name).await.map_err(|e| Error::from_kube(&format!("reading customresourcedefinition/{name}"), &e))?;
+        let crd = crate::retry::retrying(|| api.get(name)).await.map_err(|e| Error::from_kube(&format!("reading customresourcedefinition/{name}"), &e))?;
         let established = crd.data["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Established" && c["status"] == "True");
         if established {
             return Ok(());

@@ -20,6 +20,12 @@ pub struct ClusterOptions {
 
 /// A client for the cluster and the namespace its context names (`default` if none).
 pub async fn connect(options: &ClusterOptions) -> Result<(kube::Client, String), Error> {
+    let (config, namespace) = config(options).await?;
+    Ok((client(config)?, namespace))
+}
+
+/// The client's settings for the cluster, and the namespace its context names.
+pub(crate) async fn config(options: &ClusterOptions) -> Result<(kube::Config, String), Error> {
     // kube's client needs a TLS backend chosen before it is built; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let kubeconfig = match &options.kubeconfig {
@@ -29,9 +35,17 @@ pub async fn connect(options: &ClusterOptions) -> Result<(kube::Client, String),
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
     let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube_options).await.map_err(|e| Error::access(format!("loading kubeconfig: {e}")))?;
     config.headers.push((http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)));
+    // kube's client retries 429, 503 and 504 on its own, up to 15 times with a back-off growing
+    // toward 1000 s, unseen: a throttling storm hung each request until rollwatch's 70 s bound
+    // and ended as "no answer". The one retry policy is rollwatch's own (`retry`), which says why
+    // it gave up; watches restart themselves.
+    config.default_retry = false;
     let namespace = config.default_namespace.clone();
-    let client = kube::Client::try_from(config).map_err(|e| Error::from_kube("creating the cluster client", &e))?;
-    Ok((client, namespace))
+    Ok((config, namespace))
+}
+
+pub(crate) fn client(config: kube::Config) -> Result<kube::Client, Error> {
+    kube::Client::try_from(config).map_err(|e| Error::from_kube("creating the cluster client", &e))
 }
 
 /// Reads a kubeconfig path, or a list of them joined by `:` as in `$KUBECONFIG` (merged, the
@@ -48,9 +62,10 @@ fn read_kubeconfig(paths: &std::path::Path) -> Result<Kubeconfig, Error> {
     merged.ok_or_else(|| Error::access(format!("no kubeconfig file in {:?}", paths.display().to_string())))
 }
 
-/// Fails with an access error unless the API server answers (and lets us in).
+/// Fails with an access error unless the API server answers (and lets us in); a server that
+/// throttles or is briefly unavailable is asked again, as every later request is.
 pub async fn check_reachable(client: &kube::Client) -> Result<(), Error> {
-    client.apiserver_version().await.map(drop).map_err(|e| Error::from_kube("contacting the API server", &e).into_access())
+    crate::retry::retrying(|| client.apiserver_version()).await.map(drop).map_err(|e| Error::from_kube("contacting the API server", &e).into_access())
 }
 
 impl Error {

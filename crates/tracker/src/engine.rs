@@ -149,7 +149,7 @@ impl Engine {
             tasks.spawn(self.source.run(feed.key.clone(), index, self.options.mode, sender.clone()));
         }
         drop(sender);
-        let deadline = self.options.timeout.map(|timeout| self.started + timeout);
+        let deadline = self.deadline();
         let mut recheck = tokio::time::interval(self.options.recheck_every);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut interrupt = interrupt;
@@ -390,6 +390,11 @@ impl Engine {
         }
     }
 
+    /// When the run's `--timeout` ends it (`None`: never, or too far to represent).
+    fn deadline(&self) -> Option<Instant> {
+        self.options.timeout.and_then(|timeout| self.started.checked_add(timeout))
+    }
+
     /// Whether the run is over, and how.
     fn decide(&self) -> Option<End> {
         decide(self.options.goal, self.options.mode, self.options.fail_fast, self.tracked.iter().map(|t| t.verdict.state))
@@ -402,6 +407,8 @@ impl Engine {
             End::Interrupted | End::Error(_) => 0,
             _ => self.options.logs_tail,
         };
+        // The explanations' fetches share the run's one timeout: after a timeout none is made.
+        let deadline = self.deadline();
         let mut objects = Vec::new();
         for tracked in &self.tracked {
             let reached = match self.options.goal {
@@ -411,7 +418,7 @@ impl Engine {
             let explanation = if reached || !tracked.evaluated || self.options.goal == Goal::Deleted {
                 None
             } else {
-                Some(explain(&self.client, &self.snapshot, &tracked.object, &tracked.verdict, logs_tail).await)
+                Some(explain(&self.client, &self.snapshot, &tracked.object, &tracked.verdict, logs_tail, deadline).await)
             };
             objects.push(ObjectOutcome {
                 object: tracked.object.clone(),
@@ -537,14 +544,15 @@ mod tests {
             }
 
             async fn start_in(objects: &[&ObjectRef], policy: Policy, mode: FeedMode) -> Self {
-                Self::start_with(objects, policy, mode, Vec::new()).await
+                let options = TrackOptions { policy, timeout: None, logs_tail: 0, mode, ..TrackOptions::default() };
+                // Nothing listens there: the engine reads only the scripted feeds.
+                Self::start_with(objects, options, "127.0.0.1:9", Vec::new()).await
             }
 
-            /// Started with `custom` kinds as the server's discovery would answer.
-            async fn start_with(objects: &[&ObjectRef], policy: Policy, mode: FeedMode, custom: Vec<Resource>) -> Self {
-                // Nothing listens there: the engine reads only the scripted feeds.
-                let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:9".parse().unwrap())).unwrap();
-                let options = TrackOptions { policy, timeout: None, logs_tail: 0, mode, ..TrackOptions::default() };
+            /// Started with `options`, its explanations fetching from the API server at `server`,
+            /// and `custom` kinds as the server's discovery would answer.
+            async fn start_with(objects: &[&ObjectRef], options: TrackOptions, server: &str, custom: Vec<Resource>) -> Self {
+                let client = kube::Client::try_from(kube::Config::new(format!("http://{server}").parse().unwrap())).unwrap();
                 let feeds = ScriptedFeeds::default();
                 let (sender, updates) = mpsc::unbounded_channel();
                 let resolver = Resolver::new(client.clone());
@@ -665,6 +673,20 @@ mod tests {
                     "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "True", "lastTransitionTime": since.to_string()}],
                     "containerStatuses": [{"name": "app", "image": "shop/app:1", "imageID": "x", "ready": true, "restartCount": restarts,
                                            "state": {"running": {"startedAt": since.to_string()}}, "lastState": last_state}],
+                }),
+            )
+        }
+
+        /// In CrashLoopBackOff after `restarts` crashes (exit code 1), started at `started`.
+        fn crash_looping(name: &str, started: Timestamp, restarts: i32) -> Value {
+            pod(
+                name,
+                json!({
+                    "phase": "Running", "startTime": started.to_string(),
+                    "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False", "lastTransitionTime": started.to_string()}],
+                    "containerStatuses": [{"name": "app", "image": "shop/app:1", "imageID": "x", "ready": false, "restartCount": restarts,
+                                           "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}},
+                                           "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": started.to_string(), "finishedAt": started.to_string()}}}],
                 }),
             )
         }
@@ -820,7 +842,8 @@ mod tests {
                 },
                 namespaced: true,
             };
-            let mut run = Run::start_with(&[&apps, &custom], instant(), FeedMode::Watch, vec![served]).await;
+            let options = TrackOptions { policy: instant(), timeout: None, logs_tail: 0, mode: FeedMode::Watch, ..TrackOptions::default() };
+            let mut run = Run::start_with(&[&apps, &custom], options, "127.0.0.1:9", vec![served]).await;
             let metadata = |uid: &str| json!({"name": "web", "namespace": "shop", "uid": uid, "generation": 1});
             let rolled_out = json!({
                 "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata("d1"),
@@ -840,6 +863,30 @@ mod tests {
             assert_eq!((run.state(&apps), run.state(&custom)), (State::Ready, State::Failed), "{:?}", run.verdicts);
             let outcome = run.outcome().await;
             assert_eq!(outcome.objects.len(), 2, "both tracked: {:?}", outcome.objects.iter().map(|o| &o.object).collect::<Vec<_>>());
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_explanation_of_a_failure_ends_by_the_timeout_and_says_what_it_could_not_fetch() {
+            // An API server that takes connections and never answers (the kernel accepts them).
+            let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let web = pod_ref("web-1");
+            let timeout = Duration::from_secs(15);
+            let options = TrackOptions { policy: instant(), timeout: Some(timeout), logs_tail: 20, ..TrackOptions::default() };
+            let mut run = Run::start_with(&[&web], options, &silent.local_addr().unwrap().to_string(), Vec::new()).await;
+            run.list("Event", &[]);
+            run.list("Pod", &[crash_looping("web-1", Timestamp::now(), 3)]);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!(run.state(&web), State::Failed, "{:?}", run.verdicts);
+
+            // The pod's state and its logs are asked for; no answer comes.
+            let outcome = run.outcome.await.unwrap();
+            assert!(matches!(outcome.end, End::Failed), "{:?}", outcome.end);
+            assert!(outcome.elapsed <= timeout, "the explanation went on past the timeout: {:?}", outcome.elapsed);
+            let explanation = outcome.objects[0].explanation.as_ref().expect("a failure is explained");
+            let detail = &explanation.details[0];
+            assert_eq!(detail.container_unavailable.as_deref(), Some("no answer within 10s"), "{detail:?}");
+            let logs = detail.logs.as_ref().expect("logs were asked for");
+            assert_eq!(logs.unavailable.as_deref(), Some("not fetched: the timeout passed"), "{logs:?}");
         }
 
         #[tokio::test(start_paused = true)]

@@ -41,11 +41,12 @@ impl Error {
         Self { kind: ErrorKind::TimedOut, message: message.into() }
     }
 
-    /// Classifies a client error: 401/403 and transport failures are access errors, other
+    /// Classifies a client error: 401/403, transport failures and throttling (429, which the
+    /// requests that can be retried were, until their attempts ran out) are access errors, other
     /// API answers are the cluster's; `context` says what was being done.
     pub fn from_kube(context: &str, error: &kube::Error) -> Self {
         let message = format!("{context}: {}", describe(error));
-        if is_access_error(error) { Self::access(message) } else { Self::cluster(message) }
+        if is_access_error(error) || is_throttled(error) { Self::access(message) } else { Self::cluster(message) }
     }
 
     /// Like [`Error::from_kube`], but an API rejection (4xx other than 401/403) is the input's
@@ -70,6 +71,11 @@ fn is_rejection_of_input(status: &kube::core::Status) -> bool {
     }
 }
 
+/// Whether the API server refused to serve the request just then (429 Too Many Requests).
+fn is_throttled(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 429)
+}
+
 /// Whether the error means we cannot talk to the cluster at all (as opposed to a refused request).
 pub(crate) fn is_access_error(error: &kube::Error) -> bool {
     match error {
@@ -91,6 +97,9 @@ pub(crate) fn describe(error: &kube::Error) -> String {
         return describe_auth(auth);
     }
     match error {
+        kube::Error::Api(status) if status.code == 429 => {
+            format!("the API server is throttling requests (429 Too Many Requests: {})", status.message.trim_end_matches('.'))
+        }
         kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
         other => other.to_string(),
     }
@@ -134,5 +143,26 @@ fn describe_auth(error: &AuthError) -> String {
         | AuthError::InvalidBearerToken(_)
         | AuthError::NoValidNativeRootCA(_) => format!("kubeconfig credentials: {error}"),
         _ => format!("kubeconfig credentials could not be obtained; the details are {NOT_SHOWN}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(code: u16, message: &str) -> kube::Error {
+        kube::Error::Api(Box::new(serde_json::from_value(serde_json::json!({"code": code, "message": message})).unwrap()))
+    }
+
+    #[test]
+    fn throttling_that_outlasted_the_retries_is_an_access_error_that_says_so() {
+        let throttled = Error::from_kube("server dry run of deployment/web", &answer(429, "Too many requests, please try again later."));
+        assert_eq!(throttled.kind, ErrorKind::Access);
+        assert_eq!(
+            throttled.message,
+            "server dry run of deployment/web: the API server is throttling requests (429 Too Many Requests: Too many requests, please try again later)"
+        );
+        assert_eq!(Error::from_kube_input("applying deployment/web", &answer(429, "slow down")).kind, ErrorKind::Access);
+        assert_eq!(Error::from_kube("applying deployment/web", &answer(500, "etcdserver: leader changed")).kind, ErrorKind::Cluster);
     }
 }

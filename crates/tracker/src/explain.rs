@@ -1,7 +1,12 @@
 //! Explaining a verdict that is not Ready: the reasons, the last warning events about the object
 //! and its family, and the last log lines of the containers that failed.
+//!
+//! The events come from the tracker's snapshot; the pods' state and logs are fetched, each fetch
+//! within [`FETCH_TIMEOUT`] and the run's `--timeout`: what could not be fetched in time is said
+//! (`unavailable`), so an explanation never holds a run past its deadline.
 
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 use std::time::Duration;
 
 use futures::AsyncReadExt;
@@ -11,6 +16,10 @@ use kube::api::{Api, LogParams};
 use rollwatch_verdict::registry;
 use rollwatch_verdict::{ObjectRef, Reason, Snapshot, Verdict};
 use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::error::describe;
+use crate::retry::retrying;
 
 /// Why an object is not ready, with what the cluster has to say about it.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +37,10 @@ pub struct Detail {
     /// For a reason about a container: how it last ended and how often it restarted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<ContainerState>,
+    /// Why the pod's current state could not be fetched (no answer in time, the timeout passed),
+    /// when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_unavailable: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logs: Option<ContainerLogs>,
 }
@@ -85,39 +98,54 @@ pub struct EventNote {
 const MAX_LOGGED_CONTAINERS: usize = 3;
 /// At most this many warning events per object.
 const MAX_EVENTS: usize = 8;
-const LOG_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one fetch (a pod, a log) may take: an explanation is worth a few seconds, not a hang.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Why a fetch was not made, or given up: the run's deadline came first.
+const PAST_DEADLINE: &str = "not fetched: the timeout passed";
 /// At most this many bytes of a log are fetched, besides the last `--logs-tail` lines: a container
 /// writes lines of any length, and the explanation holds them in memory (up to
 /// [`MAX_LOGGED_CONTAINERS`] per object). The API server cuts the tail after this many bytes.
 pub const LOG_LIMIT_BYTES: usize = 256 * 1024;
 
 /// Explains `verdict` for `object` from the snapshot's events, fetching the logs of failed
-/// containers (`logs_tail` lines; none when zero).
-pub(crate) async fn explain(client: &kube::Client, snapshot: &Snapshot, object: &ObjectRef, verdict: &Verdict, logs_tail: u32) -> Explanation {
+/// containers (`logs_tail` lines; none when zero); no fetch goes on past `deadline`.
+pub(crate) async fn explain(
+    client: &kube::Client,
+    snapshot: &Snapshot,
+    object: &ObjectRef,
+    verdict: &Verdict,
+    logs_tail: u32,
+    deadline: Option<Instant>,
+) -> Explanation {
     let mut details = Vec::new();
     let mut logged = BTreeSet::new();
-    let mut pods: HashMap<ObjectRef, Option<Pod>> = HashMap::new();
+    let mut pods: HashMap<ObjectRef, Result<Option<Pod>, String>> = HashMap::new();
     for reason in &verdict.reasons {
-        let container = match (&reason.container, &reason.object.namespace) {
+        let (container, container_unavailable) = match (&reason.container, &reason.object.namespace) {
             (Some(container), Some(namespace)) if reason.object.is(&registry::POD) => {
                 if !pods.contains_key(&reason.object) && pods.len() < MAX_LOGGED_CONTAINERS {
-                    let fetched = fetch_pod(client, namespace, &reason.object.name).await;
+                    let pods_api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+                    let fetched = within(deadline, retrying(|| pods_api.get_opt(&reason.object.name))).await;
                     pods.insert(reason.object.clone(), fetched);
                 }
-                pods.get(&reason.object).and_then(Option::as_ref).and_then(|pod| container_state(pod, container))
+                match pods.get(&reason.object) {
+                    Some(Ok(pod)) => (pod.as_ref().and_then(|pod| container_state(pod, container)), None),
+                    Some(Err(why)) => (None, Some(why.clone())),
+                    None => (None, None),
+                }
             }
-            _ => None,
+            _ => (None, None),
         };
         // Which codes a log explains is the code's to say (ReasonCode), not a list kept here.
         let wants_logs = logs_tail > 0 && reason.object.is(&registry::POD) && reason.code.explained_by_logs() && logged.len() < MAX_LOGGED_CONTAINERS;
         let logs = match (&reason.container, &reason.object.namespace) {
             (Some(container), Some(namespace)) if wants_logs && logged.insert((reason.object.name.clone(), container.clone())) => {
                 let previous_first = reason.code.failed_in_previous_instance();
-                Some(container_logs(client, namespace, &reason.object.name, container, previous_first, logs_tail).await)
+                Some(container_logs(client, namespace, &reason.object.name, container, previous_first, logs_tail, deadline).await)
             }
             _ => None,
         };
-        details.push(Detail { reason: reason.clone(), container, logs });
+        details.push(Detail { reason: reason.clone(), container, container_unavailable, logs });
     }
     Explanation { details, events: warning_events(snapshot, object, verdict) }
 }
@@ -150,18 +178,26 @@ fn note(object: &ObjectRef, event: &Event) -> EventNote {
 
 /// The last lines of a container's log; of its previous instance first when that is the one
 /// that failed, falling back to the current one (a Job's container that exited is current).
-async fn container_logs(client: &kube::Client, namespace: &str, pod: &str, container: &str, previous_first: bool, tail: u32) -> ContainerLogs {
+async fn container_logs(
+    client: &kube::Client,
+    namespace: &str,
+    pod: &str,
+    container: &str,
+    previous_first: bool,
+    tail: u32,
+    deadline: Option<Instant>,
+) -> ContainerLogs {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let attempts: &[bool] = if previous_first { &[true, false] } else { &[false] };
     let mut problem = String::new();
     for &previous in attempts {
-        match tokio::time::timeout(LOG_TIMEOUT, read_log(&pods, pod, &log_params(container, previous, tail))).await {
-            Ok(Ok(bytes)) => {
+        let params = log_params(container, previous, tail);
+        match within(deadline, retrying(|| read_log(&pods, pod, &params))).await {
+            Ok(bytes) => {
                 let (lines, cut_at_byte_limit) = log_lines(&bytes);
                 return ContainerLogs { pod: pod.into(), container: container.into(), previous, lines, cut_at_byte_limit, unavailable: None };
             }
-            Ok(Err(error)) => problem = crate::error::describe(&error),
-            Err(_) => problem = format!("no answer within {}s", LOG_TIMEOUT.as_secs()),
+            Err(why) => problem = why,
         }
     }
     ContainerLogs { pod: pod.into(), container: container.into(), previous: false, lines: Vec::new(), cut_at_byte_limit: false, unavailable: Some(problem) }
@@ -194,10 +230,23 @@ fn log_params(container: &str, previous: bool, tail: u32) -> LogParams {
     }
 }
 
-/// The pod as it is now; `None` if it cannot be read (gone, or no answer in time).
-async fn fetch_pod(client: &kube::Client, namespace: &str, name: &str) -> Option<Pod> {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    tokio::time::timeout(LOG_TIMEOUT, pods.get_opt(name)).await.ok()?.ok()?
+/// Runs one fetch within [`FETCH_TIMEOUT`] and `deadline`; why it gave nothing, if so. Past the
+/// deadline nothing is asked.
+async fn within<T>(deadline: Option<Instant>, fetch: impl Future<Output = Result<T, kube::Error>>) -> Result<T, String> {
+    let own_limit = Instant::now() + FETCH_TIMEOUT;
+    let (until, deadline_first) = match deadline {
+        Some(deadline) if deadline <= own_limit => (deadline, true),
+        _ => (own_limit, false),
+    };
+    if deadline_first && until <= Instant::now() {
+        return Err(PAST_DEADLINE.to_string());
+    }
+    match tokio::time::timeout_at(until, fetch).await {
+        Ok(Ok(fetched)) => Ok(fetched),
+        Ok(Err(error)) => Err(describe(&error)),
+        Err(_) if deadline_first => Err(PAST_DEADLINE.to_string()),
+        Err(_) => Err(format!("no answer within {}s", FETCH_TIMEOUT.as_secs())),
+    }
 }
 
 fn container_state(pod: &Pod, container: &str) -> Option<ContainerState> {

@@ -7,6 +7,14 @@
 //!
 //! Where feeds come from is a [`FeedSource`]: the cluster ([`ClusterFeeds`]), or in the engine's
 //! unit tests synthetic watch events, so staleness, relists and clock skew are tested without one.
+//!
+//! A watch connection can go silent without closing (a proxy or NAT that dropped it, a frozen
+//! peer). Each watch asks the server to end it after [`WATCH_TIMEOUT_SECONDS`] (the watcher then
+//! resumes from its resourceVersion, with nothing missed), so a healthy connection never stays
+//! silent longer than that, and the feeds' client gives up a read after [`READ_TIMEOUT`], a little
+//! longer: a silent connection is an error within [`READ_TIMEOUT`] of its last byte, and the feed
+//! is stale and lists again. (kube's watcher alone notices it only at its idle timeout, 5 s after
+//! the server's, and then resumes without a word, so verdicts went on from a frozen picture.)
 
 use std::time::Duration;
 
@@ -27,6 +35,16 @@ use crate::watched::Watched;
 /// keep rollwatch's peak memory down (at 500, Kubernetes' usual page, a page of Pods was a fifth
 /// of the memory of tracking 1,000 Deployments); a few more LISTs are cheap next to that.
 const PAGE_SIZE: u32 = 100;
+
+/// How long the server keeps one watch request open (`timeoutSeconds`; kube's default is 290 s).
+/// Shorter means a silent connection is noticed sooner, at the cost of a WATCH request per feed
+/// this often.
+pub(crate) const WATCH_TIMEOUT_SECONDS: u32 = 50;
+
+/// The feeds' read timeout: longer than a healthy watch can stay silent (the server ends it after
+/// [`WATCH_TIMEOUT_SECONDS`]), and shorter than kube's own idle timeout (that plus 5 s), which
+/// would resume the watch without telling the engine that its picture had stopped updating.
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(WATCH_TIMEOUT_SECONDS as u64 + 3);
 
 /// One shared feed: a kind in a namespace (`None`: cluster-scoped kinds, or all namespaces).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -112,7 +130,7 @@ async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, s
 /// when nothing changed, so the engine could not tell when the feed is current again, while the
 /// relist ends with `InitDone`. Errors before that are retried by the watcher with its back-off.
 async fn watch(api: Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) {
-    let mut config = watcher::Config::default().page_size(PAGE_SIZE);
+    let mut config = watcher::Config::default().page_size(PAGE_SIZE).timeout(WATCH_TIMEOUT_SECONDS);
     if let Some(selector) = field_selector(key) {
         config = config.fields(selector);
     }
@@ -201,9 +219,26 @@ fn watcher_error_is_fatal(error: &watcher::Error) -> bool {
 
 fn watcher_error_text(error: &watcher::Error) -> String {
     match error {
+        watcher::Error::WatchFailed(e) if timed_out(e) => {
+            format!("no data for {} s: the connection is presumed dead; listing again", READ_TIMEOUT.as_secs())
+        }
         watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => describe(e),
         other => other.to_string(),
     }
+}
+
+/// Whether a client error is the feeds' read timeout (an I/O error of kind `TimedOut` somewhere
+/// in its chain; an I/O error's `source` skips the error it wraps, so that is looked into too).
+fn timed_out(error: &kube::Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = next {
+        next = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::TimedOut => return true,
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)).or_else(|| cause.source()),
+            None => cause.source(),
+        };
+    }
+    false
 }
 
 /// Maps the objects of a watcher event, keeping its shape.
@@ -220,5 +255,19 @@ impl<K> MapObjects<K> for Event<K> {
             Event::Init => Event::Init,
             Event::InitDone => Event::InitDone,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_timeout_wrapped_in_a_watch_error_is_told_as_a_silent_connection() {
+        let timed_out_read = kube::Error::ReadEvents(std::io::Error::other(std::io::Error::from(std::io::ErrorKind::TimedOut)));
+        let text = watcher_error_text(&watcher::Error::WatchFailed(timed_out_read));
+        assert_eq!(text, "no data for 53 s: the connection is presumed dead; listing again");
+        let reset = kube::Error::ReadEvents(std::io::Error::other("connection reset by peer"));
+        assert_eq!(watcher_error_text(&watcher::Error::WatchFailed(reset)), "Error reading events stream: connection reset by peer");
     }
 }

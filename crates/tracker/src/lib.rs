@@ -70,6 +70,8 @@ use tokio::sync::{mpsc, oneshot};
 #[derive(Clone)]
 pub struct Tracker {
     client: kube::Client,
+    /// The feeds' own client, whose connections time out when they go silent (see `feed`).
+    feed_client: kube::Client,
     resolver: Resolver,
     namespace: String,
 }
@@ -77,14 +79,21 @@ pub struct Tracker {
 impl Tracker {
     /// Connects as kubectl would and checks that the API server answers.
     pub async fn connect(options: &ClusterOptions) -> Result<Self, Error> {
-        let (client, namespace) = connect(options).await?;
+        let (config, namespace) = connect::config(options).await?;
+        let mut feed_config = config.clone();
+        feed_config.read_timeout = Some(feed::READ_TIMEOUT);
+        let client = connect::client(config)?;
         check_reachable(&client).await?;
-        Ok(Self::new(client, namespace))
+        let feed_client = connect::client(feed_config)?;
+        Ok(Self { resolver: Resolver::new(client.clone()), client, feed_client, namespace })
     }
 
     /// A tracker over an existing client; `namespace` is the default for objects without one.
+    /// Its watches use `client` as it is: without the read timeout [`Tracker::connect`] gives
+    /// them, a connection that goes silent is resumed at kube's idle timeout (55 s) without the
+    /// feed being marked stale meanwhile.
     pub fn new(client: kube::Client, namespace: String) -> Self {
-        Self { resolver: Resolver::new(client.clone()), client, namespace }
+        Self { resolver: Resolver::new(client.clone()), feed_client: client.clone(), client, namespace }
     }
 
     pub fn client(&self) -> &kube::Client {
@@ -106,7 +115,7 @@ impl Tracker {
         let (updates, updates_receiver) = mpsc::unbounded_channel();
         let (outcome_sender, outcome) = oneshot::channel();
         let (interrupt, interrupt_receiver) = oneshot::channel();
-        let feeds = std::sync::Arc::new(feed::ClusterFeeds(self.client.clone()));
+        let feeds = std::sync::Arc::new(feed::ClusterFeeds(self.feed_client.clone()));
         let engine = engine::Engine::new(self.client.clone(), self.resolver.clone(), options, feeds, updates);
         let task = tokio::spawn(async move {
             let outcome = engine.run(objects, interrupt_receiver).await;

@@ -94,7 +94,8 @@ mod tests {
 
     #[test]
     fn a_directory_is_read_in_name_order_and_subdirectories_only_when_recursive() {
-        let dir = std::env::temp_dir().join(format!("rollwatch-manifests-{}", std::process::id()));
+        let temporary = tempfile::Builder::new().prefix("rollwatch-manifests-").tempdir().unwrap();
+        let dir = temporary.path().to_path_buf();
         std::fs::create_dir_all(dir.join("nested")).unwrap();
         std::fs::write(dir.join("b.yaml"), "kind: ConfigMap\nmetadata: {name: b}\n").unwrap();
         std::fs::write(dir.join("a.json"), r#"{"kind": "ConfigMap", "metadata": {"name": "a"}}"#).unwrap();
@@ -105,7 +106,6 @@ mod tests {
         };
         assert_eq!(names(false), ["a", "b"]);
         assert_eq!(names(true), ["a", "b", "c"]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

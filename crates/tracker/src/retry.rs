@@ -1,7 +1,9 @@
-//! Retries of one-off requests (dry run, apply, patches, discovery) that the API server could not
-//! serve just then: 429 Too Many Requests and 5xx answers, after the server's Retry-After or an
-//! exponential back-off, each attempt bounded so a server that stops answering cannot hang a
-//! run. Watches are not retried here: their feeds restart themselves.
+//! Retries of one-off requests (the first contact, reads, dry run, apply, patches, discovery, the
+//! explanations' pod and log fetches) that the API server could not serve just then: 429 Too
+//! Many Requests and 5xx answers, after the server's Retry-After or an exponential back-off, each
+//! attempt bounded so a server that stops answering cannot hang a run. Watches are not retried
+//! here: their feeds restart themselves. A server still throttling after the last attempt is a
+//! cluster access error (exit 4), as one that cannot be reached is.
 
 use std::future::Future;
 use std::time::Duration;

@@ -35,7 +35,7 @@ pub async fn mark(tracker: &Tracker, objects: &[ObjectRef]) -> Result<Vec<Mark>,
     let mut marks = Vec::new();
     for object in objects.iter().filter(|o| o.is(&registry::DEPLOYMENT)) {
         let api = deployments(tracker, object);
-        let found = api.get_opt(&object.name).await.map_err(|e| Error::from_kube(&format!("reading {object}"), &e))?;
+        let found = crate::retry::retrying(|| api.get_opt(&object.name)).await.map_err(|e| Error::from_kube(&format!("reading {object}"), &e))?;
         let revision = found.as_ref().and_then(revision_of_deployment);
         marks.push(Mark { deployment: object.clone(), revision, written: None });
     }

@@ -230,7 +230,7 @@ fn namespace_of<'a>(tracker: &'a Tracker, object: &'a ObjectRef) -> &'a str {
 /// The workload as JSON, with its kind (a missing object is the user's input error).
 async fn read(tracker: &Tracker, object: &ObjectRef) -> Result<Value, Error> {
     let api = api(tracker, object, namespace_of(tracker, object)).await?;
-    let found = api.get(&object.name).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
+    let found = retrying(|| api.get(&object.name)).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
     let mut value = serde_json::to_value(found).map_err(|e| Error::cluster(format!("reading {object}: {e}")))?;
     value["kind"] = json!(object.kind);
     Ok(value)
@@ -246,7 +246,8 @@ async fn list(tracker: &Tracker, object: &ObjectRef, kind: &Kind, selector: &str
     let resource = tracker.resolver().for_row(kind).await?;
     let api: Api<DynamicObject> = Api::namespaced_with(tracker.client().clone(), namespace_of(tracker, object), &resource.api);
     let kind = kind.kind;
-    let listed = api.list(&ListParams::default().labels(selector)).await.map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
+    let params = ListParams::default().labels(selector);
+    let listed = retrying(|| api.list(&params)).await.map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
     listed.items.into_iter().map(|item| serde_json::to_value(item).map_err(|e| Error::cluster(format!("reading a {kind} of {object}: {e}")))).collect()
 }
 

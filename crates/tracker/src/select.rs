@@ -22,8 +22,9 @@ pub async fn select(tracker: &Tracker, kinds: &[(String, String)], selector: &st
         };
         let params = ListParams::default().labels(selector);
         // Only the names are needed: metadata alone is a small part of a listed workload.
-        let listed =
-            api.list_metadata(&params).await.map_err(|e| Error::from_kube_input(&format!("listing {} with -l {selector}", resource.api.plural), &e))?;
+        let listed = crate::retry::retrying(|| api.list_metadata(&params))
+            .await
+            .map_err(|e| Error::from_kube_input(&format!("listing {} with -l {selector}", resource.api.plural), &e))?;
         found.extend(listed.items.into_iter().filter_map(|object| {
             let name = object.metadata.name?;
             Some(ObjectRef::in_group(&resource.api.group, resource.api.kind.clone(), object.metadata.namespace, name))

@@ -50,7 +50,7 @@ pub async fn set_image(tracker: &Tracker, object: &ObjectRef, assignments: &[Ima
         Some(namespace) if resource.namespaced => Api::namespaced_with(tracker.client().clone(), namespace, &resource.api),
         _ => Api::all_with(tracker.client().clone(), &resource.api),
     };
-    let current = api.get(&object.name).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
+    let current = crate::retry::retrying(|| api.get(&object.name)).await.map_err(|e| Error::from_kube_input(&format!("reading {object}"), &e))?;
     // A kind outside the registry (a custom workload) is taken to keep its pod template where
     // the built-in workloads do.
     let pod_spec_path = match object.row() {

@@ -67,6 +67,9 @@ fn explain(explanation: &Explanation, names: &Names, lines: &mut Vec<String>) {
             let message = ended.message.as_deref().map(|m| format!(": {}", inline(m))).unwrap_or_default();
             lines.push(format!("    last ended: {why}exit code {}{at}{message} ({})", ended.exit_code, restarts(state.restarts)));
         }
+        if let Some(problem) = &detail.container_unavailable {
+            lines.push(format!("    state of the pod unavailable: {}", inline(problem)));
+        }
         if let Some(logs) = &detail.logs {
             let instance = if logs.previous { "previous instance" } else { "current instance" };
             let container = inline(&logs.container);
