@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use rollwatch_tracker::rollback::{self, Mark, Undone};
-use rollwatch_tracker::{ClusterOptions, End, Error, ErrorKind, Outcome, TrackOptions, Tracker};
+use rollwatch_tracker::{End, Error, ErrorKind, Outcome, TrackOptions, Tracker};
 use rollwatch_verdict::ObjectRef;
 
 use crate::Global;
@@ -39,8 +39,7 @@ where
     let result = runtime.block_on(async {
         let prepared = prepared?;
         let signals = Signals::listen().map_err(|e| Error::cluster(format!("cannot listen for signals: {e}")))?;
-        let options = ClusterOptions { kubeconfig: global.kubeconfig.clone(), context: global.context.clone() };
-        let tracker = Tracker::connect(&options).await?;
+        let tracker = Tracker::connect(&global.cluster_options()).await?;
         let namespace = global.namespace.clone().unwrap_or_else(|| tracker.default_namespace().to_string());
         let reporter = report::reporter(global.output, &namespace);
         body(Session { tracker, namespace, reporter, signals }, prepared).await

@@ -130,3 +130,101 @@ fn a_failing_exec_plugin_is_an_access_error_that_does_not_echo_its_output() {
         std::fs::remove_dir_all(kubeconfig.parent().unwrap()).unwrap();
     }
 }
+
+/// Runs rollwatch with nothing of the caller's environment but `PATH` and `vars`.
+fn rollwatch_in(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rollwatch"));
+    command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).envs(vars.iter().copied()).args(args);
+    command.output().expect("rollwatch runs")
+}
+
+#[test]
+fn client_and_connection_errors_exit_4_never_1() {
+    let home = std::env::temp_dir().join(format!("rollwatch-empty-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let home = home.to_str().unwrap();
+
+    // No kubeconfig and not in a pod: says where it looked.
+    let nothing = rollwatch_in(&[("HOME", home)], &["wait", "deployment/web"]);
+    assert_eq!(nothing.status.code(), Some(4), "{}", text(&nothing));
+    let said = text(&nothing);
+    assert!(said.contains("no cluster configured") && said.contains("KUBERNETES_SERVICE_HOST"), "{said}");
+
+    let kubeconfig = unreachable_kubeconfig();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    // A proxy of a scheme no client speaks, for a server that is not on loopback.
+    let ftp = rollwatch_in(
+        &[("HOME", home), ("HTTPS_PROXY", "ftp://proxy.invalid")],
+        &["--kubeconfig", kubeconfig, "--server", "https://api.invalid", "status", "deployment/web"],
+    );
+    assert_eq!(ftp.status.code(), Some(4), "{}", text(&ftp));
+    assert!(text(&ftp).contains("HTTPS_PROXY"), "{}", text(&ftp));
+    // A proxy that does not answer.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let silent_proxy = format!("http://127.0.0.1:{port}");
+    let proxied = rollwatch_in(
+        &[("HOME", home), ("HTTPS_PROXY", &silent_proxy)],
+        &["--kubeconfig", kubeconfig, "--server", "https://api.invalid", "wait", "deployment/web"],
+    );
+    assert_eq!(proxied.status.code(), Some(4), "{}", text(&proxied));
+    // A CA file that does not exist, and a context the kubeconfig does not have.
+    let no_ca = rollwatch_in(&[("HOME", home)], &["--kubeconfig", kubeconfig, "--certificate-authority", "/nonexistent/ca.crt", "status", "deployment/web"]);
+    assert_eq!(no_ca.status.code(), Some(4), "{}", text(&no_ca));
+    assert!(text(&no_ca).contains("/nonexistent/ca.crt"), "{}", text(&no_ca));
+    let no_context = rollwatch_in(&[("HOME", home)], &["--kubeconfig", kubeconfig, "--context", "nowhere", "status", "deployment/web"]);
+    assert_eq!(no_context.status.code(), Some(4), "{}", text(&no_context));
+    assert!(text(&no_context).contains("\"nowhere\""), "{}", text(&no_context));
+    // --kubeconfig naming a file that does not exist.
+    let missing = rollwatch_in(&[("HOME", home)], &["--kubeconfig", "/nonexistent/config", "status", "deployment/web"]);
+    assert_eq!(missing.status.code(), Some(4), "{}", text(&missing));
+    assert!(text(&missing).contains("/nonexistent/config"), "{}", text(&missing));
+}
+
+#[test]
+fn connection_flags_parse_as_kubectl_spells_them() {
+    let kubeconfig = unreachable_kubeconfig();
+    let flags = [
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--cluster",
+        "c",
+        "--user",
+        "u",
+        "--as",
+        "jane",
+        "--as-group",
+        "ops",
+        "--as-group",
+        "dev",
+        "--token",
+        "t",
+        "--insecure-skip-tls-verify",
+        "--request-timeout",
+        "5s",
+        "status",
+        "deployment/web",
+    ];
+    // Parsed and used: the unreachable server is then an access error, not a usage error.
+    let output = rollwatch(&flags);
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output));
+    let bad_timeout = rollwatch(&["--request-timeout", "soon", "status", "deployment/web"]);
+    assert_eq!(bad_timeout.status.code(), Some(2), "{}", text(&bad_timeout));
+    let help = text(&rollwatch(&["wait", "--help"]));
+    let connection = help.split("Connection:").nth(1).expect("a Connection section in the help");
+    for flag in [
+        "--server",
+        "--token",
+        "--as <USER>",
+        "--as-group",
+        "--certificate-authority",
+        "--insecure-skip-tls-verify",
+        "--request-timeout",
+        "--cluster",
+        "--user",
+    ] {
+        assert!(connection.contains(flag), "{flag} under Connection:\n{help}");
+    }
+}
