@@ -63,7 +63,7 @@ impl TargetArgs {
         }
         if !self.files.is_empty() {
             let read = manifests::read(&self.files, self.recursive)?;
-            let options = apply::ApplyOptions { namespace: explicit_namespace.map(str::to_string), force_conflicts: false };
+            let options = apply::ApplyOptions { namespace: explicit_namespace.map(str::to_string), force_conflicts: false, field_manager: None };
             return Ok(apply::plan(tracker, read, &options).await?.objects());
         }
         let mut objects = Vec::new();

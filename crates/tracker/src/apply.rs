@@ -31,6 +31,10 @@ pub struct ApplyOptions {
     pub namespace: Option<String>,
     /// Take over fields another manager owns instead of failing on the conflict.
     pub force_conflicts: bool,
+    /// The field manager to apply as ([`FIELD_MANAGER`] if None): the name under which the
+    /// server records the fields this apply sets, so that a later apply by the same name may
+    /// change or drop them without a conflict.
+    pub field_manager: Option<String>,
 }
 
 /// One object ready to apply.
@@ -51,6 +55,7 @@ pub struct Plan {
     pub items: Vec<Item>,
     namespaces_created: Vec<String>,
     force_conflicts: bool,
+    field_manager: String,
     pub field_validation: FieldValidation,
 }
 
@@ -137,7 +142,8 @@ pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOp
     });
     let namespaces_created = items.iter().filter(|i| i.resource.api.kind == "Namespace").map(|i| i.object.name.clone()).collect();
     let field_validation = field_validation(tracker).await?;
-    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts, field_validation })
+    let field_manager = options.field_manager.clone().unwrap_or_else(|| FIELD_MANAGER.to_string());
+    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts, field_manager, field_validation })
 }
 
 async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOptions, defined: &[Resource]) -> Result<Item, Error> {
@@ -320,7 +326,7 @@ impl Plan {
             None => Api::all_with(tracker.client().clone(), &item.resource.api),
         };
         let field_validation = (self.field_validation == FieldValidation::Strict).then_some(ValidationDirective::Strict);
-        let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(FIELD_MANAGER.into()), field_validation };
+        let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(self.field_manager.clone()), field_validation };
         let context = if dry_run { format!("{} (dry run)", item.manifest.describe()) } else { item.manifest.describe() };
         let send = || async {
             let request = kube::core::Request::new(api.resource_url())
@@ -339,8 +345,38 @@ impl Plan {
             let stored = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
             Ok(Written { stored, warnings })
         };
-        crate::retry::retrying(send).await.map_err(|e| Error::from_kube_input(&context, &e))
+        crate::retry::retrying(send).await.map_err(|e| match &e {
+            kube::Error::Api(status) => match describe_conflict(status) {
+                Some(conflict) => Error::input(format!("{context}: {conflict}")),
+                None => Error::from_kube_input(&context, &e),
+            },
+            _ => Error::from_kube_input(&context, &e),
+        })
     }
+}
+
+/// A server-side apply conflict in words: the fields another field manager owns (a client-side
+/// `kubectl apply` is `kubectl-client-side-apply`, Helm `helm`, Argo CD `argocd-controller`)
+/// and how to take them over. `None` for any other answer.
+fn describe_conflict(status: &kube::core::Status) -> Option<String> {
+    if status.code != 409 {
+        return None;
+    }
+    let causes = &status.details.as_ref()?.causes;
+    let mut by_manager: Vec<(String, Vec<&str>)> = Vec::new();
+    for cause in causes.iter().filter(|cause| cause.reason == "FieldManagerConflict") {
+        // The server writes `conflict with "MANAGER"` or `conflict with "MANAGER" using apps/v1`.
+        let manager = cause.message.split('"').nth(1).unwrap_or(cause.message.as_str()).to_string();
+        match by_manager.iter_mut().find(|(name, _)| *name == manager) {
+            Some((_, fields)) => fields.push(&cause.field),
+            None => by_manager.push((manager, vec![&cause.field])),
+        }
+    }
+    if by_manager.is_empty() {
+        return None;
+    }
+    let owners: Vec<String> = by_manager.iter().map(|(manager, fields)| format!("{} owned by field manager {manager:?}", fields.join(", "))).collect();
+    Some(format!("conflict: {}; to take these fields over, run again with --force-conflicts (or leave them out of the manifest)", owners.join("; ")))
 }
 
 /// What [`Plan::apply`] tells of an object.
@@ -411,6 +447,30 @@ mod tests {
         assert!(!openapi_offers_field_validation(
             r#"{"paths": {"/apis/apps/v1/namespaces/{namespace}/deployments/{name}": {"patch": {"parameters": [{"name": "fieldManager"}]}}}}"#
         ));
+    }
+
+    #[test]
+    fn a_conflict_names_the_fields_and_their_managers_and_the_way_out() {
+        // As a v1.20 API server answers an apply over a client-side `kubectl apply` and Helm.
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Conflict", "code": 409,
+            "message": "Apply failed with 3 conflicts: ...",
+            "details": {"causes": [
+                {"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-client-side-apply\" using apps/v1", "field": ".spec.replicas"},
+                {"reason": "FieldManagerConflict", "message": "conflict with \"helm\" using apps/v1", "field": ".metadata.labels.tier"},
+                {"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-client-side-apply\" using apps/v1",
+                 "field": ".spec.template.spec.containers[name=\"app\"].image"}
+            ]}
+        }))
+        .unwrap();
+        assert_eq!(
+            describe_conflict(&status).as_deref(),
+            Some(
+                r#"conflict: .spec.replicas, .spec.template.spec.containers[name="app"].image owned by field manager "kubectl-client-side-apply"; .metadata.labels.tier owned by field manager "helm"; to take these fields over, run again with --force-conflicts (or leave them out of the manifest)"#
+            )
+        );
+        let other_conflict = kube::core::Status { code: 409, message: "the object has been modified".into(), ..Default::default() };
+        assert_eq!(describe_conflict(&other_conflict), None);
     }
 
     #[test]
