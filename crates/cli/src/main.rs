@@ -5,6 +5,7 @@
 
 mod apply;
 mod check;
+mod completion;
 mod exit;
 mod history;
 mod pause;
@@ -28,7 +29,7 @@ mod workload;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Is my rollout really done — and if not, exactly why not?
 #[derive(Debug, Parser)]
@@ -79,11 +80,11 @@ pub struct Global {
     pub request_timeout: Option<std::time::Duration>,
     /// The namespace of the objects (default: the context's namespace); `check` shows only
     /// the objects in it.
-    #[arg(short = 'n', long, global = true)]
+    #[arg(short = 'n', long, global = true, help_heading = "Global")]
     pub namespace: Option<String>,
     /// Output format: text (live progress on a terminal, plain lines otherwise) or json (one
     /// JSON object per line).
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Text)]
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Text, help_heading = "Global")]
     pub output: Output,
 }
 
@@ -151,6 +152,11 @@ enum Command {
     /// Replace all pods of a workload with a rollout, then track it.
     #[command(after_help = exit::help())]
     Restart(restart::Args),
+    /// Print a shell completion script: `source <(rollwatch completion bash)`, or into the
+    /// shell's completion directory.
+    Completion(completion::CompletionArgs),
+    /// Write man pages, generated from this command line, into a directory.
+    Man(completion::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -171,6 +177,8 @@ fn main() -> ExitCode {
         Command::Pause(args) => (pause::run(&cli.global, args), exit::Code::Failed),
         Command::Resume(args) => (resume::run(&cli.global, args), exit::Code::Failed),
         Command::Restart(args) => (restart::run(&cli.global, args), exit::Code::Failed),
+        Command::Completion(args) => (completion::completion(Cli::command(), args), exit::Code::Usage),
+        Command::Man(args) => (completion::man(Cli::command(), args), exit::Code::Usage),
     };
     match outcome {
         Ok(code) => code.into(),

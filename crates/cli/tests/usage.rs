@@ -228,3 +228,67 @@ fn connection_flags_parse_as_kubectl_spells_them() {
         assert!(connection.contains(flag), "{flag} under Connection:\n{help}");
     }
 }
+
+#[test]
+fn help_groups_each_commands_own_flags_apart_from_tracking_tolerances_connection_and_global_ones() {
+    let help = text(&rollwatch(&["wait", "--help"]));
+    // Each flag's long name under the heading it is shown under (flag lines are indented at
+    // most 6 columns; wrapped descriptions more).
+    let mut headed: Vec<(String, String)> = Vec::new();
+    let mut heading = String::new();
+    for line in help.lines() {
+        if line.ends_with(':') && line.starts_with(|c: char| c.is_ascii_uppercase()) {
+            heading = line.trim_end_matches(':').to_string();
+        } else if line.trim_start().starts_with('-') && line.len() - line.trim_start().len() <= 6 {
+            let flag = line.split_whitespace().find(|word| word.starts_with("--")).expect("a long flag");
+            headed.push((heading.clone(), flag.trim_end_matches(',').to_string()));
+        }
+    }
+    let section = |name: &str| -> Vec<String> { headed.iter().filter(|(heading, _)| heading == name).map(|(_, flag)| flag.clone()).collect() };
+    assert_eq!(section("Options"), ["--filename", "--recursive", "--selector", "--all-namespaces", "--for", "--help"]);
+    assert_eq!(section("Tracking"), ["--timeout", "--poll[=<INTERVAL>]", "--fail-fast", "--wait-all", "--logs-tail"]);
+    let tolerances = section("Tolerances");
+    assert!(
+        tolerances.iter().all(|flag| flag.contains("grace") || ["--allowed-restarts", "--stable-for", "--wait-for-terminating"].contains(&flag.as_str())),
+        "{tolerances:?}"
+    );
+    assert_eq!(section("Global"), ["--namespace", "--output"]);
+    assert!(section("Connection").contains(&"--kubeconfig".to_string()));
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_command_line() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = rollwatch(&["completion", shell]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+        let script = String::from_utf8_lossy(&output.stdout);
+        for word in ["rollwatch", "wait", "waiting-grace", "as-group"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    assert_eq!(rollwatch(&["completion", "tcsh"]).status.code(), Some(2));
+
+    let dir = std::env::temp_dir().join(format!("rollwatch-man-{}", std::process::id()));
+    let output = rollwatch(&["man", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let wait = std::fs::read_to_string(dir.join("rollwatch-wait.1")).expect("a page for wait");
+    assert!(wait.starts_with(".ie") || wait.contains(".TH rollwatch-wait 1"), "{}", &wait[..wait.len().min(300)]);
+    for word in ["waiting\\-grace", "request\\-timeout", "cluster access error"] {
+        assert!(wait.contains(word), "rollwatch-wait.1 lacks {word}");
+    }
+    for page in ["rollwatch.1", "rollwatch-apply.1", "rollwatch-check.1", "rollwatch-history.1"] {
+        assert!(dir.join(page).is_file(), "{page}");
+    }
+    assert!(!dir.join("rollwatch-help.1").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn wait_takes_kubectls_spelling_of_for_delete() {
+    // Parsed: the unreachable cluster is then the error (4), not the flag (2).
+    for goal in ["delete", "deleted"] {
+        let output = rollwatch(&["wait", "deployment/web", &format!("--for={goal}")]);
+        assert_eq!(output.status.code(), Some(4), "{goal}: {}", text(&output));
+    }
+    assert_eq!(rollwatch(&["wait", "deployment/web", "--for=gone"]).status.code(), Some(2));
+}
