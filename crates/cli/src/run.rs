@@ -60,6 +60,8 @@ pub fn code_for_end(end: &End) -> Code {
         End::NotReady | End::TimedOut => Code::NotReady,
         End::Interrupted => Code::Interrupted,
         End::Error(error) => code_for_error(error),
+        // An end this build does not know yet cannot be called a success.
+        _ => Code::Failed,
     }
 }
 
@@ -69,6 +71,7 @@ pub fn code_for_error(error: &Error) -> Code {
         ErrorKind::Access => Code::ClusterAccess,
         ErrorKind::Cluster => Code::Failed,
         ErrorKind::TimedOut => Code::NotReady,
+        _ => Code::Failed,
     }
 }
 

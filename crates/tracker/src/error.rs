@@ -5,6 +5,7 @@ use kube::client::AuthError;
 
 /// Whose problem an [`Error`] is; the command line turns it into an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Bad input: an unreadable or invalid manifest, an unknown kind, a rejected dry run.
     Input,

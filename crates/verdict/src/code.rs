@@ -11,6 +11,7 @@ use std::fmt;
 /// One of rollwatch's own reason codes; [`Reason::code`](crate::Reason::code) holds its
 /// [`ReasonCode::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ReasonCode {
     /// A container waits in CrashLoopBackOff (kubelet's reason, kept as the code).
     CrashLoopBackOff,

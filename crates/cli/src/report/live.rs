@@ -93,6 +93,7 @@ impl Reporter for Live {
             Update::Trouble { message, .. } => {
                 let _ = self.multi.println(format!("warning: {} (retrying)", inline(message)));
             }
+            _ => {}
         }
     }
 

@@ -108,6 +108,7 @@ fn totals(outcome: &Outcome, exit_code: u8) -> String {
         End::TimedOut => "timed out".to_string(),
         End::Interrupted => "interrupted".to_string(),
         End::Error(error) => format!("error: {}", sanitize::lines(&error.to_string())),
+        _ => "ended".to_string(),
     };
     format!("{how} after {}: {ready} ready, {failed} failed, {waiting} not ready (exit code {exit_code})", short_duration(outcome.elapsed))
 }
