@@ -292,3 +292,32 @@ fn wait_takes_kubectls_spelling_of_for_delete() {
     }
     assert_eq!(rollwatch(&["wait", "deployment/web", "--for=gone"]).status.code(), Some(2));
 }
+
+#[test]
+fn objects_are_named_as_kind_slash_name_or_as_kubectls_kind_name() {
+    // Parsed: the unreachable cluster is then the error (4), not the names (2).
+    for args in [
+        &["wait", "deployment", "web"][..],
+        &["wait", "deploy", "web", "api"],
+        &["status", "sts", "db"],
+        &["history", "deployment", "web"],
+        &["undo", "sts", "db"],
+        &["restart", "ds", "agent"],
+        &["pause", "deployment", "web"],
+        &["resume", "deployment", "web"],
+        &["set", "image", "deployment", "web", "app=repo/app:v2"],
+    ] {
+        let output = rollwatch(args);
+        assert_eq!(output.status.code(), Some(4), "{args:?}: {}", text(&output));
+    }
+    // The two spellings are not mixed.
+    let mixed = rollwatch(&["wait", "deployment/web", "api"]);
+    assert_eq!(mixed.status.code(), Some(2), "{}", text(&mixed));
+    assert!(text(&mixed).contains("invalid object reference \"api\""), "{}", text(&mixed));
+    let both = rollwatch(&["history", "deployment/web", "web"]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both));
+    assert!(text(&both).contains("KIND/NAME or as KIND NAME"), "{}", text(&both));
+    let no_image = rollwatch(&["set", "image", "deployment", "web"]);
+    assert_eq!(no_image.status.code(), Some(2), "{}", text(&no_image));
+    assert!(text(&no_image).contains("expected CONTAINER=IMAGE"), "{}", text(&no_image));
+}
