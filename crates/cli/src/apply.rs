@@ -78,9 +78,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         let reporter = session.reporter.as_mut();
         let applying = plan.apply(&session.tracker, |item, step| match step {
             apply::Step::DryRunWarnings(warnings) => show_warnings(item, warnings),
-            apply::Step::Applied { stored, warnings } => {
+            apply::Step::Applied { stored, warnings, change } => {
                 show_warnings(item, warnings);
-                reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: "applied".into() });
+                reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: change.as_str().into() });
                 rollback::record_write(&mut marks, &item.object, stored);
                 written.push(item.object.clone());
             }

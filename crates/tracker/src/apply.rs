@@ -57,6 +57,9 @@ pub struct Plan {
     force_conflicts: bool,
     field_manager: String,
     pub field_validation: FieldValidation,
+    /// The resourceVersion each existing object had at the dry run: an apply that leaves it so
+    /// changed nothing.
+    versions_at_dry_run: std::collections::HashMap<ObjectRef, String>,
 }
 
 /// Whether the API server checks the fields of what is applied: `fieldValidation=Strict` makes
@@ -143,7 +146,7 @@ pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOp
     let namespaces_created = items.iter().filter(|i| i.resource.api.kind == "Namespace").map(|i| i.object.name.clone()).collect();
     let field_validation = field_validation(tracker).await?;
     let field_manager = options.field_manager.clone().unwrap_or_else(|| FIELD_MANAGER.to_string());
-    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts, field_manager, field_validation })
+    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts, field_manager, field_validation, versions_at_dry_run: Default::default() })
 }
 
 async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOptions, defined: &[Resource]) -> Result<Item, Error> {
@@ -265,7 +268,7 @@ impl Plan {
     /// Server dry run of every object the server can check now (all but those needing a
     /// namespace or kind this plan creates); reports every rejection, naming file and object.
     /// `warned` hears the server's warnings about each object.
-    pub async fn dry_run(&self, tracker: &Tracker, warned: impl FnMut(&Item, &[String])) -> Result<(), Error> {
+    pub async fn dry_run(&mut self, tracker: &Tracker, warned: impl FnMut(&Item, &[String])) -> Result<(), Error> {
         let mut waiting_for_namespace = Vec::new();
         for namespace in &self.namespaces_created {
             if !namespace_exists(tracker, namespace).await? {
@@ -274,20 +277,47 @@ impl Plan {
         }
         let checkable =
             self.items.iter().filter(|item| !item.needs_new_kind && !item.object.namespace.as_ref().is_some_and(|ns| waiting_for_namespace.contains(ns)));
-        self.dry_run_items(tracker, checkable, warned).await
+        self.versions_at_dry_run = self.dry_run_items(tracker, checkable, warned).await?;
+        Ok(())
     }
 
-    async fn dry_run_items<'a>(&self, tracker: &Tracker, items: impl Iterator<Item = &'a Item>, mut warned: impl FnMut(&Item, &[String])) -> Result<(), Error> {
+    /// Dry-runs `items`; the resourceVersion of each that exists (a dry run writes nothing, so
+    /// the server answers with the stored one).
+    async fn dry_run_items<'a>(
+        &self,
+        tracker: &Tracker,
+        items: impl Iterator<Item = &'a Item>,
+        mut warned: impl FnMut(&Item, &[String]),
+    ) -> Result<std::collections::HashMap<ObjectRef, String>, Error> {
         let mut problems = Vec::new();
+        let mut versions = std::collections::HashMap::new();
         for item in items {
             match self.patch(tracker, item, true).await {
-                Ok(written) if written.warnings.is_empty() => {}
-                Ok(written) => warned(item, &written.warnings),
+                Ok(written) => {
+                    if !written.warnings.is_empty() {
+                        warned(item, &written.warnings);
+                    }
+                    if let (false, Some(version)) = (written.created, written.stored["metadata"]["resourceVersion"].as_str()) {
+                        versions.insert(item.object.clone(), version.to_string());
+                    }
+                }
                 Err(error) if error.kind == crate::ErrorKind::Input => problems.push(error.message),
                 Err(error) => return Err(error),
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(Error::input(problems.join("\n"))) }
+        if problems.is_empty() { Ok(versions) } else { Err(Error::input(problems.join("\n"))) }
+    }
+
+    /// What the apply that answered `written` did to `item`.
+    fn change(&self, item: &Item, written: &Written) -> Change {
+        let version = written.stored["metadata"]["resourceVersion"].as_str();
+        if written.created {
+            Change::Created
+        } else if version.is_some() && self.versions_at_dry_run.get(&item.object).map(String::as_str) == version {
+            Change::Unchanged
+        } else {
+            Change::Configured
+        }
     }
 
     /// Applies the plan: namespaces and CRDs (waiting until the CRDs are established), a dry run
@@ -300,20 +330,22 @@ impl Plan {
         let (prerequisites, rest): (Vec<&Item>, Vec<&Item>) = self.items.iter().partition(first_stage);
         for item in &prerequisites {
             let written = self.patch(tracker, item, false).await?;
-            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings });
+            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings, change: self.change(item, &written) });
         }
         for item in prerequisites.iter().filter(|i| i.resource.api.kind == "CustomResourceDefinition") {
             wait_established(tracker, &item.object.name).await?;
         }
         let needed_prerequisites =
             rest.iter().copied().filter(|item| item.needs_new_kind || item.object.namespace.as_ref().is_some_and(|ns| self.namespaces_created.contains(ns)));
-        self.dry_run_items(tracker, needed_prerequisites, |item, warnings| told(item, Step::DryRunWarnings(warnings))).await.map_err(|e| match e.kind {
-            crate::ErrorKind::Input => Error::input(format!("{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)", e.message)),
-            _ => e,
-        })?;
+        self.dry_run_items(tracker, needed_prerequisites, |item, warnings| told(item, Step::DryRunWarnings(warnings))).await.map(drop).map_err(
+            |e| match e.kind {
+                crate::ErrorKind::Input => Error::input(format!("{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)", e.message)),
+                _ => e,
+            },
+        )?;
         for item in rest {
             let written = self.patch(tracker, item, false).await?;
-            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings });
+            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings, change: self.change(item, &written) });
         }
         Ok(())
     }
@@ -343,7 +375,7 @@ impl Plan {
                 return Err(kube::Error::Api(reported.boxed()));
             }
             let stored = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
-            Ok(Written { stored, warnings })
+            Ok(Written { stored, warnings, created: status == http::StatusCode::CREATED })
         };
         crate::retry::retrying(send).await.map_err(|e| match &e {
             kube::Error::Api(status) => match describe_conflict(status) {
@@ -384,14 +416,35 @@ pub enum Step<'a> {
     /// The server's warnings from the dry run of an object that needed this plan's namespaces or
     /// CustomResourceDefinitions (nothing written yet).
     DryRunWarnings(&'a [String]),
-    /// Written: the object as the server stored it, and the server's warnings.
-    Applied { stored: &'a Value, warnings: &'a [String] },
+    /// Written: the object as the server stored it, the server's warnings, and what changed.
+    Applied { stored: &'a Value, warnings: &'a [String], change: Change },
+}
+
+/// What an apply did to an object, in kubectl's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    /// Changed: its resourceVersion moved since the dry run.
+    Configured,
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::Configured => "configured",
+            Change::Unchanged => "unchanged",
+        }
+    }
 }
 
 /// One server-side apply's answer.
 struct Written {
     stored: Value,
     warnings: Vec<String>,
+    /// The server answered 201 Created: the object did not exist.
+    created: bool,
 }
 
 /// The message of a `Warning` response header (`299 - "extensions/v1beta1 Ingress is
