@@ -86,6 +86,11 @@ pub struct Global {
     /// JSON object per line).
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Text, help_heading = "Global")]
     pub output: Output,
+    /// How text output shows progress: auto (live lines when standard output is a terminal,
+    /// else plain), tty (live lines; they need a terminal) or plain (timestamped lines, for CI
+    /// systems that give jobs a pseudo-terminal their logs do not render).
+    #[arg(long, global = true, value_enum, env = "ROLLWATCH_PROGRESS", default_value_t = Progress::Auto, help_heading = "Global")]
+    pub progress: Progress,
 }
 
 impl Global {
@@ -105,6 +110,13 @@ impl Global {
             request_timeout: self.request_timeout.filter(|timeout| !timeout.is_zero()),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Progress {
+    Auto,
+    Tty,
+    Plain,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -41,7 +41,7 @@ where
         let signals = Signals::listen().map_err(|e| Error::cluster(format!("cannot listen for signals: {e}")))?;
         let tracker = Tracker::connect(&global.cluster_options()).await?;
         let namespace = global.namespace.clone().unwrap_or_else(|| tracker.default_namespace().to_string());
-        let reporter = report::reporter(global.output, &namespace);
+        let reporter = report::reporter(global.output, global.progress, &namespace);
         body(Session { tracker, namespace, reporter, signals }, prepared).await
     });
     // Feeds still blocked on a socket must not hold the exit up.

@@ -54,3 +54,31 @@ fn objects_are_named_as_kubectl_names_them() {
     assert_eq!(history.code, Some(0), "{}", history.output());
     assert!(history.stdout.contains("nginx:1.19"), "{}", history.output());
 }
+
+/// Runs rollwatch under a pseudo-terminal of 80 columns (`script`), as CI systems that allocate
+/// one do; returns everything it wrote, escapes included.
+fn rollwatch_on_a_terminal(ns: &TestNamespace, args: &str) -> (Option<i32>, String) {
+    let command = format!("stty cols 80 rows 40; {} -n {} {args}", rollwatch_testbed::rollwatch_bin().display(), ns.name);
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("KUBECONFIG", rollwatch_testbed::kubeconfig())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn progress_is_live_with_a_table_on_a_terminal_and_plain_when_asked() {
+    let ns = TestNamespace::new("progress");
+    ns.apply(&deployment("web", 1, "nginx:1.19", "ready", "", "")).ok();
+
+    let (code, live) = rollwatch_on_a_terminal(&ns, "wait deployment/web --timeout 2m --stable-for 0");
+    assert_eq!(code, Some(0), "{live}");
+    assert!(live.contains("OBJECT") && live.contains("VERDICT") && live.contains("REASON"), "the table:\n{live}");
+
+    let (code, plain) = rollwatch_on_a_terminal(&ns, "wait deployment/web --timeout 2m --stable-for 0 --progress plain");
+    assert_eq!(code, Some(0), "{plain}");
+    assert!(plain.lines().any(|line| line.ends_with("Z deployment/web Ready: deployment \"web\" successfully rolled out")), "plain lines:\n{plain}");
+    assert!(!plain.contains("VERDICT"), "{plain}");
+}

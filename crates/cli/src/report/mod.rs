@@ -13,8 +13,8 @@ use rollwatch_verdict::estimate::Pace;
 use rollwatch_verdict::{ObjectRef, Verdict};
 use serde_json::json;
 
-use crate::Output;
 use crate::sanitize::{self, inline};
+use crate::{Output, Progress};
 
 /// Something a command did besides tracking: applied an object, set an image, rolled back.
 #[derive(Debug, Clone)]
@@ -52,13 +52,15 @@ pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
     }
 }
 
-/// The reporter for `output`; `namespace` is the run's namespace, left out of object names.
-pub fn reporter(output: Output, namespace: &str) -> Box<dyn Reporter> {
+/// The reporter for `output` and `progress`; `namespace` is the run's namespace, left out of
+/// object names.
+pub fn reporter(output: Output, progress: Progress, namespace: &str) -> Box<dyn Reporter> {
     let names = Names { namespace: namespace.to_string() };
-    match output {
-        Output::Json => Box::new(json::Json),
-        Output::Text if std::io::stdout().is_terminal() => Box::new(live::Live::new(names)),
-        Output::Text => Box::new(plain::Plain::new(names)),
+    match (output, progress) {
+        (Output::Json, _) => Box::new(json::Json),
+        (Output::Text, Progress::Tty) => Box::new(live::Live::new(names)),
+        (Output::Text, Progress::Auto) if std::io::stdout().is_terminal() => Box::new(live::Live::new(names)),
+        (Output::Text, _) => Box::new(plain::Plain::new(names)),
     }
 }
 
