@@ -82,3 +82,26 @@ fn progress_is_live_with_a_table_on_a_terminal_and_plain_when_asked() {
     assert!(plain.lines().any(|line| line.ends_with("Z deployment/web Ready: deployment \"web\" successfully rolled out")), "plain lines:\n{plain}");
     assert!(!plain.contains("VERDICT"), "{plain}");
 }
+
+#[test]
+fn it_works_as_a_kubectl_plugin() {
+    let ns = TestNamespace::new("plugin");
+    ns.apply(&deployment("web", 1, "nginx:1.19", "ready", "", "")).ok();
+    // kubectl runs any kubectl-NAME on the PATH as `kubectl NAME`.
+    let bin = std::env::temp_dir().join(format!("rollwatch-plugin-{}", std::process::id()));
+    std::fs::create_dir_all(&bin).unwrap();
+    let plugin = bin.join("kubectl-rollwatch");
+    let _ = std::fs::remove_file(&plugin);
+    std::os::unix::fs::symlink(rollwatch_testbed::rollwatch_bin(), &plugin).unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).unwrap();
+    let run: rollwatch_testbed::Run = std::process::Command::new("kubectl")
+        .args(["rollwatch", "-n", &ns.name, "wait", "deployment", "web", "--timeout", "2m", "--stable-for", "0"])
+        .env("PATH", path)
+        .env("KUBECONFIG", rollwatch_testbed::kubeconfig())
+        .output()
+        .expect("kubectl runs")
+        .into();
+    std::fs::remove_dir_all(&bin).unwrap();
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(run.stdout.contains("deployment/web"), "{}", run.output());
+}
