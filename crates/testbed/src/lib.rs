@@ -458,30 +458,40 @@ exec "$bin" "$@""#;
     run
 }
 
-/// An HTTP CONNECT proxy on loopback that counts the tunnels it opened, for tests of rollwatch
-/// behind a proxy. Like a company proxy it resolves names the client cannot: a CONNECT to a host
-/// in `names` goes to its address instead. It serves until the test process ends.
+/// A proxy on loopback — HTTP CONNECT or SOCKS5 — that counts the tunnels it opened, for tests
+/// of rollwatch behind a proxy. Like a company proxy it resolves names the client cannot: a
+/// tunnel to a host in `names` goes to its address instead. It serves until the test process ends.
 pub struct ConnectProxy {
     pub url: String,
     connects: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl ConnectProxy {
+    /// An HTTP proxy (`http://127.0.0.1:PORT`) that tunnels with CONNECT.
     pub fn start(names: &[(&str, &str)]) -> Self {
+        Self::serve("http", names, read_connect, b"HTTP/1.1 200 Connection established\r\n\r\n")
+    }
+
+    /// A SOCKS5 proxy (`socks5://127.0.0.1:PORT`), without authentication.
+    pub fn start_socks5(names: &[(&str, &str)]) -> Self {
+        Self::serve("socks5", names, read_socks5_connect, &[5, 0, 0, 1, 0, 0, 0, 0, 0, 0])
+    }
+
+    fn serve(scheme: &str, names: &[(&str, &str)], read: fn(&std::net::TcpStream) -> Option<(String, String)>, established: &'static [u8]) -> Self {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let names: std::collections::HashMap<String, String> = names.iter().map(|(name, address)| (name.to_string(), address.to_string())).collect();
         let connects = std::sync::Arc::new(AtomicUsize::new(0));
         let counted = connects.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let target = match read_connect(&client) {
+                let target = match read(&client) {
                     Some((host, port)) => format!("{}:{port}", names.get(&host).unwrap_or(&host)),
                     None => continue,
                 };
                 counted.fetch_add(1, Ordering::SeqCst);
-                std::thread::spawn(move || tunnel(client, &target));
+                std::thread::spawn(move || tunnel(client, &target, established));
             }
         });
         ConnectProxy { url, connects }
@@ -510,14 +520,48 @@ fn read_connect(mut client: &std::net::TcpStream) -> Option<(String, String)> {
     Some((host.to_string(), port.to_string()))
 }
 
-/// Answers the CONNECT and copies bytes both ways until either side closes.
-fn tunnel(mut client: std::net::TcpStream, target: &str) {
+/// The host and port of a SOCKS5 CONNECT request (RFC 1928), after answering its greeting with
+/// "no authentication".
+fn read_socks5_connect(mut client: &std::net::TcpStream) -> Option<(String, String)> {
+    use std::io::{Read, Write};
+    let mut greeting = [0u8; 2];
+    client.read_exact(&mut greeting).ok()?;
+    let mut methods = vec![0u8; usize::from(greeting[1])];
+    client.read_exact(&mut methods).ok()?;
+    client.write_all(&[5, 0]).ok()?;
+    let mut request = [0u8; 4];
+    client.read_exact(&mut request).ok()?;
+    if request[..2] != [5, 1] {
+        return None;
+    }
+    let host = match request[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            client.read_exact(&mut ip).ok()?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => {
+            let mut length = [0u8; 1];
+            client.read_exact(&mut length).ok()?;
+            let mut name = vec![0u8; usize::from(length[0])];
+            client.read_exact(&mut name).ok()?;
+            String::from_utf8(name).ok()?
+        }
+        _ => return None,
+    };
+    let mut port = [0u8; 2];
+    client.read_exact(&mut port).ok()?;
+    Some((host, u16::from_be_bytes(port).to_string()))
+}
+
+/// Answers the tunnel request with `established` and copies bytes both ways until either side
+/// closes.
+fn tunnel(mut client: std::net::TcpStream, target: &str, established: &[u8]) {
     use std::io::Write;
     let Ok(mut server) = std::net::TcpStream::connect(target) else {
-        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
         return;
     };
-    if client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").is_err() {
+    if client.write_all(established).is_err() {
         return;
     }
     let (Ok(mut client_reader), Ok(mut server_writer)) = (client.try_clone(), server.try_clone()) else { return };

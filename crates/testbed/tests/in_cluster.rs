@@ -116,3 +116,16 @@ fn behind_a_proxy_the_api_server_is_reached_through_connect_unless_no_proxy_cove
     assert_eq!(proxy.connects(), tunnels, "NO_PROXY covers the server: {}", direct.output());
     assert_eq!(direct.code, Some(4), "{}", direct.output());
 }
+
+#[test]
+fn behind_a_socks5_proxy_the_api_server_is_reached_through_it() {
+    let ns = TestNamespace::new("socks");
+    ns.apply(&deployment("web", 1, "nginx:1.19", "ready", "", "")).ok();
+    least_rights_account(&ns);
+    let mount = ns.service_account_mount("rollwatch");
+    let proxy = ConnectProxy::start_socks5(&[("kubernetes.default.svc", "127.0.0.1")]);
+    let vars = [("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc"), ("HTTPS_PROXY", proxy.url.as_str())];
+    let run = rollwatch_in_pod(&mount, &vars, &["wait", "deployment/web", "--timeout", "2m", "--stable-for", "0"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(proxy.connects() >= 1, "no tunnel through the SOCKS5 proxy");
+}

@@ -301,7 +301,7 @@ fn parse_proxy(value: &str, source: &str) -> Result<http::Uri, Error> {
     let url = if value.contains("://") { value.to_string() } else { format!("http://{value}") };
     let uri: http::Uri = url.parse().map_err(|e| Error::access(format!("{source} {value:?} is not a proxy URL: {e}")))?;
     match uri.scheme_str() {
-        Some("http" | "https" | "socks5" | "socks5h") => Ok(uri),
+        Some("http" | "https" | "socks5") => Ok(uri),
         _ => Err(Error::access(format!("{source} {value:?}: rollwatch reaches the API server through http, https or socks5 proxies"))),
     }
 }
