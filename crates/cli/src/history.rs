@@ -33,6 +33,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     command(global, parsed, |session, object| async move {
         let object = object.in_namespace(&session.namespace);
         let read = rollout::history(&session.tracker, &object).await?;
+        if global.output == Output::Name {
+            println!("{}", inline(&object.to_string()));
+            return Ok(Code::Ready);
+        }
         let find = |number: i64| history::find(&read.revisions, number).map_err(|e| Error::input(format!("{object}: {e}")));
         let now = jiff::Timestamp::now();
         match (args.revision, args.diff.as_deref()) {

@@ -82,8 +82,8 @@ pub struct Global {
     /// the objects in it.
     #[arg(short = 'n', long, global = true, help_heading = "Global")]
     pub namespace: Option<String>,
-    /// Output format: text (live progress on a terminal, plain lines otherwise) or json (one
-    /// JSON object per line).
+    /// Output format: text (live progress on a terminal, plain lines otherwise), json (one
+    /// JSON object per line) or name (the objects that made it, as KIND/NAME).
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Text, help_heading = "Global")]
     pub output: Output,
     /// How text output shows progress: auto (live lines when standard output is a terminal,
@@ -123,6 +123,9 @@ pub enum Progress {
 pub enum Output {
     Text,
     Json,
+    /// Only the names (`deployment/web`) of the objects that made it, one per line, as
+    /// kubectl's `-o name` prints them, to feed other commands.
+    Name,
 }
 
 #[derive(Debug, Subcommand)]

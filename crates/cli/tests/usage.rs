@@ -2,6 +2,7 @@
 //! naming what is wrong, an unreachable cluster exits 4, and --help documents the exit codes.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn rollwatch(args: &[&str]) -> Output {
@@ -320,4 +321,27 @@ fn objects_are_named_as_kind_slash_name_or_as_kubectls_kind_name() {
     let no_image = rollwatch(&["set", "image", "deployment", "web"]);
     assert_eq!(no_image.status.code(), Some(2), "{}", text(&no_image));
     assert!(text(&no_image).contains("expected CONTAINER=IMAGE"), "{}", text(&no_image));
+}
+
+#[test]
+fn dash_o_name_prints_only_the_objects_that_made_it() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let ready = fixtures.join("web-ready.yaml");
+    let output = rollwatch(&["check", "-f", ready.to_str().unwrap(), "-o", "name", "--stable-for", "0"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "deployment/web\njob/migrate\n");
+    // A failed one is left out; the exit code says why.
+    let failed = fixtures.join("web-image-pull.json");
+    let output = rollwatch(&["check", "-f", failed.to_str().unwrap(), "-o", "name", "--now", "2030-01-01T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    // plan has no objects to name.
+    let plan = fixtures.join("plan-workloads.yaml");
+    let output = rollwatch(&["plan", "-f", plan.to_str().unwrap(), "--nodes", "3", "-o", "name"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("use -o text or -o json"), "{}", text(&output));
+    // Errors stay text on standard error.
+    let unreachable = rollwatch(&["wait", "deployment/web", "-o", "name"]);
+    assert_eq!(unreachable.status.code(), Some(4));
+    assert!(unreachable.stdout.is_empty() && text(&unreachable).contains("error:"), "{}", text(&unreachable));
 }

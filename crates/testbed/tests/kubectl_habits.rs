@@ -105,3 +105,21 @@ fn it_works_as_a_kubectl_plugin() {
     assert_eq!(run.code, Some(0), "{}", run.output());
     assert!(run.stdout.contains("deployment/web"), "{}", run.output());
 }
+
+#[test]
+fn dash_o_name_lists_each_object_once_to_feed_other_commands() {
+    let ns = TestNamespace::new("o-name");
+    let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\n---\n{}", deployment("web", 1, "nginx:1.19", "ready", "", ""));
+    let applied = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m", "--stable-for", "0", "-o", "name"], &manifest);
+    assert_eq!(applied.code, Some(0), "{}", applied.output());
+    assert_eq!(applied.stdout, "configmap/settings\ndeployment/web\n");
+
+    let waited = ns.rollwatch(&["wait", "deployment/web", "--timeout", "2m", "--stable-for", "0", "-o", "name"]);
+    assert_eq!(waited.code, Some(0), "{}", waited.output());
+    assert_eq!(waited.stdout, "deployment/web\n");
+    // What it printed is what kubectl takes.
+    ns.kubectl(&["get", waited.stdout.trim()]).ok();
+
+    let history = ns.rollwatch(&["history", "deployment/web", "-o", "name"]);
+    assert_eq!(history.stdout, "deployment/web\n", "{}", history.output());
+}

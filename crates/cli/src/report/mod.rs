@@ -3,6 +3,7 @@
 
 mod json;
 mod live;
+mod names;
 mod plain;
 mod summary;
 
@@ -40,7 +41,7 @@ pub trait Reporter {
 pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
     let code = exit_code as u8;
     match output {
-        Output::Text => eprintln!(
+        Output::Text | Output::Name => eprintln!(
             "error: {}
 (exit code {code}: {})",
             sanitize::lines(&error.to_string()),
@@ -58,6 +59,7 @@ pub fn reporter(output: Output, progress: Progress, namespace: &str) -> Box<dyn 
     let names = Names { namespace: namespace.to_string() };
     match (output, progress) {
         (Output::Json, _) => Box::new(json::Json),
+        (Output::Name, _) => Box::new(names::NameList::default()),
         (Output::Text, Progress::Tty) => Box::new(live::Live::new(names)),
         (Output::Text, Progress::Auto) if std::io::stdout().is_terminal() => Box::new(live::Live::new(names)),
         (Output::Text, _) => Box::new(plain::Plain::new(names)),
