@@ -29,6 +29,10 @@ pub struct Args {
     /// Take over fields that another field manager owns instead of failing on the conflict.
     #[arg(long)]
     force_conflicts: bool,
+    /// The field manager to apply as: the name the server records as the owner of the fields
+    /// this apply sets (as kubectl apply --server-side --field-manager).
+    #[arg(long, value_name = "NAME", default_value = apply::FIELD_MANAGER)]
+    field_manager: String,
     /// If a rollout fails or times out, or the apply stops midway, return the Deployments this
     /// run changed to their previous ReplicaSet's template (unless another writer has changed
     /// them since).
@@ -45,7 +49,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     command(global, read, |mut session, read| async move {
         // Every phase takes its time from the one timeout.
         let deadline = Deadline::after(args.track.options(Goal::Ready).timeout);
-        let options = apply::ApplyOptions { namespace: global.namespace.clone(), force_conflicts: args.force_conflicts };
+        let options =
+            apply::ApplyOptions { namespace: global.namespace.clone(), force_conflicts: args.force_conflicts, field_manager: Some(args.field_manager.clone()) };
         let mut plan = deadline.bound("the resolution of kinds", apply::plan(&session.tracker, read, &options)).await?;
         if let apply::FieldValidation::Unavailable(why) = &plan.field_validation {
             eprintln!("note: {}: unknown fields fail the dry run only for built-in kinds; custom resources may drop them silently", inline(why));
@@ -73,9 +78,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         let reporter = session.reporter.as_mut();
         let applying = plan.apply(&session.tracker, |item, step| match step {
             apply::Step::DryRunWarnings(warnings) => show_warnings(item, warnings),
-            apply::Step::Applied { stored, warnings } => {
+            apply::Step::Applied { stored, warnings, change } => {
                 show_warnings(item, warnings);
-                reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: "applied".into() });
+                reporter.note(&Note { event: "applied", object: Some(item.object.clone()), message: change.as_str().into() });
                 rollback::record_write(&mut marks, &item.object, stored);
                 written.push(item.object.clone());
             }

@@ -59,6 +59,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         let line = match global.output {
             Output::Text => render::text(&object, &verdict, now),
             Output::Json => render::json_line(&object, &verdict, now),
+            Output::Name if verdict.state == rollwatch_verdict::State::Ready => crate::sanitize::inline(&object.to_string()),
+            Output::Name => continue,
         };
         writeln!(out, "{line}").context("cannot write to standard output")?;
     }

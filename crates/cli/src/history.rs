@@ -17,6 +17,9 @@ pub struct Args {
     /// The workload (deployment/web, sts/db, ds/agent).
     #[arg(value_name = "KIND/NAME")]
     object: String,
+    /// The name, when the kind is given alone as kubectl takes it (`deployment web`).
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
     /// Show this revision's pod template.
     #[arg(long, value_name = "N", conflicts_with = "diff")]
     revision: Option<i64>,
@@ -26,10 +29,14 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = workload::parse(&args.object, rollout::check_has_history);
+    let parsed = workload::parse(&args.object, args.name.as_deref(), rollout::check_has_history);
     command(global, parsed, |session, object| async move {
         let object = object.in_namespace(&session.namespace);
         let read = rollout::history(&session.tracker, &object).await?;
+        if global.output == Output::Name {
+            println!("{}", inline(&object.to_string()));
+            return Ok(Code::Ready);
+        }
         let find = |number: i64| history::find(&read.revisions, number).map_err(|e| Error::input(format!("{object}: {e}")));
         let now = jiff::Timestamp::now();
         match (args.revision, args.diff.as_deref()) {

@@ -5,6 +5,7 @@
 
 mod apply;
 mod check;
+mod completion;
 mod exit;
 mod history;
 mod pause;
@@ -28,7 +29,7 @@ mod workload;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Is my rollout really done — and if not, exactly why not?
 #[derive(Debug, Parser)]
@@ -43,26 +44,88 @@ struct Cli {
 /// Flags every command accepts, in kubectl's spelling.
 #[derive(Debug, clap::Args)]
 pub struct Global {
-    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Path to the kubeconfig file (default: the files of $KUBECONFIG merged, then
+    /// ~/.kube/config; with none, a pod's service account).
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Connection")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Connection")]
     pub context: Option<String>,
+    /// The kubeconfig cluster to use instead of the context's.
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Connection")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use instead of the context's.
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Connection")]
+    pub user: Option<String>,
+    /// The address and port of the Kubernetes API server.
+    #[arg(long, short = 's', global = true, value_name = "URL", help_heading = "Connection")]
+    pub server: Option<String>,
+    /// Bearer token for authentication to the API server.
+    #[arg(long, global = true, value_name = "TOKEN", help_heading = "Connection")]
+    pub token: Option<String>,
+    /// Path to a CA certificate file for the API server's certificate.
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Connection")]
+    pub certificate_authority: Option<PathBuf>,
+    /// Do not check the API server's certificate (insecure).
+    #[arg(long, global = true, help_heading = "Connection")]
+    pub insecure_skip_tls_verify: bool,
+    /// Username to impersonate for the operation (a user or a service account).
+    #[arg(long = "as", global = true, value_name = "USER", help_heading = "Connection")]
+    pub impersonate: Option<String>,
+    /// Group to impersonate for the operation; repeat it for several groups.
+    #[arg(long = "as-group", global = true, value_name = "GROUP", help_heading = "Connection")]
+    pub impersonate_groups: Vec<String>,
+    /// How long connecting to the API server may take (e.g. 10s; 0: the default, 30s).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = track_args::parse_duration, help_heading = "Connection")]
+    pub request_timeout: Option<std::time::Duration>,
     /// The namespace of the objects (default: the context's namespace); `check` shows only
     /// the objects in it.
-    #[arg(short = 'n', long, global = true)]
+    #[arg(short = 'n', long, global = true, help_heading = "Global")]
     pub namespace: Option<String>,
-    /// Output format: text (live progress on a terminal, plain lines otherwise) or json (one
-    /// JSON object per line).
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Text)]
+    /// Output format: text (live progress on a terminal, plain lines otherwise), json (one
+    /// JSON object per line) or name (the objects that made it, as KIND/NAME).
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Text, help_heading = "Global")]
     pub output: Output,
+    /// How text output shows progress: auto (live lines when standard output is a terminal,
+    /// else plain), tty (live lines; they need a terminal) or plain (timestamped lines, for CI
+    /// systems that give jobs a pseudo-terminal their logs do not render).
+    #[arg(long, global = true, value_enum, env = "ROLLWATCH_PROGRESS", default_value_t = Progress::Auto, help_heading = "Global")]
+    pub progress: Progress,
+}
+
+impl Global {
+    /// Where the cluster is and who we are, from the connection flags.
+    pub fn cluster_options(&self) -> rollwatch_tracker::ClusterOptions {
+        rollwatch_tracker::ClusterOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            server: self.server.clone(),
+            token: self.token.clone(),
+            certificate_authority: self.certificate_authority.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            impersonate: self.impersonate.clone(),
+            impersonate_groups: self.impersonate_groups.clone(),
+            request_timeout: self.request_timeout.filter(|timeout| !timeout.is_zero()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Progress {
+    Auto,
+    Tty,
+    Plain,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     Text,
     Json,
+    /// Only the names (`deployment/web`) of the objects that made it, one per line, as
+    /// kubectl's `-o name` prints them, to feed other commands.
+    Name,
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +167,11 @@ enum Command {
     /// Replace all pods of a workload with a rollout, then track it.
     #[command(after_help = exit::help())]
     Restart(restart::Args),
+    /// Print a shell completion script: `source <(rollwatch completion bash)`, or into the
+    /// shell's completion directory.
+    Completion(completion::CompletionArgs),
+    /// Write man pages, generated from this command line, into a directory.
+    Man(completion::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +192,8 @@ fn main() -> ExitCode {
         Command::Pause(args) => (pause::run(&cli.global, args), exit::Code::Failed),
         Command::Resume(args) => (resume::run(&cli.global, args), exit::Code::Failed),
         Command::Restart(args) => (restart::run(&cli.global, args), exit::Code::Failed),
+        Command::Completion(args) => (completion::completion(Cli::command(), args), exit::Code::Usage),
+        Command::Man(args) => (completion::man(Cli::command(), args), exit::Code::Usage),
     };
     match outcome {
         Ok(code) => code.into(),

@@ -14,10 +14,13 @@ pub struct Args {
     /// The Deployment (deployment/web); other kinds cannot be paused.
     #[arg(value_name = "KIND/NAME")]
     object: String,
+    /// The name, when the kind is given alone as kubectl takes it (`deployment web`).
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = workload::parse(&args.object, rollout::check_pausable);
+    let parsed = workload::parse(&args.object, args.name.as_deref(), rollout::check_pausable);
     command(global, parsed, |mut session, object| async move {
         let object = object.in_namespace(&session.namespace);
         let changed = rollout::set_paused(&session.tracker, &object, true).await?;

@@ -88,6 +88,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             (Planned::NoRollout { workload, why }, Output::Json) => {
                 format!("{}\n", sanitize::json(&json!({"workload": workload, "estimable": false, "reason": why})))
             }
+            // Refused at the first: nothing was printed.
+            (_, Output::Name) => bail!("plan prints estimates, not objects: use -o text or -o json"),
         };
         out.write_all(text.as_bytes()).context("cannot write to standard output")?;
     }

@@ -15,12 +15,15 @@ pub struct Args {
     /// The workload (deployment/web, sts/db, ds/agent).
     #[arg(value_name = "KIND/NAME")]
     object: String,
+    /// The name, when the kind is given alone as kubectl takes it (`deployment web`).
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
     #[command(flatten)]
     follow: Follow,
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = workload::parse(&args.object, rollout::check_restartable);
+    let parsed = workload::parse(&args.object, args.name.as_deref(), rollout::check_restartable);
     command(global, parsed, |mut session, object| async move {
         let object = object.in_namespace(&session.namespace);
         rollout::restart(&session.tracker, &object, jiff::Timestamp::now(), &rollout::change_cause(std::env::args())).await?;

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use rollwatch_tracker::rollback::{self, Mark, Undone};
-use rollwatch_tracker::{ClusterOptions, End, Error, ErrorKind, Outcome, TrackOptions, Tracker};
+use rollwatch_tracker::{End, Error, ErrorKind, Outcome, TrackOptions, Tracker};
 use rollwatch_verdict::ObjectRef;
 
 use crate::Global;
@@ -39,10 +39,9 @@ where
     let result = runtime.block_on(async {
         let prepared = prepared?;
         let signals = Signals::listen().map_err(|e| Error::cluster(format!("cannot listen for signals: {e}")))?;
-        let options = ClusterOptions { kubeconfig: global.kubeconfig.clone(), context: global.context.clone() };
-        let tracker = Tracker::connect(&options).await?;
+        let tracker = Tracker::connect(&global.cluster_options()).await?;
         let namespace = global.namespace.clone().unwrap_or_else(|| tracker.default_namespace().to_string());
-        let reporter = report::reporter(global.output, &namespace);
+        let reporter = report::reporter(global.output, global.progress, &namespace);
         body(Session { tracker, namespace, reporter, signals }, prepared).await
     });
     // Feeds still blocked on a socket must not hold the exit up.
@@ -61,6 +60,8 @@ pub fn code_for_end(end: &End) -> Code {
         End::NotReady | End::TimedOut => Code::NotReady,
         End::Interrupted => Code::Interrupted,
         End::Error(error) => code_for_error(error),
+        // An end this build does not know yet cannot be called a success.
+        _ => Code::Failed,
     }
 }
 
@@ -70,6 +71,7 @@ pub fn code_for_error(error: &Error) -> Code {
         ErrorKind::Access => Code::ClusterAccess,
         ErrorKind::Cluster => Code::Failed,
         ErrorKind::TimedOut => Code::NotReady,
+        _ => Code::Failed,
     }
 }
 

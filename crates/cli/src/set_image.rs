@@ -20,7 +20,8 @@ pub enum SetCommand {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The workload (deployment/web, sts/db, ds/agent, ...).
+    /// The workload (deployment/web, sts/db, ds/agent, ...), or its kind with the name next
+    /// (`deployment web app=repo/app:v2`, as kubectl takes it).
     #[arg(value_name = "KIND/NAME")]
     object: String,
     /// CONTAINER=IMAGE (container * means every container).
@@ -34,10 +35,19 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = args.object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string())).and_then(|object| {
-        let assignments = args.images.iter().map(|a| a.parse::<ImageAssignment>()).collect::<Result<Vec<_>, _>>()?;
-        Ok((object, assignments))
-    });
+    // kubectl's KIND NAME: the name is the first word that is no assignment.
+    let (name, images) = match args.images.split_first() {
+        Some((first, rest)) if !args.object.contains('/') && !first.contains('=') => (Some(first.as_str()), rest),
+        _ => (None, args.images.as_slice()),
+    };
+    let parsed =
+        crate::workload::joined(&args.object, name).and_then(|text| text.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string()))).and_then(|object| {
+            let assignments = images.iter().map(|a| a.parse::<ImageAssignment>()).collect::<Result<Vec<_>, _>>()?;
+            if assignments.is_empty() {
+                return Err(Error::input("expected CONTAINER=IMAGE after the workload"));
+            }
+            Ok((object, assignments))
+        });
     command(global, parsed, |mut session, (object, assignments)| async move {
         let object = object.in_namespace(&session.namespace);
         // The change and the tracking share the one timeout.

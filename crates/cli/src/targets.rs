@@ -8,8 +8,9 @@ use rollwatch_verdict::{ObjectRef, canonical_kind};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct TargetArgs {
-    /// Objects as KIND/NAME (deployment/web, sts/db, job/migrate); with -l, the kinds to look
-    /// at (default: deployments, statefulsets, daemonsets and jobs).
+    /// Objects as KIND/NAME (deployment/web, sts/db, job/migrate), or as kubectl's KIND NAME...
+    /// (deployment web api); with -l, the kinds to look at (default: deployments,
+    /// statefulsets, daemonsets and jobs).
     #[arg(value_name = "KIND/NAME")]
     pub objects: Vec<String>,
     /// Manifests whose objects to look at (files, directories, - for standard input).
@@ -27,6 +28,17 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
+    /// The objects as KIND/NAME: kubectl's `KIND NAME...` (`deployment web api`, no slash
+    /// anywhere) names `deployment/web` and `deployment/api`.
+    fn named_objects(&self) -> Vec<String> {
+        match self.objects.as_slice() {
+            [kind, names @ ..] if !names.is_empty() && !self.objects.iter().any(|text| text.contains('/')) => {
+                names.iter().map(|name| format!("{kind}/{name}")).collect()
+            }
+            _ => self.objects.clone(),
+        }
+    }
+
     /// Checks the combination of arguments before anything talks to the cluster.
     pub fn check(&self) -> Result<(), Error> {
         let ways = [!self.files.is_empty(), self.selector.is_some(), !self.objects.is_empty() && self.selector.is_none()];
@@ -43,7 +55,7 @@ impl TargetArgs {
                 return Err(Error::input(format!("with -l, give kinds (deployment, sts), not objects: {named}")));
             }
         } else {
-            for object in &self.objects {
+            for object in self.named_objects() {
                 object.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string()))?;
             }
         }
@@ -60,11 +72,11 @@ impl TargetArgs {
         }
         if !self.files.is_empty() {
             let read = manifests::read(&self.files, self.recursive)?;
-            let options = apply::ApplyOptions { namespace: explicit_namespace.map(str::to_string), force_conflicts: false };
+            let options = apply::ApplyOptions { namespace: explicit_namespace.map(str::to_string), force_conflicts: false, field_manager: None };
             return Ok(apply::plan(tracker, read, &options).await?.objects());
         }
         let mut objects = Vec::new();
-        for text in &self.objects {
+        for text in self.named_objects() {
             let object = text.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string()))?;
             objects.push(object.in_namespace(namespace));
         }

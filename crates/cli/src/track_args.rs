@@ -10,21 +10,29 @@ use crate::policy_args::PolicyArgs;
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrackArgs {
     /// Give up after this long (e.g. 90s, 5m; 0 waits forever).
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = parse_duration, help_heading = "Tracking")]
     pub timeout: Duration,
     /// Poll with a LIST per kind and namespace every INTERVAL instead of watching.
-    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_interval)]
+    #[arg(
+        long,
+        value_name = "INTERVAL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "2s",
+        value_parser = parse_interval,
+        help_heading = "Tracking"
+    )]
     pub poll: Option<Duration>,
     #[command(flatten)]
     pub tolerances: PolicyArgs,
     /// Stop at the first failure (the default).
-    #[arg(long, overrides_with = "wait_all")]
+    #[arg(long, overrides_with = "wait_all", help_heading = "Tracking")]
     pub fail_fast: bool,
     /// Wait for every object to be ready or failed before stopping.
-    #[arg(long, overrides_with = "fail_fast")]
+    #[arg(long, overrides_with = "fail_fast", help_heading = "Tracking")]
     pub wait_all: bool,
     /// Log lines to show of each failing container.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20, help_heading = "Tracking")]
     pub logs_tail: u32,
 }
 

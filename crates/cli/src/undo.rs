@@ -14,6 +14,9 @@ pub struct Args {
     /// The workload (deployment/web, sts/db, ds/agent).
     #[arg(value_name = "KIND/NAME")]
     object: String,
+    /// The name, when the kind is given alone as kubectl takes it (`deployment web`).
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
     /// The revision to return to (default: the one before the current).
     #[arg(long, value_name = "N")]
     to_revision: Option<i64>,
@@ -22,7 +25,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let parsed = workload::parse(&args.object, rollout::check_has_history);
+    let parsed = workload::parse(&args.object, args.name.as_deref(), rollout::check_has_history);
     command(global, parsed, |mut session, object| async move {
         let object = object.in_namespace(&session.namespace);
         let cause = rollout::change_cause(std::env::args());

@@ -23,6 +23,8 @@ pub struct Args {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum WaitFor {
     Ready,
+    /// Also `delete`, as kubectl wait spells it.
+    #[value(alias = "delete")]
     Deleted,
 }
 

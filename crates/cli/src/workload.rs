@@ -1,6 +1,6 @@
-//! What the rollout-management commands share: one workload named as KIND/NAME, refused
-//! before the cluster is asked when its kind cannot do what the command does, and the
-//! tracking of the rollout a command starts (unless `--no-wait`).
+//! What the rollout-management commands share: one workload named as KIND/NAME (or kubectl's
+//! KIND NAME), refused before the cluster is asked when its kind cannot do what the command
+//! does, and the tracking of the rollout a command starts (unless `--no-wait`).
 
 use rollwatch_tracker::{Error, Goal};
 use rollwatch_verdict::ObjectRef;
@@ -9,11 +9,23 @@ use crate::exit::Code;
 use crate::run::{Session, track};
 use crate::track_args::TrackArgs;
 
-/// `text` as KIND/NAME, with `capable` checking that its kind supports the command.
-pub fn parse(text: &str, capable: fn(&ObjectRef) -> Result<(), Error>) -> Result<ObjectRef, Error> {
-    let object = text.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string()))?;
+/// `text` as KIND/NAME, or `text` as KIND and `name` after it, with `capable` checking that
+/// its kind supports the command.
+pub fn parse(text: &str, name: Option<&str>, capable: fn(&ObjectRef) -> Result<(), Error>) -> Result<ObjectRef, Error> {
+    let object = joined(text, name)?.parse::<ObjectRef>().map_err(|e| Error::input(e.to_string()))?;
     capable(&object)?;
     Ok(object)
+}
+
+/// KIND/NAME from kubectl's two spellings: `deployment/web`, or `deployment` and `web`.
+pub fn joined(text: &str, name: Option<&str>) -> Result<String, Error> {
+    match name {
+        None => Ok(text.to_string()),
+        Some(name) if text.contains('/') || name.contains('/') => {
+            Err(Error::input(format!("give the object as KIND/NAME or as KIND NAME, not {text:?} and {name:?}")))
+        }
+        Some(name) => Ok(format!("{text}/{name}")),
+    }
 }
 
 /// The flags of a command that starts a rollout: whether to follow it, and how.

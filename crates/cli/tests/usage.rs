@@ -2,6 +2,7 @@
 //! naming what is wrong, an unreachable cluster exits 4, and --help documents the exit codes.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn rollwatch(args: &[&str]) -> Output {
@@ -128,4 +129,217 @@ fn a_failing_exec_plugin_is_an_access_error_that_does_not_echo_its_output() {
             assert!(!said.contains("s3cr3t"), "{name} ({output_format}) shows the plugin's secrets: {said}");
         }
     }
+}
+
+/// Runs rollwatch with nothing of the caller's environment but `PATH` and `vars`.
+fn rollwatch_in(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rollwatch"));
+    command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).envs(vars.iter().copied()).args(args);
+    command.output().expect("rollwatch runs")
+}
+
+#[test]
+fn client_and_connection_errors_exit_4_never_1() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path().to_str().unwrap();
+
+    // No kubeconfig and not in a pod: says where it looked.
+    let nothing = rollwatch_in(&[("HOME", home)], &["wait", "deployment/web"]);
+    assert_eq!(nothing.status.code(), Some(4), "{}", text(&nothing));
+    let said = text(&nothing);
+    assert!(said.contains("no cluster configured") && said.contains("KUBERNETES_SERVICE_HOST"), "{said}");
+
+    let kubeconfig = unreachable_kubeconfig();
+    let kubeconfig = kubeconfig.path().to_str().unwrap();
+    // A proxy of a scheme no client speaks, for a server that is not on loopback.
+    let ftp = rollwatch_in(
+        &[("HOME", home), ("HTTPS_PROXY", "ftp://proxy.invalid")],
+        &["--kubeconfig", kubeconfig, "--server", "https://api.invalid", "status", "deployment/web"],
+    );
+    assert_eq!(ftp.status.code(), Some(4), "{}", text(&ftp));
+    assert!(text(&ftp).contains("HTTPS_PROXY"), "{}", text(&ftp));
+    // A proxy that does not answer.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let silent_proxy = format!("http://127.0.0.1:{port}");
+    let proxied = rollwatch_in(
+        &[("HOME", home), ("HTTPS_PROXY", &silent_proxy)],
+        &["--kubeconfig", kubeconfig, "--server", "https://api.invalid", "wait", "deployment/web"],
+    );
+    assert_eq!(proxied.status.code(), Some(4), "{}", text(&proxied));
+    // A CA file that does not exist, and a context the kubeconfig does not have.
+    let no_ca = rollwatch_in(&[("HOME", home)], &["--kubeconfig", kubeconfig, "--certificate-authority", "/nonexistent/ca.crt", "status", "deployment/web"]);
+    assert_eq!(no_ca.status.code(), Some(4), "{}", text(&no_ca));
+    assert!(text(&no_ca).contains("/nonexistent/ca.crt"), "{}", text(&no_ca));
+    let no_context = rollwatch_in(&[("HOME", home)], &["--kubeconfig", kubeconfig, "--context", "nowhere", "status", "deployment/web"]);
+    assert_eq!(no_context.status.code(), Some(4), "{}", text(&no_context));
+    assert!(text(&no_context).contains("\"nowhere\""), "{}", text(&no_context));
+    // --kubeconfig naming a file that does not exist.
+    let missing = rollwatch_in(&[("HOME", home)], &["--kubeconfig", "/nonexistent/config", "status", "deployment/web"]);
+    assert_eq!(missing.status.code(), Some(4), "{}", text(&missing));
+    assert!(text(&missing).contains("/nonexistent/config"), "{}", text(&missing));
+}
+
+#[test]
+fn connection_flags_parse_as_kubectl_spells_them() {
+    let kubeconfig = unreachable_kubeconfig();
+    let flags = [
+        "--kubeconfig",
+        kubeconfig.path().to_str().unwrap(),
+        "--cluster",
+        "c",
+        "--user",
+        "u",
+        "--as",
+        "jane",
+        "--as-group",
+        "ops",
+        "--as-group",
+        "dev",
+        "--token",
+        "t",
+        "--insecure-skip-tls-verify",
+        "--request-timeout",
+        "5s",
+        "status",
+        "deployment/web",
+    ];
+    // Parsed and used: the unreachable server is then an access error, not a usage error.
+    let output = rollwatch(&flags);
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output));
+    let bad_timeout = rollwatch(&["--request-timeout", "soon", "status", "deployment/web"]);
+    assert_eq!(bad_timeout.status.code(), Some(2), "{}", text(&bad_timeout));
+    let help = text(&rollwatch(&["wait", "--help"]));
+    let connection = help.split("Connection:").nth(1).expect("a Connection section in the help");
+    for flag in [
+        "--server",
+        "--token",
+        "--as <USER>",
+        "--as-group",
+        "--certificate-authority",
+        "--insecure-skip-tls-verify",
+        "--request-timeout",
+        "--cluster",
+        "--user",
+    ] {
+        assert!(connection.contains(flag), "{flag} under Connection:\n{help}");
+    }
+}
+
+#[test]
+fn help_groups_each_commands_own_flags_apart_from_tracking_tolerances_connection_and_global_ones() {
+    let help = text(&rollwatch(&["wait", "--help"]));
+    // Each flag's long name under the heading it is shown under (flag lines are indented at
+    // most 6 columns; wrapped descriptions more).
+    let mut headed: Vec<(String, String)> = Vec::new();
+    let mut heading = String::new();
+    for line in help.lines() {
+        if line.ends_with(':') && line.starts_with(|c: char| c.is_ascii_uppercase()) {
+            heading = line.trim_end_matches(':').to_string();
+        } else if line.trim_start().starts_with('-') && line.len() - line.trim_start().len() <= 6 {
+            let flag = line.split_whitespace().find(|word| word.starts_with("--")).expect("a long flag");
+            headed.push((heading.clone(), flag.trim_end_matches(',').to_string()));
+        }
+    }
+    let section = |name: &str| -> Vec<String> { headed.iter().filter(|(heading, _)| heading == name).map(|(_, flag)| flag.clone()).collect() };
+    assert_eq!(section("Options"), ["--filename", "--recursive", "--selector", "--all-namespaces", "--for", "--help"]);
+    assert_eq!(section("Tracking"), ["--timeout", "--poll[=<INTERVAL>]", "--fail-fast", "--wait-all", "--logs-tail"]);
+    let tolerances = section("Tolerances");
+    assert!(
+        tolerances.iter().all(|flag| flag.contains("grace") || ["--allowed-restarts", "--stable-for", "--wait-for-terminating"].contains(&flag.as_str())),
+        "{tolerances:?}"
+    );
+    assert_eq!(section("Global"), ["--namespace", "--output", "--progress"]);
+    assert!(section("Connection").contains(&"--kubeconfig".to_string()));
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_command_line() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = rollwatch(&["completion", shell]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+        let script = String::from_utf8_lossy(&output.stdout);
+        for word in ["rollwatch", "wait", "waiting-grace", "as-group"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    assert_eq!(rollwatch(&["completion", "tcsh"]).status.code(), Some(2));
+
+    let dir = std::env::temp_dir().join(format!("rollwatch-man-{}", std::process::id()));
+    let output = rollwatch(&["man", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let wait = std::fs::read_to_string(dir.join("rollwatch-wait.1")).expect("a page for wait");
+    assert!(wait.starts_with(".ie") || wait.contains(".TH rollwatch-wait 1"), "{}", &wait[..wait.len().min(300)]);
+    for word in ["waiting\\-grace", "request\\-timeout", "cluster access error"] {
+        assert!(wait.contains(word), "rollwatch-wait.1 lacks {word}");
+    }
+    for page in ["rollwatch.1", "rollwatch-apply.1", "rollwatch-check.1", "rollwatch-history.1"] {
+        assert!(dir.join(page).is_file(), "{page}");
+    }
+    assert!(!dir.join("rollwatch-help.1").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn wait_takes_kubectls_spelling_of_for_delete() {
+    // Parsed: the unreachable cluster is then the error (4), not the flag (2).
+    for goal in ["delete", "deleted"] {
+        let output = rollwatch(&["wait", "deployment/web", &format!("--for={goal}")]);
+        assert_eq!(output.status.code(), Some(4), "{goal}: {}", text(&output));
+    }
+    assert_eq!(rollwatch(&["wait", "deployment/web", "--for=gone"]).status.code(), Some(2));
+}
+
+#[test]
+fn objects_are_named_as_kind_slash_name_or_as_kubectls_kind_name() {
+    // Parsed: the unreachable cluster is then the error (4), not the names (2).
+    for args in [
+        &["wait", "deployment", "web"][..],
+        &["wait", "deploy", "web", "api"],
+        &["status", "sts", "db"],
+        &["history", "deployment", "web"],
+        &["undo", "sts", "db"],
+        &["restart", "ds", "agent"],
+        &["pause", "deployment", "web"],
+        &["resume", "deployment", "web"],
+        &["set", "image", "deployment", "web", "app=repo/app:v2"],
+    ] {
+        let output = rollwatch(args);
+        assert_eq!(output.status.code(), Some(4), "{args:?}: {}", text(&output));
+    }
+    // The two spellings are not mixed.
+    let mixed = rollwatch(&["wait", "deployment/web", "api"]);
+    assert_eq!(mixed.status.code(), Some(2), "{}", text(&mixed));
+    assert!(text(&mixed).contains("invalid object reference \"api\""), "{}", text(&mixed));
+    let both = rollwatch(&["history", "deployment/web", "web"]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both));
+    assert!(text(&both).contains("KIND/NAME or as KIND NAME"), "{}", text(&both));
+    let no_image = rollwatch(&["set", "image", "deployment", "web"]);
+    assert_eq!(no_image.status.code(), Some(2), "{}", text(&no_image));
+    assert!(text(&no_image).contains("expected CONTAINER=IMAGE"), "{}", text(&no_image));
+}
+
+#[test]
+fn dash_o_name_prints_only_the_objects_that_made_it() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let ready = fixtures.join("web-ready.yaml");
+    let output = rollwatch(&["check", "-f", ready.to_str().unwrap(), "-o", "name", "--stable-for", "0"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "deployment/web\njob/migrate\n");
+    // A failed one is left out; the exit code says why.
+    let failed = fixtures.join("web-image-pull.json");
+    let output = rollwatch(&["check", "-f", failed.to_str().unwrap(), "-o", "name", "--now", "2030-01-01T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    // plan has no objects to name.
+    let plan = fixtures.join("plan-workloads.yaml");
+    let output = rollwatch(&["plan", "-f", plan.to_str().unwrap(), "--nodes", "3", "-o", "name"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("use -o text or -o json"), "{}", text(&output));
+    // Errors stay text on standard error.
+    let unreachable = rollwatch(&["wait", "deployment/web", "-o", "name"]);
+    assert_eq!(unreachable.status.code(), Some(4));
+    assert!(unreachable.stdout.is_empty() && text(&unreachable).contains("error:"), "{}", text(&unreachable));
 }

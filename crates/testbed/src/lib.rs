@@ -401,3 +401,183 @@ impl Drop for PrivateCluster {
         }
     }
 }
+
+/// Where the API server of the cluster under test listens, from its kubeconfig.
+pub fn api_server() -> (String, u16) {
+    let server = kubectl_global(&["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"]).ok().stdout;
+    let authority = server.trim().trim_start_matches("https://").trim_end_matches('/');
+    let (host, port) = authority.rsplit_once(':').expect("the server URL has a port");
+    (host.to_string(), port.parse().expect("a port number"))
+}
+
+/// What the kubelet mounts into a pod running as a service account: its token, the cluster's
+/// CA certificate and the namespace (v1.20's token controller writes them into the account's
+/// token Secret, which the kubelet mounts as is).
+pub struct ServiceAccountMount {
+    pub token: String,
+    pub ca_crt: String,
+    pub namespace: String,
+}
+
+impl TestNamespace {
+    /// The mount of service account `name` of this namespace, once its token Secret exists.
+    pub fn service_account_mount(&self, name: &str) -> ServiceAccountMount {
+        let secret = wait_for(&format!("the token Secret of service account {name}"), Duration::from_secs(60), || {
+            let secret = self.kubectl(&["get", "serviceaccount", name, "-o", "jsonpath={.secrets[0].name}"]).stdout;
+            (!secret.is_empty()).then_some(secret)
+        });
+        let key = |key: &str| self.kubectl(&["get", "secret", &secret, "-o", &format!("go-template={{{{index .data \"{key}\" | base64decode}}}}")]).ok().stdout;
+        ServiceAccountMount { token: key("token"), ca_crt: key("ca.crt"), namespace: key("namespace") }
+    }
+}
+
+/// Runs rollwatch as it runs in a pod: in a mount namespace of its own (`unshare -m`, so the
+/// machine's `/run` is untouched) with `mount` at /var/run/secrets/kubernetes.io/serviceaccount,
+/// the API server at `KUBERNETES_SERVICE_HOST`/`PORT`, no `KUBECONFIG` and a home without
+/// `.kube`; the environment is only `PATH`, those and `vars`.
+pub fn rollwatch_in_pod(mount: &ServiceAccountMount, vars: &[(&str, &str)], args: &[&str]) -> Run {
+    let stage = std::env::temp_dir().join(format!("rollwatch-pod-{}-{}", std::process::id(), nanos()));
+    std::fs::create_dir_all(stage.join("home")).unwrap();
+    std::fs::write(stage.join("token"), &mount.token).unwrap();
+    std::fs::write(stage.join("ca.crt"), &mount.ca_crt).unwrap();
+    std::fs::write(stage.join("namespace"), &mount.namespace).unwrap();
+    const AS_IN_A_POD: &str = r#"set -e
+stage=$1 bin=$2; shift 2
+mount -t tmpfs -o size=1m tmpfs /run
+dir=/var/run/secrets/kubernetes.io/serviceaccount
+mkdir -p "$dir"
+cp "$stage/token" "$stage/ca.crt" "$stage/namespace" "$dir/"
+exec "$bin" "$@""#;
+    let (host, port) = api_server();
+    let mut command = Command::new("unshare");
+    command
+        .args(["-m", "sh", "-c", AS_IN_A_POD, "sh"])
+        .arg(&stage)
+        .arg(rollwatch_bin())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", stage.join("home"))
+        .env("KUBERNETES_SERVICE_HOST", host)
+        .env("KUBERNETES_SERVICE_PORT", port.to_string())
+        .envs(vars.iter().copied());
+    let run = run_with_input(command, "");
+    let _ = std::fs::remove_dir_all(&stage);
+    run
+}
+
+/// A proxy on loopback — HTTP CONNECT or SOCKS5 — that counts the tunnels it opened, for tests
+/// of rollwatch behind a proxy. Like a company proxy it resolves names the client cannot: a
+/// tunnel to a host in `names` goes to its address instead. It serves until the test process ends.
+pub struct ConnectProxy {
+    pub url: String,
+    connects: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ConnectProxy {
+    /// An HTTP proxy (`http://127.0.0.1:PORT`) that tunnels with CONNECT.
+    pub fn start(names: &[(&str, &str)]) -> Self {
+        Self::serve("http", names, read_connect, b"HTTP/1.1 200 Connection established\r\n\r\n")
+    }
+
+    /// A SOCKS5 proxy (`socks5://127.0.0.1:PORT`), without authentication.
+    pub fn start_socks5(names: &[(&str, &str)]) -> Self {
+        Self::serve("socks5", names, read_socks5_connect, &[5, 0, 0, 1, 0, 0, 0, 0, 0, 0])
+    }
+
+    fn serve(scheme: &str, names: &[(&str, &str)], read: fn(&std::net::TcpStream) -> Option<(String, String)>, established: &'static [u8]) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
+        let names: std::collections::HashMap<String, String> = names.iter().map(|(name, address)| (name.to_string(), address.to_string())).collect();
+        let connects = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = connects.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let target = match read(&client) {
+                    Some((host, port)) => format!("{}:{port}", names.get(&host).unwrap_or(&host)),
+                    None => continue,
+                };
+                counted.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || tunnel(client, &target, established));
+            }
+        });
+        ConnectProxy { url, connects }
+    }
+
+    /// How many tunnels were asked for so far.
+    pub fn connects(&self) -> usize {
+        self.connects.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The `host` and `port` of a `CONNECT host:port HTTP/1.1` request head, read to its end.
+fn read_connect(mut client: &std::net::TcpStream) -> Option<(String, String)> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+        if client.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    let authority = head.strip_prefix("CONNECT ")?.split(' ').next()?;
+    let (host, port) = authority.rsplit_once(':')?;
+    Some((host.to_string(), port.to_string()))
+}
+
+/// The host and port of a SOCKS5 CONNECT request (RFC 1928), after answering its greeting with
+/// "no authentication".
+fn read_socks5_connect(mut client: &std::net::TcpStream) -> Option<(String, String)> {
+    use std::io::{Read, Write};
+    let mut greeting = [0u8; 2];
+    client.read_exact(&mut greeting).ok()?;
+    let mut methods = vec![0u8; usize::from(greeting[1])];
+    client.read_exact(&mut methods).ok()?;
+    client.write_all(&[5, 0]).ok()?;
+    let mut request = [0u8; 4];
+    client.read_exact(&mut request).ok()?;
+    if request[..2] != [5, 1] {
+        return None;
+    }
+    let host = match request[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            client.read_exact(&mut ip).ok()?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => {
+            let mut length = [0u8; 1];
+            client.read_exact(&mut length).ok()?;
+            let mut name = vec![0u8; usize::from(length[0])];
+            client.read_exact(&mut name).ok()?;
+            String::from_utf8(name).ok()?
+        }
+        _ => return None,
+    };
+    let mut port = [0u8; 2];
+    client.read_exact(&mut port).ok()?;
+    Some((host, u16::from_be_bytes(port).to_string()))
+}
+
+/// Answers the tunnel request with `established` and copies bytes both ways until either side
+/// closes.
+fn tunnel(mut client: std::net::TcpStream, target: &str, established: &[u8]) {
+    use std::io::Write;
+    let Ok(mut server) = std::net::TcpStream::connect(target) else {
+        return;
+    };
+    if client.write_all(established).is_err() {
+        return;
+    }
+    let (Ok(mut client_reader), Ok(mut server_writer)) = (client.try_clone(), server.try_clone()) else { return };
+    let upstream = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client_reader, &mut server_writer);
+        let _ = server_writer.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut server, &mut client);
+    let _ = client.shutdown(std::net::Shutdown::Write);
+    let _ = upstream.join();
+}

@@ -141,7 +141,7 @@ fn namespaces_and_crds_go_first_so_what_needs_them_applies_in_one_run() {
     );
     let run = rollwatch_testbed::rollwatch(&["apply", "-R", "-f", dir.path().to_str().unwrap(), "--timeout", "2m"]);
     assert_eq!(run.code, Some(0), "{}", run.output());
-    let applied: Vec<&str> = run.stdout.lines().filter(|l| l.ends_with(" applied")).collect();
+    let applied: Vec<&str> = run.stdout.lines().filter(|l| l.ends_with(" created")).collect();
     assert_eq!(applied.len(), 4, "{}", run.output());
     assert!(applied[0].contains(&format!("namespace/{namespace}")), "{applied:?}");
     assert!(applied[1].contains(&format!("customresourcedefinition/widgets.{group}")), "{applied:?}");

@@ -84,3 +84,42 @@ fn a_second_instance_runs_beside_the_first_reports_a_crash_and_stops_cleanly() {
     assert!(left.is_empty(), "processes left after down: {left:?}");
     assert!(!instance_dir(&instance).exists(), "{} left after down", instance_dir(&instance).display());
 }
+
+/// `scripts/cluster deb-src` with apt's configuration read from `files` (relative paths in a
+/// scratch /etc/apt) instead of the machine's.
+fn deb_src_from(files: &[(&str, &str)]) -> (bool, String) {
+    let apt = std::env::temp_dir().join(format!("rollwatch-apt-{}-{}", std::process::id(), files.len()));
+    let _ = std::fs::remove_dir_all(&apt);
+    std::fs::create_dir_all(apt.join("sources.list.d")).unwrap();
+    for (name, text) in files {
+        std::fs::write(apt.join(name), text).unwrap();
+    }
+    let out = Command::new(repo_root().join("scripts/cluster")).arg("deb-src").env("ROLLWATCH_APT_ETC", &apt).output().expect("scripts/cluster runs");
+    std::fs::remove_dir_all(&apt).unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn the_source_package_comes_from_the_archive_apt_is_configured_with() {
+    // deb822, with a security stanza first and a mirror for the main archive.
+    let (ok, entry) = deb_src_from(&[(
+        "sources.list.d/debian.sources",
+        "Types: deb\nURIs: http://mirror.test/debian-security\nSuites: bookworm-security\nComponents: main\n\n\
+         Types: deb\n# a comment\nURIs: http://mirror.test/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
+    )]);
+    assert!(ok, "{entry}");
+    assert_eq!(
+        entry,
+        "Types: deb-src\nURIs: http://mirror.test/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    );
+
+    // The one-line format, with options.
+    let (ok, entry) =
+        deb_src_from(&[("sources.list", "# old style\ndeb [arch=amd64 signed-by=/etc/apt/keys/mirror.gpg] http://proxy.test:3142/debian bookworm main\n")]);
+    assert!(ok, "{entry}");
+    assert_eq!(entry, "Types: deb-src\nURIs: http://proxy.test:3142/debian\nSuites: bookworm\nComponents: main\nSigned-By: /etc/apt/keys/mirror.gpg\n");
+
+    // No Debian archive at all: said, not guessed.
+    let (ok, said) = deb_src_from(&[("sources.list", "deb http://mirror.test/debian bullseye main\n")]);
+    assert!(!ok && said.contains("no Debian bookworm archive"), "{said}");
+}

@@ -14,7 +14,7 @@ fn deployment(name: &str, image: &str) -> String {
 }
 
 fn tracker(runtime: &tokio::runtime::Runtime) -> Tracker {
-    let options = ClusterOptions { kubeconfig: Some(kubeconfig()), context: None };
+    let options = ClusterOptions { kubeconfig: Some(kubeconfig()), ..ClusterOptions::default() };
     runtime.block_on(Tracker::connect(&options)).expect("the test cluster answers")
 }
 

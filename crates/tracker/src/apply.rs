@@ -31,6 +31,10 @@ pub struct ApplyOptions {
     pub namespace: Option<String>,
     /// Take over fields another manager owns instead of failing on the conflict.
     pub force_conflicts: bool,
+    /// The field manager to apply as ([`FIELD_MANAGER`] if None): the name under which the
+    /// server records the fields this apply sets, so that a later apply by the same name may
+    /// change or drop them without a conflict.
+    pub field_manager: Option<String>,
 }
 
 /// One object ready to apply.
@@ -51,7 +55,11 @@ pub struct Plan {
     pub items: Vec<Item>,
     namespaces_created: Vec<String>,
     force_conflicts: bool,
+    field_manager: String,
     pub field_validation: FieldValidation,
+    /// The resourceVersion each existing object had at the dry run: an apply that leaves it so
+    /// changed nothing.
+    versions_at_dry_run: std::collections::HashMap<ObjectRef, String>,
 }
 
 /// Whether the API server checks the fields of what is applied: `fieldValidation=Strict` makes
@@ -133,7 +141,8 @@ pub async fn plan(tracker: &Tracker, manifests: Vec<Manifest>, options: &ApplyOp
     items.sort_by_key(|item| item.object.row().map_or(registry::DEFAULT_APPLY_STAGE, |row| row.apply_stage));
     let namespaces_created = items.iter().filter(|i| i.object.is(&registry::NAMESPACE)).map(|i| i.object.name.clone()).collect();
     let field_validation = field_validation(tracker).await?;
-    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts, field_validation })
+    let field_manager = options.field_manager.clone().unwrap_or_else(|| FIELD_MANAGER.to_string());
+    Ok(Plan { items, namespaces_created, force_conflicts: options.force_conflicts, field_manager, field_validation, versions_at_dry_run: Default::default() })
 }
 
 async fn plan_item(tracker: &Tracker, mut manifest: Manifest, options: &ApplyOptions, defined: &[Resource]) -> Result<Item, Error> {
@@ -248,7 +257,7 @@ impl Plan {
     /// Server dry run of every object the server can check now (all but those needing a
     /// namespace or kind this plan creates); reports every rejection, naming file and object.
     /// `warned` hears the server's warnings about each object.
-    pub async fn dry_run(&self, tracker: &Tracker, warned: impl FnMut(&Item, &[String])) -> Result<(), Error> {
+    pub async fn dry_run(&mut self, tracker: &Tracker, warned: impl FnMut(&Item, &[String])) -> Result<(), Error> {
         let mut waiting_for_namespace = Vec::new();
         for namespace in &self.namespaces_created {
             if !namespace_exists(tracker, namespace).await? {
@@ -257,20 +266,47 @@ impl Plan {
         }
         let checkable =
             self.items.iter().filter(|item| !item.needs_new_kind && !item.object.namespace.as_ref().is_some_and(|ns| waiting_for_namespace.contains(ns)));
-        self.dry_run_items(tracker, checkable, warned).await
+        self.versions_at_dry_run = self.dry_run_items(tracker, checkable, warned).await?;
+        Ok(())
     }
 
-    async fn dry_run_items<'a>(&self, tracker: &Tracker, items: impl Iterator<Item = &'a Item>, mut warned: impl FnMut(&Item, &[String])) -> Result<(), Error> {
+    /// Dry-runs `items`; the resourceVersion of each that exists (a dry run writes nothing, so
+    /// the server answers with the stored one).
+    async fn dry_run_items<'a>(
+        &self,
+        tracker: &Tracker,
+        items: impl Iterator<Item = &'a Item>,
+        mut warned: impl FnMut(&Item, &[String]),
+    ) -> Result<std::collections::HashMap<ObjectRef, String>, Error> {
         let mut problems = Vec::new();
+        let mut versions = std::collections::HashMap::new();
         for item in items {
             match self.patch(tracker, item, true).await {
-                Ok(written) if written.warnings.is_empty() => {}
-                Ok(written) => warned(item, &written.warnings),
+                Ok(written) => {
+                    if !written.warnings.is_empty() {
+                        warned(item, &written.warnings);
+                    }
+                    if let (false, Some(version)) = (written.created, written.stored["metadata"]["resourceVersion"].as_str()) {
+                        versions.insert(item.object.clone(), version.to_string());
+                    }
+                }
                 Err(error) if error.kind == crate::ErrorKind::Input => problems.push(error.message),
                 Err(error) => return Err(error),
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(Error::input(problems.join("\n"))) }
+        if problems.is_empty() { Ok(versions) } else { Err(Error::input(problems.join("\n"))) }
+    }
+
+    /// What the apply that answered `written` did to `item`.
+    fn change(&self, item: &Item, written: &Written) -> Change {
+        let version = written.stored["metadata"]["resourceVersion"].as_str();
+        if written.created {
+            Change::Created
+        } else if version.is_some() && self.versions_at_dry_run.get(&item.object).map(String::as_str) == version {
+            Change::Unchanged
+        } else {
+            Change::Configured
+        }
     }
 
     /// Applies the plan: namespaces and CRDs (waiting until the CRDs are established), a dry run
@@ -283,20 +319,22 @@ impl Plan {
         let (prerequisites, rest): (Vec<&Item>, Vec<&Item>) = self.items.iter().partition(first_stage);
         for item in &prerequisites {
             let written = self.patch(tracker, item, false).await?;
-            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings });
+            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings, change: self.change(item, &written) });
         }
         for item in prerequisites.iter().filter(|i| i.object.is(&registry::CUSTOM_RESOURCE_DEFINITION)) {
             wait_established(tracker, &item.object.name).await?;
         }
         let needed_prerequisites =
             rest.iter().copied().filter(|item| item.needs_new_kind || item.object.namespace.as_ref().is_some_and(|ns| self.namespaces_created.contains(ns)));
-        self.dry_run_items(tracker, needed_prerequisites, |item, warnings| told(item, Step::DryRunWarnings(warnings))).await.map_err(|e| match e.kind {
-            crate::ErrorKind::Input => Error::input(format!("{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)", e.message)),
-            _ => e,
-        })?;
+        self.dry_run_items(tracker, needed_prerequisites, |item, warnings| told(item, Step::DryRunWarnings(warnings))).await.map(drop).map_err(
+            |e| match e.kind {
+                crate::ErrorKind::Input => Error::input(format!("{}\n(namespaces and CustomResourceDefinitions were applied; nothing else was)", e.message)),
+                _ => e,
+            },
+        )?;
         for item in rest {
             let written = self.patch(tracker, item, false).await?;
-            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings });
+            told(item, Step::Applied { stored: &written.stored, warnings: &written.warnings, change: self.change(item, &written) });
         }
         Ok(())
     }
@@ -309,7 +347,7 @@ impl Plan {
             None => Api::all_with(tracker.client().clone(), &item.resource.api),
         };
         let field_validation = (self.field_validation == FieldValidation::Strict).then_some(ValidationDirective::Strict);
-        let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(FIELD_MANAGER.into()), field_validation };
+        let params = PatchParams { dry_run, force: self.force_conflicts, field_manager: Some(self.field_manager.clone()), field_validation };
         let context = if dry_run { format!("{} (dry run)", item.manifest.describe()) } else { item.manifest.describe() };
         let send = || async {
             let request = kube::core::Request::new(api.resource_url())
@@ -326,10 +364,40 @@ impl Plan {
                 return Err(kube::Error::Api(reported.boxed()));
             }
             let stored = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
-            Ok(Written { stored, warnings })
+            Ok(Written { stored, warnings, created: status == http::StatusCode::CREATED })
         };
-        crate::retry::retrying(send).await.map_err(|e| Error::from_kube_input(&context, &e))
+        crate::retry::retrying(send).await.map_err(|e| match &e {
+            kube::Error::Api(status) => match describe_conflict(status) {
+                Some(conflict) => Error::input(format!("{context}: {conflict}")),
+                None => Error::from_kube_input(&context, &e),
+            },
+            _ => Error::from_kube_input(&context, &e),
+        })
     }
+}
+
+/// A server-side apply conflict in words: the fields another field manager owns (a client-side
+/// `kubectl apply` is `kubectl-client-side-apply`, Helm `helm`, Argo CD `argocd-controller`)
+/// and how to take them over. `None` for any other answer.
+fn describe_conflict(status: &kube::core::Status) -> Option<String> {
+    if status.code != 409 {
+        return None;
+    }
+    let causes = &status.details.as_ref()?.causes;
+    let mut by_manager: Vec<(String, Vec<&str>)> = Vec::new();
+    for cause in causes.iter().filter(|cause| cause.reason == "FieldManagerConflict") {
+        // The server writes `conflict with "MANAGER"` or `conflict with "MANAGER" using apps/v1`.
+        let manager = cause.message.split('"').nth(1).unwrap_or(cause.message.as_str()).to_string();
+        match by_manager.iter_mut().find(|(name, _)| *name == manager) {
+            Some((_, fields)) => fields.push(&cause.field),
+            None => by_manager.push((manager, vec![&cause.field])),
+        }
+    }
+    if by_manager.is_empty() {
+        return None;
+    }
+    let owners: Vec<String> = by_manager.iter().map(|(manager, fields)| format!("{} owned by field manager {manager:?}", fields.join(", "))).collect();
+    Some(format!("conflict: {}; to take these fields over, run again with --force-conflicts (or leave them out of the manifest)", owners.join("; ")))
 }
 
 /// What [`Plan::apply`] tells of an object.
@@ -337,14 +405,35 @@ pub enum Step<'a> {
     /// The server's warnings from the dry run of an object that needed this plan's namespaces or
     /// CustomResourceDefinitions (nothing written yet).
     DryRunWarnings(&'a [String]),
-    /// Written: the object as the server stored it, and the server's warnings.
-    Applied { stored: &'a Value, warnings: &'a [String] },
+    /// Written: the object as the server stored it, the server's warnings, and what changed.
+    Applied { stored: &'a Value, warnings: &'a [String], change: Change },
+}
+
+/// What an apply did to an object, in kubectl's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    /// Changed: its resourceVersion moved since the dry run.
+    Configured,
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::Configured => "configured",
+            Change::Unchanged => "unchanged",
+        }
+    }
 }
 
 /// One server-side apply's answer.
 struct Written {
     stored: Value,
     warnings: Vec<String>,
+    /// The server answered 201 Created: the object did not exist.
+    created: bool,
 }
 
 /// The message of a `Warning` response header (`299 - "extensions/v1beta1 Ingress is
@@ -403,6 +492,30 @@ mod tests {
         assert!(!openapi_offers_field_validation(
             r#"{"paths": {"/apis/apps/v1/namespaces/{namespace}/deployments/{name}": {"patch": {"parameters": [{"name": "fieldManager"}]}}}}"#
         ));
+    }
+
+    #[test]
+    fn a_conflict_names_the_fields_and_their_managers_and_the_way_out() {
+        // As a v1.20 API server answers an apply over a client-side `kubectl apply` and Helm.
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Conflict", "code": 409,
+            "message": "Apply failed with 3 conflicts: ...",
+            "details": {"causes": [
+                {"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-client-side-apply\" using apps/v1", "field": ".spec.replicas"},
+                {"reason": "FieldManagerConflict", "message": "conflict with \"helm\" using apps/v1", "field": ".metadata.labels.tier"},
+                {"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-client-side-apply\" using apps/v1",
+                 "field": ".spec.template.spec.containers[name=\"app\"].image"}
+            ]}
+        }))
+        .unwrap();
+        assert_eq!(
+            describe_conflict(&status).as_deref(),
+            Some(
+                r#"conflict: .spec.replicas, .spec.template.spec.containers[name="app"].image owned by field manager "kubectl-client-side-apply"; .metadata.labels.tier owned by field manager "helm"; to take these fields over, run again with --force-conflicts (or leave them out of the manifest)"#
+            )
+        );
+        let other_conflict = kube::core::Status { code: 409, message: "the object has been modified".into(), ..Default::default() };
+        assert_eq!(describe_conflict(&other_conflict), None);
     }
 
     #[test]

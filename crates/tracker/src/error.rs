@@ -5,6 +5,7 @@ use kube::client::AuthError;
 
 /// Whose problem an [`Error`] is; the command line turns it into an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Bad input: an unreadable or invalid manifest, an unknown kind, a rejected dry run.
     Input,
@@ -85,7 +86,10 @@ pub(crate) fn is_access_error(error: &kube::Error) -> bool {
         | kube::Error::InferConfig(_)
         | kube::Error::InferKubeconfig(_)
         | kube::Error::Auth(_)
-        | kube::Error::RustlsTls(_) => true,
+        | kube::Error::RustlsTls(_)
+        | kube::Error::TlsRequired
+        | kube::Error::ProxyProtocolUnsupported { .. }
+        | kube::Error::ProxyProtocolDisabled { .. } => true,
         _ => false,
     }
 }
@@ -101,8 +105,24 @@ pub(crate) fn describe(error: &kube::Error) -> String {
             format!("the API server is throttling requests (429 Too Many Requests: {})", status.message.trim_end_matches('.'))
         }
         kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
-        other => other.to_string(),
+        other => with_causes(other),
     }
+}
+
+/// The error and what caused it, down the chain: kube's transport errors say only "client error
+/// (Connect)"; the cause says which (connection refused, a name that does not resolve, a proxy's
+/// refusal, a certificate).
+fn with_causes(error: &kube::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The credentials error within `error`: kube returns it as is when the client is built (the

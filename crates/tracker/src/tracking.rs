@@ -55,6 +55,7 @@ impl Default for TrackOptions {
 
 /// Something that happened while tracking.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Update {
     /// An object's verdict changed (its state, message, reasons or replica figures), or its
     /// rollout became slower than expected (or stopped being so). Boxed: it is much larger
@@ -84,6 +85,7 @@ pub struct VerdictChange {
 
 /// How tracking ended.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum End {
     /// Every object reached the goal.
     Ready,

@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 /// The code of a [`Reason`](crate::Reason): one of rollwatch's own, or the cluster's reason as
 /// written. Written out (JSON, text) as [`ReasonCode::as_str`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ReasonCode {
     /// A container waits in CrashLoopBackOff (kubelet's reason, kept as the code).
     CrashLoopBackOff,

@@ -23,6 +23,7 @@ pub struct Finding {
 /// What kind of trouble a finding is: workloads weigh them differently (a Job's backoffLimit
 /// governs exits, not image pulls).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Trouble {
     /// The pod has no node.
     Scheduling,

@@ -41,6 +41,7 @@ impl Reporter for Json {
                 "pace": change.pace,
             })),
             Update::Trouble { feed, message } => emit(json!({"event": "trouble", "time": now(), "feed": feed, "message": message})),
+            _ => {}
         }
     }
 
@@ -52,6 +53,7 @@ impl Reporter for Json {
             rollwatch_tracker::End::TimedOut => "timed_out",
             rollwatch_tracker::End::Interrupted => "interrupted",
             rollwatch_tracker::End::Error(_) => "error",
+            _ => "other",
         };
         let error = match &outcome.end {
             rollwatch_tracker::End::Error(error) => Some(error.message.clone()),

@@ -1,8 +1,8 @@
-//! Live progress on a terminal: a line per object with its state, replica figures, time since
-//! start and since its last change, and while a rollout progresses the time the duration model
-//! expects it still needs (counted down locally from the last update's pace) or the time left in
-//! its settle window; the summary below
-//! once the run ends.
+//! Live progress on a terminal: a line per object with its state and reason code, replica
+//! figures, time since start and since its last change, and while a rollout progresses the time
+//! the duration model expects it still needs (counted down locally from the last update's pace)
+//! or the time left in its settle window; once the run ends, the lines give way to a table of the
+//! results and the explanations.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -52,8 +52,10 @@ impl Live {
                 if pace.slower_than_expected() { format!("{left}, slower than expected") } else { left }
             })
             .unwrap_or_default();
+        // The reason code next: an 80-column terminal cuts the line's end, not the why.
+        let code = verdict.reasons.first().filter(|_| verdict.state != State::Ready).map(|reason| format!(" {}", inline(reason.code.as_str()))).unwrap_or_default();
         format!(
-            "{:<11}{figures}{settling}{pace} [{}, changed {} ago] {}",
+            "{:<11}{code}{figures}{settling}{pace} [{}, changed {} ago] {}",
             summary::state_word(verdict.state),
             short_duration(started.elapsed()),
             short_duration(line.changed.elapsed()),
@@ -93,6 +95,7 @@ impl Reporter for Live {
             Update::Trouble { message, .. } => {
                 let _ = self.multi.println(format!("warning: {} (retrying)", inline(message)));
             }
+            _ => {}
         }
     }
 
@@ -103,18 +106,33 @@ impl Reporter for Live {
     }
 
     fn finish(&mut self, outcome: &Outcome, exit_code: u8) {
+        // The live lines give way to the table, which says the same once and in full.
         for line in self.lines.values() {
-            let mark = match line.verdict.state {
-                State::Ready => "✔",
-                State::Failed | State::NotFound => "✘",
-                _ => "…",
-            };
-            line.bar.set_style(ProgressStyle::with_template("{prefix:.bold} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-            line.bar.finish_with_message(format!("{mark} {}", Self::render(line, self.started)));
+            line.bar.finish_and_clear();
         }
-        // Below the finished lines, which stay on screen.
-        for text in summary::lines(outcome, exit_code, &self.names) {
+        for text in summary::table_lines(outcome, exit_code, &self.names) {
             println!("{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rollwatch_verdict::{Progress, Reason};
+
+    #[test]
+    fn on_an_80_column_terminal_the_reason_code_is_within_the_line() {
+        let message = "container app exited with code 3: Error (restarted 0 times); its pod had been ready for less than the 10s settle window";
+        let pod = "pod/checkout-service-57f8dbd8c-pzq9d".parse().unwrap();
+        let verdict = Verdict::new(State::Failed, format!("deployment \"checkout-service\" failed: {message}"))
+            .with_reasons(vec![Reason::new("NonZeroExit", pod, message)])
+            .with_progress(Progress { desired: 12, updated: 12, ready: 11, available: 11, ..Progress::default() });
+        let now = Instant::now();
+        let line = Line { bar: ProgressBar::hidden(), verdict, changed: now, pace: None, updated: now };
+        // As indicatif draws it: spinner, the object, then the message cut at the terminal's width.
+        let drawn = format!("⠁ deployment/checkout-service {}", Live::render(&line, now));
+        let visible: String = drawn.chars().take(80).collect();
+        assert!(visible.contains("Failed      NonZeroExit"), "{visible}");
     }
 }

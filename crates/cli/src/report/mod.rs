@@ -3,6 +3,7 @@
 
 mod json;
 mod live;
+mod names;
 mod plain;
 mod summary;
 
@@ -13,8 +14,8 @@ use rollwatch_verdict::estimate::Pace;
 use rollwatch_verdict::{ObjectRef, Verdict};
 use serde_json::json;
 
-use crate::Output;
 use crate::sanitize::{self, inline};
+use crate::{Output, Progress};
 
 /// Something a command did besides tracking: applied an object, set an image, rolled back.
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ pub trait Reporter {
 pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
     let code = exit_code as u8;
     match output {
-        Output::Text => eprintln!(
+        Output::Text | Output::Name => eprintln!(
             "error: {}
 (exit code {code}: {})",
             sanitize::lines(&error.to_string()),
@@ -52,13 +53,16 @@ pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
     }
 }
 
-/// The reporter for `output`; `namespace` is the run's namespace, left out of object names.
-pub fn reporter(output: Output, namespace: &str) -> Box<dyn Reporter> {
+/// The reporter for `output` and `progress`; `namespace` is the run's namespace, left out of
+/// object names.
+pub fn reporter(output: Output, progress: Progress, namespace: &str) -> Box<dyn Reporter> {
     let names = Names { namespace: namespace.to_string() };
-    match output {
-        Output::Json => Box::new(json::Json),
-        Output::Text if std::io::stdout().is_terminal() => Box::new(live::Live::new(names)),
-        Output::Text => Box::new(plain::Plain::new(names)),
+    match (output, progress) {
+        (Output::Json, _) => Box::new(json::Json),
+        (Output::Name, _) => Box::new(names::NameList::default()),
+        (Output::Text, Progress::Tty) => Box::new(live::Live::new(names)),
+        (Output::Text, Progress::Auto) if std::io::stdout().is_terminal() => Box::new(live::Live::new(names)),
+        (Output::Text, _) => Box::new(plain::Plain::new(names)),
     }
 }
 

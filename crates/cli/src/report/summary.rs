@@ -1,5 +1,7 @@
 //! The end of a run in text: per object its result, and for those not ready the explanation
 //! (reasons, container logs, warning events), then one line with the totals and exit code.
+//! Plain lines give each object a headline; on a terminal the results are a small table
+//! instead ([`table_lines`]), so a long message is shown once, in the explanation.
 
 use rollwatch_tracker::{End, Explanation, ObjectOutcome, Outcome};
 use rollwatch_verdict::State;
@@ -13,6 +15,40 @@ pub fn lines(outcome: &Outcome, exit_code: u8, names: &Names) -> Vec<String> {
     for object in &outcome.objects {
         lines.push(headline(object, &outcome.end, names));
         if let Some(explanation) = &object.explanation {
+            explain(explanation, names, &mut lines);
+        }
+    }
+    lines.push(totals(outcome, exit_code));
+    lines
+}
+
+/// The summary for a terminal: a table of object, verdict, reason and time of the last change,
+/// then the explanation of each object not ready under its name, then the totals.
+pub fn table_lines(outcome: &Outcome, exit_code: u8, names: &Names) -> Vec<String> {
+    let header = ["OBJECT", "VERDICT", "REASON", "TIME"].map(String::from);
+    let rows: Vec<[String; 4]> = outcome
+        .objects
+        .iter()
+        .map(|object| {
+            let reason = object.verdict.reasons.first().filter(|_| !object.reached).map_or("-".to_string(), |reason| inline(reason.code.as_str()));
+            [names.of(&object.object), state_word(object.verdict.state).to_string(), reason, short_duration(object.last_change)]
+        })
+        .collect();
+    let mut widths = header.clone().map(|title| title.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String; 4]| {
+        let padded: Vec<String> = cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let mut lines = vec![line(&header)];
+    lines.extend(rows.iter().map(line));
+    for object in &outcome.objects {
+        if let Some(explanation) = &object.explanation {
+            lines.push(format!("{}:", names.of(&object.object)));
             explain(explanation, names, &mut lines);
         }
     }
@@ -111,6 +147,7 @@ fn totals(outcome: &Outcome, exit_code: u8) -> String {
         End::TimedOut => "timed out".to_string(),
         End::Interrupted => "interrupted".to_string(),
         End::Error(error) => format!("error: {}", sanitize::lines(&error.to_string())),
+        _ => "ended".to_string(),
     };
     format!("{how} after {}: {ready} ready, {failed} failed, {waiting} not ready (exit code {exit_code})", short_duration(outcome.elapsed))
 }
@@ -121,5 +158,56 @@ fn restarts(count: i32) -> String {
         0 => "not restarted".to_string(),
         1 => "restarted once".to_string(),
         count => format!("restarted {count} times"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rollwatch_tracker::{Detail, Explanation};
+    use rollwatch_verdict::{ObjectRef, Reason, Verdict};
+    use std::time::Duration;
+
+    fn object(text: &str) -> ObjectRef {
+        text.parse::<ObjectRef>().unwrap().in_namespace("shop")
+    }
+
+    #[test]
+    fn on_a_terminal_the_end_is_a_table_and_each_long_message_is_shown_once() {
+        let message = "container app exited with code 3: Error (restarted 0 times); its pod had been ready for less than the 10s settle window";
+        let reason = Reason::new("NonZeroExit", object("pod/checkout-7d9f-x2x"), message);
+        let failed = Verdict::new(State::Failed, format!("deployment \"checkout\" failed: {message}")).with_reasons(vec![reason.clone()]);
+        let outcome = Outcome {
+            end: End::Failed,
+            elapsed: Duration::from_secs(75),
+            objects: vec![
+                ObjectOutcome {
+                    object: object("deployment/checkout"),
+                    verdict: failed,
+                    reached: false,
+                    last_change: Duration::from_secs(72),
+                    explanation: Some(Explanation { details: vec![Detail { reason, container: None, container_unavailable: None, logs: None }], events: vec![] }),
+                },
+                ObjectOutcome {
+                    object: object("statefulset/db"),
+                    verdict: Verdict::new(State::Ready, "partitioned roll out complete"),
+                    reached: true,
+                    last_change: Duration::from_secs(9),
+                    explanation: None,
+                },
+            ],
+        };
+        let lines = table_lines(&outcome, 1, &Names { namespace: "shop".into() });
+        assert_eq!(
+            lines[..4],
+            [
+                "OBJECT               VERDICT  REASON       TIME",
+                "deployment/checkout  Failed   NonZeroExit  1m12s",
+                "statefulset/db       Ready    -            9s",
+                "deployment/checkout:",
+            ]
+        );
+        assert_eq!(lines.last().unwrap(), "a rollout failed after 1m15s: 1 ready, 1 failed, 0 not ready (exit code 1)");
+        assert_eq!(lines.iter().filter(|line| line.contains(message)).count(), 1, "{lines:#?}");
     }
 }
