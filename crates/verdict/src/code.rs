@@ -58,6 +58,16 @@ pub enum ReasonCode {
     NamesNotAccepted,
     /// An APIService is not Available, without a reason of its own.
     NotAvailable,
+    /// A custom resource's readiness rule says it failed, without a reason of its own.
+    RuleFailed,
+    /// A custom resource's readiness rule could not be evaluated on it.
+    RuleError,
+    /// A custom resource's rollwatch.dev/ready-when or failed-when annotation does not compile.
+    InvalidRule,
+    /// A custom resource whose CRD declares a status subresource has no status yet.
+    AwaitingStatus,
+    /// The object is annotated rollwatch.dev/skip: "true" and not waited for.
+    Skipped,
 }
 
 impl ReasonCode {
@@ -86,6 +96,11 @@ impl ReasonCode {
         Self::NotEstablished,
         Self::NamesNotAccepted,
         Self::NotAvailable,
+        Self::RuleFailed,
+        Self::RuleError,
+        Self::InvalidRule,
+        Self::AwaitingStatus,
+        Self::Skipped,
     ];
 
     /// The code as written in a [`Reason`](crate::Reason) and in JSON output.
@@ -114,6 +129,11 @@ impl ReasonCode {
             Self::NotEstablished => "NotEstablished",
             Self::NamesNotAccepted => "NamesNotAccepted",
             Self::NotAvailable => "NotAvailable",
+            Self::RuleFailed => "RuleFailed",
+            Self::RuleError => "RuleError",
+            Self::InvalidRule => "InvalidRule",
+            Self::AwaitingStatus => "AwaitingStatus",
+            Self::Skipped => "Skipped",
         }
     }
 
@@ -143,6 +163,11 @@ impl ReasonCode {
             Self::NotEstablished => "the CustomResourceDefinition is not established yet",
             Self::NamesNotAccepted => "the CustomResourceDefinition's names were not accepted",
             Self::NotAvailable => "the APIService is not available",
+            Self::RuleFailed => "a custom resource's readiness rule says it failed",
+            Self::RuleError => "the readiness rule could not be evaluated on the object",
+            Self::InvalidRule => "the object's rule annotation does not compile",
+            Self::AwaitingStatus => "waiting for the controller to report status",
+            Self::Skipped => "the object is not waited for (rollwatch.dev/skip)",
         }
     }
 

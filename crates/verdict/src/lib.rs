@@ -78,6 +78,7 @@ mod object_ref;
 mod parse;
 pub mod pods;
 mod policy;
+pub mod rules;
 mod snapshot;
 mod verdict;
 

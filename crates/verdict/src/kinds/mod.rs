@@ -46,7 +46,8 @@ pub(crate) fn view(ctx: &Context) -> Verdict {
         Typed::Ingress(ingress) => service::view_ingress(ctx, ingress),
         Typed::PersistentVolumeClaim(claim) => service::view_claim(ctx, claim),
         Typed::Generic(generic) if ctx.object.kind == "HorizontalPodAutoscaler" && ctx.stored.group == "autoscaling" => autoscaler::view(ctx, generic),
-        Typed::Generic(generic) => generic::view(ctx, generic.metadata.generation, generic.status.as_ref()),
+        // Custom resources: their readiness rule (issue #16), else the generic conditions.
+        Typed::Generic(generic) => crate::rules::view(ctx, generic).unwrap_or_else(|| generic::view(ctx, generic.metadata.generation, generic.status.as_ref())),
         Typed::ControllerRevision(_) | Typed::Event(_) => Verdict::new(State::Ready, format!("{} has no rollout: nothing to wait for", ctx.object)),
     }
 }
