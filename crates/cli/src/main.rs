@@ -14,6 +14,7 @@ mod render;
 mod report;
 mod restart;
 mod resume;
+mod rules;
 mod run;
 mod sanitize;
 mod set_image;
@@ -104,6 +105,10 @@ enum Command {
     /// Replace all pods of a workload with a rollout, then track it.
     #[command(after_help = exit::help())]
     Restart(restart::Args),
+    /// The readiness rules of custom resources in force (built-in and from --rules files), or
+    /// `rules test FILE -f OBJECTS`: verdicts of saved objects by the rules of FILE.
+    #[command(after_help = exit::help())]
+    Rules(rules::Args),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +129,8 @@ fn main() -> ExitCode {
         Command::Pause(args) => (pause::run(&cli.global, args), exit::Code::Failed),
         Command::Resume(args) => (resume::run(&cli.global, args), exit::Code::Failed),
         Command::Restart(args) => (restart::run(&cli.global, args), exit::Code::Failed),
+        // `rules` reads only files too.
+        Command::Rules(args) => (rules::run(&cli.global, args), exit::Code::Usage),
     };
     match outcome {
         Ok(code) => code.into(),

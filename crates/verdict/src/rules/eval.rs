@@ -130,7 +130,7 @@ fn execute(expression: &Expression, value: &cel::Value) -> Result<cel::Value, St
 
 /// JSON as CEL values: integers as `int` where they fit (so `self.metadata.generation == 3`
 /// holds), objects as maps keyed by string.
-fn to_cel(value: &Value) -> cel::Value {
+pub(super) fn to_cel(value: &Value) -> cel::Value {
     match value {
         Value::Null => cel::Value::Null,
         Value::Bool(flag) => cel::Value::Bool(*flag),

@@ -233,6 +233,23 @@ impl RuleSet {
         Ok(rules)
     }
 
+    /// These rules with `more` added; `more`'s rule for a group and kind replaces the one here.
+    pub fn with_rules(&self, more: &RuleSet) -> RuleSet {
+        let mut rules = self.clone();
+        for rule in more.by_kind.values().chain(&more.matching) {
+            rules.insert(rule.as_ref().clone());
+        }
+        rules
+    }
+
+    /// The rule an object (as given, with apiVersion and kind) is judged by, if any: its kind's
+    /// or a `match` rule's (the object's own annotations come over it).
+    pub fn rule_for(&self, object: &Value) -> Option<&Rule> {
+        let kind = object.get("kind")?.as_str()?;
+        let group = object.get("apiVersion").and_then(Value::as_str).and_then(|v| v.rsplit_once('/')).map_or("", |(group, _)| group);
+        self.find(group, kind, &eval::to_cel(object)).map(Arc::as_ref)
+    }
+
     fn insert(&mut self, rule: Rule) {
         match &rule.target {
             Target::Kind { group, kind } => {
