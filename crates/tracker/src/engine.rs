@@ -28,6 +28,7 @@ use crate::feed::{FeedKey, FeedMessage, FeedMode, FeedSource};
 use crate::first_seen::FirstSeen;
 use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
+use crate::retry::retrying;
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
 
 /// The kinds whose objects a kind's verdict reads, in the same namespace.
@@ -39,6 +40,13 @@ fn companions(kind: &str) -> &'static [&'static str] {
         "Pod" | "PersistentVolumeClaim" => &["Event"],
         _ => &[],
     }
+}
+
+/// A kind served by a CustomResourceDefinition: its group has a dot (as CRDs' must) and is not one
+/// of Kubernetes' own (`*.k8s.io`).
+fn is_custom(resource: &Resource) -> bool {
+    let group = &resource.api.group;
+    group.contains('.') && !group.ends_with(".k8s.io")
 }
 
 /// Companion kinds a verdict can do without when access to them is denied: Events add detail
@@ -258,7 +266,38 @@ impl Engine {
             .into_iter()
             .map(|key| FeedState { key, synced: false, stale: Some("not listed yet".into()), relisting: None, known: HashSet::new() })
             .collect();
+        let custom: Vec<Resource> = self.feeds.iter().map(|feed| feed.key.resource.clone()).filter(is_custom).collect();
+        for resource in custom.into_iter().collect::<HashSet<_>>() {
+            self.read_definition(&resource).await;
+        }
         Ok(())
+    }
+
+    /// Reads the CustomResourceDefinition of a custom resource kind into the snapshot, once per
+    /// run: whether it declares a status subresource tells an object its controller has not
+    /// answered yet (no status) from one that has nothing to report. Denied or missing, the
+    /// objects are judged as without it, and a note says so.
+    async fn read_definition(&mut self, resource: &Resource) {
+        let name = format!("{}.{}", resource.api.plural, resource.api.group);
+        let path = format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
+        let client = self.client.clone();
+        let answer = retrying(|| {
+            let request = http::Request::get(path.clone()).body(Vec::new()).expect("a valid request");
+            let client = client.clone();
+            async move { client.request::<serde_json::Value>(request).await }
+        })
+        .await;
+        let outcome = match answer {
+            Ok(definition) => self.snapshot.upsert(definition).map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(why) = outcome {
+            let message = format!(
+                "cannot read the CustomResourceDefinition {name} ({why}); {} objects without status are judged as before, not held back until their controller reports",
+                resource.api.kind
+            );
+            let _ = self.updates.send(Update::Trouble { feed: format!("customresourcedefinitions/{name}"), message });
+        }
     }
 
     /// Takes one feed message into the snapshot, noting the tracked objects it may affect.
