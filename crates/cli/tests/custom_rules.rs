@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/custom_rules").join(name)
 }
 
 fn rollwatch(args: &[&str]) -> Output {
