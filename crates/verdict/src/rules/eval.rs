@@ -59,14 +59,16 @@ fn evaluate(rule: &Rule, object: &ObjectRef, value: &cel::Value) -> Option<Verdi
         let reason = Reason::new(ReasonCode::RuleError, object.clone(), problem.clone());
         Verdict::new(State::Unknown, format!("{object}: cannot evaluate its rule: {problem}")).with_reasons(vec![reason])
     };
-    let check = |field: &str, expression: &Option<Expression>| -> Result<bool, Verdict> {
+    // A failed evaluation: the field and the error.
+    type Failure = (&'static str, String);
+    let check = |field: &'static str, expression: &Option<Expression>| -> Result<bool, Failure> {
         match expression {
-            Some(expression) => boolean(expression, value).map_err(|error| error_verdict(field, error)),
+            Some(expression) => boolean(expression, value).map_err(|error| (field, error)),
             None => Ok(false),
         }
     };
     let said = |default: String| message.clone().unwrap_or(default);
-    let outcome = (|| {
+    let outcome = (|| -> Result<Option<Verdict>, Failure> {
         if check("failed", &rule.failed)? {
             let code = rule.reason.as_ref().and_then(|reason| text(reason, value)).filter(|r| !r.is_empty()).unwrap_or_else(|| ReasonCode::RuleFailed.into());
             let detail = said(format!("the failed expression of rule {} is true", rule.name()));
@@ -92,7 +94,7 @@ fn evaluate(rule: &Rule, object: &ObjectRef, value: &cel::Value) -> Option<Verdi
         }
         Ok(Some(Verdict::new(State::Progressing, format!("Waiting for {object} to be ready: {}", said("not ready yet".into())))))
     })();
-    outcome.unwrap_or_else(Some)
+    outcome.unwrap_or_else(|(field, error)| Some(error_verdict(field, error)))
 }
 
 /// Whether `expression` is true for `value`, where an error counts as false (for `match`).
