@@ -98,3 +98,35 @@ fn a_rules_file_rule_is_followed_live_to_failed_with_its_message() {
     assert_eq!(status.code, Some(1), "{}", status.output());
     let _ = std::fs::remove_file(&rules);
 }
+
+/// Removes the test's cluster-wide RBAC objects however it ends.
+struct ClusterRbac(String);
+
+impl Drop for ClusterRbac {
+    fn drop(&mut self) {
+        let _ = kubectl_global(&["delete", "clusterrolebinding,clusterrole", &self.0, "--wait=false"]);
+    }
+}
+
+#[test]
+fn a_user_denied_the_crd_gets_todays_verdict_with_a_note() {
+    install("testbed.rollwatch.dev", "Widget", "widgets");
+    let ns = TestNamespace::new("cr-denied");
+    ns.apply("apiVersion: testbed.rollwatch.dev/v1alpha1\nkind: Widget\nmetadata: {name: fresh}\nspec: {gears: 1}\n").ok();
+    // The read-only viewer may read Widgets, not CustomResourceDefinitions.
+    let rbac = ClusterRbac(format!("{}-widgets", ns.name));
+    kubectl_global(&["create", "clusterrole", &rbac.0, "--verb=get,list,watch", "--resource=widgets.testbed.rollwatch.dev"]).ok();
+    kubectl_global(&["create", "clusterrolebinding", &rbac.0, &format!("--clusterrole={}", rbac.0), "--user=viewer"]).ok();
+    let admin = rollwatch(&["-n", &ns.name, "status", "widgets.testbed.rollwatch.dev/fresh"]);
+    assert_eq!(admin.code, Some(3), "with the CRD read, no status yet is not ready: {}", admin.output());
+    assert!(admin.stdout.contains("Waiting for the controller to report the status of widget/fresh"), "{}", admin.output());
+    let viewer = rollwatch_testbed::wait_for("the viewer's role to apply", Duration::from_secs(30), || {
+        let run = rollwatch(&["--context", "rollwatch-viewer", "-n", &ns.name, "status", "widgets.testbed.rollwatch.dev/fresh"]);
+        (run.code != Some(4)).then_some(run)
+    });
+    assert_eq!(viewer.code, Some(0), "denied the CRD, judged as before (no status: nothing to wait for): {}", viewer.output());
+    let output = viewer.output();
+    let notes: Vec<&str> = output.lines().filter(|line| line.contains("cannot read the CustomResourceDefinition widgets.testbed.rollwatch.dev")).collect();
+    assert_eq!(notes.len(), 1, "{output}");
+    assert!(notes[0].contains("Widget objects without status are judged as before"), "{output}");
+}
