@@ -42,11 +42,35 @@ fn companions(kind: &str) -> &'static [&'static str] {
     }
 }
 
-/// A kind served by a CustomResourceDefinition: its group has a dot (as CRDs' must) and is not one
-/// of Kubernetes' own (`*.k8s.io`).
+/// Kubernetes' own API groups with a dot in their name: no CustomResourceDefinition serves them
+/// (unlike CRD groups under k8s.io such as `gateway.networking.k8s.io` or `cluster.x-k8s.io`).
+const KUBERNETES_GROUPS: &[&str] = &[
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "metrics.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+];
+
+/// A kind that may be served by a CustomResourceDefinition: its group has a dot (as CRDs' must)
+/// and is not one of Kubernetes' own.
 fn is_custom(resource: &Resource) -> bool {
-    let group = &resource.api.group;
-    group.contains('.') && !group.ends_with(".k8s.io")
+    let group = resource.api.group.as_str();
+    group.contains('.') && !KUBERNETES_GROUPS.contains(&group)
 }
 
 /// Companion kinds a verdict can do without when access to them is denied: Events add detail
@@ -289,6 +313,8 @@ impl Engine {
         .await;
         let outcome = match answer {
             Ok(definition) => self.snapshot.upsert(definition).map_err(|e| e.to_string()),
+            // No CRD: an aggregated API (metrics, an extension API server), judged as before.
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
             Err(error) => Err(error.to_string()),
         };
         if let Err(why) = outcome {
@@ -518,6 +544,20 @@ fn object_key(object: &Value) -> Option<ObjectRef> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn only_kinds_a_crd_may_serve_have_their_definition_read() {
+        let resource = |group: &str| Resource {
+            api: kube::discovery::ApiResource { group: group.into(), version: "v1".into(), api_version: String::new(), kind: "K".into(), plural: "ks".into() },
+            namespaced: true,
+        };
+        for custom in ["argoproj.io", "gateway.networking.k8s.io", "cluster.x-k8s.io"] {
+            assert!(is_custom(&resource(custom)), "{custom}");
+        }
+        for own in ["", "apps", "batch", "networking.k8s.io", "apiextensions.k8s.io"] {
+            assert!(!is_custom(&resource(own)), "{own}");
+        }
+    }
 
     fn ends(goal: Goal, mode: FeedMode, fail_fast: bool, states: &[State]) -> Option<&'static str> {
         decide(goal, mode, fail_fast, states.iter().copied()).map(|end| match end {

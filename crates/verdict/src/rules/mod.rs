@@ -291,6 +291,10 @@ fn parse_rules(text: &str, source_name: &str) -> Result<Vec<Rule>, RuleError> {
                 ("*", "*") if text.matches.is_some() => Target::Matching,
                 ("*", _) | (_, "*") => return Err(error(at("group"), "a rule for any group or kind (`*`) needs `match`, and both must be `*`".into())),
                 (_, "") => return Err(error(at("kind"), "must not be empty".into())),
+                (group, _) if !group.contains('.') => {
+                    let problem = "rules are for custom resources, whose group has a dot (`example.com`); Kubernetes' own kinds have their own verdicts";
+                    return Err(error(at("group"), problem.into()));
+                }
                 (group, kind) => Target::Kind { group: group.to_string(), kind: kind.to_string() },
             };
             let compile = |field: &str, text: &str| Expression::compile(text).map_err(|problem| error(at(field), format!("does not compile: {problem}")));

@@ -89,6 +89,9 @@ fn a_rule_that_does_not_compile_names_the_file_the_rule_the_field_and_the_positi
     assert!(unknown_field.starts_with("widgets.yaml: document 1, field rules[0].mesage: unknown field `mesage`"), "{unknown_field}");
     let no_ready = RuleSet::builtin().with_file("rules: [{group: a.io, kind: A, failed: 'false'}]", "a.yaml").unwrap_err().to_string();
     assert!(no_ready.contains("missing field `ready`"), "{no_ready}");
+    let builtin_kind =
+        RuleSet::builtin().with_file("rules: [{group: apps, kind: Deployment, ready: 'true', failed: 'false'}]", "a.yaml").unwrap_err().to_string();
+    assert!(builtin_kind.starts_with("a.yaml: rules[0] (apps/Deployment), field group: rules are for custom resources"), "{builtin_kind}");
 }
 
 #[test]
