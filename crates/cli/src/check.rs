@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use jiff::Timestamp;
-use rollwatch_verdict::Snapshot;
+use rollwatch_verdict::{ObjectRef, Policy, Snapshot};
 
 use crate::exit::Code;
 use crate::policy_args::PolicyArgs;
@@ -37,24 +37,38 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
+    let manifests = manifests::read(&args.files, args.recursive)?;
+    let policy = args.policy.policy();
+    judge(global, manifests, &policy, args.now, &args.files, |_| None)
+}
+
+/// Prints the verdict of every workload among `manifests` (in `--namespace` if given), in text
+/// each followed by what `annotate` has to say about it; returns the worst exit code.
+pub fn judge(
+    global: &Global,
+    manifests: Vec<manifests::Manifest>,
+    policy: &Policy,
+    now: Option<Timestamp>,
+    files: &[PathBuf],
+    annotate: impl Fn(&ObjectRef) -> Option<String>,
+) -> anyhow::Result<Code> {
     let mut snapshot = Snapshot::new();
-    for manifest in manifests::read(&args.files, args.recursive)? {
+    for manifest in manifests {
         snapshot.upsert(manifest.object).with_context(|| manifest.origin.to_string())?;
     }
     let workloads: Vec<_> = snapshot.workloads().into_iter().filter(|object| global.namespace.is_none() || object.namespace == global.namespace).collect();
     if workloads.is_empty() {
-        let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         match &global.namespace {
             Some(namespace) => bail!("{}: no objects to check in namespace {namespace}", files.join(", ")),
             None => bail!("{}: no objects to check", files.join(", ")),
         }
     }
-    let policy = args.policy.policy();
-    let now = args.now.unwrap_or_else(Timestamp::now);
+    let now = now.unwrap_or_else(Timestamp::now);
     let mut outcome = Code::Ready;
     let mut out = std::io::stdout().lock();
     for object in workloads {
-        let verdict = snapshot.verdict(&object, &policy, now);
+        let verdict = snapshot.verdict(&object, policy, now);
         outcome = outcome.worst(Code::from(verdict.state));
         let line = match global.output {
             Output::Text => render::text(&object, &verdict, now),
@@ -63,6 +77,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             Output::Name => continue,
         };
         writeln!(out, "{line}").context("cannot write to standard output")?;
+        if let Some(note) = annotate(&object).filter(|_| global.output == Output::Text) {
+            writeln!(out, "{note}").context("cannot write to standard output")?;
+        }
     }
     Ok(outcome)
 }

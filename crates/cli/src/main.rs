@@ -15,6 +15,7 @@ mod render;
 mod report;
 mod restart;
 mod resume;
+mod rules;
 mod run;
 mod sanitize;
 mod set_image;
@@ -172,6 +173,10 @@ enum Command {
     Completion(completion::CompletionArgs),
     /// Write man pages, generated from this command line, into a directory.
     Man(completion::ManArgs),
+    /// The readiness rules of custom resources in force (built-in and from --rules files), or
+    /// `rules test FILE -f OBJECTS`: verdicts of saved objects by the rules of FILE.
+    #[command(after_help = exit::help())]
+    Rules(rules::Args),
 }
 
 fn main() -> ExitCode {
@@ -194,6 +199,8 @@ fn main() -> ExitCode {
         Command::Restart(args) => (restart::run(&cli.global, args), exit::Code::Failed),
         Command::Completion(args) => (completion::completion(Cli::command(), args), exit::Code::Usage),
         Command::Man(args) => (completion::man(Cli::command(), args), exit::Code::Usage),
+        // `rules` reads only files too.
+        Command::Rules(args) => (rules::run(&cli.global, args), exit::Code::Usage),
     };
     match outcome {
         Ok(code) => code.into(),

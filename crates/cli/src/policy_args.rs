@@ -1,6 +1,9 @@
 //! The tolerance flags shared by every command that gives verdicts.
 
+use std::sync::Arc;
+
 use rollwatch_verdict::Policy;
+use rollwatch_verdict::rules::RuleSet;
 
 use crate::track_args::parse_humantime;
 
@@ -30,6 +33,23 @@ pub struct PolicyArgs {
     /// been told to.
     #[arg(long)]
     pub wait_for_terminating: bool,
+    /// Readiness rules for custom resources, in CEL (`rules: [{group, kind, ready, failed,
+    /// progressing, paused, message, reason}]`), added to the built-in ones; a rule for a group and
+    /// kind replaces the one before it. Repeatable. `rollwatch rules` lists the rules in force.
+    #[arg(long = "rules", value_name = "FILE", value_parser = load_rules, help_heading = "Custom resources")]
+    pub rules: Vec<Arc<RuleSet>>,
+}
+
+/// Reads and compiles a rules file, so that a rule that does not compile is a usage error (exit 2)
+/// naming the file, the rule, the field and the position before anything else happens.
+pub fn load_rules(path: &str) -> Result<Arc<RuleSet>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    RuleSet::default().with_file(&text, path).map(Arc::new).map_err(|e| e.to_string())
+}
+
+/// The built-in rules with those of `files` over them, in order.
+pub fn rules_in_force(files: &[Arc<RuleSet>]) -> Arc<RuleSet> {
+    files.iter().fold(RuleSet::builtin(), |rules, more| Arc::new(rules.with_rules(more)))
 }
 
 impl PolicyArgs {
@@ -41,6 +61,7 @@ impl PolicyArgs {
             readiness_grace: self.readiness_grace.into(),
             stable_for: self.stable_for.into(),
             wait_for_terminating: self.wait_for_terminating,
+            rules: rules_in_force(&self.rules),
         }
     }
 }

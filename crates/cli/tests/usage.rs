@@ -251,6 +251,7 @@ fn help_groups_each_commands_own_flags_apart_from_tracking_tolerances_connection
         tolerances.iter().all(|flag| flag.contains("grace") || ["--allowed-restarts", "--stable-for", "--wait-for-terminating"].contains(&flag.as_str())),
         "{tolerances:?}"
     );
+    assert_eq!(section("Custom resources"), ["--rules"]);
     assert_eq!(section("Global"), ["--namespace", "--output", "--progress"]);
     assert!(section("Connection").contains(&"--kubeconfig".to_string()));
 }

@@ -28,7 +28,13 @@ use crate::feed::{FeedKey, FeedMessage, FeedMode, FeedSource};
 use crate::first_seen::FirstSeen;
 use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
+use crate::retry::retrying;
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
+
+/// A kind that may be served by a CustomResourceDefinition (see the registry).
+fn is_custom(resource: &Resource) -> bool {
+    rollwatch_verdict::registry::is_custom_group(&resource.api.group)
+}
 
 struct Tracked {
     object: ObjectRef,
@@ -241,7 +247,40 @@ impl Engine {
             .into_iter()
             .map(|(key, optional)| FeedState { key, optional, synced: false, stale: Some("not listed yet".into()), relisting: None, known: HashSet::new() })
             .collect();
+        let custom: Vec<Resource> = self.feeds.iter().map(|feed| feed.key.resource.clone()).filter(is_custom).collect();
+        for resource in custom.into_iter().collect::<HashSet<_>>() {
+            self.read_definition(&resource).await;
+        }
         Ok(())
+    }
+
+    /// Reads the CustomResourceDefinition of a custom resource kind into the snapshot, once per
+    /// run: whether it declares a status subresource tells an object its controller has not
+    /// answered yet (no status) from one that has nothing to report. Denied or missing, the
+    /// objects are judged as without it, and a note says so.
+    async fn read_definition(&mut self, resource: &Resource) {
+        let name = format!("{}.{}", resource.api.plural, resource.api.group);
+        let path = format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
+        let client = self.client.clone();
+        let answer = retrying(|| {
+            let request = http::Request::get(path.clone()).body(Vec::new()).expect("a valid request");
+            let client = client.clone();
+            async move { client.request::<serde_json::Value>(request).await }
+        })
+        .await;
+        let outcome = match answer {
+            Ok(definition) => self.snapshot.upsert(definition).map_err(|e| e.to_string()),
+            // No CRD: an aggregated API (metrics, an extension API server), judged as before.
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(why) = outcome {
+            let message = format!(
+                "cannot read the CustomResourceDefinition {name} ({why}); {} objects without status are judged as before, not held back until their controller reports",
+                resource.api.kind
+            );
+            let _ = self.updates.send(Update::Trouble { feed: format!("customresourcedefinitions/{name}"), message });
+        }
     }
 
     /// Takes one feed message into the snapshot, noting the tracked objects it may affect.
@@ -461,6 +500,20 @@ async fn sleep_until(deadline: Option<Instant>) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn only_kinds_a_crd_may_serve_have_their_definition_read() {
+        let resource = |group: &str| Resource {
+            api: kube::discovery::ApiResource { group: group.into(), version: "v1".into(), api_version: String::new(), kind: "K".into(), plural: "ks".into() },
+            namespaced: true,
+        };
+        for custom in ["argoproj.io", "gateway.networking.k8s.io", "cluster.x-k8s.io"] {
+            assert!(is_custom(&resource(custom)), "{custom}");
+        }
+        for own in ["", "apps", "batch", "networking.k8s.io", "apiextensions.k8s.io"] {
+            assert!(!is_custom(&resource(own)), "{own}");
+        }
+    }
 
     fn ends(goal: Goal, mode: FeedMode, fail_fast: bool, states: &[State]) -> Option<&'static str> {
         decide(goal, mode, fail_fast, states.iter().copied()).map(|end| match end {

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use rollwatch_verdict::Manifest;
-use rollwatch_verdict::{MAX_INPUT_BYTES, parse_manifests};
+use rollwatch_verdict::{MAX_INPUT_BYTES, parse_manifests, rules};
 
 use crate::Error;
 
@@ -43,9 +43,15 @@ pub fn read(paths: &[PathBuf], recursive: bool) -> Result<Vec<Manifest>, Error> 
     Ok(manifests)
 }
 
-/// The objects in one text; `source` names it in errors.
+/// The objects in one text; `source` names it in errors. An object whose readiness-rule
+/// annotations (`rollwatch.dev/ready-when`, `failed-when`) do not compile is an error here, before
+/// anything is applied or judged.
 pub fn parse(source: &str, text: &str) -> Result<Vec<Manifest>, Error> {
-    parse_manifests(text, source).map_err(|e| Error::input(e.to_string()))
+    let manifests = parse_manifests(text, source).map_err(|e| Error::input(e.to_string()))?;
+    for manifest in &manifests {
+        rules::check_annotations(&manifest.object).map_err(|e| Error::input(format!("{}: {e}", manifest.origin)))?;
+    }
+    Ok(manifests)
 }
 
 fn read_file(path: &Path) -> Result<Vec<Manifest>, Error> {

@@ -66,6 +66,16 @@ pub enum ReasonCode {
     Stalled,
     /// A resource's Reconciling condition is True (kstatus), without a reason of its own.
     Reconciling,
+    /// A custom resource's readiness rule says it failed, without a reason of its own.
+    RuleFailed,
+    /// A custom resource's readiness rule could not be evaluated on it.
+    RuleError,
+    /// A custom resource's rollwatch.dev/ready-when or failed-when annotation does not compile.
+    InvalidRule,
+    /// A custom resource whose CRD declares a status subresource has no status yet.
+    AwaitingStatus,
+    /// The object is annotated rollwatch.dev/skip: "true" and not waited for.
+    Skipped,
     /// A reason the cluster wrote (a kubelet waiting reason, a condition's or an event's reason)
     /// that is not one of rollwatch's own.
     Reported(String),
@@ -99,6 +109,11 @@ impl ReasonCode {
         Self::NotAvailable,
         Self::Stalled,
         Self::Reconciling,
+        Self::RuleFailed,
+        Self::RuleError,
+        Self::InvalidRule,
+        Self::AwaitingStatus,
+        Self::Skipped,
     ];
 
     /// The code as written in a [`Reason`](crate::Reason) and in JSON output.
@@ -129,6 +144,11 @@ impl ReasonCode {
             Self::NotAvailable => "NotAvailable",
             Self::Stalled => "Stalled",
             Self::Reconciling => "Reconciling",
+            Self::RuleFailed => "RuleFailed",
+            Self::RuleError => "RuleError",
+            Self::InvalidRule => "InvalidRule",
+            Self::AwaitingStatus => "AwaitingStatus",
+            Self::Skipped => "Skipped",
             Self::Reported(code) => code,
         }
     }
@@ -161,6 +181,11 @@ impl ReasonCode {
             Self::NotAvailable => "the APIService is not available",
             Self::Stalled => "the resource's controller says it cannot make progress",
             Self::Reconciling => "the resource's controller is still reconciling it",
+            Self::RuleFailed => "a custom resource's readiness rule says it failed",
+            Self::RuleError => "the readiness rule could not be evaluated on the object",
+            Self::InvalidRule => "the object's rule annotation does not compile",
+            Self::AwaitingStatus => "waiting for the controller to report status",
+            Self::Skipped => "the object is not waited for (rollwatch.dev/skip)",
             Self::Reported(_) => "the cluster's own reason",
         }
     }

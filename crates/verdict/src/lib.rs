@@ -80,6 +80,7 @@ mod parse;
 pub mod pods;
 mod policy;
 pub mod registry;
+pub mod rules;
 mod snapshot;
 mod verdict;
 

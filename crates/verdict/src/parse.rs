@@ -176,6 +176,26 @@ fn collect(value: Value, source: &str, number: usize, manifests: &mut Vec<Manife
     Ok(())
 }
 
+/// Reads the YAML (or JSON) documents of a text that is not made of Kubernetes objects (a rules
+/// file), as strictly as manifests: the same limits, duplicate keys, merge keys and `.nan` rules.
+/// Empty documents are skipped.
+pub(crate) fn parse_yaml_documents(text: &str, source: &str) -> Result<Vec<Value>, ParseError> {
+    check_limits(text).map_err(|problem| ParseError { source_name: source.to_string(), document: 0, field: None, problem })?;
+    let mut documents = Vec::new();
+    for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
+        let value = Node { yaml: true }.deserialize(document).map_err(|e| ParseError {
+            source_name: source.to_string(),
+            document: index + 1,
+            field: None,
+            problem: e.to_string(),
+        })?;
+        if !value.is_null() {
+            documents.push(value);
+        }
+    }
+    Ok(documents)
+}
+
 /// Refuses texts beyond [`MAX_INPUT_BYTES`] or [`MAX_FLOW_NESTING`] before the parser sees them.
 fn check_limits(text: &str) -> Result<(), String> {
     if text.len() > MAX_INPUT_BYTES {

@@ -1,8 +1,11 @@
 //! Tolerances: how much trouble a pod may show before it counts as a failure.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+
+use crate::rules::RuleSet;
 
 /// The default settle window, as issue #11 asked: long enough for the deaths that follow Ready
 /// within seconds (a crash on the first connection or request, an OOM kill as a cache fills, a
@@ -35,6 +38,9 @@ pub struct Policy {
     /// (`status.terminatingReplicas`, else its pods being deleted): for rollouts whose old pods
     /// hold something the new ones need (a volume, a lock, a license).
     pub wait_for_terminating: bool,
+    /// The readiness rules of custom resources: the built-ins, with those of `--rules` files.
+    #[serde(skip)]
+    pub rules: Arc<RuleSet>,
 }
 
 impl Default for Policy {
@@ -46,6 +52,7 @@ impl Default for Policy {
             readiness_grace: Duration::from_secs(30),
             stable_for: DEFAULT_SETTLE_WINDOW,
             wait_for_terminating: false,
+            rules: RuleSet::builtin(),
         }
     }
 }

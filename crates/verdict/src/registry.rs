@@ -539,6 +539,18 @@ pub fn is_builtin_group(group: &str) -> bool {
     KINDS.iter().any(|row| row.served_from(group))
 }
 
+/// Kubernetes' own groups with a dot in their name that serve no kind with a row (reviews,
+/// metrics, ...): no CustomResourceDefinition serves them either.
+const OTHER_KUBERNETES_GROUPS: &[&str] =
+    &["authentication.k8s.io", "authorization.k8s.io", "internal.apiserver.k8s.io", "metrics.k8s.io", "resource.k8s.io", "storagemigration.k8s.io"];
+
+/// Whether `group` may be served by a CustomResourceDefinition: it has a dot (as CRD groups must)
+/// and is not one of Kubernetes' own (CRD groups under k8s.io, such as `gateway.networking.k8s.io`
+/// or `cluster.x-k8s.io`, are custom).
+pub fn is_custom_group(group: &str) -> bool {
+    group.contains('.') && !is_builtin_group(group) && !OTHER_KUBERNETES_GROUPS.contains(&group)
+}
+
 /// The kinds Kubernetes serves from `group`, for an error message.
 pub fn kinds_of_group(group: &str) -> Vec<&'static str> {
     let mut kinds: Vec<&str> = KINDS.iter().filter(|row| row.served_from(group)).map(|row| row.kind).collect();

@@ -4,7 +4,8 @@
 //! rule for) or kept as JSON (any other kind). Children are indexed by their owners' uids and
 //! Events by the object they are about, so a verdict reads only the workload's own family.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -18,7 +19,8 @@ use serde_json::Value;
 use crate::kinds::{self, GenericStatus};
 use crate::parse::json_type;
 use crate::registry;
-use crate::{ObjectRef, Policy, State, Verdict};
+use crate::rules::{self, Rule, RuleError, SKIP_ANNOTATION};
+use crate::{ObjectRef, Policy, Reason, ReasonCode, State, Verdict};
 
 /// Why an object could not be taken in; names the object and the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,11 +52,20 @@ pub(crate) enum Typed {
     Generic(Box<Generic>),
 }
 
-/// An object of a kind without typed rules: only what the generic rules read is kept.
+/// An object of a kind without typed rules: what the generic rules read, and the whole object
+/// for the CEL rules of custom resources.
 #[derive(Debug, Clone)]
 pub(crate) struct Generic {
     pub metadata: ObjectMeta,
     pub status: Option<GenericStatus>,
+    /// The object as given (without apiVersion); null for a CustomResourceDefinition, whose
+    /// schema can be large and is read only for [`Generic::defines`].
+    pub object: Value,
+    /// The rule of its `rollwatch.dev/ready-when` / `failed-when` annotations, compiled once.
+    pub annotation_rule: Option<Result<Arc<Rule>, RuleError>>,
+    /// For a CustomResourceDefinition: the group and kind it defines, if some version of it
+    /// declares a status subresource.
+    pub defines: Option<(String, String)>,
 }
 
 impl Typed {
@@ -90,6 +101,16 @@ pub(crate) struct Stored {
     pub deleting: bool,
 }
 
+impl Stored {
+    /// For a CustomResourceDefinition with a status subresource: the group and kind it defines.
+    fn defines(&self) -> Option<&(String, String)> {
+        match &self.typed {
+            Typed::Generic(generic) => generic.defines.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// A Pod without the parts no rule reads that every Pod carries: volumes (the service account's
 /// token at least), tolerations, affinity, and the containers' environment and mounts. Typed, a
 /// volume alone is 3 KB; with thousands of Pods tracked these parts were a third of their memory.
@@ -122,6 +143,8 @@ pub struct Snapshot {
     children: HashMap<String, BTreeSet<ObjectRef>>,
     /// Object → Events about it.
     events: HashMap<ObjectRef, BTreeSet<ObjectRef>>,
+    /// (group, kind) of custom resources whose CRD (stored here) declares a status subresource.
+    status_subresources: HashSet<(String, String)>,
 }
 
 impl Snapshot {
@@ -142,6 +165,9 @@ impl Snapshot {
         if let Some(involved) = &stored.involved {
             self.events.entry(involved.clone()).or_default().insert(key.clone());
         }
+        if let Some(defines) = stored.defines() {
+            self.status_subresources.insert(defines.clone());
+        }
         self.objects.insert(key, stored);
         Ok(())
     }
@@ -157,6 +183,9 @@ impl Snapshot {
         }
         if let Some(involved) = &stored.involved {
             remove_from_index(&mut self.events, involved, object);
+        }
+        if let Some(defines) = stored.defines() {
+            self.status_subresources.remove(defines);
         }
         true
     }
@@ -229,6 +258,10 @@ impl Snapshot {
         if stored.deleting {
             return Verdict::new(State::Terminating, format!("{object} is being deleted"));
         }
+        if stored.typed.metadata().annotations.as_ref().and_then(|a| a.get(SKIP_ANNOTATION)).is_some_and(|skip| skip == "true") {
+            let reason = Reason::new(ReasonCode::Skipped, object.clone(), format!("annotation {SKIP_ANNOTATION}: \"true\""));
+            return Verdict::new(State::Ready, format!("{object} is skipped ({SKIP_ANNOTATION}): not waited for")).with_reasons(vec![reason]);
+        }
         kinds::view(&kinds::Context { snapshot: self, object, stored, policy, now })
     }
 
@@ -250,6 +283,12 @@ impl Snapshot {
         let found = candidates.next()?;
         // Two kinds of the same name in different groups: the user has to say which.
         candidates.next().is_none().then_some(found)
+    }
+
+    /// Whether the CRD of `group`/`kind` is stored and declares a status subresource: then an
+    /// object of it without status has not been seen by its controller yet.
+    pub(crate) fn declares_status_subresource(&self, group: &str, kind: &str) -> bool {
+        self.status_subresources.contains(&(group.to_string(), kind.to_string()))
     }
 
     /// Objects that name `owner_uid` among their owners.
@@ -336,7 +375,11 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         None => {
             let metadata = generic_part(&object, "metadata", &object_name)?.unwrap_or_default();
             let status = generic_part(&object, "status", &object_name)?;
-            Typed::Generic(Box::new(Generic { metadata, status }))
+            let is_crd = kind == "CustomResourceDefinition" && group == "apiextensions.k8s.io";
+            let defines = if is_crd { defines_with_status(&object) } else { None };
+            let annotation_rule = rules::annotation_rule(&object).transpose().map(|rule| rule.map(Arc::new));
+            let object = if is_crd { Value::Null } else { object };
+            Typed::Generic(Box::new(Generic { metadata, status, object, annotation_rule, defines }))
         }
     };
     let meta = typed.metadata();
@@ -362,6 +405,18 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
     };
     let stored = Stored { uid, owners, involved, deleting, typed };
     Ok((key, stored))
+}
+
+/// The group and kind a CustomResourceDefinition defines, if it declares a status subresource
+/// (per version in apiextensions.k8s.io/v1, for the whole resource in v1beta1).
+fn defines_with_status(crd: &Value) -> Option<(String, String)> {
+    let spec = crd.get("spec")?;
+    let has_status = |subresources: Option<&Value>| subresources.and_then(|s| s.get("status")).is_some_and(|status| !status.is_null());
+    let declared = has_status(spec.get("subresources"))
+        || spec.get("versions").and_then(Value::as_array).into_iter().flatten().any(|version| has_status(version.get("subresources")));
+    let group = spec.get("group")?.as_str()?;
+    let kind = spec.pointer("/names/kind")?.as_str()?;
+    declared.then(|| (group.to_string(), kind.to_string()))
 }
 
 /// Parses one top-level field of a generic object, naming the field path on error.

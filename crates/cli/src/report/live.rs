@@ -53,7 +53,8 @@ impl Live {
             })
             .unwrap_or_default();
         // The reason code next: an 80-column terminal cuts the line's end, not the why.
-        let code = verdict.reasons.first().filter(|_| verdict.state != State::Ready).map(|reason| format!(" {}", inline(reason.code.as_str()))).unwrap_or_default();
+        let code =
+            verdict.reasons.first().filter(|_| verdict.state != State::Ready).map(|reason| format!(" {}", inline(reason.code.as_str()))).unwrap_or_default();
         format!(
             "{:<11}{code}{figures}{settling}{pace} [{}, changed {} ago] {}",
             summary::state_word(verdict.state),

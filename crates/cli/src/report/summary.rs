@@ -186,7 +186,10 @@ mod tests {
                     verdict: failed,
                     reached: false,
                     last_change: Duration::from_secs(72),
-                    explanation: Some(Explanation { details: vec![Detail { reason, container: None, container_unavailable: None, logs: None }], events: vec![] }),
+                    explanation: Some(Explanation {
+                        details: vec![Detail { reason, container: None, container_unavailable: None, logs: None }],
+                        events: vec![],
+                    }),
                 },
                 ObjectOutcome {
                     object: object("statefulset/db"),

@@ -14,7 +14,7 @@ use crate::{Reason, ReasonCode, State, Verdict};
 #[serde(rename_all = "camelCase")]
 pub(crate) struct GenericStatus {
     #[serde(default, deserialize_with = "generation")]
-    observed_generation: Option<i64>,
+    pub(crate) observed_generation: Option<i64>,
     #[serde(default)]
     pub(super) conditions: Vec<GenericCondition>,
 }

@@ -40,9 +40,12 @@ pub(crate) struct Context<'a> {
 pub(crate) fn view(ctx: &Context) -> Verdict {
     match ctx.object.row().and_then(|row| row.view) {
         Some(view) => view(ctx),
-        // Rules for a group and kind that has no row (a custom resource's own) go here, before
-        // the generic fallback.
-        None => view_generic(ctx),
+        // A custom resource's readiness rule (built-in, --rules or its annotations), else the
+        // generic conditions.
+        None => match &ctx.stored.typed {
+            Typed::Generic(generic) => crate::rules::view(ctx, generic).unwrap_or_else(|| view_generic(ctx)),
+            _ => view_generic(ctx),
+        },
     }
 }
 
