@@ -37,15 +37,15 @@ fn judge(object: Value) -> Verdict {
 #[test]
 fn a_rule_says_ready_failed_or_progressing_with_its_message() {
     let ready = judge(widget(json!({"phase": "Running", "detail": "3 gears turning"})));
-    assert_eq!((ready.state, ready.message.as_str()), (State::Ready, "widget/w is ready: 3 gears turning"));
+    assert_eq!((ready.state, ready.message.as_str()), (State::Ready, "widget.example.com/w is ready: 3 gears turning"));
     let failed = judge(widget(json!({"phase": "Broken", "detail": "no gears left"})));
-    assert_eq!((failed.state, failed.message.as_str()), (State::Failed, "widget/w failed: no gears left"));
+    assert_eq!((failed.state, failed.message.as_str()), (State::Failed, "widget.example.com/w failed: no gears left"));
     assert_eq!(failed.reasons[0].code, "RuleFailed");
     let rolling = judge(widget(json!({"phase": "Running", "rolling": true, "detail": "1 of 3 gears new"})));
-    assert_eq!((rolling.state, rolling.message.as_str()), (State::Progressing, "Waiting for widget/w: 1 of 3 gears new"));
+    assert_eq!((rolling.state, rolling.message.as_str()), (State::Progressing, "Waiting for widget.example.com/w: 1 of 3 gears new"));
     let neither = judge(widget(json!({"phase": "Pending"})));
     assert_eq!(neither.state, State::Progressing);
-    assert_eq!(neither.message, "Waiting for widget/w to be ready: not ready yet", "a message that fails to evaluate leaves the default");
+    assert_eq!(neither.message, "Waiting for widget.example.com/w to be ready: not ready yet", "a message that fails to evaluate leaves the default");
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn ready_and_failed_both_true_is_failed() {
 fn an_unobserved_generation_is_progressing_also_when_written_as_a_string() {
     for observed in [json!(1), json!("1")] {
         let verdict = judge(widget(json!({"phase": "Running", "observedGeneration": observed})));
-        assert_eq!((verdict.state, verdict.message.as_str()), (State::Progressing, "Waiting for widget/w spec update to be observed..."), "{observed}");
+        assert_eq!((verdict.state, verdict.message.as_str()), (State::Progressing, "Waiting for widget.example.com/w spec update to be observed..."), "{observed}");
     }
     let current = judge(widget(json!({"phase": "Running", "observedGeneration": "2"})));
     assert_eq!(current.state, State::Ready);
@@ -127,7 +127,7 @@ fn an_annotation_that_does_not_compile_is_an_error_naming_the_object_and_the_ann
     let mut object = widget(json!({}));
     object["metadata"]["annotations"] = json!({"rollwatch.dev/ready-when": "self.status.( == 1"});
     let error = check_annotations(&object).unwrap_err().to_string();
-    assert!(error.starts_with("widget/w: annotation rollwatch.dev/ready-when: does not compile: line 1, column "), "{error}");
+    assert!(error.starts_with("widget.example.com/w: annotation rollwatch.dev/ready-when: does not compile: line 1, column "), "{error}");
     // Seen in the cluster, the same object fails with that error rather than waiting forever.
     let verdict = judge(object);
     assert_eq!((verdict.state, verdict.reasons[0].code.as_str()), (State::Failed, "InvalidRule"));
@@ -138,7 +138,7 @@ fn skip_means_not_waited_for_whatever_the_kind() {
     let mut object = widget(json!({"phase": "Broken"}));
     object["metadata"]["annotations"] = json!({"rollwatch.dev/skip": "true"});
     let verdict = judge(object);
-    assert_eq!((verdict.state, verdict.message.as_str()), (State::Ready, "widget/w is skipped (rollwatch.dev/skip): not waited for"));
+    assert_eq!((verdict.state, verdict.message.as_str()), (State::Ready, "widget.example.com/w is skipped (rollwatch.dev/skip): not waited for"));
     assert_eq!(verdict.reasons[0].code, "Skipped");
 }
 
@@ -157,7 +157,7 @@ fn a_status_subresource_without_status_waits_for_the_controller() {
     let fresh = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "shop"}});
     let waiting = judge_with(WIDGETS, &[crd(true), fresh.clone()]);
     assert_eq!((waiting.state, waiting.reasons[0].code.as_str()), (State::Progressing, "AwaitingStatus"));
-    assert_eq!(waiting.message, "Waiting for the controller to report the status of widget/w...");
+    assert_eq!(waiting.message, "Waiting for the controller to report the status of widget.example.com/w...");
     let mut empty = fresh.clone();
     empty["status"] = json!({});
     assert_eq!(judge_with(WIDGETS, &[crd(true), empty]).reasons[0].code, "AwaitingStatus");
