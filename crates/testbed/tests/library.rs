@@ -56,7 +56,7 @@ fn a_failure_comes_with_an_explanation_and_interrupting_ends_a_run_at_once() {
     let outcome = runtime.block_on(async { tracker.track(vec![broken.clone()], options).outcome().await });
     assert!(matches!(outcome.end, End::Failed), "{outcome:?}");
     let explanation = outcome.objects[0].explanation.as_ref().expect("an explanation");
-    let pull = explanation.details.iter().find(|d| d.reason.code.contains("ImagePull")).expect("the pull failure");
+    let pull = explanation.details.iter().find(|d| d.reason.code.as_str().contains("ImagePull")).expect("the pull failure");
     assert_eq!(pull.reason.container.as_deref(), Some("app"));
     assert!(pull.reason.object.name.starts_with("broken-"));
 
