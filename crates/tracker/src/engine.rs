@@ -564,7 +564,7 @@ mod tests {
             }
 
             fn send(&self, kind: &str, message: impl Fn(usize) -> FeedMessage) {
-                let group = rollwatch_verdict::registry::KINDS.iter().find(|row| row.kind == kind).map_or("", |row| row.group);
+                let group = rollwatch_verdict::registry::by_kind(kind).map_or("", |row| row.group);
                 self.send_in(group, kind, message);
             }
 

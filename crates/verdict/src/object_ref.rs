@@ -51,7 +51,7 @@ impl ObjectRef {
     /// kind of that name: core before the others); a kind without a row gets no group.
     pub fn new(kind: impl Into<String>, namespace: Option<String>, name: impl Into<String>) -> Self {
         let kind = kind.into();
-        let group = registry::KINDS.iter().find(|row| row.kind == kind).map_or("", |row| row.group);
+        let group = registry::by_kind(&kind).map_or("", |row| row.group);
         Self { group: group.to_string(), kind, namespace, name: name.into() }
     }
 
