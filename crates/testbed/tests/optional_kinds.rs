@@ -62,7 +62,8 @@ fn a_secret_among_the_manifests_needs_only_get_on_it() {
     let run = rollwatch_with(&narrow, &["-n", &ns.name, "wait", "-f", "-", "--timeout", "2m", "-o", "json"], Some(&manifests));
     let _ = std::fs::remove_file(&narrow);
     assert_eq!(run.code, Some(0), "{}", run.output());
-    let last = run.json_lines().into_iter().rfind(|line| line["kind"] == "Secret").expect("a verdict for the Secret");
+    let last =
+        run.json_lines().into_iter().rfind(|line| line["object"]["kind"] == "Secret").unwrap_or_else(|| panic!("a verdict for the Secret:\n{}", run.output()));
     assert_eq!(last["state"], "Ready", "{}", run.output());
     assert!(!run.output().contains("forbidden"), "{}", run.output());
 }

@@ -41,7 +41,9 @@ fn a_custom_deployment_kind_beside_an_apps_deployment_of_the_same_name_is_tracke
     let both = ns.rollwatch(&["wait", "deployments.apps/web", &format!("deployment.{group}/web"), "--wait-all", "--timeout", "2m", "-o", "json"]);
     assert_eq!(both.code, Some(1), "the custom one is stalled:\n{}", both.output());
     let lines = both.json_lines();
-    let last = |custom: bool| lines.iter().rfind(|l| l["kind"] == "Deployment" && l["name"] == "web" && (l["group"] == group.as_str()) == custom).cloned();
+    let last = |custom: bool| {
+        lines.iter().rfind(|l| l["event"] == "verdict" && l["object"]["kind"] == "Deployment" && (l["object"]["group"] == group.as_str()) == custom).cloned()
+    };
     let (apps, custom) = (last(false).expect("the apps Deployment's verdict"), last(true).expect("the custom Deployment's verdict"));
     assert_eq!(apps["state"], "Ready", "{}", both.output());
     assert_eq!(custom["state"], "Failed", "{}", both.output());
