@@ -1469,3 +1469,23 @@ fn kstatus_stalled_fails_and_reconciling_waits_with_their_own_codes_when_no_reas
     let waiting = verdict(&[reconciling], "database/orders");
     assert_eq!((waiting.state, codes(&waiting)), (State::Progressing, vec!["Reconciling"]), "Reconciling before Ready");
 }
+
+#[test]
+fn a_custom_kind_named_like_a_builtin_one_is_stored_and_judged_apart() {
+    let apps = deployment(json!({}), json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}));
+    let custom = json!({
+        "apiVersion": "example.com/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop", "uid": "c1"},
+        "status": {"conditions": [{"type": "Stalled", "status": "True", "reason": "NoCapacity", "message": "no region has room"}]},
+    });
+    let mut snapshot = Snapshot::new();
+    snapshot.upsert(apps).unwrap();
+    snapshot.upsert(custom).unwrap();
+    assert_eq!(snapshot.len(), 2, "one did not replace the other");
+    let judge = |target: &str| {
+        snapshot.verdict(&target.parse::<ObjectRef>().unwrap().in_namespace("shop"), &Policy { stable_for: Duration::ZERO, ..Policy::default() }, now())
+    };
+    assert_eq!(judge("deployment/web").state, State::Ready, "apps' Deployment, by its rollout rules");
+    let stalled = judge("deployment.example.com/web");
+    assert_eq!((stalled.state, codes(&stalled)), (State::Failed, vec!["NoCapacity"]), "example.com's, by its conditions");
+    assert_eq!(stalled.message, "deployment.example.com/web is stalled: no region has room");
+}
