@@ -147,7 +147,7 @@ fn namespaces_and_crds_go_first_so_what_needs_them_applies_in_one_run() {
     assert!(applied[1].contains(&format!("customresourcedefinition/widgets.{group}")), "{applied:?}");
     let gadget = kubectl_global(&["-n", &namespace, "get", &format!("widgets.{group}/gadget"), "-o", "json"]).ok().json();
     assert_eq!(gadget["spec"]["size"], 3);
-    assert!(run.stdout.contains("READY widget/gadget"), "{}", run.output());
+    assert!(run.stdout.contains(&format!("READY widget.{group}/gadget")), "a custom kind is named with its group, as kubectl names it: {}", run.output());
     drop(created);
 }
 

@@ -1,17 +1,20 @@
-//! A user whose role may not read Events (a narrow CI deployer) still gets verdicts: tracking goes
-//! on without them, with one note, instead of ending with exit 4.
+//! Narrow roles (a CI deployer's): a user who may not read Events still gets verdicts — tracking
+//! goes on without them, with one note, instead of ending with exit 4 — and a Secret among the
+//! objects needs no more than `get` on it: objects without a status are never listed or watched.
 
 use std::time::Duration;
 
 use rollwatch_testbed::{TestNamespace, deployment, kubeconfig, rollwatch_with, wait_for};
 
-#[test]
-fn a_user_denied_events_gets_the_verdict_with_one_note() {
-    let ns = TestNamespace::new("no-events");
-    ns.apply(&deployment("web", 1, "nginx:1.19", "ready", "", "")).ok();
+/// A kubeconfig for a service account of `ns` bound to one role per `(verbs, resources)`.
+/// (Deleted when dropped.)
+fn deployer(ns: &TestNamespace, roles: &[(&str, &str)]) -> tempfile::NamedTempFile {
     ns.kubectl(&["create", "serviceaccount", "deployer"]).ok();
-    ns.kubectl(&["create", "role", "deployer", "--verb=get,list,watch", "--resource=deployments,replicasets,pods"]).ok();
-    ns.kubectl(&["create", "rolebinding", "deployer", "--role=deployer", &format!("--serviceaccount={}:deployer", ns.name)]).ok();
+    for (index, (verbs, resources)) in roles.iter().enumerate() {
+        let role = format!("deployer-{index}");
+        ns.kubectl(&["create", "role", &role, &format!("--verb={verbs}"), &format!("--resource={resources}")]).ok();
+        ns.kubectl(&["create", "rolebinding", &role, &format!("--role={role}"), &format!("--serviceaccount={}:deployer", ns.name)]).ok();
+    }
     // v1.20 gives a service account a token Secret.
     let secret = wait_for("the deployer's token Secret", Duration::from_secs(60), || {
         let name = ns.kubectl(&["get", "serviceaccount", "deployer", "-o", "jsonpath={.secrets[0].name}"]).stdout;
@@ -30,11 +33,36 @@ fn a_user_denied_events_gets_the_verdict_with_one_note() {
     };
     narrow_kubectl(&["config", "set-credentials", "deployer", &format!("--token={token}")]);
     narrow_kubectl(&["config", "set-context", "--current", "--user=deployer"]);
+    narrow_file
+}
 
-    let run = rollwatch_with(narrow, &["-n", &ns.name, "wait", "deployment/web", "--timeout", "2m"], None);
+#[test]
+fn a_user_denied_events_gets_the_verdict_with_one_note() {
+    let ns = TestNamespace::new("no-events");
+    ns.apply(&deployment("web", 1, "nginx:1.19", "ready", "", "")).ok();
+    let narrow = deployer(&ns, &[("get,list,watch", "deployments,replicasets,pods")]);
+
+    let run = rollwatch_with(narrow.path(), &["-n", &ns.name, "wait", "deployment/web", "--timeout", "2m"], None);
     assert_eq!(run.code, Some(0), "{}", run.output());
     let output = run.output();
     let notes: Vec<&str> = output.lines().filter(|l| l.contains("going on without them")).collect();
     assert_eq!(notes.len(), 1, "one note about the Events:\n{}", run.output());
     assert!(notes[0].contains("events"), "{}", notes[0]);
+}
+
+#[test]
+fn a_secret_among_the_manifests_needs_only_get_on_it() {
+    let ns = TestNamespace::new("secret-get");
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: hunter2}\n";
+    let manifests = format!("{secret}---\n{}", deployment("web", 1, "nginx:1.19", "ready", "", ""));
+    ns.apply(&manifests).ok();
+    // Secrets: get only, no list or watch (a role that must not read every Secret of the namespace).
+    let narrow = deployer(&ns, &[("get,list,watch", "deployments,replicasets,pods,events"), ("get", "secrets")]);
+
+    let run = rollwatch_with(narrow.path(), &["-n", &ns.name, "wait", "-f", "-", "--timeout", "2m", "-o", "json"], Some(&manifests));
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let last =
+        run.json_lines().into_iter().rfind(|line| line["object"]["kind"] == "Secret").unwrap_or_else(|| panic!("a verdict for the Secret:\n{}", run.output()));
+    assert_eq!(last["state"], "Ready", "{}", run.output());
+    assert!(!run.output().contains("forbidden"), "{}", run.output());
 }

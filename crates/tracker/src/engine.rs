@@ -226,9 +226,12 @@ impl Engine {
             let mut needed = Vec::new();
             for related in object.row().map_or(&[][..], |row| row.related) {
                 let companion: Resource = self.resolver.for_row(related.kind).await?;
-                needed.push(add_feed(FeedKey { resource: companion, namespace: namespace.clone() }, related.optional));
+                needed.push(add_feed(FeedKey { resource: companion, namespace: namespace.clone(), name: None }, related.optional));
             }
-            needed.push(add_feed(FeedKey { resource, namespace }, false));
+            // A kind without a status is ready once it exists: its object alone is read, by GETs.
+            let statusless = object.row().is_some_and(|row| !row.has_status);
+            let name = statusless.then(|| object.name.clone());
+            needed.push(add_feed(FeedKey { resource, namespace, name }, false));
             if !self.index.contains_key(&object) {
                 self.index.insert(object.clone(), self.tracked.len());
                 let verdict = Verdict::new(State::Unknown, format!("{object}: waiting for the cluster's answer"));
@@ -622,7 +625,7 @@ mod tests {
             }
 
             fn send(&self, kind: &str, message: impl Fn(usize) -> FeedMessage) {
-                let group = rollwatch_verdict::registry::KINDS.iter().find(|row| row.kind == kind).map_or("", |row| row.group);
+                let group = rollwatch_verdict::registry::by_kind(kind).map_or("", |row| row.group);
                 self.send_in(group, kind, message);
             }
 
@@ -940,6 +943,21 @@ mod tests {
             assert_eq!(detail.container_unavailable.as_deref(), Some("no answer within 10s"), "{detail:?}");
             let logs = detail.logs.as_ref().expect("logs were asked for");
             assert_eq!(logs.unavailable.as_deref(), Some("not fetched: the timeout passed"), "{logs:?}");
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn an_object_without_a_status_is_read_by_name_alone_and_ready_once_it_exists() {
+            let secret = ObjectRef::new("Secret", Some("shop".into()), "db-password");
+            let web = pod_ref("web-1");
+            let mut run = Run::start(&[&secret, &web], instant()).await;
+            let mut feeds: Vec<String> = run.feeds.0.lock().unwrap().iter().map(|(key, ..)| key.to_string()).collect();
+            feeds.sort();
+            assert_eq!(feeds, ["events in namespace shop", "pods in namespace shop", "secrets/db-password in namespace shop"], "no list or watch of secrets");
+            run.list("Event", &[]);
+            run.list("Pod", &[ready("web-1", Timestamp::now(), 0)]);
+            run.list("Secret", &[json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-password", "namespace": "shop"}})]);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!((run.state(&secret), run.state(&web)), (State::Ready, State::Ready), "{:?}", run.verdicts);
         }
 
         #[tokio::test(start_paused = true)]

@@ -5,6 +5,11 @@
 //! mode. Both speak the watcher's events, so the tracker handles one language: `Init`,
 //! `InitApply`…, `InitDone` for a (re)list, `Apply`/`Delete` for changes.
 //!
+//! Objects of a kind without a status (Secret, ConfigMap, RBAC: the registry says which) get a
+//! feed of their own, by name, fed by GETs of the object's metadata — never a LIST or WATCH of
+//! the kind, which would hold every Secret of the namespace in memory and need list and watch
+//! rights. Their changes speak the same events.
+//!
 //! Where feeds come from is a [`FeedSource`]: the cluster ([`ClusterFeeds`]), or in the engine's
 //! unit tests synthetic watch events, so staleness, relists and clock skew are tested without one.
 //!
@@ -46,18 +51,24 @@ pub(crate) const WATCH_TIMEOUT_SECONDS: u32 = 50;
 /// would resume the watch without telling the engine that its picture had stopped updating.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(WATCH_TIMEOUT_SECONDS as u64 + 3);
 
-/// One shared feed: a kind in a namespace (`None`: cluster-scoped kinds, or all namespaces).
+/// One shared feed: a kind in a namespace (`None`: cluster-scoped kinds, or all namespaces), or
+/// one object of it by `name`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FeedKey {
     pub resource: Resource,
     pub namespace: Option<String>,
+    /// Set for an object read by GETs alone (a kind without a status).
+    pub name: Option<String>,
 }
 
 impl std::fmt::Display for FeedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let plural = &self.resource.api.plural;
         let group = &self.resource.api.group;
-        let what = if group.is_empty() { plural.clone() } else { format!("{plural}.{group}") };
+        let mut what = if group.is_empty() { plural.clone() } else { format!("{plural}.{group}") };
+        if let Some(name) = &self.name {
+            what = format!("{what}/{name}");
+        }
         match &self.namespace {
             Some(namespace) => write!(f, "{what} in namespace {namespace}"),
             None => write!(f, "{what}"),
@@ -107,6 +118,14 @@ async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, s
         Some(namespace) => Api::namespaced_with(client, namespace, &key.resource.api),
         None => Api::all_with(client, &key.resource.api),
     };
+    if let Some(name) = &key.name {
+        let recheck = match mode {
+            FeedMode::Poll(interval) => Some(interval),
+            FeedMode::Watch => Some(NAMED_RECHECK),
+            FeedMode::Once => None,
+        };
+        return get_named(&api, &key, name, index, recheck, &sender).await;
+    }
     match mode {
         FeedMode::Watch => watch(api, &key, index, &sender).await,
         FeedMode::Poll(interval) => loop {
@@ -156,6 +175,57 @@ async fn watch(api: Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::Un
             if start_over {
                 break;
             }
+        }
+    }
+}
+
+/// How often an object read by GETs is read again while tracking goes on (for a wait until it
+/// exists, or until it is deleted).
+const NAMED_RECHECK: Duration = Duration::from_secs(2);
+
+/// Reads the feed's one object by GETs of its metadata (its data, a Secret's values, is never
+/// fetched), and again every `recheck` (`None`: once, riding out errors). The first answer, and
+/// the first after an error, come as a list of it alone (of nothing when it does not exist), so
+/// the engine knows the feed is current; later answers only as changes.
+async fn get_named(api: &Api<Watched>, key: &FeedKey, name: &str, index: usize, recheck: Option<Duration>, sender: &mpsc::UnboundedSender<FeedMessage>) {
+    let send = |event: Event<Value>| sender.send(FeedMessage::Event { feed: index, event }).is_ok();
+    // What the engine was last told: `None` until a first answer (or after an error); then the
+    // object's resourceVersion and JSON, if it exists.
+    let mut told: Option<Option<(Option<String>, Value)>> = None;
+    loop {
+        match api.get_metadata_opt(name).await {
+            Ok(found) => {
+                let found = found.map(|partial| {
+                    let version = partial.metadata.resource_version.clone();
+                    let metadata = serde_json::to_value(&partial.metadata).unwrap_or(Value::Null);
+                    (version, serde_json::json!({"apiVersion": key.resource.api.api_version, "kind": key.resource.api.kind, "metadata": metadata}))
+                });
+                let delivered = match (&told, &found) {
+                    (None, _) => send(Event::Init) && found.iter().all(|(_, object)| send(Event::InitApply(object.clone()))) && send(Event::InitDone),
+                    (Some(Some((before, _))), Some((now, object))) if before != now => send(Event::Apply(object.clone())),
+                    (Some(None), Some((_, object))) => send(Event::Apply(object.clone())),
+                    (Some(Some((_, object))), None) => send(Event::Delete(object.clone())),
+                    _ => true,
+                };
+                if !delivered {
+                    return;
+                }
+                told = Some(found);
+                let Some(recheck) = recheck else { return };
+                tokio::time::sleep(recheck).await;
+            }
+            Err(error) => {
+                let fatal = is_access_error(&error) && matches!(&error, kube::Error::Api(_));
+                let message = format!("reading {key}: {}", describe(&error));
+                if sender.send(FeedMessage::Trouble { feed: index, message, fatal }).is_err() || fatal {
+                    return;
+                }
+                told = None;
+                tokio::time::sleep(recheck.unwrap_or(Duration::from_secs(1))).await;
+            }
+        }
+        if sender.is_closed() {
+            return;
         }
     }
 }

@@ -51,7 +51,7 @@ impl ObjectRef {
     /// kind of that name: core before the others); a kind without a row gets no group.
     pub fn new(kind: impl Into<String>, namespace: Option<String>, name: impl Into<String>) -> Self {
         let kind = kind.into();
-        let group = registry::KINDS.iter().find(|row| row.kind == kind).map_or("", |row| row.group);
+        let group = registry::by_kind(&kind).map_or("", |row| row.group);
         Self { group: group.to_string(), kind, namespace, name: name.into() }
     }
 
@@ -76,9 +76,12 @@ impl ObjectRef {
         })
     }
 
-    /// The same reference in `namespace` unless it already names one.
+    /// The same reference in `namespace` unless it already names one or its kind is
+    /// cluster-scoped (as the registry says), as kubectl ignores `-n` for those.
     pub fn in_namespace(mut self, namespace: &str) -> Self {
-        self.namespace.get_or_insert_with(|| namespace.to_string());
+        if self.row().is_none_or(|row| row.namespaced) {
+            self.namespace.get_or_insert_with(|| namespace.to_string());
+        }
         self
     }
 
@@ -164,6 +167,8 @@ mod tests {
         let custom = read("deployment.example.com/web");
         assert_eq!((custom.group.as_str(), custom.kind.as_str()), ("example.com", "deployment"));
         assert_ne!(custom, read("deployment/web"), "a custom kind of the same name is another kind");
+        assert_eq!(read("crd/widgets.example.com").in_namespace("shop").namespace, None, "cluster-scoped");
+        assert_eq!(read("secret/db").in_namespace("shop").namespace.as_deref(), Some("shop"));
         assert!("/web".parse::<ObjectRef>().is_err());
         assert!(".apps/web".parse::<ObjectRef>().is_err());
     }

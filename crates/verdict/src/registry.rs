@@ -524,8 +524,14 @@ pub fn of_object(object: &Value) -> Option<&'static Kind> {
     let kind = object.get("kind")?.as_str()?;
     match object.get("apiVersion").and_then(Value::as_str) {
         Some(api_version) => find(api_version.rsplit_once('/').map_or("", |(group, _)| group), kind),
-        None => KINDS.iter().copied().find(|row| row.kind == kind),
+        None => by_kind(kind),
     }
+}
+
+/// The row of a kind named without its group: Kubernetes' own, the first group serving a kind of
+/// that name (core before the others, as listed).
+pub fn by_kind(kind: &str) -> Option<&'static Kind> {
+    KINDS.iter().copied().find(|row| row.kind == kind)
 }
 
 /// The row a kubectl-style resource word names (`deploy`, `Deployments`), in `group` when one is

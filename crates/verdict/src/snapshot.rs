@@ -358,7 +358,7 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         None => String::new(),
     };
     let served_group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
-    let row = if api_version.is_empty() { registry::KINDS.iter().copied().find(|row| row.kind == kind) } else { registry::find(served_group, &kind) };
+    let row = if api_version.is_empty() { registry::by_kind(&kind) } else { registry::find(served_group, &kind) };
     if row.is_none() && registry::is_builtin_group(served_group) && !api_version.is_empty() {
         let kinds = registry::kinds_of_group(served_group).join(", ");
         let problem = format!("unknown kind {kind:?} for apiVersion {api_version} (it serves {kinds})");

@@ -1401,3 +1401,91 @@ fn removed_objects_leave_the_verdict() {
     // The ReplicaSets lost their stored owner: each is a workload of its own now.
     assert_eq!(snapshot.workloads().len(), 2);
 }
+
+/// A CustomResourceDefinition with the conditions the API server's naming and establishing
+/// controllers write (v1.20 to v1.33): NamesAccepted, then Established.
+fn crd(conditions: Value) -> Value {
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com", "generation": 1, "uid": "c1"},
+        "spec": {"group": "example.com", "scope": "Namespaced", "names": {"kind": "Widget", "plural": "widgets"},
+                 "versions": [{"name": "v1", "served": true, "storage": true}]},
+        "status": {"conditions": conditions, "acceptedNames": {"kind": "", "plural": ""}, "storedVersions": ["v1"]},
+    })
+}
+
+#[test]
+fn a_crd_is_ready_once_established_and_fails_when_its_names_conflict() {
+    let target = "crd/widgets.example.com";
+    let names_taken = crd(json!([
+        {"type": "NamesAccepted", "status": "False", "lastTransitionTime": "2026-03-02T10:00:00Z", "reason": "PluralConflict", "message": "\"widgets\" is already in use"},
+        {"type": "Established", "status": "False", "lastTransitionTime": "2026-03-02T10:00:00Z", "reason": "NotAccepted", "message": "not all names are accepted"},
+    ]));
+    let failed = verdict(&[names_taken], target);
+    assert_eq!((failed.state, codes(&failed)), (State::Failed, vec!["PluralConflict"]));
+    assert_eq!(failed.message, "customresourcedefinition/widgets.example.com names were not accepted: \"widgets\" is already in use");
+
+    let installing = crd(json!([
+        {"type": "NamesAccepted", "status": "True", "lastTransitionTime": "2026-03-02T10:00:00Z", "reason": "NoConflicts", "message": "no conflicts found"},
+        {"type": "Established", "status": "False", "lastTransitionTime": "2026-03-02T10:00:00Z", "reason": "Installing", "message": "the initial names have been accepted"},
+    ]));
+    let waiting = verdict(&[installing], target);
+    assert_eq!((waiting.state, codes(&waiting)), (State::Progressing, vec!["Installing"]));
+
+    let established = crd(json!([
+        {"type": "NamesAccepted", "status": "True", "lastTransitionTime": "2026-03-02T10:00:00Z", "reason": "NoConflicts", "message": "no conflicts found"},
+        {"type": "Established", "status": "True", "lastTransitionTime": "2026-03-02T10:00:01Z", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"},
+    ]));
+    assert_eq!(verdict(&[established], target).state, State::Ready);
+
+    // Just created: the API server has written no status yet.
+    let mut fresh = crd(json!([]));
+    fresh.as_object_mut().unwrap().remove("status");
+    let fresh = verdict(&[fresh], target);
+    assert_eq!((fresh.state, fresh.message.as_str()), (State::Progressing, "Waiting for customresourcedefinition/widgets.example.com to be established..."));
+}
+
+#[test]
+fn kstatus_stalled_fails_and_reconciling_waits_with_their_own_codes_when_no_reason_is_given() {
+    // As controllers following kstatus's conventions write them, with observedGeneration current.
+    let database = |conditions: Value| {
+        json!({"apiVersion": "db.example.com/v1", "kind": "Database", "metadata": {"name": "orders", "namespace": "shop", "generation": 4},
+               "status": {"observedGeneration": 4, "conditions": conditions}})
+    };
+    let stalled = database(json!([
+        {"type": "Reconciling", "status": "False", "lastTransitionTime": "2026-03-02T10:00:00Z", "observedGeneration": 4},
+        {"type": "Stalled", "status": "True", "lastTransitionTime": "2026-03-02T10:01:00Z", "observedGeneration": 4, "message": "disk quota exhausted"},
+        {"type": "Ready", "status": "False", "lastTransitionTime": "2026-03-02T10:01:00Z"},
+    ]));
+    let failed = verdict(&[stalled], "database.db.example.com/orders");
+    assert_eq!((failed.state, codes(&failed)), (State::Failed, vec!["Stalled"]));
+    assert_eq!(failed.message, "database.db.example.com/orders is stalled: disk quota exhausted");
+    assert_eq!(failed.reasons[0].since, Some("2026-03-02T10:01:00Z".parse().unwrap()));
+
+    let reconciling = database(json!([
+        {"type": "Reconciling", "status": "True", "lastTransitionTime": "2026-03-02T10:00:00Z", "observedGeneration": 4},
+        {"type": "Ready", "status": "True", "lastTransitionTime": "2026-03-01T10:00:00Z"},
+    ]));
+    let waiting = verdict(&[reconciling], "database/orders");
+    assert_eq!((waiting.state, codes(&waiting)), (State::Progressing, vec!["Reconciling"]), "Reconciling before Ready");
+}
+
+#[test]
+fn a_custom_kind_named_like_a_builtin_one_is_stored_and_judged_apart() {
+    let apps = deployment(json!({}), json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}));
+    let custom = json!({
+        "apiVersion": "example.com/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop", "uid": "c1"},
+        "status": {"conditions": [{"type": "Stalled", "status": "True", "reason": "NoCapacity", "message": "no region has room"}]},
+    });
+    let mut snapshot = Snapshot::new();
+    snapshot.upsert(apps).unwrap();
+    snapshot.upsert(custom).unwrap();
+    assert_eq!(snapshot.len(), 2, "one did not replace the other");
+    let judge = |target: &str| {
+        snapshot.verdict(&target.parse::<ObjectRef>().unwrap().in_namespace("shop"), &Policy { stable_for: Duration::ZERO, ..Policy::default() }, now())
+    };
+    assert_eq!(judge("deployment/web").state, State::Ready, "apps' Deployment, by its rollout rules");
+    let stalled = judge("deployment.example.com/web");
+    assert_eq!((stalled.state, codes(&stalled)), (State::Failed, vec!["NoCapacity"]), "example.com's, by its conditions");
+    assert_eq!(stalled.message, "deployment.example.com/web is stalled: no region has room");
+}

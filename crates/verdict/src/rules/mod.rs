@@ -32,7 +32,7 @@
 //! let w = ObjectRef::new("Widget", Some("shop".into()), "w");
 //! let verdict = snapshot.verdict(&w, &policy, jiff::Timestamp::UNIX_EPOCH);
 //! assert_eq!(verdict.state, State::Failed);
-//! assert_eq!(verdict.message, "widget/w failed: no gears left");
+//! assert_eq!(verdict.message, "widget.example.com/w failed: no gears left");
 //! ```
 
 mod eval;

@@ -59,7 +59,11 @@ fn ready_and_failed_both_true_is_failed() {
 fn an_unobserved_generation_is_progressing_also_when_written_as_a_string() {
     for observed in [json!(1), json!("1")] {
         let verdict = judge(widget(json!({"phase": "Running", "observedGeneration": observed})));
-        assert_eq!((verdict.state, verdict.message.as_str()), (State::Progressing, "Waiting for widget.example.com/w spec update to be observed..."), "{observed}");
+        assert_eq!(
+            (verdict.state, verdict.message.as_str()),
+            (State::Progressing, "Waiting for widget.example.com/w spec update to be observed..."),
+            "{observed}"
+        );
     }
     let current = judge(widget(json!({"phase": "Running", "observedGeneration": "2"})));
     assert_eq!(current.state, State::Ready);
