@@ -30,6 +30,11 @@ pub struct PolicyArgs {
     /// been told to.
     #[arg(long)]
     pub wait_for_terminating: bool,
+    /// Fail an object that is not ready once neither its status nor its pods' statuses have
+    /// changed for this long (NoProgress). Off by default (0 too); offline `check` counts from
+    /// the newest timestamp in those statuses up to --now.
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime)]
+    pub no_progress_timeout: Option<humantime::Duration>,
 }
 
 impl PolicyArgs {
@@ -41,6 +46,7 @@ impl PolicyArgs {
             readiness_grace: self.readiness_grace.into(),
             stable_for: self.stable_for.into(),
             wait_for_terminating: self.wait_for_terminating,
+            no_progress_timeout: self.no_progress_timeout.map(Into::into).filter(|timeout: &std::time::Duration| !timeout.is_zero()),
         }
     }
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::runtime::watcher::Event;
+use rollwatch_verdict::capacity::NODE_KIND;
 use rollwatch_verdict::{ObjectRef, Snapshot, State, Verdict};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
@@ -23,6 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::Error;
+use crate::autoscaler;
 use crate::explain::explain;
 use crate::feed::{FeedKey, FeedMessage, FeedMode, FeedSource};
 use crate::first_seen::FirstSeen;
@@ -30,22 +32,26 @@ use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
 
-/// The kinds whose objects a kind's verdict reads, in the same namespace.
+/// The kinds whose objects a kind's verdict reads, in the same namespace (cluster-scoped ones in
+/// the whole cluster): kinds that read Pods also read the Nodes, whose allocatable tells a pod
+/// that can never be scheduled.
 fn companions(kind: &str) -> &'static [&'static str] {
     match kind {
-        "Deployment" => &["ReplicaSet", "Pod", "Event"],
-        "StatefulSet" | "DaemonSet" => &["ControllerRevision", "Pod", "Event"],
-        "ReplicaSet" | "Job" => &["Pod", "Event"],
-        "Pod" | "PersistentVolumeClaim" => &["Event"],
+        "Deployment" => &["ReplicaSet", "Pod", "Event", NODE_KIND],
+        "StatefulSet" | "DaemonSet" => &["ControllerRevision", "Pod", "Event", NODE_KIND],
+        "ReplicaSet" | "Job" => &["Pod", "Event", NODE_KIND],
+        "Pod" => &["Event", NODE_KIND],
+        "PersistentVolumeClaim" => &["Event"],
         _ => &[],
     }
 }
 
 /// Companion kinds a verdict can do without when access to them is denied: Events add detail
-/// (the last pull error, warnings in explanations), ControllerRevisions the revision history;
-/// the workloads' and Pods' status carry the verdict.
+/// (the last pull error, warnings in explanations), ControllerRevisions the revision history,
+/// Nodes the early failure of a pod too large for any of them (a namespaced role cannot read
+/// them); the workloads' and Pods' status carry the verdict.
 fn optional(kind: &str) -> bool {
-    matches!(kind, "Event" | "ControllerRevision")
+    matches!(kind, "Event" | "ControllerRevision" | NODE_KIND)
 }
 
 struct Tracked {
@@ -58,6 +64,9 @@ struct Tracked {
     clock: RolloutClock,
     /// Whether the last update said "slower than expected".
     slower: bool,
+    /// When the status of the object or of one of its children (pods, ReplicaSets) last changed
+    /// on the rules' clock, for the no-progress rule.
+    progressed: Option<jiff::Timestamp>,
     /// The feeds its verdict reads (indexes into `Engine::feeds`).
     feeds: Vec<usize>,
 }
@@ -127,6 +136,8 @@ pub(crate) struct Engine {
     feeds: Vec<FeedState>,
     /// Tracked objects to judge once the relist they wait for is complete.
     deferred: BTreeSet<ObjectRef>,
+    /// A digest of each object's status, to notice when it changes (no-progress rule only).
+    statuses: HashMap<ObjectRef, u64>,
     /// Object events taken in from the feeds (list items included), for the diagnostics log.
     events: u64,
     updates: mpsc::UnboundedSender<Update>,
@@ -154,6 +165,7 @@ impl Engine {
             index: HashMap::new(),
             feeds: Vec::new(),
             deferred: BTreeSet::new(),
+            statuses: HashMap::new(),
             events: 0,
             updates,
         }
@@ -164,6 +176,14 @@ impl Engine {
         let (sender, mut receiver) = mpsc::unbounded_channel();
         if let Err(error) = self.plan(objects).await {
             return self.finish(End::Error(error)).await;
+        }
+        if self.feeds.iter().any(|feed| feed.key.resource.api.kind == NODE_KIND) {
+            match autoscaler::probe(&self.client).await {
+                Ok(autoscaler) => self.snapshot.set_autoscaler(autoscaler),
+                Err(message) => {
+                    let _ = self.updates.send(Update::Trouble { feed: "configmaps in namespace kube-system".into(), message });
+                }
+            }
         }
         for (index, feed) in self.feeds.iter().enumerate() {
             tasks.spawn(self.source.run(feed.key.clone(), index, self.options.mode, sender.clone()));
@@ -237,7 +257,8 @@ impl Engine {
             let mut needed = Vec::new();
             for companion in companions(&resource.api.kind) {
                 let companion: Resource = self.resolver.for_kind(companion).await?;
-                needed.push(add_feed(FeedKey { resource: companion, namespace: namespace.clone() }));
+                let namespace = if companion.namespaced { namespace.clone() } else { None };
+                needed.push(add_feed(FeedKey { resource: companion, namespace }));
             }
             needed.push(add_feed(FeedKey { resource, namespace }));
             if !self.index.contains_key(&object) {
@@ -250,6 +271,7 @@ impl Engine {
                     evaluated: false,
                     clock: RolloutClock::default(),
                     slower: false,
+                    progressed: None,
                     feeds: needed,
                 });
             }
@@ -333,6 +355,7 @@ impl Engine {
 
     fn upsert(&mut self, feed: usize, mut object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
         let key = object_key(&object)?;
+        let status_changed = self.status_changed(&key, &object);
         // A one-shot status sees each value once, so there is no observation to time from: like
         // offline `check`, it reads the server's timestamps (a workload ready for days is ready
         // now, not settling for the window again).
@@ -350,15 +373,44 @@ impl Engine {
         }
         self.feeds[feed].known.insert(key.clone());
         self.mark_affected(&key, dirty);
+        if status_changed {
+            self.progressed(&key);
+        }
         Some(key)
     }
 
     fn remove(&mut self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
         self.mark_affected(key, dirty);
+        if self.statuses.remove(key).is_some() {
+            self.progressed(key);
+        }
         self.snapshot.remove(key);
         self.first_seen.forget(key);
         if let Some(&slot) = self.index.get(key) {
             self.tracked[slot].clock.forget();
+        }
+    }
+
+    /// Whether `object`'s status differs from the last version seen (a new object's counts as
+    /// changed), when the no-progress rule is on and changes are observed over time. Events
+    /// repeat without anything progressing, so they never count.
+    fn status_changed(&mut self, key: &ObjectRef, object: &Value) -> bool {
+        if self.options.policy.no_progress_timeout.is_none() || self.options.mode == FeedMode::Once || key.kind == "Event" {
+            return false;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&object.get("status").map(Value::to_string), &mut hasher);
+        let digest = std::hash::Hasher::finish(&hasher);
+        self.statuses.insert(key.clone(), digest) != Some(digest)
+    }
+
+    /// The tracked objects whose family `key` belongs to have progressed now.
+    fn progressed(&mut self, key: &ObjectRef) {
+        let now = self.rules_clock.now();
+        for workload in self.snapshot.workloads_affected_by(key) {
+            if let Some(&slot) = self.index.get(&workload) {
+                self.tracked[slot].progressed = Some(now);
+            }
         }
     }
 
@@ -381,7 +433,15 @@ impl Engine {
                 self.deferred.insert(object.clone());
                 continue;
             }
-            let mut verdict = self.snapshot.verdict(object, &self.options.policy, now);
+            // Watching, changes are seen as they happen; a one-shot status has only the timestamps.
+            let mut verdict = match self.options.mode {
+                FeedMode::Once => self.snapshot.verdict(object, &self.options.policy, now),
+                _ => {
+                    let progressed = *self.tracked[slot].progressed.get_or_insert(now);
+                    self.snapshot.verdict_observed(object, &self.options.policy, now, progressed)
+                }
+            };
+            let reads = &self.tracked[slot].feeds;
             if verdict.state.is_final()
                 && let Some(why) = reads.iter().find_map(|&feed| self.feeds[feed].stale.as_deref())
             {
@@ -522,8 +582,8 @@ mod tests {
 
     #[test]
     fn workloads_watch_what_their_verdicts_read() {
-        assert_eq!(companions("Deployment"), ["ReplicaSet", "Pod", "Event"]);
-        assert_eq!(companions("StatefulSet"), ["ControllerRevision", "Pod", "Event"]);
+        assert_eq!(companions("Deployment"), ["ReplicaSet", "Pod", "Event", "Node"]);
+        assert_eq!(companions("StatefulSet"), ["ControllerRevision", "Pod", "Event", "Node"]);
         assert!(companions("ConfigMap").is_empty());
     }
 
@@ -589,6 +649,8 @@ mod tests {
                 let outcome = tokio::spawn(engine.run(objects, interrupted));
                 let mut run = Run { feeds, updates, verdicts: Vec::new(), interrupt: Some(interrupt), outcome };
                 run.pass(Duration::ZERO).await;
+                // No node: the tests are about other rules.
+                run.list(NODE_KIND, &[]);
                 run
             }
 
@@ -821,6 +883,52 @@ mod tests {
             run.send("Pod", |feed| FeedMessage::Trouble { feed, message: "listing pods: forbidden".into(), fatal: true });
             let outcome = run.outcome.await.unwrap();
             assert!(matches!(outcome.end, End::Error(_)), "{:?}", outcome.end);
+        }
+
+        /// Scheduled, its container still being created: nothing in the status moves by itself.
+        fn creating(name: &str, started: Timestamp, waiting: &str) -> Value {
+            pod(
+                name,
+                json!({
+                    "phase": "Pending", "startTime": started.to_string(),
+                    "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False", "lastTransitionTime": started.to_string()}],
+                    "containerStatuses": [{"name": "app", "image": "shop/app:1", "imageID": "", "ready": false, "restartCount": 0,
+                                           "state": {"waiting": {"reason": waiting}}}],
+                }),
+            )
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn no_progress_counts_from_the_last_status_change_seen_and_stands_still_while_stale() {
+            let web = pod_ref("web-1");
+            let policy = Policy { no_progress_timeout: Some(Duration::from_secs(60)), ..Policy::default() };
+            let mut run = Run::start(&[&web], policy).await;
+            // Its server timestamps are an hour old: what counts is what rollwatch sees change.
+            let started = Timestamp::now() - SignedDuration::from_hours(1);
+            run.list("Event", &[]);
+            run.list("Pod", &[creating("web-1", started, "ContainerCreating")]);
+            run.pass(Duration::from_secs(30)).await;
+            assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
+
+            // The status changes at 30 s; the same status sent again at 60 s is no change.
+            run.event("Pod", Event::Apply(creating("web-1", started, "PodInitializing")));
+            run.pass(Duration::from_secs(30)).await;
+            run.event("Pod", Event::Apply(creating("web-1", started, "PodInitializing")));
+            run.pass(Duration::from_secs(15)).await;
+            assert_eq!(run.state(&web), State::Progressing, "45 s after the change: {:?}", run.verdicts);
+
+            // A two-minute outage does not count; the relist shows the same status.
+            run.trouble("Pod");
+            run.pass(Duration::from_secs(120)).await;
+            assert!(!run.ever(&web, State::Failed), "failed during an outage: {:?}", run.verdicts);
+            run.list("Pod", &[creating("web-1", started, "PodInitializing")]);
+            run.pass(Duration::from_secs(10)).await;
+            assert_eq!(run.state(&web), State::Progressing, "55 s of observed time: {:?}", run.verdicts);
+            run.pass(Duration::from_secs(6)).await;
+            assert_eq!(run.state(&web), State::Failed, "{:?}", run.verdicts);
+            let (_, failed) = run.verdicts.last().unwrap();
+            assert_eq!(failed.reasons[0].code, "NoProgress");
+            assert_eq!(failed.reasons[0].message, "no progress for 1m: pod web-1 Pending: PodInitializing");
         }
 
         #[tokio::test(start_paused = true)]

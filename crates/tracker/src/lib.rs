@@ -39,6 +39,7 @@
 //! [`rollout`] (history, undo, pause, resume, restart).
 
 pub mod apply;
+mod autoscaler;
 mod connect;
 mod engine;
 mod error;

@@ -42,6 +42,7 @@ fn well_known(kind: &str) -> Option<Resource> {
         "ConfigMap" => ("", "v1", "configmaps", true),
         "Secret" => ("", "v1", "secrets", true),
         "Namespace" => ("", "v1", "namespaces", false),
+        "Node" => ("", "v1", "nodes", false),
         "Job" => ("batch", "v1", "jobs", true),
         "Ingress" => ("networking.k8s.io", "v1", "ingresses", true),
         _ => return None,

@@ -58,6 +58,8 @@ pub enum ReasonCode {
     NamesNotAccepted,
     /// An APIService is not Available, without a reason of its own.
     NotAvailable,
+    /// Neither the object's status nor its pods' statuses changed for the no-progress timeout.
+    NoProgress,
 }
 
 impl ReasonCode {
@@ -86,6 +88,7 @@ impl ReasonCode {
         Self::NotEstablished,
         Self::NamesNotAccepted,
         Self::NotAvailable,
+        Self::NoProgress,
     ];
 
     /// The code as written in a [`Reason`](crate::Reason) and in JSON output.
@@ -114,6 +117,7 @@ impl ReasonCode {
             Self::NotEstablished => "NotEstablished",
             Self::NamesNotAccepted => "NamesNotAccepted",
             Self::NotAvailable => "NotAvailable",
+            Self::NoProgress => "NoProgress",
         }
     }
 
@@ -143,6 +147,7 @@ impl ReasonCode {
             Self::NotEstablished => "the CustomResourceDefinition is not established yet",
             Self::NamesNotAccepted => "the CustomResourceDefinition's names were not accepted",
             Self::NotAvailable => "the APIService is not available",
+            Self::NoProgress => "nothing about the object or its pods changed for the no-progress timeout",
         }
     }
 

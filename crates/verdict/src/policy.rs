@@ -35,6 +35,12 @@ pub struct Policy {
     /// (`status.terminatingReplicas`, else its pods being deleted): for rollouts whose old pods
     /// hold something the new ones need (a volume, a lock, a license).
     pub wait_for_terminating: bool,
+    /// When set, an object that is not ready and whose status, and whose pods' statuses, have
+    /// not changed for this long has failed (`NoProgress`): a pod Pending or PodInitializing for
+    /// hours is stuck, not progressing. Off by default: a large image pull or a long init
+    /// container changes no status for as long as it takes, and a live wait is bounded by its
+    /// timeout (a Deployment also by its progressDeadlineSeconds) anyway.
+    pub no_progress_timeout: Option<Duration>,
 }
 
 impl Default for Policy {
@@ -46,6 +52,7 @@ impl Default for Policy {
             readiness_grace: Duration::from_secs(30),
             stable_for: DEFAULT_SETTLE_WINDOW,
             wait_for_terminating: false,
+            no_progress_timeout: None,
         }
     }
 }

@@ -15,7 +15,7 @@ pub(crate) struct GenericStatus {
     #[serde(default, deserialize_with = "generation")]
     observed_generation: Option<i64>,
     #[serde(default)]
-    pub(super) conditions: Vec<GenericCondition>,
+    pub(crate) conditions: Vec<GenericCondition>,
 }
 
 /// observedGeneration as a number, or as the string some controllers write (`"3"`); anything
@@ -40,13 +40,13 @@ fn generation<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Optio
 /// (k8s-openapi's `Condition` requires lastTransitionTime, which many controllers omit).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct GenericCondition {
+pub(crate) struct GenericCondition {
     #[serde(rename = "type")]
     pub(super) type_: String,
     pub(super) status: String,
     pub(super) reason: Option<String>,
     pub(super) message: Option<String>,
-    pub(super) last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub(crate) last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }
 
 pub(super) fn view(ctx: &Context, generation: Option<i64>, status: Option<&GenericStatus>) -> Verdict {
