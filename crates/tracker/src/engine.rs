@@ -32,16 +32,40 @@ use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
 
-/// The kinds whose objects a kind's verdict reads, in the same namespace (cluster-scoped ones in
-/// the whole cluster): kinds that read Pods also read the Nodes, whose allocatable tells a pod
-/// that can never be scheduled.
-fn companions(kind: &str) -> &'static [&'static str] {
+/// A kind whose objects a verdict reads, or those of them a field selector picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Companion {
+    kind: &'static str,
+    fields: Option<&'static str>,
+}
+
+const fn all(kind: &'static str) -> Companion {
+    Companion { kind, fields: None }
+}
+
+/// Only Warning Events are asked for: the verdicts and explanations read nothing else of them
+/// (probe failures, pull errors, back-offs, failed creations), and the Normal ones — Scheduled,
+/// Pulling, Pulled, Created, Started for every pod — are most of a namespace's Events, so
+/// fetching them would cost the API server, the network and rollwatch's memory for nothing.
+const WARNINGS: Companion = Companion { kind: "Event", fields: Some("type=Warning") };
+/// But for the cluster autoscaler's word on an unschedulable pod, which comes as Normal Events
+/// (`NotTriggerScaleUp`, `TriggeredScaleUp`), few and only where one runs.
+const AUTOSCALER_EVENTS: Companion = Companion { kind: "Event", fields: Some("source=cluster-autoscaler") };
+/// The Nodes, whose allocatable tells a pod that no node can ever hold.
+const NODES: Companion = all(NODE_KIND);
+const PODS: Companion = all("Pod");
+const REPLICA_SETS: Companion = all("ReplicaSet");
+const REVISIONS: Companion = all("ControllerRevision");
+
+/// What a kind's verdict reads, in the same namespace (cluster-scoped kinds in the whole
+/// cluster): kinds that read Pods also read the Nodes and the cluster autoscaler's events.
+fn companions(kind: &str) -> &'static [Companion] {
     match kind {
-        "Deployment" => &["ReplicaSet", "Pod", "Event", NODE_KIND],
-        "StatefulSet" | "DaemonSet" => &["ControllerRevision", "Pod", "Event", NODE_KIND],
-        "ReplicaSet" | "Job" => &["Pod", "Event", NODE_KIND],
-        "Pod" => &["Event", NODE_KIND],
-        "PersistentVolumeClaim" => &["Event"],
+        "Deployment" => &[REPLICA_SETS, PODS, WARNINGS, AUTOSCALER_EVENTS, NODES],
+        "StatefulSet" | "DaemonSet" => &[REVISIONS, PODS, WARNINGS, AUTOSCALER_EVENTS, NODES],
+        "ReplicaSet" | "Job" => &[PODS, WARNINGS, AUTOSCALER_EVENTS, NODES],
+        "Pod" => &[WARNINGS, AUTOSCALER_EVENTS, NODES],
+        "PersistentVolumeClaim" => &[WARNINGS],
         _ => &[],
     }
 }
@@ -86,6 +110,8 @@ struct FeedState {
     /// Objects seen in a relist under way; those not seen again are gone.
     relisting: Option<HashSet<ObjectRef>>,
     known: HashSet<ObjectRef>,
+    /// Access to it was denied, and tracking goes on without it.
+    denied: bool,
 }
 
 /// The time the verdicts' rules read: the wall-clock time tracking started plus the monotonic
@@ -256,11 +282,12 @@ impl Engine {
             let object = ObjectRef::new(resource.api.kind.clone(), namespace.clone(), object.name);
             let mut needed = Vec::new();
             for companion in companions(&resource.api.kind) {
-                let companion: Resource = self.resolver.for_kind(companion).await?;
+                let fields = companion.fields;
+                let companion: Resource = self.resolver.for_kind(companion.kind).await?;
                 let namespace = if companion.namespaced { namespace.clone() } else { None };
-                needed.push(add_feed(FeedKey { resource: companion, namespace }));
+                needed.push(add_feed(FeedKey { resource: companion, namespace, fields }));
             }
-            needed.push(add_feed(FeedKey { resource, namespace }));
+            needed.push(add_feed(FeedKey { resource, namespace, fields: None }));
             if !self.index.contains_key(&object) {
                 self.index.insert(object.clone(), self.tracked.len());
                 let verdict = Verdict::new(State::Unknown, format!("{object}: waiting for the cluster's answer"));
@@ -278,7 +305,7 @@ impl Engine {
         }
         self.feeds = feeds
             .into_iter()
-            .map(|key| FeedState { key, synced: false, stale: Some("not listed yet".into()), relisting: None, known: HashSet::new() })
+            .map(|key| FeedState { key, synced: false, stale: Some("not listed yet".into()), relisting: None, known: HashSet::new(), denied: false })
             .collect();
         Ok(())
     }
@@ -287,13 +314,19 @@ impl Engine {
     fn take(&mut self, message: FeedMessage, dirty: &mut BTreeSet<ObjectRef>) -> Result<(), Error> {
         let (feed, event) = match message {
             FeedMessage::Trouble { feed, message, fatal } if fatal && optional(&self.feeds[feed].key.resource.api.kind) => {
-                // Denied a kind the verdicts can do without: go on without it, saying so once.
+                // Denied a kind the verdicts can do without: go on without it, saying so once
+                // (once for both feeds of Events in a namespace).
                 let state = &mut self.feeds[feed];
                 state.synced = true;
                 state.relisting = None;
-                let message = format!("{message}; going on without them (verdicts and explanations lose what they would tell)");
+                let (resource, namespace) = (state.key.resource.clone(), state.key.namespace.clone());
+                let noted = self.feeds.iter().any(|other| other.denied && other.key.resource == resource && other.key.namespace == namespace);
+                self.feeds[feed].denied = true;
                 self.set_stale(feed, None, dirty);
-                let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                if !noted {
+                    let message = format!("{message}; going on without them (verdicts and explanations lose what they would tell)");
+                    let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                }
                 return Ok(());
             }
             FeedMessage::Trouble { message, fatal: true, .. } => return Err(Error::access(message)),
@@ -582,8 +615,10 @@ mod tests {
 
     #[test]
     fn workloads_watch_what_their_verdicts_read() {
-        assert_eq!(companions("Deployment"), ["ReplicaSet", "Pod", "Event", "Node"]);
-        assert_eq!(companions("StatefulSet"), ["ControllerRevision", "Pod", "Event", "Node"]);
+        let kinds = |kind| companions(kind).iter().map(|c| c.kind).collect::<Vec<_>>();
+        assert_eq!(kinds("Deployment"), ["ReplicaSet", "Pod", "Event", "Event", "Node"]);
+        assert_eq!(kinds("StatefulSet"), ["ControllerRevision", "Pod", "Event", "Event", "Node"]);
+        assert_eq!(companions("Pod"), [WARNINGS, AUTOSCALER_EVENTS, NODES]);
         assert!(companions("ConfigMap").is_empty());
     }
 
@@ -654,10 +689,14 @@ mod tests {
                 run
             }
 
+            /// Sends to every feed of `kind` (Events come in two feeds: warnings, the autoscaler's).
             fn send(&self, kind: &str, message: impl Fn(usize) -> FeedMessage) {
                 let feeds = self.feeds.0.lock().unwrap();
-                let (_, index, sender) = feeds.iter().find(|(key, ..)| key.resource.api.kind == kind).expect("a feed of that kind");
-                sender.send(message(*index)).unwrap();
+                let mut of_kind = feeds.iter().filter(|(key, ..)| key.resource.api.kind == kind).peekable();
+                assert!(of_kind.peek().is_some(), "a feed of kind {kind}");
+                for (_, index, sender) in of_kind {
+                    sender.send(message(*index)).unwrap();
+                }
             }
 
             fn event(&self, kind: &str, event: Event<Value>) {

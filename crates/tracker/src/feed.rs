@@ -32,6 +32,8 @@ const PAGE_SIZE: u32 = 100;
 pub struct FeedKey {
     pub resource: Resource,
     pub namespace: Option<String>,
+    /// A field selector: only these objects of the kind (`type=Warning` Events).
+    pub fields: Option<&'static str>,
 }
 
 impl std::fmt::Display for FeedKey {
@@ -40,8 +42,12 @@ impl std::fmt::Display for FeedKey {
         let group = &self.resource.api.group;
         let what = if group.is_empty() { plural.clone() } else { format!("{plural}.{group}") };
         match &self.namespace {
-            Some(namespace) => write!(f, "{what} in namespace {namespace}"),
-            None => write!(f, "{what}"),
+            Some(namespace) => write!(f, "{what} in namespace {namespace}")?,
+            None => write!(f, "{what}")?,
+        }
+        match self.fields {
+            Some(fields) => write!(f, " ({fields})"),
+            None => Ok(()),
         }
     }
 }
@@ -112,7 +118,7 @@ async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, s
 /// relist ends with `InitDone`. Errors before that are retried by the watcher with its back-off.
 async fn watch(api: Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) {
     let mut config = watcher::Config::default().page_size(PAGE_SIZE);
-    if let Some(selector) = field_selector(key) {
+    if let Some(selector) = key.fields {
         config = config.fields(selector);
     }
     loop {
@@ -151,7 +157,7 @@ enum Listed {
 /// Lists the feed's objects page by page, handing each page on as it arrives, as one relist.
 async fn list_once(api: &Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) -> Listed {
     let mut params = ListParams::default().limit(PAGE_SIZE);
-    if let Some(selector) = field_selector(key) {
+    if let Some(selector) = key.fields {
         params = params.fields(selector);
     }
     let _ = sender.send(FeedMessage::Event { feed: index, event: Event::Init });
@@ -177,14 +183,6 @@ async fn list_once(api: &Api<Watched>, key: &FeedKey, index: usize, sender: &mps
     }
     let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitDone });
     Listed::Done
-}
-
-/// Only Warning Events are asked for: the verdicts and explanations read nothing else (probe
-/// failures, pull errors, back-offs, failed creations), and the Normal ones — Scheduled,
-/// Pulling, Pulled, Created, Started for every pod — are most of a namespace's Events, so
-/// fetching them would cost the API server, the network and rollwatch's memory for nothing.
-fn field_selector(key: &FeedKey) -> Option<&'static str> {
-    (key.resource.api.kind == "Event" && key.resource.api.group.is_empty()).then_some("type=Warning")
 }
 
 /// A forbidden or unauthorized feed will not recover by retrying.
