@@ -165,3 +165,26 @@ fn the_autoscalers_not_trigger_scale_up_event_fails_the_pod_at_once() {
     let text = run.output();
     assert!(text.contains("NotTriggerScaleUp") && text.contains(message), "{text}");
 }
+
+#[test]
+fn plan_with_the_cluster_tells_whether_a_first_wave_fits_and_apply_warns_without_stopping() {
+    let _turn = cluster_wide();
+    let ns = TestNamespace::new("sched-plan");
+    // Four 3-cpu pods at once: a 4-cpu node holds one, so at most 3 fit, whatever else runs.
+    let wide = web("3", "").replace("replicas: 1", "replicas: 4\n  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 4, maxUnavailable: 0}}");
+    let planned = ns.rollwatch_stdin(&["plan", "-f", "-", "--cluster"], &wide);
+    assert_eq!(planned.code, Some(0), "a plan warns, it does not fail:\n{}", planned.output());
+    assert!(planned.stdout.contains("first wave: Deployment/web: only "), "{}", planned.stdout);
+    assert!(planned.stdout.contains(" of the first wave's 4 new pods fit the nodes' free allocatable (each requests cpu 3;"), "{}", planned.stdout);
+    assert!(planned.stderr.contains("warning: Deployment/web: only "), "{}", planned.stderr);
+    let small = ns.rollwatch_stdin(&["plan", "-f", "-", "--cluster", "-o", "json"], &web("100m", ""));
+    assert_eq!(small.code, Some(0), "{}", small.output());
+    assert_eq!(small.json_lines()[0]["first_wave_fits"], true, "{}", small.stdout);
+    assert!(!small.stderr.contains("warning"), "{}", small.stderr);
+
+    // The same check before an apply: a warning, and the apply goes on.
+    let applied = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &wide);
+    let stderr = &applied.stderr;
+    assert!(stderr.contains("warning: Deployment/web: only ") && stderr.contains("new pods fit the nodes' free allocatable"), "{}", applied.output());
+    assert!(applied.stdout.contains("deployment/web applied"), "not blocked:\n{}", applied.output());
+}

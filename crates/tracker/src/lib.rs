@@ -52,6 +52,7 @@ mod resources;
 mod retry;
 pub mod rollback;
 pub mod rollout;
+pub mod room;
 pub mod select;
 pub mod set_image;
 mod tracking;

@@ -19,6 +19,8 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde_json::Value;
 
+use crate::estimate::Estimate;
+
 /// The kind whose `status.allocatable` bounds what a pod can request.
 pub const NODE_KIND: &str = "Node";
 /// The cluster autoscaler's status ConfigMap (namespace, name): present where one runs.
@@ -244,6 +246,90 @@ pub fn fits_no_node<'a>(requests: &Resources, nodes: impl IntoIterator<Item = (&
     })
 }
 
+/// Each node's room left: its allocatable minus the requests of the pods bound to it (not
+/// terminated), as `(node name, requests)`.
+pub fn free_room(nodes: &BTreeMap<String, Resources>, bound: impl IntoIterator<Item = (String, Resources)>) -> BTreeMap<String, Resources> {
+    let mut free = nodes.clone();
+    for (node, requests) in bound {
+        if let Some(room) = free.get_mut(&node) {
+            room.subtract(&requests);
+        }
+    }
+    free
+}
+
+/// How many pods of `requests` a node's `room` holds (`u64::MAX` for a pod requesting nothing).
+fn pods_fitting(requests: &Resources, room: &Resources) -> u64 {
+    let requested = requests.0.iter().filter(|(_, amount)| **amount > 0);
+    requested.map(|(name, amount)| u64::try_from(room.get(name).max(0) / amount).unwrap_or(u64::MAX)).min().unwrap_or(u64::MAX)
+}
+
+/// Whether the first wave of a rollout fits the nodes' free room at once, and in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaveFit {
+    pub fits: bool,
+    pub message: String,
+}
+
+/// Whether `pods` new pods of `requests` fit the `free` room of the nodes at once (identical
+/// pods: each node holds as many as its scarcest resource allows); with `one_per_node` (a
+/// DaemonSet) whether every node has room for one. `workload` names it in the message.
+pub fn wave_fit(workload: &str, requests: &Resources, pods: u32, free: &BTreeMap<String, Resources>, one_per_node: bool) -> WaveFit {
+    let each = requests.describe();
+    if each.is_empty() {
+        return WaveFit { fits: true, message: format!("{workload}: its pods request no resources: nothing to fit") };
+    }
+    let short = |room: &Resources| requests.first_short_of(room).unwrap_or("cpu").to_string();
+    if one_per_node {
+        let without: Vec<String> = free
+            .iter()
+            .filter(|(_, room)| pods_fitting(requests, room) == 0)
+            .map(|(node, room)| {
+                let resource = short(room);
+                format!("{node}: {resource} {} free", room.show(&resource))
+            })
+            .collect();
+        let message = match without.as_slice() {
+            [] => format!("{workload}: its pod (requesting {each}) fits the free allocatable of every node ({})", free.len()),
+            _ => format!(
+                "{workload}: its pod (requesting {each}) fits the free allocatable of {} of {} nodes (not {})",
+                free.len() - without.len(),
+                free.len(),
+                without.join(", ")
+            ),
+        };
+        return WaveFit { fits: without.is_empty(), message };
+    }
+    let room_for = free.values().map(|room| pods_fitting(requests, room)).fold(0u64, u64::saturating_add);
+    if room_for >= u64::from(pods) {
+        let message = format!("{workload}: the first wave's {pods} new pod(s) (each requesting {each}) fit the nodes' free allocatable");
+        return WaveFit { fits: true, message };
+    }
+    // The resource that bounds how many fit, and the node with the most of it.
+    let fitting_by = |name: &str, amount: i128| free.values().map(|room| room.get(name).max(0) / amount).sum::<i128>();
+    let requested = requests.0.iter().filter(|(_, amount)| **amount > 0);
+    let scarce = requested.min_by_key(|(name, amount)| fitting_by(name, **amount)).map(|(name, _)| name.clone()).unwrap_or_default();
+    let freest = free.iter().max_by_key(|(name, room)| (room.get(&scarce), std::cmp::Reverse(*name)));
+    let detail = match freest {
+        Some((node, room)) => format!("; the most free, {node}, has {scarce} {} free", room.show(&scarce)),
+        None => "; no node is known".to_string(),
+    };
+    let message = format!("{workload}: only {room_for} of the first wave's {pods} new pods fit the nodes' free allocatable (each requests {each}{detail})");
+    WaveFit { fits: false, message }
+}
+
+/// The first wave of a rollout (`workload`, a Deployment, StatefulSet or DaemonSet as written in
+/// its manifest; its waves from `estimate`) against the nodes' `free` room. `Err` names the field
+/// at fault.
+pub fn first_wave_fit(workload: &Value, estimate: &Estimate, free: &BTreeMap<String, Resources>) -> Result<WaveFit, String> {
+    let template = workload.pointer("/spec/template/spec").cloned().unwrap_or_else(|| Value::Object(Default::default()));
+    let spec: PodSpec = serde_json::from_value(template).map_err(|error| format!("spec.template.spec: {error}"))?;
+    let requests = pod_requests(&spec).map_err(|problem| format!("spec.template.{problem}"))?;
+    let pods = estimate.waves.first().map_or(0, |wave| wave.pods);
+    let one_per_node = workload.get("kind").and_then(Value::as_str) == Some("DaemonSet");
+    Ok(wave_fit(&estimate.workload, &requests, pods, free, one_per_node))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,5 +400,29 @@ mod tests {
         let message = fits_no_node(&both, skewed.iter().map(|(n, r)| (*n, r))).unwrap();
         assert_eq!(message, "requests cpu 2, memory 2Gi, which no node has all of (node-a has memory 1Gi)");
         assert_eq!(fits_no_node(&big, []), None, "no node known: nothing to tell");
+    }
+
+    #[test]
+    fn a_first_wave_fits_the_room_its_nodes_have_left() {
+        let cpu = |amount: &str| Resources([("cpu".to_string(), parse_quantity(amount).unwrap())].into());
+        let nodes: BTreeMap<String, Resources> = [("node-a", "4"), ("node-b", "4")].map(|(n, c)| (n.to_string(), cpu(c))).into();
+        let free = free_room(&nodes, [("node-a".to_string(), cpu("3")), ("node-b".to_string(), cpu("1500m")), ("elsewhere".to_string(), cpu("1"))]);
+        assert_eq!(free["node-a"].show("cpu"), "1");
+        assert_eq!(free["node-b"].show("cpu"), "2500m");
+
+        // Room for one 2-cpu pod (node-b), none on node-a.
+        assert_eq!(
+            wave_fit("deployment/web", &cpu("2"), 1, &free, false).message,
+            "deployment/web: the first wave's 1 new pod(s) (each requesting cpu 2) fit the nodes' free allocatable"
+        );
+        let two = wave_fit("deployment/web", &cpu("2"), 2, &free, false);
+        assert!(!two.fits);
+        assert_eq!(
+            two.message,
+            "deployment/web: only 1 of the first wave's 2 new pods fit the nodes' free allocatable (each requests cpu 2; the most free, node-b, has cpu 2500m free)"
+        );
+        let agent = wave_fit("daemonset/agent", &cpu("2"), 2, &free, true);
+        assert_eq!(agent.message, "daemonset/agent: its pod (requesting cpu 2) fits the free allocatable of 1 of 2 nodes (not node-a: cpu 1 free)");
+        assert!(wave_fit("deployment/web", &Resources::default(), 50, &free, false).fits);
     }
 }
