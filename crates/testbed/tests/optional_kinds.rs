@@ -40,4 +40,6 @@ fn a_user_denied_events_gets_the_verdict_with_one_note() {
     // all of them) or kube-system's ConfigMaps (whether an autoscaler runs): one note each.
     assert_eq!(notes.iter().filter(|note| note.contains("watching nodes")).count(), 1, "one note about the Nodes:\n{output}");
     assert_eq!(output.matches("cannot tell whether a cluster autoscaler runs").count(), 1, "{output}");
+    let autoscaler = output.lines().find(|l| l.contains("cannot tell whether a cluster autoscaler runs")).unwrap_or_default();
+    assert!(autoscaler.contains(" note: ") && !autoscaler.contains("retrying"), "said once as a note, nothing retried: {autoscaler}");
 }

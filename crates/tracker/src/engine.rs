@@ -207,7 +207,7 @@ impl Engine {
             match autoscaler::probe(&self.client).await {
                 Ok(autoscaler) => self.snapshot.set_autoscaler(autoscaler),
                 Err(message) => {
-                    let _ = self.updates.send(Update::Trouble { feed: "configmaps in namespace kube-system".into(), message });
+                    let _ = self.updates.send(Update::Note { message });
                 }
             }
         }
