@@ -64,13 +64,6 @@ impl Resources {
         self.0.iter().find(|(name, amount)| **amount > 0 && **amount > room.get(name)).map(|(name, _)| name.as_str())
     }
 
-    /// `room` minus these requests.
-    pub fn taken_from(&self, room: &Resources) -> Resources {
-        let mut left = room.clone();
-        left.subtract(self);
-        left
-    }
-
     /// `cpu 2, memory 4Gi`, the non-zero amounts.
     pub fn describe(&self) -> String {
         let parts: Vec<String> = self.0.iter().filter(|(_, amount)| **amount != 0).map(|(name, amount)| format!("{name} {}", Amount(name, *amount))).collect();
