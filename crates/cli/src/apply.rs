@@ -8,8 +8,10 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use rollwatch_tracker::{Error, Goal, apply, manifests, rollback, rollout};
-use rollwatch_verdict::ObjectRef;
+use rollwatch_tracker::{Error, Goal, Tracker, apply, manifests, rollback, rollout, room};
+use rollwatch_verdict::capacity;
+use rollwatch_verdict::estimate::{Assumptions, estimate};
+use rollwatch_verdict::{Manifest, ObjectRef};
 
 use crate::Global;
 use crate::exit::Code;
@@ -56,6 +58,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             eprintln!("note: {}: unknown fields fail the dry run only for built-in kinds; custom resources may drop them silently", inline(why));
         }
         plan.record_change_cause(&rollout::change_cause(std::env::args()));
+        // Whether the rollouts can start at all: a warning, never a stop (room may be freed).
+        let _ = deadline.bound("checking the nodes' room", warn_unless_first_waves_fit(&session.tracker, &plan)).await;
         let mut shown = HashSet::new();
         let mut show_warnings = move |item: &apply::Item, warnings: &[String]| {
             for warning in warnings {
@@ -98,6 +102,37 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         drop(writing);
         Ok(code)
     })
+}
+
+/// Warns on stderr about each rollout whose first wave of new pods does not fit the nodes' free
+/// allocatable, as `rollwatch plan --cluster` tells it; notes when the nodes or pods cannot be read.
+async fn warn_unless_first_waves_fit(tracker: &Tracker, plan: &apply::Plan) -> Result<(), Error> {
+    let workloads: Vec<&Manifest> = plan
+        .items
+        .iter()
+        .map(|item| &item.manifest)
+        .filter(|manifest| matches!(manifest.object.get("kind").and_then(|k| k.as_str()), Some("Deployment" | "StatefulSet" | "DaemonSet")))
+        .collect();
+    if workloads.is_empty() {
+        return Ok(());
+    }
+    let free = match room::free_room(tracker.client()).await {
+        Ok(free) => free,
+        Err(error) => {
+            eprintln!("note: cannot check whether the new pods fit the nodes: {}", inline(&error.to_string()));
+            return Ok(());
+        }
+    };
+    let assumptions = Assumptions { nodes: u32::try_from(free.len()).ok(), ..Assumptions::default() };
+    for manifest in workloads {
+        let Ok(estimate) = estimate(&manifest.object, &assumptions) else { continue };
+        if let Ok(fit) = capacity::first_wave_fit(&manifest.object, &estimate, &free)
+            && !fit.fits
+        {
+            eprintln!("warning: {}", inline(&fit.message));
+        }
+    }
+    Ok(())
 }
 
 /// What an apply that stopped midway did and did not do.

@@ -1,22 +1,33 @@
 //! `rollwatch plan`: how long each rollout in the manifests should take at the very least, before
 //! anything is applied, and whether a `--timeout` leaves room for it.
 //!
+//! With `--live` it also tells whether each rollout's first wave of new pods fits the nodes'
+//! free allocatable (allocatable minus the requests of the pods bound to them), read from the
+//! cluster: a rollout that cannot even start is seen before anything is applied.
+//!
 //! Exit codes: 0 when every workload could be estimated — also when the timeout is shorter than
-//! an estimate: that is a warning on stderr (and `timeout_shorter_than_estimate` in JSON), since
-//! nothing has failed and a plan must not break a pipeline that only prints it; 2 for bad input
-//! (unreadable file, invalid field, a DaemonSet without `--nodes`).
+//! an estimate or a first wave does not fit: those are warnings on stderr (and
+//! `timeout_shorter_than_estimate`, `first_wave_fits` in JSON), since nothing has failed and a
+//! plan must not break a pipeline that only prints it; 2 for bad input (unreadable file, invalid
+//! field, a DaemonSet without `--nodes` or `--live`); 4 when `--live` cannot read the nodes
+//! and pods.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, bail};
+use rollwatch_tracker::{Error, manifests, room};
+use rollwatch_verdict::Manifest;
+use rollwatch_verdict::capacity::{self, Resources, WaveFit};
 use rollwatch_verdict::estimate::{Assumptions, Estimate, EstimateError, estimate};
 use serde_json::json;
 
 use crate::exit::Code;
+use crate::run::command;
 use crate::track_args::parse_humantime;
-use rollwatch_tracker::manifests;
 
 use crate::sanitize::{self, inline};
 use crate::{Global, Output};
@@ -39,9 +50,14 @@ pub struct Args {
     /// The timeout you intend to wait with: warns when a rollout needs longer than it.
     #[arg(long, value_name = "DURATION", value_parser = parse_humantime)]
     timeout: Option<humantime::Duration>,
-    /// Nodes a DaemonSet runs on (needed to estimate DaemonSets).
+    /// Nodes a DaemonSet runs on (needed to estimate DaemonSets without --live).
     #[arg(long, value_name = "N")]
     nodes: Option<u32>,
+    /// Also read the live cluster's nodes and pods (kubeconfig) and tell whether each rollout's
+    /// first wave of new pods fits the nodes' free allocatable; a DaemonSet runs on all of its
+    /// nodes. (Not `--cluster`: that is kubectl's flag naming the kubeconfig's cluster.)
+    #[arg(long)]
+    live: bool,
     /// Assumed time from a pod's creation until its containers run (scheduling, image pull,
     /// start); the manifest cannot tell it.
     #[arg(long, value_name = "DURATION", value_parser = parse_humantime, default_value_t = Assumptions::default().pod_start.into())]
@@ -59,31 +75,67 @@ enum Planned {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
-    let assumptions = Assumptions { pod_start: args.pod_start.into(), pod_termination: args.pod_termination.into(), nodes: args.nodes };
-    // Everything is estimated before anything is printed: bad input prints nothing but the error.
+    let manifests = manifests::read(&args.files, args.recursive)?;
+    if !args.live {
+        let planned = plan(&args, &manifests, args.nodes)?;
+        print(global, &args, &planned, None)?;
+        return Ok(Code::Ready);
+    }
+    command(global, Ok(manifests), |session, manifests| async move {
+        let free = room::free_room(session.tracker.client()).await?;
+        let nodes = args.nodes.or(u32::try_from(free.len()).ok());
+        let planned = plan(&args, &manifests, nodes).map_err(|error| Error::input(error.to_string()))?;
+        print(global, &args, &planned, Some(&free)).map_err(|error| Error::input(error.to_string()))?;
+        Ok(Code::Ready)
+    })
+}
+
+/// Every workload's estimate (with its manifest), before anything is printed: bad input prints
+/// nothing but the error.
+fn plan<'m>(args: &Args, manifests: &'m [Manifest], nodes: Option<u32>) -> anyhow::Result<Vec<(&'m Manifest, Planned)>> {
+    let assumptions = Assumptions { pod_start: args.pod_start.into(), pod_termination: args.pod_termination.into(), nodes };
     let mut planned = Vec::new();
-    for manifest in manifests::read(&args.files, args.recursive)? {
+    for manifest in manifests {
         let outcome = match estimate(&manifest.object, &assumptions) {
             Ok(estimate) => Planned::Estimated(estimate),
             Err(EstimateError::UnsupportedKind { .. }) => continue,
             Err(error @ EstimateError::OnDelete { .. }) => Planned::NoRollout { workload: workload_name(&manifest.object), why: error.to_string() },
             Err(error @ EstimateError::NodeCountMissing { .. }) => {
-                bail!("{}: {error}: pass --nodes N", manifest.origin)
+                bail!("{}: {error}: pass --nodes N or --live", manifest.origin)
             }
             Err(error) => bail!("{}: {error}", manifest.origin),
         };
-        planned.push(outcome);
+        planned.push((manifest, outcome));
     }
     if planned.is_empty() {
         let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
         bail!("{}: no Deployment, StatefulSet or DaemonSet to plan", files.join(", "));
     }
+    Ok(planned)
+}
+
+/// Prints the estimates, and with the nodes' `free` room whether each first wave fits; warns on
+/// stderr about timeouts shorter than an estimate and first waves that do not fit.
+fn print(global: &Global, args: &Args, planned: &[(&Manifest, Planned)], free: Option<&BTreeMap<String, Resources>>) -> anyhow::Result<()> {
+    let mut fits = Vec::new();
+    for (manifest, outcome) in planned {
+        let fit = match (outcome, free) {
+            (Planned::Estimated(estimate), Some(free)) => Some(
+                capacity::first_wave_fit(&manifest.object, estimate, free).map_err(|problem| anyhow::anyhow!("{}: field {problem}", manifest.describe()))?,
+            ),
+            _ => None,
+        };
+        fits.push(fit);
+    }
     let timeout: Option<Duration> = args.timeout.map(Into::into);
     let mut out = std::io::stdout().lock();
-    for outcome in &planned {
+    for ((_, outcome), fit) in planned.iter().zip(&fits) {
         let text = match (outcome, global.output) {
-            (Planned::Estimated(estimate), Output::Text) => sanitize::lines(&shown(estimate).render_text()),
-            (Planned::Estimated(estimate), Output::Json) => json_line(estimate, timeout),
+            (Planned::Estimated(estimate), Output::Text) => {
+                let fit = fit.as_ref().map(|fit| format!("  first wave: {}\n", inline(&fit.message))).unwrap_or_default();
+                format!("{}{fit}", sanitize::lines(&shown(estimate).render_text()))
+            }
+            (Planned::Estimated(estimate), Output::Json) => json_line(estimate, timeout, fit.as_ref()),
             (Planned::NoRollout { why, .. }, Output::Text) => format!("{}\n", inline(why)),
             (Planned::NoRollout { workload, why }, Output::Json) => {
                 format!("{}\n", sanitize::json(&json!({"workload": workload, "estimable": false, "reason": why})))
@@ -93,8 +145,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         };
         out.write_all(text.as_bytes()).context("cannot write to standard output")?;
     }
+    for fit in fits.iter().flatten().filter(|fit| !fit.fits) {
+        eprintln!("warning: {}", inline(&fit.message));
+    }
     if let Some(timeout) = timeout {
-        for outcome in &planned {
+        for (_, outcome) in planned {
             if let Planned::Estimated(estimate) = outcome
                 && let Some(advice) = shown(estimate).timeout_advice(timeout)
             {
@@ -102,7 +157,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             }
         }
     }
-    Ok(Code::Ready)
+    Ok(())
 }
 
 /// The estimate as text shows it: the workload's name comes from a manifest nobody has validated
@@ -111,9 +166,13 @@ fn shown(estimate: &Estimate) -> Estimate {
     Estimate { workload: inline(&estimate.workload), ..estimate.clone() }
 }
 
-fn json_line(estimate: &Estimate, timeout: Option<Duration>) -> String {
+fn json_line(estimate: &Estimate, timeout: Option<Duration>, fit: Option<&WaveFit>) -> String {
     let mut line = serde_json::to_value(estimate).expect("an estimate serializes");
     line["estimable"] = json!(true);
+    if let Some(fit) = fit {
+        line["first_wave_fits"] = json!(fit.fits);
+        line["first_wave"] = json!(fit.message);
+    }
     if let Some(timeout) = timeout {
         line["timeout_seconds"] = json!(timeout.as_secs_f64());
         line["timeout_shorter_than_estimate"] = json!(estimate.timeout_advice(timeout).is_some());

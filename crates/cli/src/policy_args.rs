@@ -33,6 +33,11 @@ pub struct PolicyArgs {
     /// been told to.
     #[arg(long)]
     pub wait_for_terminating: bool,
+    /// Fail an object that is not ready once neither its status nor its pods' statuses have
+    /// changed for this long (NoProgress). Off by default (0 too); offline `check` counts from
+    /// the newest timestamp in those statuses up to --now.
+    #[arg(long, value_name = "DURATION", value_parser = parse_humantime)]
+    pub no_progress_timeout: Option<humantime::Duration>,
     /// Readiness rules for custom resources, in CEL (`rules: [{group, kind, ready, failed,
     /// progressing, paused, message, reason}]`), added to the built-in ones; a rule for a group and
     /// kind replaces the one before it. Repeatable. `rollwatch rules` lists the rules in force.
@@ -62,6 +67,7 @@ impl PolicyArgs {
             stable_for: self.stable_for.into(),
             wait_for_terminating: self.wait_for_terminating,
             rules: rules_in_force(&self.rules),
+            no_progress_timeout: self.no_progress_timeout.map(Into::into).filter(|timeout: &std::time::Duration| !timeout.is_zero()),
         }
     }
 }

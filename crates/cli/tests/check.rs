@@ -359,3 +359,17 @@ status: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 
     assert_eq!(held.status.code(), Some(3), "not ready yet: {}", stdout(&held));
     assert!(stdout(&held).contains("1 old pods are still terminating"), "{}", stdout(&held));
 }
+
+#[test]
+fn a_rollout_without_a_status_change_for_the_no_progress_timeout_fails_offline() {
+    let stuck = rollwatch(&["check", "-f", &path("web-stuck.yaml"), "--now", "2026-03-02T11:00:00Z", "--no-progress-timeout", "90s"]);
+    assert_eq!(stuck.status.code(), Some(1), "{}", stderr(&stuck));
+    assert!(stdout(&stuck).contains(r#"deployment "web" failed: no progress for 1m30s: pod web-5d4f-x7k2p Pending: PodInitializing"#), "{}", stdout(&stuck));
+    // Within the timeout of the newest status timestamp (09:00:05), and without the flag: progressing.
+    let within = rollwatch(&["check", "-f", &path("web-stuck.yaml"), "--now", "2026-03-02T09:01:30Z", "--no-progress-timeout", "90s"]);
+    assert_eq!(within.status.code(), Some(3), "{}", stdout(&within));
+    let off = rollwatch(&["check", "-f", &path("web-stuck.yaml"), "--now", "2026-03-02T11:00:00Z"]);
+    assert_eq!(off.status.code(), Some(3), "{}", stdout(&off));
+    let bad = rollwatch(&["check", "-f", &path("web-stuck.yaml"), "--no-progress-timeout", "soon"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}

@@ -73,7 +73,7 @@ fn bad_input_exits_2_naming_file_object_and_field() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
-        format!("error: {file}: document 4: DaemonSet/agent: a DaemonSet estimate needs the number of nodes it runs on: pass --nodes N\n")
+        format!("error: {file}: document 4: DaemonSet/agent: a DaemonSet estimate needs the number of nodes it runs on: pass --nodes N or --live\n")
     );
     assert_eq!(text(&output.stdout), "", "nothing is printed before the whole input is checked");
 

@@ -248,7 +248,10 @@ fn help_groups_each_commands_own_flags_apart_from_tracking_tolerances_connection
     assert_eq!(section("Tracking"), ["--timeout", "--poll[=<INTERVAL>]", "--fail-fast", "--wait-all", "--logs-tail"]);
     let tolerances = section("Tolerances");
     assert!(
-        tolerances.iter().all(|flag| flag.contains("grace") || ["--allowed-restarts", "--stable-for", "--wait-for-terminating"].contains(&flag.as_str())),
+        tolerances
+            .iter()
+            .all(|flag| flag.contains("grace")
+                || ["--allowed-restarts", "--stable-for", "--wait-for-terminating", "--no-progress-timeout"].contains(&flag.as_str())),
         "{tolerances:?}"
     );
     assert_eq!(section("Custom resources"), ["--rules"]);

@@ -16,13 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::runtime::watcher::Event;
-use rollwatch_verdict::{ObjectRef, Snapshot, State, Verdict};
+use rollwatch_verdict::{ObjectRef, Snapshot, State, Verdict, registry};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::Error;
+use crate::autoscaler;
 use crate::explain::explain;
 use crate::feed::{FeedKey, FeedMessage, FeedMode, FeedSource};
 use crate::first_seen::FirstSeen;
@@ -33,7 +34,7 @@ use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, V
 
 /// A kind that may be served by a CustomResourceDefinition (see the registry).
 fn is_custom(resource: &Resource) -> bool {
-    rollwatch_verdict::registry::is_custom_group(&resource.api.group)
+    registry::is_custom_group(&resource.api.group)
 }
 
 struct Tracked {
@@ -46,6 +47,9 @@ struct Tracked {
     clock: RolloutClock,
     /// Whether the last update said "slower than expected".
     slower: bool,
+    /// When the status of the object or of one of its children (pods, ReplicaSets) last changed
+    /// on the rules' clock, for the no-progress rule.
+    progressed: Option<jiff::Timestamp>,
     /// The feeds its verdict reads (indexes into `Engine::feeds`).
     feeds: Vec<usize>,
 }
@@ -63,6 +67,8 @@ struct FeedState {
     /// Objects seen in a relist under way; those not seen again are gone.
     relisting: Option<HashSet<ObjectRef>>,
     known: HashSet<ObjectRef>,
+    /// Access to it was denied, and tracking goes on without it.
+    denied: bool,
 }
 
 /// The time the verdicts' rules read: the wall-clock time tracking started plus the monotonic
@@ -113,6 +119,8 @@ pub(crate) struct Engine {
     feeds: Vec<FeedState>,
     /// Tracked objects to judge once the relist they wait for is complete.
     deferred: BTreeSet<ObjectRef>,
+    /// A digest of each object's status, to notice when it changes (no-progress rule only).
+    statuses: HashMap<ObjectRef, u64>,
     /// Object events taken in from the feeds (list items included), for the diagnostics log.
     events: u64,
     updates: mpsc::UnboundedSender<Update>,
@@ -140,6 +148,7 @@ impl Engine {
             index: HashMap::new(),
             feeds: Vec::new(),
             deferred: BTreeSet::new(),
+            statuses: HashMap::new(),
             events: 0,
             updates,
         }
@@ -151,6 +160,11 @@ impl Engine {
         if let Err(error) = self.plan(objects).await {
             return self.finish(End::Error(error)).await;
         }
+        // Whether a cluster autoscaler runs, asked beside the feeds (not before them: a slow answer
+        // must not hold tracking back); until it is known, the unschedulable rule assumes one may.
+        let reads_nodes = self.feeds.iter().any(|feed| feed.key.resource.api.group.is_empty() && feed.key.resource.api.kind == registry::NODE.kind);
+        let client = self.client.clone();
+        let mut autoscaler_probe = reads_nodes.then(|| Box::pin(async move { autoscaler::probe(&client).await }));
         for (index, feed) in self.feeds.iter().enumerate() {
             tasks.spawn(self.source.run(feed.key.clone(), index, self.options.mode, sender.clone()));
         }
@@ -165,6 +179,16 @@ impl Engine {
             tokio::select! {
                 _ = &mut interrupt => break End::Interrupted,
                 _ = sleep_until(deadline) => break End::TimedOut,
+                probed = async { autoscaler_probe.as_mut().expect("guarded").await }, if autoscaler_probe.is_some() => {
+                    autoscaler_probe = None;
+                    match probed {
+                        Ok(autoscaler) => self.snapshot.set_autoscaler(autoscaler),
+                        Err(message) => {
+                            let _ = self.updates.send(Update::Note { message });
+                        }
+                    }
+                    dirty.extend(self.index.keys().cloned());
+                }
                 message = receiver.recv() => {
                     let Some(message) = message else {
                         break End::Error(Error::cluster("every feed stopped before the objects could be listed"));
@@ -226,12 +250,13 @@ impl Engine {
             let mut needed = Vec::new();
             for related in object.row().map_or(&[][..], |row| row.related) {
                 let companion: Resource = self.resolver.for_row(related.kind).await?;
-                needed.push(add_feed(FeedKey { resource: companion, namespace: namespace.clone(), name: None }, related.optional));
+                let namespace = if companion.namespaced { namespace.clone() } else { None };
+                needed.push(add_feed(FeedKey { resource: companion, namespace, name: None, fields: related.fields }, related.optional));
             }
             // A kind without a status is ready once it exists: its object alone is read, by GETs.
             let statusless = object.row().is_some_and(|row| !row.has_status);
             let name = statusless.then(|| object.name.clone());
-            needed.push(add_feed(FeedKey { resource, namespace, name }, false));
+            needed.push(add_feed(FeedKey { resource, namespace, name, fields: None }, false));
             if !self.index.contains_key(&object) {
                 self.index.insert(object.clone(), self.tracked.len());
                 let verdict = Verdict::new(State::Unknown, format!("{object}: waiting for the cluster's answer"));
@@ -242,13 +267,22 @@ impl Engine {
                     evaluated: false,
                     clock: RolloutClock::default(),
                     slower: false,
+                    progressed: None,
                     feeds: needed,
                 });
             }
         }
         self.feeds = feeds
             .into_iter()
-            .map(|(key, optional)| FeedState { key, optional, synced: false, stale: Some("not listed yet".into()), relisting: None, known: HashSet::new() })
+            .map(|(key, optional)| FeedState {
+                key,
+                optional,
+                synced: false,
+                stale: Some("not listed yet".into()),
+                relisting: None,
+                known: HashSet::new(),
+                denied: false,
+            })
             .collect();
         let custom: Vec<Resource> = self.feeds.iter().map(|feed| feed.key.resource.clone()).filter(is_custom).collect();
         for resource in custom.into_iter().collect::<HashSet<_>>() {
@@ -290,13 +324,19 @@ impl Engine {
     fn take(&mut self, message: FeedMessage, dirty: &mut BTreeSet<ObjectRef>) -> Result<(), Error> {
         let (feed, event) = match message {
             FeedMessage::Trouble { feed, message, fatal } if fatal && self.feeds[feed].optional => {
-                // Denied a kind the verdicts can do without: go on without it, saying so once.
+                // Denied a kind the verdicts can do without: go on without it, saying so once
+                // (once for both feeds of Events in a namespace).
                 let state = &mut self.feeds[feed];
                 state.synced = true;
                 state.relisting = None;
-                let message = format!("{message}; going on without them (verdicts and explanations lose what they would tell)");
+                let (resource, namespace) = (state.key.resource.clone(), state.key.namespace.clone());
+                let noted = self.feeds.iter().any(|other| other.denied && other.key.resource == resource && other.key.namespace == namespace);
+                self.feeds[feed].denied = true;
                 self.set_stale(feed, None, dirty);
-                let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                if !noted {
+                    let message = format!("{message}; going on without them (verdicts and explanations lose what they would tell)");
+                    let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                }
                 return Ok(());
             }
             FeedMessage::Trouble { message, fatal: true, .. } => return Err(Error::access(message)),
@@ -358,6 +398,7 @@ impl Engine {
 
     fn upsert(&mut self, feed: usize, mut object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
         let key = ObjectRef::of_object(&object)?;
+        let status_changed = self.status_changed(&key, &object);
         // A one-shot status sees each value once, so there is no observation to time from: like
         // offline `check`, it reads the server's timestamps (a workload ready for days is ready
         // now, not settling for the window again).
@@ -376,15 +417,44 @@ impl Engine {
         }
         self.feeds[feed].known.insert(key.clone());
         self.mark_affected(&key, dirty);
+        if status_changed {
+            self.progressed(&key);
+        }
         Some(key)
     }
 
     fn remove(&mut self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
         self.mark_affected(key, dirty);
+        if self.statuses.remove(key).is_some() {
+            self.progressed(key);
+        }
         self.snapshot.remove(key);
         self.first_seen.forget(key);
         if let Some(&slot) = self.index.get(key) {
             self.tracked[slot].clock.forget();
+        }
+    }
+
+    /// Whether `object`'s status differs from the last version seen (a new object's counts as
+    /// changed), when the no-progress rule is on and changes are observed over time. Events
+    /// repeat without anything progressing, so they never count.
+    fn status_changed(&mut self, key: &ObjectRef, object: &Value) -> bool {
+        if self.options.policy.no_progress_timeout.is_none() || self.options.mode == FeedMode::Once || key.kind == "Event" {
+            return false;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&object.get("status").map(Value::to_string), &mut hasher);
+        let digest = std::hash::Hasher::finish(&hasher);
+        self.statuses.insert(key.clone(), digest) != Some(digest)
+    }
+
+    /// The tracked objects whose family `key` belongs to have progressed now.
+    fn progressed(&mut self, key: &ObjectRef) {
+        let now = self.rules_clock.now();
+        for workload in self.snapshot.workloads_affected_by(key) {
+            if let Some(&slot) = self.index.get(&workload) {
+                self.tracked[slot].progressed = Some(now);
+            }
         }
     }
 
@@ -407,7 +477,15 @@ impl Engine {
                 self.deferred.insert(object.clone());
                 continue;
             }
-            let mut verdict = self.snapshot.verdict(object, &self.options.policy, now);
+            // Watching, changes are seen as they happen; a one-shot status has only the timestamps.
+            let mut verdict = match self.options.mode {
+                FeedMode::Once => self.snapshot.verdict(object, &self.options.policy, now),
+                _ => {
+                    let progressed = *self.tracked[slot].progressed.get_or_insert(now);
+                    self.snapshot.verdict_observed(object, &self.options.policy, now, progressed)
+                }
+            };
+            let reads = &self.tracked[slot].feeds;
             if verdict.state.is_final()
                 && let Some(why) = reads.iter().find_map(|&feed| self.feeds[feed].stale.as_deref())
             {
@@ -621,9 +699,12 @@ mod tests {
                 let outcome = tokio::spawn(engine.run(objects, interrupted));
                 let mut run = Run { feeds, updates, verdicts: Vec::new(), interrupt: Some(interrupt), outcome };
                 run.pass(Duration::ZERO).await;
+                // No node: the tests are about other rules.
+                run.list(registry::NODE.kind, &[]);
                 run
             }
 
+            /// Sends to every feed of `kind` (Events come in two feeds: warnings, the autoscaler's).
             fn send(&self, kind: &str, message: impl Fn(usize) -> FeedMessage) {
                 let group = rollwatch_verdict::registry::by_kind(kind).map_or("", |row| row.group);
                 self.send_in(group, kind, message);
@@ -631,9 +712,11 @@ mod tests {
 
             fn send_in(&self, group: &str, kind: &str, message: impl Fn(usize) -> FeedMessage) {
                 let feeds = self.feeds.0.lock().unwrap();
-                let (_, index, sender) =
-                    feeds.iter().find(|(key, ..)| key.resource.api.group == group && key.resource.api.kind == kind).expect("a feed of that kind");
-                sender.send(message(*index)).unwrap();
+                let mut of_kind = feeds.iter().filter(|(key, ..)| key.resource.api.group == group && key.resource.api.kind == kind).peekable();
+                assert!(of_kind.peek().is_some(), "a feed of kind {kind}");
+                for (_, index, sender) in of_kind {
+                    sender.send(message(*index)).unwrap();
+                }
             }
 
             /// A complete list of the feed of `kind` in `group`.
@@ -884,6 +967,52 @@ mod tests {
             assert!(matches!(outcome.end, End::Error(_)), "{:?}", outcome.end);
         }
 
+        /// Scheduled, its container still being created: nothing in the status moves by itself.
+        fn creating(name: &str, started: Timestamp, waiting: &str) -> Value {
+            pod(
+                name,
+                json!({
+                    "phase": "Pending", "startTime": started.to_string(),
+                    "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False", "lastTransitionTime": started.to_string()}],
+                    "containerStatuses": [{"name": "app", "image": "shop/app:1", "imageID": "", "ready": false, "restartCount": 0,
+                                           "state": {"waiting": {"reason": waiting}}}],
+                }),
+            )
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn no_progress_counts_from_the_last_status_change_seen_and_stands_still_while_stale() {
+            let web = pod_ref("web-1");
+            let policy = Policy { no_progress_timeout: Some(Duration::from_secs(60)), ..Policy::default() };
+            let mut run = Run::start(&[&web], policy).await;
+            // Its server timestamps are an hour old: what counts is what rollwatch sees change.
+            let started = Timestamp::now() - SignedDuration::from_hours(1);
+            run.list("Event", &[]);
+            run.list("Pod", &[creating("web-1", started, "ContainerCreating")]);
+            run.pass(Duration::from_secs(30)).await;
+            assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
+
+            // The status changes at 30 s; the same status sent again at 60 s is no change.
+            run.event("Pod", Event::Apply(creating("web-1", started, "PodInitializing")));
+            run.pass(Duration::from_secs(30)).await;
+            run.event("Pod", Event::Apply(creating("web-1", started, "PodInitializing")));
+            run.pass(Duration::from_secs(15)).await;
+            assert_eq!(run.state(&web), State::Progressing, "45 s after the change: {:?}", run.verdicts);
+
+            // A two-minute outage does not count; the relist shows the same status.
+            run.trouble("Pod");
+            run.pass(Duration::from_secs(120)).await;
+            assert!(!run.ever(&web, State::Failed), "failed during an outage: {:?}", run.verdicts);
+            run.list("Pod", &[creating("web-1", started, "PodInitializing")]);
+            run.pass(Duration::from_secs(10)).await;
+            assert_eq!(run.state(&web), State::Progressing, "55 s of observed time: {:?}", run.verdicts);
+            run.pass(Duration::from_secs(6)).await;
+            assert_eq!(run.state(&web), State::Failed, "{:?}", run.verdicts);
+            let (_, failed) = run.verdicts.last().unwrap();
+            assert_eq!(failed.reasons[0].code, "NoProgress");
+            assert_eq!(failed.reasons[0].message, "no progress for 1m: pod web-1 Pending: PodInitializing");
+        }
+
         #[tokio::test(start_paused = true)]
         async fn a_custom_kind_named_like_a_builtin_one_is_another_object_judged_by_its_own_rules() {
             let apps = ObjectRef::in_group("apps", "Deployment", Some("shop".into()), "web");
@@ -952,7 +1081,17 @@ mod tests {
             let mut run = Run::start(&[&secret, &web], instant()).await;
             let mut feeds: Vec<String> = run.feeds.0.lock().unwrap().iter().map(|(key, ..)| key.to_string()).collect();
             feeds.sort();
-            assert_eq!(feeds, ["events in namespace shop", "pods in namespace shop", "secrets/db-password in namespace shop"], "no list or watch of secrets");
+            assert_eq!(
+                feeds,
+                [
+                    "events in namespace shop (source=cluster-autoscaler)",
+                    "events in namespace shop (type=Warning)",
+                    "nodes",
+                    "pods in namespace shop",
+                    "secrets/db-password in namespace shop"
+                ],
+                "no list or watch of secrets"
+            );
             run.list("Event", &[]);
             run.list("Pod", &[ready("web-1", Timestamp::now(), 0)]);
             run.list("Secret", &[json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-password", "namespace": "shop"}})]);

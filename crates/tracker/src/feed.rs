@@ -28,7 +28,6 @@ use futures::future::{BoxFuture, FutureExt};
 use kube::api::{Api, ListParams};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
-use rollwatch_verdict::registry;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -59,6 +58,8 @@ pub struct FeedKey {
     pub namespace: Option<String>,
     /// Set for an object read by GETs alone (a kind without a status).
     pub name: Option<String>,
+    /// A field selector: only these objects of the kind (`type=Warning` Events).
+    pub fields: Option<&'static str>,
 }
 
 impl std::fmt::Display for FeedKey {
@@ -70,8 +71,12 @@ impl std::fmt::Display for FeedKey {
             what = format!("{what}/{name}");
         }
         match &self.namespace {
-            Some(namespace) => write!(f, "{what} in namespace {namespace}"),
-            None => write!(f, "{what}"),
+            Some(namespace) => write!(f, "{what} in namespace {namespace}")?,
+            None => write!(f, "{what}")?,
+        }
+        match self.fields {
+            Some(fields) => write!(f, " ({fields})"),
+            None => Ok(()),
         }
     }
 }
@@ -150,7 +155,7 @@ async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, s
 /// relist ends with `InitDone`. Errors before that are retried by the watcher with its back-off.
 async fn watch(api: Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) {
     let mut config = watcher::Config::default().page_size(PAGE_SIZE).timeout(WATCH_TIMEOUT_SECONDS);
-    if let Some(selector) = field_selector(key) {
+    if let Some(selector) = key.fields {
         config = config.fields(selector);
     }
     loop {
@@ -240,7 +245,7 @@ enum Listed {
 /// Lists the feed's objects page by page, handing each page on as it arrives, as one relist.
 async fn list_once(api: &Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::UnboundedSender<FeedMessage>) -> Listed {
     let mut params = ListParams::default().limit(PAGE_SIZE);
-    if let Some(selector) = field_selector(key) {
+    if let Some(selector) = key.fields {
         params = params.fields(selector);
     }
     let _ = sender.send(FeedMessage::Event { feed: index, event: Event::Init });
@@ -266,14 +271,6 @@ async fn list_once(api: &Api<Watched>, key: &FeedKey, index: usize, sender: &mps
     }
     let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitDone });
     Listed::Done
-}
-
-/// The registry's field selector for the feed's kind. Only Warning Events are asked for: the verdicts and explanations read nothing else (probe
-/// failures, pull errors, back-offs, failed creations), and the Normal ones — Scheduled,
-/// Pulling, Pulled, Created, Started for every pod — are most of a namespace's Events, so
-/// fetching them would cost the API server, the network and rollwatch's memory for nothing.
-fn field_selector(key: &FeedKey) -> Option<&'static str> {
-    registry::find(&key.resource.api.group, &key.resource.api.kind)?.watch_field_selector
 }
 
 /// A forbidden or unauthorized feed will not recover by retrying.

@@ -39,6 +39,7 @@
 //! [`rollout`] (history, undo, pause, resume, restart).
 
 pub mod apply;
+mod autoscaler;
 mod connect;
 mod engine;
 mod error;
@@ -51,6 +52,7 @@ mod resources;
 mod retry;
 pub mod rollback;
 pub mod rollout;
+pub mod room;
 pub mod select;
 pub mod set_image;
 mod tracking;

@@ -65,6 +65,9 @@ pub enum Update {
     /// objects again, the objects that read it get no final verdict (a ready or failed one shows
     /// as [`State::Unknown`]) and grace periods and the stable window stand still.
     Trouble { feed: String, message: String },
+    /// Something the verdicts go without, said once (whether a cluster autoscaler runs could not
+    /// be told); nothing is retried.
+    Note { message: String },
 }
 
 /// A new verdict for one object.

@@ -76,6 +76,8 @@ pub enum ReasonCode {
     AwaitingStatus,
     /// The object is annotated rollwatch.dev/skip: "true" and not waited for.
     Skipped,
+    /// Neither the object's status nor its pods' statuses changed for the no-progress timeout.
+    NoProgress,
     /// A reason the cluster wrote (a kubelet waiting reason, a condition's or an event's reason)
     /// that is not one of rollwatch's own.
     Reported(String),
@@ -114,6 +116,7 @@ impl ReasonCode {
         Self::InvalidRule,
         Self::AwaitingStatus,
         Self::Skipped,
+        Self::NoProgress,
     ];
 
     /// The code as written in a [`Reason`](crate::Reason) and in JSON output.
@@ -150,6 +153,7 @@ impl ReasonCode {
             Self::AwaitingStatus => "AwaitingStatus",
             Self::Skipped => "Skipped",
             Self::Reported(code) => code,
+            Self::NoProgress => "NoProgress",
         }
     }
 
@@ -187,6 +191,7 @@ impl ReasonCode {
             Self::AwaitingStatus => "waiting for the controller to report status",
             Self::Skipped => "the object is not waited for (rollwatch.dev/skip)",
             Self::Reported(_) => "the cluster's own reason",
+            Self::NoProgress => "nothing about the object or its pods changed for the no-progress timeout",
         }
     }
 

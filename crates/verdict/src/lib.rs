@@ -71,10 +71,12 @@
 //! viewer file); pod troubles are found by small detectors ([`pods`]) whose
 //! findings flow up to the workload, counting only pods of the current revision.
 
+pub mod capacity;
 mod code;
 pub mod estimate;
 pub mod history;
 mod kinds;
+mod no_progress;
 mod object_ref;
 mod parse;
 pub mod pods;

@@ -4,11 +4,13 @@
 //! against the rollout or is still within the [`Policy`]'s tolerance (a slow image pull, one
 //! restart): findings within tolerance are shown as the reasons a rollout is still progressing.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod, PodCondition};
 
+use crate::capacity::{self, AUTOSCALER_EVENTS, Autoscaler, Resources};
 use crate::{ObjectRef, Policy, Reason, ReasonCode};
 
 /// One piece of trouble found on a pod.
@@ -39,11 +41,15 @@ pub enum Trouble {
     Resize,
 }
 
-/// What a detector reads: the pod, its name as a reference, and the Events about it.
+/// What a detector reads: the pod, its name as a reference, the Events about it, and what the
+/// cluster has room for.
 pub struct PodFacts<'a> {
     pub pod: &'a Pod,
     pub object: ObjectRef,
     pub events: Vec<&'a Event>,
+    /// Each node's allocatable, by node name (empty when the nodes are not known).
+    pub nodes: &'a BTreeMap<String, Resources>,
+    pub autoscaler: Autoscaler,
 }
 
 type Detector = fn(&PodFacts, &Policy, Timestamp, &mut Vec<Finding>);
@@ -73,6 +79,9 @@ const RETRIED_WAITING: &[&str] = &[
     "PostStartHookError",
     "ResizePodInPlaceError",
 ];
+/// How long an unschedulable pod waits where no cluster autoscaler runs, so no node will be
+/// added: long enough for pods being deleted to free their room, as kstatus allows.
+const UNSCHEDULABLE_GRACE_WITHOUT_AUTOSCALER: Duration = Duration::from_secs(15);
 /// kubelet backs off after every crash, the first one included: it counts once the container
 /// restarted more often than the policy allows.
 const CRASH_LOOP: &str = "CrashLoopBackOff";
@@ -193,7 +202,16 @@ fn container_reason(facts: &PodFacts, status: &ContainerStatus, code: &str, mess
     Reason { container: Some(status.name.clone()), ..Reason::new(code, facts.object.clone(), message) }
 }
 
-/// Not schedulable (PodScheduled=False, reason Unschedulable): the scheduler's message says why.
+/// Not schedulable (PodScheduled=False, reason Unschedulable), judged by the evidence at hand.
+/// The scheduler's message says why no node takes the pod now (room, taints, selectors): it is
+/// passed on rather than the scheduler re-implemented. When it counts:
+/// - requests that no node's allocatable can hold: at once, as no new node of the same kinds
+///   could either; unless the cluster autoscaler says it triggered a scale-up (a node group of
+///   larger nodes);
+/// - the cluster autoscaler's latest word on the pod: `NotTriggerScaleUp` at once, with its
+///   message; `TriggeredScaleUp` after the unschedulable grace;
+/// - no cluster autoscaler: after a short grace, for pods being deleted to make room;
+/// - an autoscaler that has not spoken yet, or none known of: after the unschedulable grace.
 fn unschedulable(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
     let Some(scheduled) = condition(facts.pod, "PodScheduled") else { return };
     if scheduled.status != "False" || scheduled.reason.as_deref() != Some("Unschedulable") {
@@ -201,12 +219,45 @@ fn unschedulable(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut 
     }
     // Without a transition time, the pod's creation is the latest moment it became unschedulable.
     let since = scheduled.last_transition_time.as_ref().or(facts.pod.metadata.creation_timestamp.as_ref()).map(|t| t.0);
-    let message = scheduled.message.clone().unwrap_or_else(|| "the scheduler found no node for the pod".into());
-    found.push(Finding {
-        trouble: Trouble::Scheduling,
-        counts: since.is_none_or(|since| lasted(since, now, policy.unschedulable_grace)),
-        reason: Reason { since, ..Reason::new("Unschedulable", facts.object.clone(), message) },
-    });
+    let scheduler = scheduled.message.clone().unwrap_or_else(|| "the scheduler found no node for the pod".into());
+    let waited = |grace: Duration| since.is_none_or(|since| lasted(since, now, grace));
+    let (will_not_scale, scaled_up) = AUTOSCALER_EVENTS;
+    let autoscaler_word = autoscaler_word(facts);
+    let scaling_up = autoscaler_word.is_some_and(|(reason, _)| reason == scaled_up);
+    let misfit = if scaling_up {
+        None
+    } else {
+        let requests = facts.pod.spec.as_ref().and_then(|spec| capacity::pod_requests(spec).ok());
+        requests.and_then(|requests| capacity::fits_no_node(&requests, facts.nodes.iter().map(|(name, room)| (name.as_str(), room))))
+    };
+    let (code, message, counts) = match (misfit, autoscaler_word) {
+        (Some(misfit), _) => ("Unschedulable", format!("{misfit}; the scheduler: {scheduler}"), true),
+        (None, Some((reason, word))) if reason == will_not_scale => (will_not_scale, format!("the cluster autoscaler will not add a node: {word}"), true),
+        (None, Some((_, word))) => ("Unschedulable", format!("{scheduler}; the cluster autoscaler: {word}"), waited(policy.unschedulable_grace)),
+        (None, None) if facts.autoscaler == Autoscaler::Absent => {
+            let grace = policy.unschedulable_grace.min(UNSCHEDULABLE_GRACE_WITHOUT_AUTOSCALER);
+            ("Unschedulable", format!("{scheduler} (no cluster autoscaler runs to add a node)"), waited(grace))
+        }
+        (None, None) => ("Unschedulable", scheduler, waited(policy.unschedulable_grace)),
+    };
+    found.push(Finding { trouble: Trouble::Scheduling, counts, reason: Reason { since, ..Reason::new(code, facts.object.clone(), message) } });
+}
+
+/// The cluster autoscaler's latest event about this pod (not an earlier pod of the same name):
+/// its reason and message.
+fn autoscaler_word<'a>(facts: &PodFacts<'a>) -> Option<(&'a str, &'a str)> {
+    let (will_not_scale, scaled_up) = AUTOSCALER_EVENTS;
+    let uid = facts.pod.metadata.uid.as_deref();
+    facts
+        .events
+        .iter()
+        .filter(|e| e.reason.as_deref().is_some_and(|reason| reason == will_not_scale || reason == scaled_up))
+        .filter(|e| e.involved_object.uid.as_deref().zip(uid).is_none_or(|(about, pod)| about == pod))
+        .max_by_key(|e| {
+            let time = e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(|t| t.0);
+            time.or_else(|| e.event_time.as_ref().map(|t| t.0)).or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0))
+        })
+        .and_then(|e| Some((e.reason.as_deref()?, e.message.as_deref().unwrap_or("").trim_end())))
 }
 
 /// A container waiting with a failure reason (image pull, configuration, crash loop).

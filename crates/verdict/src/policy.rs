@@ -41,6 +41,12 @@ pub struct Policy {
     /// The readiness rules of custom resources: the built-ins, with those of `--rules` files.
     #[serde(skip)]
     pub rules: Arc<RuleSet>,
+    /// When set, an object that is not ready and whose status, and whose pods' statuses, have
+    /// not changed for this long has failed (`NoProgress`): a pod Pending or PodInitializing for
+    /// hours is stuck, not progressing. Off by default: a large image pull or a long init
+    /// container changes no status for as long as it takes, and a live wait is bounded by its
+    /// timeout (a Deployment also by its progressDeadlineSeconds) anyway.
+    pub no_progress_timeout: Option<Duration>,
 }
 
 impl Default for Policy {
@@ -53,6 +59,7 @@ impl Default for Policy {
             stable_for: DEFAULT_SETTLE_WINDOW,
             wait_for_terminating: false,
             rules: RuleSet::builtin(),
+            no_progress_timeout: None,
         }
     }
 }

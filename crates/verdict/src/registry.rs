@@ -40,8 +40,6 @@ pub struct Kind {
     pub has_status: bool,
     /// The kinds its verdict reads beside the object itself, in the same namespace.
     pub related: &'static [Related],
-    /// A field selector that narrows a watch to what the verdicts read (`type=Warning`).
-    pub watch_field_selector: Option<&'static str>,
     /// Picked by `wait -l SELECTOR` when no kind is named: the workloads that roll out.
     pub selected_by_default: bool,
     /// Applied before the other objects of a set (namespaces first, then CRDs), lowest first.
@@ -58,8 +56,11 @@ pub struct Kind {
 pub struct Related {
     pub kind: &'static Kind,
     /// The verdict can do without it when access is denied (Events add detail to explanations,
-    /// ControllerRevisions the revision history; the workloads' and Pods' status carry it).
+    /// ControllerRevisions the revision history, Nodes the early failure of a pod too large for
+    /// any of them; the workloads' and Pods' status carry it).
     pub optional: bool,
+    /// A field selector: only these objects of it are read (`type=Warning` Events).
+    pub fields: Option<&'static str>,
 }
 
 /// What a rollout of the kind can do, as `kubectl rollout` and `kubectl set image` do it.
@@ -125,7 +126,6 @@ const STATUSLESS: Kind = Kind {
     namespaced: true,
     has_status: false,
     related: &[],
-    watch_field_selector: None,
     selected_by_default: false,
     apply_stage: DEFAULT_APPLY_STAGE,
     rollout: NO_ROLLOUT,
@@ -152,8 +152,20 @@ macro_rules! viewer {
     };
 }
 
-const EVENTS: Related = Related { kind: &EVENT, optional: true };
-const PODS: Related = Related { kind: &POD, optional: false };
+/// Only Warning Events are read: the verdicts and explanations read nothing else of them (probe
+/// failures, pull errors, back-offs, failed creations), and the Normal ones — Scheduled, Pulling,
+/// Pulled, Created, Started for every pod — are most of a namespace's Events, so fetching them
+/// would cost the API server, the network and rollwatch's memory for nothing.
+const EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some("type=Warning") };
+/// But for the cluster autoscaler's word on an unschedulable pod, which comes as Normal Events
+/// (`NotTriggerScaleUp`, `TriggeredScaleUp`), few and only where one runs.
+const AUTOSCALER_EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some(crate::capacity::AUTOSCALER_EVENT_SELECTOR) };
+/// The Nodes, whose allocatable tells a pod that no node can ever hold (cluster-scoped: a
+/// namespaced role cannot read them).
+const NODES: Related = Related { kind: &NODE, optional: true, fields: None };
+const PODS: Related = Related { kind: &POD, optional: false, fields: None };
+/// What a verdict that reads pods reads about them: their warnings, and whether they can be placed.
+const ABOUT_PODS: [Related; 4] = [PODS, EVENTS, AUTOSCALER_EVENTS, NODES];
 
 pub const DEPLOYMENT: Kind = Kind {
     group: "apps",
@@ -162,7 +174,7 @@ pub const DEPLOYMENT: Kind = Kind {
     plural: "deployments",
     short_names: &["deploy"],
     legacy_groups: &["extensions"],
-    related: &[Related { kind: &REPLICA_SET, optional: false }, PODS, EVENTS],
+    related: &[Related { kind: &REPLICA_SET, optional: false, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, NODES],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ReplicaSets),
@@ -182,7 +194,7 @@ pub const STATEFUL_SET: Kind = Kind {
     version: Some("v1"),
     plural: "statefulsets",
     short_names: &["sts"],
-    related: &[Related { kind: &CONTROLLER_REVISION, optional: true }, PODS, EVENTS],
+    related: &[Related { kind: &CONTROLLER_REVISION, optional: true, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, NODES],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ControllerRevisions),
@@ -203,7 +215,7 @@ pub const DAEMON_SET: Kind = Kind {
     plural: "daemonsets",
     short_names: &["ds"],
     legacy_groups: &["extensions"],
-    related: &[Related { kind: &CONTROLLER_REVISION, optional: true }, PODS, EVENTS],
+    related: &[Related { kind: &CONTROLLER_REVISION, optional: true, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, NODES],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ControllerRevisions),
@@ -224,7 +236,7 @@ pub const REPLICA_SET: Kind = Kind {
     plural: "replicasets",
     short_names: &["rs"],
     legacy_groups: &["extensions"],
-    related: &[PODS, EVENTS],
+    related: &ABOUT_PODS,
     rollout: Rollout { pod_spec: Some(POD_TEMPLATE), ..NO_ROLLOUT },
     parse: parser!(ReplicaSet),
     view: viewer!(ReplicaSet, kinds::replicaset::view),
@@ -246,7 +258,7 @@ pub const POD: Kind = Kind {
     version: Some("v1"),
     plural: "pods",
     short_names: &["po"],
-    related: &[EVENTS],
+    related: &[EVENTS, AUTOSCALER_EVENTS, NODES],
     rollout: Rollout { pod_spec: Some(&["spec"]), ..NO_ROLLOUT },
     parse: Some(|value| typed(without_unread_pod_fields(value)).map(Typed::Pod)),
     view: viewer!(Pod, kinds::pod::view),
@@ -258,7 +270,7 @@ pub const JOB: Kind = Kind {
     kind: "Job",
     version: Some("v1"),
     plural: "jobs",
-    related: &[PODS, EVENTS],
+    related: &ABOUT_PODS,
     selected_by_default: true,
     rollout: Rollout { pod_spec: Some(POD_TEMPLATE), ..NO_ROLLOUT },
     parse: parser!(Job),
@@ -317,12 +329,13 @@ pub const EVENT: Kind = Kind {
     version: Some("v1"),
     plural: "events",
     short_names: &["ev"],
-    // Only warnings explain anything: normal events are most of a busy namespace's.
-    watch_field_selector: Some("type=Warning"),
     parse: parser!(Event),
     view: Some(kinds::view_nothing_to_wait_for),
     ..STATUSLESS
 };
+
+/// Its `status.allocatable` bounds what a pod can request.
+pub const NODE: Kind = Kind { kind: "Node", version: Some("v1"), plural: "nodes", short_names: &["no"], namespaced: false, ..WITH_STATUS };
 
 pub const NAMESPACE: Kind =
     Kind { kind: "Namespace", version: Some("v1"), plural: "namespaces", short_names: &["ns"], namespaced: false, apply_stage: 0, ..WITH_STATUS };
@@ -379,7 +392,7 @@ pub static KINDS: &[&Kind] = &[
     &Kind { kind: "ResourceQuota", version: Some("v1"), plural: "resourcequotas", short_names: &["quota"], ..WITH_STATUS },
     &Kind { kind: "ReplicationController", version: Some("v1"), plural: "replicationcontrollers", short_names: &["rc"], ..WITH_STATUS },
     &Kind { kind: "PersistentVolume", version: Some("v1"), plural: "persistentvolumes", short_names: &["pv"], namespaced: false, ..WITH_STATUS },
-    &Kind { kind: "Node", version: Some("v1"), plural: "nodes", short_names: &["no"], namespaced: false, ..WITH_STATUS },
+    &NODE,
     &Kind { kind: "ComponentStatus", version: Some("v1"), plural: "componentstatuses", short_names: &["cs"], namespaced: false, ..STATUSLESS },
     &Kind { kind: "Binding", version: Some("v1"), plural: "bindings", ..STATUSLESS },
     &Kind { group: "autoscaling", kind: "Scale", plural: "scale", ..WITH_STATUS },

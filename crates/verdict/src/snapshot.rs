@@ -4,7 +4,7 @@
 //! rule for) or kept as JSON (any other kind). Children are indexed by their owners' uids and
 //! Events by the object they are about, so a verdict reads only the workload's own family.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -16,7 +16,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::capacity::{self, Autoscaler, Resources};
 use crate::kinds::{self, GenericStatus};
+use crate::no_progress;
 use crate::parse::json_type;
 use crate::registry;
 use crate::rules::{self, Rule, RuleError, SKIP_ANNOTATION};
@@ -145,6 +147,10 @@ pub struct Snapshot {
     events: HashMap<ObjectRef, BTreeSet<ObjectRef>>,
     /// (group, kind) of custom resources whose CRD (stored here) declares a status subresource.
     status_subresources: HashSet<(String, String)>,
+    /// Each Node's allocatable, by node name: what a pod can request at most.
+    nodes: BTreeMap<String, Resources>,
+    /// Whether a cluster autoscaler runs, as the caller found out.
+    autoscaler: Autoscaler,
 }
 
 impl Snapshot {
@@ -154,8 +160,17 @@ impl Snapshot {
 
     /// Adds or replaces one object (matched by kind, namespace and name).
     pub fn upsert(&mut self, object: Value) -> Result<(), ObjectError> {
+        let allocatable = registry::of_object(&object).is_some_and(|row| *row == registry::NODE).then(|| capacity::allocatable(&object));
         let (key, stored) = parse_object(object)?;
+        let allocatable = match allocatable {
+            Some(Ok(room)) => Some(room),
+            Some(Err((field, problem))) => return Err(ObjectError { object: key.to_string(), field, problem }),
+            None => None,
+        };
         self.remove(&key);
+        if let Some(room) = allocatable {
+            self.nodes.insert(key.name.clone(), room);
+        }
         if let Some(uid) = &stored.uid {
             self.by_uid.insert(uid.clone(), key.clone());
         }
@@ -175,6 +190,9 @@ impl Snapshot {
     /// Removes one object; returns whether it was there.
     pub fn remove(&mut self, object: &ObjectRef) -> bool {
         let Some(stored) = self.objects.remove(object) else { return false };
+        if object.is(&registry::NODE) {
+            self.nodes.remove(&object.name);
+        }
         if let Some(uid) = &stored.uid {
             self.by_uid.remove(uid);
         }
@@ -251,7 +269,20 @@ impl Snapshot {
     ///
     /// `object` may name the kind as a user would (`widget/w`, `widgets.example.com/w`): kinds
     /// outside kubectl's built-in table are matched without regard to case, plural or group.
+    ///
+    /// With the policy's `no_progress_timeout`, the newest timestamp in the statuses of the object
+    /// and its pods tells when it last changed (offline, nothing else does).
     pub fn verdict(&self, object: &ObjectRef, policy: &Policy, now: Timestamp) -> Verdict {
+        self.judge(object, policy, now, no_progress::newest_status_time)
+    }
+
+    /// Like [`Snapshot::verdict`], with when the status of the object or its pods last changed
+    /// as the caller saw it (a tracker, on its own clock) instead of the statuses' timestamps.
+    pub fn verdict_observed(&self, object: &ObjectRef, policy: &Policy, now: Timestamp, last_change: Timestamp) -> Verdict {
+        self.judge(object, policy, now, |_, _| Some(last_change))
+    }
+
+    fn judge(&self, object: &ObjectRef, policy: &Policy, now: Timestamp, last_change: impl FnOnce(&Self, &ObjectRef) -> Option<Timestamp>) -> Verdict {
         let Some((object, stored)) = self.resolve(object) else {
             return Verdict::new(State::NotFound, format!("{object} not found"));
         };
@@ -262,7 +293,34 @@ impl Snapshot {
             let reason = Reason::new(ReasonCode::Skipped, object.clone(), format!("annotation {SKIP_ANNOTATION}: \"true\""));
             return Verdict::new(State::Ready, format!("{object} is skipped ({SKIP_ANNOTATION}): not waited for")).with_reasons(vec![reason]);
         }
-        kinds::view(&kinds::Context { snapshot: self, object, stored, policy, now })
+        let verdict = kinds::view(&kinds::Context { snapshot: self, object, stored, policy, now });
+        match policy.no_progress_timeout {
+            Some(timeout) => no_progress::judge(self, object, verdict, timeout, last_change(self, object), now),
+            None => verdict,
+        }
+    }
+
+    /// Says whether a cluster autoscaler runs (its status ConfigMap was found, or not); a
+    /// snapshot that holds the ConfigMap itself knows.
+    pub fn set_autoscaler(&mut self, autoscaler: Autoscaler) {
+        self.autoscaler = autoscaler;
+    }
+
+    /// Whether a cluster autoscaler may add a node.
+    pub(crate) fn autoscaler(&self) -> Autoscaler {
+        let (namespace, name) = capacity::AUTOSCALER_STATUS;
+        let status = ObjectRef::new("ConfigMap", Some(namespace.to_string()), name);
+        if self.objects.contains_key(&status) { Autoscaler::Present } else { self.autoscaler }
+    }
+
+    /// Each Node's allocatable, by node name.
+    pub fn node_allocatable(&self) -> &BTreeMap<String, Resources> {
+        &self.nodes
+    }
+
+    /// The stored object, by its exact key.
+    pub(crate) fn stored(&self, object: &ObjectRef) -> Option<&Stored> {
+        self.objects.get(object)
     }
 
     /// The stored object `object` names: the exact key, else the one object whose kind matches

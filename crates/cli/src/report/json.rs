@@ -41,6 +41,7 @@ impl Reporter for Json {
                 "pace": change.pace,
             })),
             Update::Trouble { feed, message } => emit(json!({"event": "trouble", "time": now(), "feed": feed, "message": message})),
+            Update::Note { message } => emit(json!({"event": "note", "time": now(), "message": message})),
             _ => {}
         }
     }

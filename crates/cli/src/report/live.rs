@@ -96,6 +96,9 @@ impl Reporter for Live {
             Update::Trouble { message, .. } => {
                 let _ = self.multi.println(format!("warning: {} (retrying)", inline(message)));
             }
+            Update::Note { message } => {
+                let _ = self.multi.println(format!("note: {}", inline(message)));
+            }
             _ => {}
         }
     }

@@ -69,6 +69,7 @@ impl Reporter for Plain {
                 }
             }
             Update::Trouble { message, .. } => println!("{} warning: {} (retrying)", now(), inline(message)),
+            Update::Note { message } => println!("{} note: {}", now(), inline(message)),
             _ => {}
         }
     }

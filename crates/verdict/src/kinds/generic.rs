@@ -16,7 +16,7 @@ pub(crate) struct GenericStatus {
     #[serde(default, deserialize_with = "generation")]
     pub(crate) observed_generation: Option<i64>,
     #[serde(default)]
-    pub(super) conditions: Vec<GenericCondition>,
+    pub(crate) conditions: Vec<GenericCondition>,
 }
 
 impl GenericStatus {
@@ -47,13 +47,13 @@ fn generation<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Optio
 /// (k8s-openapi's `Condition` requires lastTransitionTime, which many controllers omit).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct GenericCondition {
+pub(crate) struct GenericCondition {
     #[serde(rename = "type")]
     pub(super) type_: String,
     pub(super) status: String,
     pub(super) reason: Option<String>,
     pub(super) message: Option<String>,
-    pub(super) last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub(crate) last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }
 
 /// The object as read generically; `None` for kinds with a typed form.

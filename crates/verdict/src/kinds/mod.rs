@@ -108,7 +108,13 @@ impl<'a> Context<'a> {
         let window = self.policy.stable_for.max(min_ready);
         let mut assessment = PodsAssessment::default();
         for (key, pod) in pods {
-            let facts = PodFacts { pod, object: key.clone(), events: self.snapshot.events_about(key).collect() };
+            let facts = PodFacts {
+                pod,
+                object: key.clone(),
+                events: self.snapshot.events_about(key).collect(),
+                nodes: self.snapshot.node_allocatable(),
+                autoscaler: self.snapshot.autoscaler(),
+            };
             for finding in pods::findings(&facts, self.policy, self.now).into_iter().filter(|f| !ignored.contains(&f.trouble)) {
                 let list = if finding.counts { &mut assessment.failures } else { &mut assessment.pending };
                 list.push(finding.reason);
@@ -271,7 +277,7 @@ fn failure_message(noun: &str, name: &str, first: &Reason, count: usize) -> Stri
 }
 
 /// `60s`, `5m`, `1h 30m` for a window in a message.
-fn humanize(window: Duration) -> String {
+pub(crate) fn humanize(window: Duration) -> String {
     let seconds = window.as_secs();
     match (seconds / 3600, seconds % 3600 / 60, seconds % 60) {
         (0, 0, s) => format!("{s}s"),
