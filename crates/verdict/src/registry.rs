@@ -610,8 +610,13 @@ mod tests {
         for kind in ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"] {
             assert!(!find("rbac.authorization.k8s.io", kind).unwrap().has_status, "{kind}");
         }
-        let related: Vec<&str> = DEPLOYMENT.related.iter().map(|r| r.kind.kind).collect();
-        assert_eq!(related, ["ReplicaSet", "Pod", "Event"]);
+        let related: Vec<(&str, Option<&str>)> = DEPLOYMENT.related.iter().map(|r| (r.kind.kind, r.fields)).collect();
+        assert_eq!(
+            related,
+            [("ReplicaSet", None), ("Pod", None), ("Event", Some("type=Warning")), ("Event", Some("source=cluster-autoscaler")), ("Node", None)]
+        );
+        let of_pod: Vec<&str> = POD.related.iter().map(|r| r.kind.kind).collect();
+        assert_eq!(of_pod, ["Event", "Event", "Node"], "a pod's verdict reads whether any node can hold it");
         assert!(STATEFUL_SET.related.iter().all(|r| r.optional != (*r.kind == POD)), "only Pods are needed");
     }
 }
