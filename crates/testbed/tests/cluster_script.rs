@@ -118,7 +118,7 @@ fn machine_state(instance: &str) -> Vec<String> {
     }
     for line in std::fs::read_to_string("/proc/self/mounts").unwrap().lines() {
         let fields: Vec<&str> = line.split(' ').collect();
-        if fields[2] != "cgroup" {
+        if fields[2] != "cgroup" && fields[2] != "cgroup2" {
             continue;
         }
         for entry in std::fs::read_dir(fields[1]).unwrap() {
