@@ -20,6 +20,13 @@ use std::time::Duration;
 pub const SYNC: Duration = Duration::from_secs(1);
 /// How soon a pod worker retries a failed sync, e.g. after CreateContainerConfigError.
 pub const RETRY: Duration = Duration::from_secs(10);
+/// How long a failed sync leaves its status standing: the kubelet's pod worker retries a sync
+/// that failed (a container in back-off, a failed pull) after 10 s plus up to 50 % jitter, and
+/// only that next sync reports the back-off. A real kubelet v1.20 showed a crashed container as
+/// `terminated` (restart count already raised), and `ErrImagePull`, for 11-14 s before
+/// `CrashLoopBackOff` / `ImagePullBackOff`. The simulator waits this long, or the back-off
+/// itself when that is shorter (a behaviour's `backoff=1s` keeps a test fast).
+pub const ERROR_REQUEUE: Duration = Duration::from_secs(12);
 /// How long an init container runs when its behaviour names no exit.
 pub const INIT_RUN: Duration = Duration::from_secs(1);
 /// Exit code of a container killed with SIGKILL (OOM kill, or a stop that outlasts the grace period).
@@ -152,6 +159,12 @@ enum Step {
     /// The sync after a failed pull: ErrImagePull turns into ImagePullBackOff.
     PullBackOff {
         failed_at: Timestamp,
+    },
+    /// The sync after a crash in back-off: `terminated` turns into CrashLoopBackOff, and the
+    /// container restarts at `restart_at`.
+    CrashBackOff {
+        restart_at: Timestamp,
+        message: String,
     },
     /// Create (after the config check) and start the container.
     Create,
@@ -312,7 +325,8 @@ impl PodMachine {
                         effects.push(event(name, Type::Warning, "Failed", format!("Failed to pull image \"{}\": {message}", spec.image)));
                         effects.push(event(name, Type::Warning, "Failed", "Error: ErrImagePull".to_owned()));
                         self.container(index).state = State::waiting("ErrImagePull", Some(message));
-                        self.set(index, Step::PullBackOff { failed_at: at }, Some(at + SYNC));
+                        let delay = behavior::backoff(spec.backoff, self.slots[index].pull_failures - 1).max(SYNC);
+                        self.set(index, Step::PullBackOff { failed_at: at }, Some(at + ERROR_REQUEUE.min(delay)));
                     }
                     None => {
                         let took = go_duration(at.duration_since(began).unsigned_abs());
@@ -328,7 +342,13 @@ impl PodMachine {
                 effects.push(event(name, Type::Warning, "Failed", "Error: ImagePullBackOff".to_owned()));
                 self.container(index).state = State::waiting("ImagePullBackOff", Some(message));
                 let delay = behavior::backoff(spec.backoff, self.slots[index].pull_failures - 1).max(SYNC);
-                self.set(index, Step::StartPull, Some((failed_at + delay).max(at)));
+                self.set(index, Step::StartPull, Some((failed_at + delay).max(at + SYNC)));
+            }
+            Step::CrashBackOff { restart_at, message } => {
+                let container = self.container(index);
+                container.last_state = Some(container.state.clone());
+                container.state = State::waiting("CrashLoopBackOff", Some(message));
+                self.set(index, Step::StartPull, Some(restart_at));
             }
             Step::Create => self.create(index, at, config, effects),
             Step::Running(run) => self.on_running(index, run, at, now, effects),
@@ -513,13 +533,13 @@ impl PodMachine {
             self.set(index, Step::StartPull, Some(at + SYNC));
             return;
         }
+        // The sync right after the crash finds the container in back-off (its event); the status
+        // says so only at the sync after that.
         let delay = behavior::backoff(spec.backoff, restart_count - 1).max(SYNC);
-        let container = self.container(index);
-        container.last_state = Some(container.state.clone());
         let message = format!("back-off {} restarting failed container={} pod={}", go_duration(delay), spec.name, self.spec.pod_ref);
-        self.container(index).state = State::waiting("CrashLoopBackOff", Some(message));
         effects.push(event(&spec.name, Type::Warning, "BackOff", "Back-off restarting failed container".to_owned()));
-        self.set(index, Step::StartPull, Some(at + delay));
+        let reported_at = at + ERROR_REQUEUE.min(delay);
+        self.set(index, Step::CrashBackOff { restart_at: (at + delay).max(reported_at + SYNC), message }, Some(reported_at));
     }
 
     fn start_next_after_init(&mut self, index: usize, at: Timestamp) {
@@ -728,11 +748,13 @@ mod tests {
         assert_eq!(effects[1].2, format!("Failed to pull image \"nginx:does-not-exist\": {}", behavior::not_found_message("nginx:does-not-exist")));
         assert_eq!(effects[2].2, "Error: ErrImagePull");
         assert_eq!(waiting_reason(app(&m)), Some("ErrImagePull"));
-        let effects = events(&run(&mut m, 1.3));
+        run(&mut m, 10.2);
+        assert_eq!(waiting_reason(app(&m)), Some("ErrImagePull"), "as a real kubelet, until the sync after the failed one");
+        let effects = events(&run(&mut m, 10.3));
         assert_eq!(effects.iter().map(|e| e.2.as_str()).collect::<Vec<_>>(), ["Back-off pulling image \"nginx:does-not-exist\"", "Error: ImagePullBackOff"]);
         assert_eq!(waiting_reason(app(&m)), Some("ImagePullBackOff"));
         let pulls: Vec<f64> = events(&run(&mut m, 100.0)).into_iter().filter(|(_, r, _)| *r == "Pulling").map(|(at, ..)| at).collect();
-        assert_eq!(pulls, [10.3, 30.6, 70.9], "retries 10s, 20s, 40s after each failure");
+        assert_eq!(pulls, [11.3, 31.6, 71.9], "retries 10s (and the sync that reported it), 20s, 40s after each failure");
         assert_eq!(m.runtime.phase(), "Pending");
     }
 
@@ -756,6 +778,13 @@ mod tests {
         assert!(events(&effects).iter().any(|(_, r, m)| *r == "Pulled" && m == "Container image \"nginx:1.19\" already present on machine"));
         let effects = run(&mut m, 3.3);
         assert!(effects.iter().any(|(_, e)| *e == Effect::Log { container: "app".into(), line: "error: exiting with code 3".into() }));
+        assert!(events(&effects).iter().any(|(_, r, m)| *r == "BackOff" && m == "Back-off restarting failed container"));
+        // As a real kubelet: the crashed instance shows as terminated, its restart count kept,
+        // until the pod worker's next sync reports the back-off.
+        run(&mut m, 13.2);
+        assert!(matches!(app(&m).state, State::Terminated { exit_code: 3, .. }), "{:?}", app(&m).state);
+        assert_eq!(app(&m).restart_count, 1);
+        run(&mut m, 13.3);
         match &app(&m).state {
             State::Waiting { reason, message } => {
                 assert_eq!(reason, "CrashLoopBackOff");
@@ -763,9 +792,9 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(events(&effects).iter().any(|(_, r, m)| *r == "BackOff" && m == "Back-off restarting failed container"));
+        assert!(matches!(app(&m).last_state, Some(State::Terminated { exit_code: 3, .. })));
         let starts: Vec<f64> = events(&run(&mut m, 60.0)).into_iter().filter(|(_, r, _)| *r == "Started").map(|(at, ..)| at).collect();
-        assert_eq!(starts, [13.3, 34.3], "10s after the second exit, then 20s after the third");
+        assert_eq!(starts, [14.3, 35.3], "a sync after the back-off was reported (10s), then 20s after the third exit");
         assert_eq!(app(&m).restart_count, 3);
     }
 

@@ -1,14 +1,20 @@
 //! `scripts/cluster` keeps its promises: instances do not collide, a crashed
-//! component is reported, and `down` leaves no process and no directory behind.
+//! component is reported, and `down` leaves no process and no directory behind — and, after
+//! real nodes, the machine as it was.
 
 use rollwatch_testbed::repo_root;
 use std::process::Command;
 
 fn cluster(instance: &str, args: &[&str]) -> (bool, String) {
+    cluster_with_real_nodes(instance, args, 0)
+}
+
+fn cluster_with_real_nodes(instance: &str, args: &[&str], real_nodes: u32) -> (bool, String) {
     let out = Command::new(repo_root().join("scripts/cluster"))
         .args(args)
         .env("ROLLWATCH_CLUSTER", instance)
         .env("ROLLWATCH_SIM_NODES", "1")
+        .env("ROLLWATCH_REAL_NODES", real_nodes.to_string())
         .output()
         .expect("scripts/cluster runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -122,4 +128,132 @@ fn the_source_package_comes_from_the_archive_apt_is_configured_with() {
     // No Debian archive at all: said, not guessed.
     let (ok, said) = deb_src_from(&[("sources.list", "deb http://mirror.test/debian bullseye main\n")]);
     assert!(!ok && said.contains("no Debian bookworm archive"), "{said}");
+}
+
+/// The parts of the machine that real nodes change (kernel settings, network interfaces, mounts,
+/// cgroups, the kubelet's and libcni's directories outside the node's own), one line each, less
+/// what belongs to other instances running meanwhile (their interfaces, mounts and cgroups).
+fn machine_state(instance: &str) -> Vec<String> {
+    let others = |name: &str| name.contains("rollwatch-clusters/") && !name.contains(&format!("rollwatch-clusters/{instance}/"));
+    let mut state = Vec::new();
+    for setting in [
+        "vm/overcommit_memory",
+        "vm/panic_on_oom",
+        "kernel/panic",
+        "kernel/panic_on_oops",
+        "kernel/keys/root_maxkeys",
+        "kernel/keys/root_maxbytes",
+        "net/ipv4/ip_forward",
+    ] {
+        state.push(format!("sysctl {setting} = {}", std::fs::read_to_string(format!("/proc/sys/{setting}")).unwrap().trim()));
+    }
+    let tag = instance_tag(instance);
+    for entry in std::fs::read_dir("/sys/class/net").unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let another_instances = name.len() > 8 && name.starts_with("rw") && !name.starts_with(&format!("rw{tag}"));
+        if !another_instances {
+            state.push(format!("interface {name}"));
+        }
+    }
+    for line in std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines() {
+        let mount_point = line.split(' ').nth(4).unwrap();
+        if !others(mount_point) {
+            state.push(format!("mount {mount_point}"));
+        }
+    }
+    for line in std::fs::read_to_string("/proc/self/mounts").unwrap().lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        if fields[2] != "cgroup" && fields[2] != "cgroup2" {
+            continue;
+        }
+        for entry in std::fs::read_dir(fields[1]).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let another_instances = name.starts_with("rollwatch-") && !name.starts_with(&format!("rollwatch-{instance}-"));
+            if entry.path().is_dir() && !another_instances {
+                state.push(format!("cgroup {}/{name}", fields[1]));
+            }
+        }
+    }
+    for dir in ["/var/lib/kubelet", "/var/log/pods", "/var/log/containers", "/usr/libexec/kubernetes", "/var/lib/cni", "/etc/cni", "/opt/containerd"] {
+        state.push(format!("{dir} exists: {}", std::path::Path::new(dir).exists()));
+    }
+    state.sort();
+    state
+}
+
+/// scripts/cluster's instance tag: the first 6 hex digits of the name's SHA-256.
+fn instance_tag(instance: &str) -> String {
+    let out = Command::new("sh").arg("-c").arg(format!("printf '%s' '{instance}' | sha256sum | cut -c1-6")).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Processes whose command line names `text`.
+fn processes_naming(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.parse::<u32>().is_err() {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if cmdline.contains(text) && running(name.parse().unwrap()) {
+                found.push(format!("{name}: {cmdline}"));
+            }
+        }
+    }
+    found
+}
+
+/// Named `real_node::...`: scripts/test runs it with the other tests that need a real kubelet.
+mod real_node {
+    #[test]
+    fn runs_a_pod_and_down_restores_the_machine() {
+        super::a_real_node_runs_a_pod_and_down_restores_the_machine();
+    }
+}
+
+fn a_real_node_runs_a_pod_and_down_restores_the_machine() {
+    let instance = format!("script-real-{}", std::process::id());
+    let before = machine_state(&instance);
+    let down_on_exit = Instance(instance.clone());
+    let (ok, text) = cluster_with_real_nodes(&instance, &["up"], 1);
+    assert!(ok, "{text}");
+    let (_, env) = cluster(&instance, &["env"]);
+    let kubeconfig = env.trim().strip_prefix("export KUBECONFIG=").expect("env prints an export").to_owned();
+    let kubectl = |args: &[&str]| {
+        let out = Command::new("kubectl").env("KUBECONFIG", &kubeconfig).args(args).output().unwrap();
+        (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    };
+    let (_, nodes) = kubectl(&["get", "nodes", "-l", "rollwatch.dev/node=real", "-o", "jsonpath={.items[*].metadata.name}"]);
+    assert_eq!(nodes.trim(), "real-node-0", "one real node beside the simulated one");
+    let (_, taints) = kubectl(&["get", "node", "real-node-0", "-o", "jsonpath={.spec.taints}"]);
+    assert!(taints.contains("rollwatch.dev/node") && !taints.contains("not-ready"), "only its own taint once Ready: {taints}");
+
+    // A pod on it, so that the node's network, mounts and cgroups are really in use.
+    let pod = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"}, "spec": {
+        "nodeSelector": {"rollwatch.dev/node": "real"},
+        "tolerations": [{"key": "rollwatch.dev/node", "operator": "Equal", "value": "real", "effect": "NoSchedule"}],
+        "terminationGracePeriodSeconds": 1,
+        "containers": [{"name": "app", "image": "rollwatch.local/busybox:1", "imagePullPolicy": "IfNotPresent",
+          "command": ["httpd", "-f", "-p", "8080", "-h", "/www"],
+          "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 1}}]}}"#;
+    let mut apply = Command::new("kubectl").env("KUBECONFIG", &kubeconfig).args(["apply", "-f", "-"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(&mut apply.stdin.take().unwrap(), pod.as_bytes()).unwrap();
+    assert!(apply.wait().unwrap().success());
+    let (ok, text) = kubectl(&["wait", "pod/probe", "--for=condition=Ready", "--timeout=120s"]);
+    assert!(ok, "the pod runs on the real node and passes its HTTP probe: {text}");
+    let (ok, logs) = kubectl(&["logs", "probe"]);
+    assert!(ok, "kubectl logs reaches the kubelet: {logs}");
+    let during = machine_state(&instance);
+    assert!(during.iter().any(|line| line.starts_with(&format!("interface rw{}b0", instance_tag(&instance)))), "the node's bridge: {during:#?}");
+    assert!(during.iter().any(|line| line.starts_with("mount ") && line.contains(&instance)), "the node's mounts: {during:#?}");
+
+    let (ok, text) = cluster(&instance, &["down"]);
+    assert!(ok, "{text}");
+    drop(down_on_exit);
+    let left = processes_naming(&format!("rollwatch-clusters/{instance}/"));
+    assert!(left.is_empty(), "processes left after down: {left:#?}");
+    assert_eq!(machine_state(&instance), before, "the machine after down (right) as before up (left)");
 }
