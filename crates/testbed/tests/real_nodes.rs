@@ -216,9 +216,6 @@ mod real_node {
     }
 
     #[test]
-    #[ignore = "the simulated run times out (`1 of 2 pods ready for 2s`): the settle window counts pods of the update \
-                revision against all replicas (Context::conclude with progress.desired), and with partition 1 only \
-                db-1 is updated; why the real run was ready is not found yet"]
     fn statefulset_update_with_a_partition() {
         ready(&in_both_worlds("b-sts", "statefulset-partition.yaml", true));
     }

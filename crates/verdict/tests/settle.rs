@@ -279,3 +279,36 @@ fn completed_pods_are_not_delayed_but_running_bare_pods_settle() {
     assert_eq!(settling.settling, Some(Settling { until: at(11) }));
     assert_eq!(verdict_at(&[running], "pod/tool", &Policy::default(), 11).state, State::Ready);
 }
+
+/// StatefulSet `db` of 2 replicas updated with partition 1: only `db-1` runs the update revision
+/// (Ready since `updated_ready_at`); `db-0` keeps the current one, Ready long before.
+fn partitioned_stateful_set(updated_ready_at: i64) -> Vec<Value> {
+    let template = json!({"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [container_spec(None)]}});
+    let stateful_set = json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": "shop", "uid": "s-db", "generation": 2},
+        "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}}, "template": template,
+                 "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}},
+        "status": {"observedGeneration": 2, "replicas": 2, "readyReplicas": 2, "currentReplicas": 1, "updatedReplicas": 1,
+                   "currentRevision": "db-1111", "updateRevision": "db-2222", "availableReplicas": 2}
+    });
+    let db_pod = |ordinal: u32, revision: &str, ready_at: i64| {
+        let mut pod = pod(&format!("db-{ordinal}"), None, true, ready_at, json!({}));
+        pod["metadata"]["labels"] = json!({"app": "db", "controller-revision-hash": revision});
+        pod["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db", "uid": "s-db", "controller": true}]);
+        pod
+    };
+    vec![stateful_set, db_pod(0, "db-1111", -1000), db_pod(1, "db-2222", updated_ready_at)]
+}
+
+#[test]
+fn a_partitioned_update_settles_once_the_pods_above_the_partition_have() {
+    // Only the pods at or above the partition take the update: the window waits for them, not
+    // for every replica (it waited for 2 of 2 updated pods that can never be, and timed out).
+    let objects = partitioned_stateful_set(2);
+    let settling = verdict_at(&objects, "sts/db", &Policy::default(), 5);
+    assert_eq!(settling.state, State::Progressing, "{settling:?}");
+    assert_eq!(settling.settling, Some(Settling { until: at(12) }), "{settling:?}");
+    let settled = verdict_at(&objects, "sts/db", &Policy::default(), 13);
+    assert_eq!((settled.state, settled.message.as_str()), (State::Ready, "partitioned roll out complete: 1 new pods have been updated..."), "{settled:?}");
+}

@@ -134,6 +134,13 @@ impl<'a> Context<'a> {
     /// pod to read (a dump of only the workloads) the window cannot be told, and kubectl's answer
     /// stands.
     fn conclude(&self, noun: &str, rollout: Rollout, pods: PodsAssessment, progress: Progress) -> Verdict {
+        let desired = usize::try_from(progress.desired).unwrap_or(0);
+        self.conclude_settling(noun, rollout, pods, progress, desired)
+    }
+
+    /// [`Self::conclude`] for a rollout that updates only `updating` of the desired pods (a
+    /// StatefulSet's partition): the window waits for those.
+    fn conclude_settling(&self, noun: &str, rollout: Rollout, pods: PodsAssessment, progress: Progress, updating: usize) -> Verdict {
         let name = &self.object.name;
         if let Some(first) = pods.failures.first() {
             return Verdict::new(State::Failed, failure_message(noun, name, first, pods.failures.len())).with_reasons(pods.failures).with_progress(progress);
@@ -142,9 +149,8 @@ impl<'a> Context<'a> {
             return Verdict::new(State::Progressing, rollout.message).with_reasons(pods.pending).with_progress(progress);
         }
         let window = self.policy.stable_for;
-        let desired = usize::try_from(progress.desired).unwrap_or(0);
-        if !window.is_zero() && pods.observed > 0 && pods.stable < desired {
-            let message = format!("Waiting for {noun} {name:?} to be stable: {} of {desired} pods ready for {}...", pods.stable, humanize(window));
+        if !window.is_zero() && pods.observed > 0 && pods.stable < updating {
+            let message = format!("Waiting for {noun} {name:?} to be stable: {} of {updating} pods ready for {}...", pods.stable, humanize(window));
             let verdict = Verdict::new(State::Progressing, message).with_reasons(pods.pending).with_progress(progress);
             return match pods.settles_at {
                 Some(until) => verdict.with_settling(Settling { until }),

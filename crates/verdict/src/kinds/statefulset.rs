@@ -42,17 +42,20 @@ pub(crate) fn view(ctx: &Context, stateful_set: &StatefulSet) -> Verdict {
     let mut pods = ctx.assess_with(ctx.pods_of_revision(update_revision, false), min_ready, &[]);
     pods.pending.extend(cannot_create.map(|(reason, _)| reason));
 
+    // Pods at or above the partition; int32 arithmetic wraps in kubectl (Go), so it does here.
+    // The partition is an ordinal: with ordinals.start (1.27+) the pods are numbered from there,
+    // which kubectl overlooks (start 5, partition 6: pods 6 and 7 of 5..=7 update).
+    let start = spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0);
+    let rolling = strategy.and_then(|s| s.rolling_update.as_ref());
+    let above_partition = rolling
+        .and_then(|rolling| spec.replicas.zip(rolling.partition))
+        .map(|(replicas, partition)| replicas.wrapping_sub(partition.saturating_sub(start).max(0)));
     let rollout = if !observed {
         Rollout::waiting("Waiting for statefulset spec update to be observed...".into())
     } else if ready < desired {
         // kubectl skips this when spec.replicas is unset; the API server defaults it to 1.
         Rollout::waiting(format!("Waiting for {} pods to be ready...", desired - ready))
-    } else if let Some(rolling) = strategy.and_then(|s| s.rolling_update.as_ref()) {
-        // Pods at or above the partition; int32 arithmetic wraps in kubectl (Go), so it does here.
-        // The partition is an ordinal: with ordinals.start (1.27+) the pods are numbered from
-        // there, which kubectl overlooks (start 5, partition 6: pods 6 and 7 of 5..=7 update).
-        let start = spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0);
-        let above_partition = spec.replicas.zip(rolling.partition).map(|(replicas, partition)| replicas.wrapping_sub(partition.saturating_sub(start).max(0)));
+    } else if rolling.is_some() {
         match above_partition {
             Some(above_partition) if updated < i64::from(above_partition) => {
                 Rollout::waiting(format!("Waiting for partitioned roll out to finish: {updated} out of {above_partition} new pods have been updated..."))
@@ -69,7 +72,9 @@ pub(crate) fn view(ctx: &Context, stateful_set: &StatefulSet) -> Verdict {
         ))
     };
     let rollout = if rollout.done { beyond_kubectl(status, desired, min_ready, pods.observed, pods.stable).unwrap_or(rollout) } else { rollout };
-    ctx.conclude("statefulset", rollout, pods, progress)
+    // Only the pods above the partition take the update: the settle window waits for those.
+    let updating = above_partition.map_or(desired, |above| i64::from(above).clamp(0, desired));
+    ctx.conclude_settling("statefulset", rollout, pods, progress, usize::try_from(updating).unwrap_or(0))
 }
 
 /// What kubectl does not wait for: pods above the desired count still terminating, and
