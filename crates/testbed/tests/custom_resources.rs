@@ -48,21 +48,21 @@ fn a_built_in_rule_is_followed_live_from_no_status_to_ready() {
     let ns = TestNamespace::new("cr-rollout");
     ns.apply("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web}\nspec: {replicas: 2}\n").ok();
     let watching = ns.spawn_rollwatch(&["wait", "rollouts.argoproj.io/web", "--timeout", "3m"]);
-    watching.wait_for_stdout("Waiting for the controller to report the status of rollout/web", Duration::from_secs(60));
+    watching.wait_for_stdout("Waiting for the controller to report the status of rollout.argoproj.io/web", Duration::from_secs(60));
     let progressing = json!({"observedGeneration": "1", "phase": "Progressing", "message": "more replicas need to be updated"});
     write_status(&ns, "argoproj.io", "rollouts", "web", progressing.clone());
-    watching.wait_for_stdout("Waiting for rollout/web to be ready: more replicas need to be updated", Duration::from_secs(60));
+    watching.wait_for_stdout("Waiting for rollout.argoproj.io/web to be ready: more replicas need to be updated", Duration::from_secs(60));
     let dump_progressing = ns.kubectl(&["get", "rollouts.argoproj.io", "-o", "json"]).ok().stdout;
     write_status(&ns, "argoproj.io", "rollouts", "web", json!({"observedGeneration": "1", "phase": "Healthy"}));
     let run = watching.finish(Duration::from_secs(60));
     assert_eq!(run.code, Some(0), "{}", run.output());
-    assert!(run.stdout.contains("rollout/web is ready"), "{}", run.output());
+    assert!(run.stdout.contains("rollout.argoproj.io/web is ready"), "{}", run.output());
 
     // Offline, the dumps give the same verdicts.
     let check = |dump: &str| rollwatch_testbed::rollwatch_with(&rollwatch_testbed::kubeconfig(), &["check", "-f", "-"], Some(dump));
     let earlier = check(&dump_progressing);
     assert_eq!(earlier.code, Some(3), "{}", earlier.output());
-    assert!(earlier.stdout.contains("progressing: Waiting for rollout/web to be ready: more replicas need to be updated"), "{}", earlier.output());
+    assert!(earlier.stdout.contains("progressing: Waiting for rollout.argoproj.io/web to be ready: more replicas need to be updated"), "{}", earlier.output());
     let now = ns.kubectl(&["get", "rollouts.argoproj.io", "-o", "json"]).ok().stdout;
     let later = check(&now);
     assert_eq!(later.code, Some(0), "{}", later.output());
@@ -82,18 +82,22 @@ fn a_rules_file_rule_is_followed_live_to_failed_with_its_message() {
     let rules_path = rules.to_str().unwrap();
     ns.apply("apiVersion: testbed.rollwatch.dev/v1alpha1\nkind: Widget\nmetadata: {name: w}\nspec: {gears: 3}\n").ok();
     let watching = ns.spawn_rollwatch(&["wait", "widgets.testbed.rollwatch.dev/w", "--rules", rules_path, "--timeout", "3m"]);
-    watching.wait_for_stdout("Waiting for the controller to report the status of widget/w", Duration::from_secs(60));
+    watching.wait_for_stdout("Waiting for the controller to report the status of widget.testbed.rollwatch.dev/w", Duration::from_secs(60));
     write_status(&ns, "testbed.rollwatch.dev", "widgets", "w", json!({"phase": "Assembling", "detail": "1 of 3 gears in place"}));
-    watching.wait_for_stdout("Waiting for widget/w to be ready: 1 of 3 gears in place", Duration::from_secs(60));
+    watching.wait_for_stdout("Waiting for widget.testbed.rollwatch.dev/w to be ready: 1 of 3 gears in place", Duration::from_secs(60));
     write_status(&ns, "testbed.rollwatch.dev", "widgets", "w", json!({"phase": "Broken", "detail": "no gears left"}));
     let run = watching.finish(Duration::from_secs(60));
     assert_eq!(run.code, Some(1), "{}", run.output());
-    assert!(run.stdout.contains("widget/w failed: no gears left"), "{}", run.output());
+    assert!(run.stdout.contains("widget.testbed.rollwatch.dev/w failed: no gears left"), "{}", run.output());
 
     let dump = ns.kubectl(&["get", "widgets.testbed.rollwatch.dev", "-o", "json"]).ok().stdout;
     let check = rollwatch_testbed::rollwatch_with(&rollwatch_testbed::kubeconfig(), &["check", "--rules", rules_path, "-f", "-"], Some(&dump));
     assert_eq!(check.code, Some(1), "{}", check.output());
-    assert!(check.stdout.contains("widget/w (") && check.stdout.contains("failed: widget/w failed: no gears left"), "{}", check.output());
+    assert!(
+        check.stdout.contains("widget.testbed.rollwatch.dev/w (") && check.stdout.contains("failed: widget.testbed.rollwatch.dev/w failed: no gears left"),
+        "{}",
+        check.output()
+    );
     let status = rollwatch(&["-n", &ns.name, "status", "widgets.testbed.rollwatch.dev/w", "--rules", rules_path]);
     assert_eq!(status.code, Some(1), "{}", status.output());
     let _ = std::fs::remove_file(&rules);
@@ -119,7 +123,7 @@ fn a_user_denied_the_crd_gets_todays_verdict_with_a_note() {
     kubectl_global(&["create", "clusterrolebinding", &rbac.0, &format!("--clusterrole={}", rbac.0), "--user=viewer"]).ok();
     let admin = rollwatch(&["-n", &ns.name, "status", "widgets.testbed.rollwatch.dev/fresh"]);
     assert_eq!(admin.code, Some(3), "with the CRD read, no status yet is not ready: {}", admin.output());
-    assert!(admin.stdout.contains("Waiting for the controller to report the status of widget/fresh"), "{}", admin.output());
+    assert!(admin.stdout.contains("Waiting for the controller to report the status of widget.testbed.rollwatch.dev/fresh"), "{}", admin.output());
     let viewer = rollwatch_testbed::wait_for("the viewer's role to apply", Duration::from_secs(30), || {
         let run = rollwatch(&["--context", "rollwatch-viewer", "-n", &ns.name, "status", "widgets.testbed.rollwatch.dev/fresh"]);
         (run.code != Some(4)).then_some(run)

@@ -70,5 +70,7 @@ fn a_secret_among_the_manifests_needs_only_get_on_it() {
     let last =
         run.json_lines().into_iter().rfind(|line| line["object"]["kind"] == "Secret").unwrap_or_else(|| panic!("a verdict for the Secret:\n{}", run.output()));
     assert_eq!(last["state"], "Ready", "{}", run.output());
-    assert!(!run.output().contains("forbidden"), "{}", run.output());
+    // Denied nothing about Secrets (the Nodes and the autoscaler's ConfigMap are optional reads
+    // outside the role, each noted once).
+    assert!(!run.output().lines().any(|line| line.contains("forbidden") && line.contains("secrets")), "{}", run.output());
 }

@@ -186,5 +186,5 @@ fn plan_with_the_cluster_tells_whether_a_first_wave_fits_and_apply_warns_without
     let applied = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &wide);
     let stderr = &applied.stderr;
     assert!(stderr.contains("warning: Deployment/web: only ") && stderr.contains("new pods fit the nodes' free allocatable"), "{}", applied.output());
-    assert!(applied.stdout.contains("deployment/web applied"), "not blocked:\n{}", applied.output());
+    assert!(applied.stdout.contains("deployment/web created"), "not blocked:\n{}", applied.output());
 }

@@ -316,7 +316,7 @@ impl Engine {
                 "cannot read the CustomResourceDefinition {name} ({why}); {} objects without status are judged as before, not held back until their controller reports",
                 resource.api.kind
             );
-            let _ = self.updates.send(Update::Trouble { feed: format!("customresourcedefinitions/{name}"), message });
+            let _ = self.updates.send(Update::Note { message });
         }
     }
 
@@ -334,8 +334,9 @@ impl Engine {
                 self.feeds[feed].denied = true;
                 self.set_stale(feed, None, dirty);
                 if !noted {
+                    // A note, not trouble: nothing is retried, and no verdict waits for it.
                     let message = format!("{message}; going on without them (verdicts and explanations lose what they would tell)");
-                    let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                    let _ = self.updates.send(Update::Note { message });
                 }
                 return Ok(());
             }

@@ -10,8 +10,8 @@
 //! YAML-or-JSON decoder does: JSON strings may hold any character but `"`, `\` and C0 controls
 //! raw, while YAML refuses raw C1 controls, so a `kubectl get -o json` dump of objects whose
 //! messages carry hostile text must not go through the YAML parser. Keys given twice are refused
-//! there too, and `<<` is an ordinary key. A first document that is not JSON (`{kind: Pod}`) is
-//! read as YAML, which kubectl refuses.
+//! there too, and `<<` is an ordinary key. A text that is not a JSON stream after all (`{kind:
+//! Pod}`, or a JSON object then `---` and YAML) is read as YAML, of which JSON is a subset.
 //!
 //! Limits, checked before parsing so hostile input costs little time and memory:
 //! [`MAX_INPUT_BYTES`] per text and [`MAX_FLOW_NESTING`] unclosed flow brackets.
@@ -112,26 +112,33 @@ pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Value>, ParseErro
 pub fn parse_manifests(text: &str, source: &str) -> Result<Vec<Manifest>, ParseError> {
     check_limits(text).map_err(|problem| ParseError { source_name: source.to_string(), document: 0, field: None, problem })?;
     let mut manifests = Vec::new();
-    if text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']).starts_with('{') {
-        let mut json = serde_json::Deserializer::from_str(text.trim_start_matches('\u{feff}'));
-        let mut number = 0;
-        let mut is_json = true;
-        while is_json && json.end().is_err() {
-            number += 1;
-            match (Node { yaml: false }).deserialize(&mut json) {
-                Ok(value) => collect(value, source, number, &mut manifests)?,
-                // Not JSON after all (`{kind: Pod}` is a YAML flow mapping): read it as YAML.
-                Err(e) if number == 1 && (e.is_syntax() || e.is_eof()) => is_json = false,
-                Err(e) => return Err(ParseError { source_name: source.to_string(), document: number, field: None, problem: e.to_string() }),
-            }
-        }
-        if is_json {
-            return Ok(manifests);
-        }
+    if text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']).starts_with('{')
+        && let Ok(manifests) = parse_json_stream(text.trim_start_matches('\u{feff}'), source)
+    {
+        return Ok(manifests);
     }
     for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
         let number = index + 1;
         let value = Node { yaml: true }.deserialize(document).map_err(|e| ParseError {
+            source_name: source.to_string(),
+            document: number,
+            field: None,
+            problem: e.to_string(),
+        })?;
+        collect(value, source, number, &mut manifests)?;
+    }
+    Ok(manifests)
+}
+
+/// A stream of JSON objects, or an error when the text is not one (`{kind: Pod}`, a YAML flow
+/// mapping; a JSON object followed by `---` and YAML), which is then read as YAML.
+fn parse_json_stream(text: &str, source: &str) -> Result<Vec<Manifest>, ParseError> {
+    let mut manifests = Vec::new();
+    let mut json = serde_json::Deserializer::from_str(text);
+    let mut number = 0;
+    while json.end().is_err() {
+        number += 1;
+        let value = (Node { yaml: false }).deserialize(&mut json).map_err(|e| ParseError {
             source_name: source.to_string(),
             document: number,
             field: None,
@@ -432,10 +439,16 @@ mod tests {
     }
 
     #[test]
-    fn a_json_key_given_twice_is_an_error_naming_the_document_and_position() {
-        let error = parsed("{\"kind\": \"Pod\"}\n{\"kind\": \"Pod\",\n \"kind\": \"Job\"}").unwrap_err();
-        assert!(error.contains("app.yaml: document 2"), "{error}");
-        assert!(error.contains("duplicate key \"kind\"") && error.contains("line 3"), "{error}");
+    fn a_json_key_given_twice_is_an_error_naming_the_document_and_line() {
+        let error = parsed("{\"kind\": \"Pod\",\n \"kind\": \"Job\"}").unwrap_err();
+        assert!(error.contains("app.yaml: document 1"), "{error}");
+        assert!(error.contains("duplicate key \"kind\"") && error.contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn a_json_object_then_yaml_documents_is_read_as_yaml() {
+        let objects = parsed("{\"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}\n---\nkind: Pod\nmetadata: {name: b}\n").unwrap();
+        assert_eq!(objects.iter().map(|o| o["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["ConfigMap", "Pod"]);
     }
 
     #[test]
