@@ -113,7 +113,7 @@ pub fn parse_manifests(text: &str, source: &str) -> Result<Vec<Manifest>, ParseE
     check_limits(text).map_err(|problem| ParseError { source_name: source.to_string(), document: 0, field: None, problem })?;
     let mut manifests = Vec::new();
     if text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']).starts_with('{')
-        && let Ok(manifests) = parse_json_stream(text.trim_start_matches('\u{feff}'), source)
+        && let Some(manifests) = parse_json_stream(text.trim_start_matches('\u{feff}'), source)
     {
         return Ok(manifests);
     }
@@ -130,23 +130,19 @@ pub fn parse_manifests(text: &str, source: &str) -> Result<Vec<Manifest>, ParseE
     Ok(manifests)
 }
 
-/// A stream of JSON objects, or an error when the text is not one (`{kind: Pod}`, a YAML flow
-/// mapping; a JSON object followed by `---` and YAML), which is then read as YAML.
-fn parse_json_stream(text: &str, source: &str) -> Result<Vec<Manifest>, ParseError> {
+/// A stream of JSON objects, or `None` when the text is not one (`{kind: Pod}`, a YAML flow
+/// mapping; a JSON object followed by `---` and YAML): it is then read as YAML, whose errors are
+/// the ones reported.
+fn parse_json_stream(text: &str, source: &str) -> Option<Vec<Manifest>> {
     let mut manifests = Vec::new();
     let mut json = serde_json::Deserializer::from_str(text);
     let mut number = 0;
     while json.end().is_err() {
         number += 1;
-        let value = (Node { yaml: false }).deserialize(&mut json).map_err(|e| ParseError {
-            source_name: source.to_string(),
-            document: number,
-            field: None,
-            problem: e.to_string(),
-        })?;
-        collect(value, source, number, &mut manifests)?;
+        let value = (Node { yaml: false }).deserialize(&mut json).ok()?;
+        collect(value, source, number, &mut manifests).ok()?;
     }
-    Ok(manifests)
+    Some(manifests)
 }
 
 /// Adds document `number`'s objects to `manifests`: the object itself, or a List's items.
