@@ -1,19 +1,19 @@
 //! APIService: ready once `Available`. `Available=False` (MissingEndpoints, FailedDiscoveryCheck)
 //! while its backend starts is normal: it counts after the waiting grace.
 
+use std::ops::ControlFlow;
+
 use super::Context;
-use super::generic::{condition_verdict, generic, kstatus};
+use super::generic::{condition_verdict, read_status};
 use crate::pods::lasted;
 use crate::{ReasonCode, State, Verdict};
 
 pub(crate) fn view(ctx: &Context) -> Verdict {
     let object = ctx.object;
-    let Some((generation, Some(status))) = generic(ctx).map(|g| (g.metadata.generation, g.status.as_ref())) else {
-        return Verdict::new(State::Ready, format!("{object} has no status: nothing to wait for"));
+    let status = match read_status(ctx, || Verdict::new(State::Ready, format!("{object} has no status: nothing to wait for"))) {
+        ControlFlow::Continue(status) => status,
+        ControlFlow::Break(verdict) => return verdict,
     };
-    if let Some(verdict) = kstatus(ctx, generation, status) {
-        return verdict;
-    }
     match status.condition("Available") {
         Some(available) if available.status == "True" => Verdict::new(State::Ready, format!("{object} is available")),
         Some(available) => {

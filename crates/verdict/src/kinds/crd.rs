@@ -2,18 +2,18 @@
 //! (`NamesAccepted=False`: a plural or short name another CRD has taken), with the API server's
 //! message. Until the server writes a status, it is not established yet.
 
+use std::ops::ControlFlow;
+
 use super::Context;
-use super::generic::{condition_verdict, generic, kstatus};
+use super::generic::{condition_verdict, read_status};
 use crate::{ReasonCode, State, Verdict};
 
 pub(crate) fn view(ctx: &Context) -> Verdict {
     let object = ctx.object;
-    let Some((generation, Some(status))) = generic(ctx).map(|g| (g.metadata.generation, g.status.as_ref())) else {
-        return Verdict::new(State::Progressing, format!("Waiting for {object} to be established..."));
+    let status = match read_status(ctx, || Verdict::new(State::Progressing, format!("Waiting for {object} to be established..."))) {
+        ControlFlow::Continue(status) => status,
+        ControlFlow::Break(verdict) => return verdict,
     };
-    if let Some(verdict) = kstatus(ctx, generation, status) {
-        return verdict;
-    }
     if let Some(names) = status.condition("NamesAccepted").filter(|c| c.status == "False") {
         return condition_verdict(ctx, State::Failed, format!("{object} names were not accepted"), names, ReasonCode::NamesNotAccepted);
     }

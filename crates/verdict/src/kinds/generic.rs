@@ -3,6 +3,8 @@
 //! CustomResourceDefinition and APIService read their own conditions after the same checks.
 //! observedGeneration may be a number or a numeric string, as some controllers write it.
 
+use std::ops::ControlFlow;
+
 use serde::Deserialize;
 
 use super::Context;
@@ -64,15 +66,25 @@ pub(super) fn generic<'a>(ctx: &Context<'a>) -> Option<&'a Generic> {
     }
 }
 
+/// The status a conditions viewer reads; or, as `Break`, what every such viewer says first:
+/// `without_status()` when the object has none, else [`kstatus`]'s verdict.
+pub(super) fn read_status<'a>(ctx: &Context<'a>, without_status: impl FnOnce() -> Verdict) -> ControlFlow<Verdict, &'a GenericStatus> {
+    let Some((generation, Some(status))) = generic(ctx).map(|g| (g.metadata.generation, g.status.as_ref())) else {
+        return ControlFlow::Break(without_status());
+    };
+    match kstatus(ctx, generation, status) {
+        Some(verdict) => ControlFlow::Break(verdict),
+        None => ControlFlow::Continue(status),
+    }
+}
+
 /// The generic conditions viewer: kinds without a viewer of their own, custom resources.
 pub(crate) fn view(ctx: &Context) -> Verdict {
     let object = ctx.object;
-    let Some((generation, Some(status))) = generic(ctx).map(|g| (g.metadata.generation, g.status.as_ref())) else {
-        return Verdict::new(State::Ready, format!("{object} has no status: nothing to wait for"));
+    let status = match read_status(ctx, || Verdict::new(State::Ready, format!("{object} has no status: nothing to wait for"))) {
+        ControlFlow::Continue(status) => status,
+        ControlFlow::Break(verdict) => return verdict,
     };
-    if let Some(verdict) = kstatus(ctx, generation, status) {
-        return verdict;
-    }
     match status.condition("Ready") {
         Some(ready) if ready.status == "True" => Verdict::new(State::Ready, format!("{object} is ready")),
         Some(ready) => condition_verdict(ctx, State::Progressing, format!("Waiting for {object} to be ready"), ready, ReasonCode::NotReady),
