@@ -186,6 +186,18 @@ impl TestNamespace {
         rollwatch_with(&kubeconfig(), &all, Some(input))
     }
 
+    /// `rollwatch apply -f - -o json ARGS` of `manifest`, which must end with exit 1 (a failed
+    /// rollout): the run and its summary line.
+    pub fn apply_failing(&self, manifest: &str, args: &[&str]) -> (Run, Value) {
+        let mut all = vec!["apply", "-f", "-", "-o", "json"];
+        all.extend_from_slice(args);
+        let run = self.rollwatch_stdin(&all, manifest);
+        assert_eq!(run.code, Some(1), "exit code 1, a failed rollout:\n{}", run.output());
+        let summary = run.json_lines().pop().expect("a summary line");
+        assert_eq!(summary["event"], "summary", "{}", run.stdout);
+        (run, summary)
+    }
+
     /// Starts rollwatch in this namespace without waiting for it.
     pub fn spawn_rollwatch(&self, args: &[&str]) -> Background {
         let mut command = Command::new(rollwatch_bin());

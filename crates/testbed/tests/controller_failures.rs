@@ -12,12 +12,7 @@ const TOLERANCES: &[&str] = &["--waiting-grace", "5s", "--timeout", "3m"];
 
 /// `rollwatch apply -f -` of `manifest`, which must fail; the summary entry of `kind`/`name`.
 fn apply_fails(ns: &TestNamespace, manifest: &str, kind: &str, name: &str) -> Value {
-    let mut args = vec!["apply", "-f", "-", "-o", "json"];
-    args.extend_from_slice(TOLERANCES);
-    let run = ns.rollwatch_stdin(&args, manifest);
-    assert_eq!(run.code, Some(1), "exit code 1, a failed rollout:\n{}", run.output());
-    let summary = run.json_lines().pop().expect("a summary line");
-    assert_eq!(summary["event"], "summary", "{}", run.stdout);
+    let (_, summary) = ns.apply_failing(manifest, TOLERANCES);
     let object =
         summary["objects"].as_array().unwrap().iter().find(|o| o["object"]["kind"] == kind && o["object"]["name"] == name).expect("the object in the summary");
     assert_eq!(object["state"], "Failed", "{object:#}");

@@ -20,12 +20,7 @@ fn deployment(name: &str, image: &str, behavior: &str, container_extra: &str) ->
 
 /// `rollwatch apply -f -` of `manifest` with the test tolerances, in JSON and in text.
 fn apply_fails(ns: &TestNamespace, manifest: &str) -> (Run, Value) {
-    let mut args = vec!["apply", "-f", "-", "-o", "json"];
-    args.extend_from_slice(TOLERANCES);
-    let run = ns.rollwatch_stdin(&args, manifest);
-    assert_eq!(run.code, Some(1), "exit code 1, a failed rollout:\n{}", run.output());
-    let summary = run.json_lines().pop().expect("a summary line");
-    assert_eq!(summary["event"], "summary", "{}", run.stdout);
+    let (run, summary) = ns.apply_failing(manifest, TOLERANCES);
     assert_eq!(summary["result"], "failed");
     (run, summary)
 }
