@@ -1471,6 +1471,27 @@ fn kstatus_stalled_fails_and_reconciling_waits_with_their_own_codes_when_no_reas
 }
 
 #[test]
+fn a_ready_condition_left_from_the_previous_spec_waits_when_the_status_has_no_observed_generation() {
+    // As cert-manager and controller-runtime's condition helpers write it: no
+    // status.observedGeneration, the generation on each condition. Just after `apply` bumped the
+    // generation to 5, Ready=True still describes generation 4.
+    let certificate = |observed: Value| {
+        json!({"apiVersion": "pki.example.com/v1", "kind": "Certificate", "metadata": {"name": "web", "namespace": "shop", "generation": 5},
+               "status": {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-03-01T10:00:00Z", "observedGeneration": observed}]}})
+    };
+    let stale = verdict(&[certificate(json!(4))], "certificate/web");
+    assert_eq!((stale.state, stale.message.as_str()), (State::Progressing, "Waiting for certificate.pki.example.com/web spec update to be observed..."));
+    assert_eq!(verdict(&[certificate(json!(5))], "certificate/web").state, State::Ready);
+    assert_eq!(verdict(&[certificate(json!("5"))], "certificate/web").state, State::Ready, "a generation written as a string");
+    assert_eq!(verdict(&[certificate(json!("next"))], "certificate/web").state, State::Ready, "not a generation: ignored, not an error");
+
+    // status.observedGeneration, when written, is the controller's word for the whole status.
+    let mut current = certificate(json!(4));
+    current["status"]["observedGeneration"] = json!(5);
+    assert_eq!(verdict(&[current], "certificate/web").state, State::Ready);
+}
+
+#[test]
 fn a_custom_kind_named_like_a_builtin_one_is_stored_and_judged_apart() {
     let apps = deployment(json!({}), json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}));
     let custom = json!({

@@ -1,7 +1,8 @@
 //! Any kind read by its conditions, kstatus-style: observedGeneration, then the Stalled /
 //! Reconciling conditions (for every such kind: [`kstatus`]), then Ready. The viewers of
 //! CustomResourceDefinition and APIService read their own conditions after the same checks.
-//! observedGeneration may be a number or a numeric string, as some controllers write it.
+//! observedGeneration may be a number or a numeric string, as some controllers write it; without
+//! one in the status, the `Ready` condition's own observedGeneration says which spec it is for.
 
 use std::ops::ControlFlow;
 
@@ -25,6 +26,16 @@ impl GenericStatus {
     pub(super) fn condition(&self, type_: &str) -> Option<&GenericCondition> {
         self.conditions.iter().find(|c| c.type_ == type_)
     }
+
+    /// Whether this status was written for an older spec than `generation`: by
+    /// `status.observedGeneration`, or, when a controller writes none, by the observedGeneration of
+    /// its `Ready` condition (metav1.Condition carries one; cert-manager, Crossplane and operators
+    /// built on controller-runtime's condition helpers set it) — without this a Ready=True left
+    /// from the previous spec would call an update ready before the controller has looked at it.
+    pub(crate) fn is_behind(&self, generation: Option<i64>) -> bool {
+        let observed = self.observed_generation.or_else(|| self.condition("Ready").and_then(|ready| ready.observed_generation));
+        matches!((generation, observed), (Some(generation), Some(observed)) if observed < generation)
+    }
 }
 
 /// observedGeneration as a number, or as the string some controllers write (`"3"`); anything
@@ -45,6 +56,16 @@ fn generation<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Optio
     }
 }
 
+/// [`generation`], or `None` for anything that is not one.
+fn lenient_generation<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(value.and_then(|value| match value {
+        serde_json::Value::Number(number) => number.as_i64(),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }))
+}
+
 /// A status condition as custom resources write them: only `type` and `status` are dependable
 /// (k8s-openapi's `Condition` requires lastTransitionTime, which many controllers omit).
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +76,10 @@ pub(crate) struct GenericCondition {
     pub(super) status: String,
     pub(super) reason: Option<String>,
     pub(super) message: Option<String>,
+    /// Lenient: a condition's generation only ever holds a verdict back, so one that is not a
+    /// number is ignored rather than making the whole object unreadable.
+    #[serde(default, deserialize_with = "lenient_generation")]
+    pub(super) observed_generation: Option<i64>,
     pub(crate) last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }
 
@@ -97,9 +122,7 @@ pub(crate) fn view(ctx: &Context) -> Verdict {
 /// get there) and `Reconciling=True` (progressing), each with the condition's reason.
 pub(super) fn kstatus(ctx: &Context, generation: Option<i64>, status: &GenericStatus) -> Option<Verdict> {
     let object = ctx.object;
-    if let (Some(generation), Some(observed)) = (generation, status.observed_generation)
-        && observed < generation
-    {
+    if status.is_behind(generation) {
         return Some(Verdict::new(State::Progressing, format!("Waiting for {object} spec update to be observed...")));
     }
     if let Some(stalled) = status.condition("Stalled").filter(|c| c.status == "True") {

@@ -41,10 +41,7 @@ pub(crate) fn view(ctx: &Context, generic: &Generic) -> Option<Verdict> {
             ..kind.as_ref().clone()
         },
     };
-    let observed = generic.status.as_ref().and_then(|status| status.observed_generation);
-    if let (Some(generation), Some(observed)) = (generic.metadata.generation, observed)
-        && observed < generation
-    {
+    if generic.status.as_ref().is_some_and(|status| status.is_behind(generic.metadata.generation)) {
         return Some(Verdict::new(State::Progressing, format!("Waiting for {object} spec update to be observed...")));
     }
     evaluate(&rule, object, &value)

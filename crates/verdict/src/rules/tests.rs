@@ -70,6 +70,16 @@ fn an_unobserved_generation_is_progressing_also_when_written_as_a_string() {
 }
 
 #[test]
+fn a_rule_waits_while_the_ready_condition_is_for_an_older_generation() {
+    // No status.observedGeneration: the Ready condition's own generation (1, behind the
+    // object's 2) says the phase has not been recomputed for this spec yet.
+    let stale = widget(json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True", "observedGeneration": 1}]}));
+    assert_eq!(judge(stale).state, State::Progressing);
+    let current = widget(json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True", "observedGeneration": 2}]}));
+    assert_eq!(judge(current).state, State::Ready);
+}
+
+#[test]
 fn a_runtime_error_is_the_verdicts_reason_not_a_panic() {
     // `self.status.phase` of a status without phase: no such key.
     let verdict = judge(widget(json!({"detail": "starting"})));
