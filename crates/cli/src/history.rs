@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::exit::Code;
 use crate::run::command;
 use crate::sanitize::{self, inline};
-use crate::{Global, Output, workload};
+use crate::{Global, Output, render, workload};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -49,9 +49,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
 }
 
 fn show_list(output: Output, object: &ObjectRef, revisions: &[Revision], now: jiff::Timestamp) {
-    if output == Output::Json {
+    if matches!(output, Output::Json | Output::Yaml) {
         let listed: Vec<_> = revisions.iter().map(|r| summary_json(r, now)).collect();
-        println!("{}", sanitize::json(&json!({"object": object, "revisions": listed})));
+        println!("{}", render::document(output, &json!({"object": object, "revisions": listed})));
         return;
     }
     println!("{}", inline(&object.to_string()));
@@ -69,12 +69,21 @@ fn show_list(output: Output, object: &ObjectRef, revisions: &[Revision], now: ji
     }
 }
 
+/// In YAML only the pod template, as `kubectl rollout history --revision N -o yaml` prints it,
+/// so that it can be compared or applied the way kubectl users do; JSON adds the summary.
 fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, now: jiff::Timestamp) {
-    if output == Output::Json {
-        let mut shown = summary_json(revision, now);
-        shown["template"] = revision.template.clone();
-        println!("{}", sanitize::json(&json!({"object": object, "revision": shown})));
-        return;
+    match output {
+        Output::Json => {
+            let mut shown = summary_json(revision, now);
+            shown["template"] = revision.template.clone();
+            println!("{}", sanitize::json(&json!({"object": object, "revision": shown})));
+            return;
+        }
+        Output::Yaml => {
+            println!("{}", render::document(output, &revision.template));
+            return;
+        }
+        Output::Text | Output::Name => {}
     }
     let current = if revision.current { ", current" } else { "" };
     let object = inline(&object.to_string());
@@ -90,8 +99,8 @@ fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, now: j
 
 fn show_diff(output: Output, object: &ObjectRef, from: &Revision, to: &Revision) {
     let changes = diff::diff(&from.template, &to.template);
-    if output == Output::Json {
-        println!("{}", sanitize::json(&json!({"object": object, "from": from.number, "to": to.number, "changes": changes})));
+    if matches!(output, Output::Json | Output::Yaml) {
+        println!("{}", render::document(output, &json!({"object": object, "from": from.number, "to": to.number, "changes": changes})));
         return;
     }
     println!("{}: pod template of revision {} -> revision {}", inline(&object.to_string()), from.number, to.number);
