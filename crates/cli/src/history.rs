@@ -40,7 +40,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         let find = |number: i64| history::find(&read.revisions, number).map_err(|e| Error::input(format!("{object}: {e}")));
         let now = jiff::Timestamp::now();
         match (args.revision, args.diff.as_deref()) {
-            (Some(number), _) => show_revision(global.output, &object, find(number)?, now),
+            (Some(number), _) => show_revision(global.output, &object, find(number)?, &read.objects, now),
             (None, Some(&[from, to])) => show_diff(global.output, &object, find(from)?, find(to)?),
             _ => show_list(global.output, &object, &read.revisions, now),
         }
@@ -69,9 +69,10 @@ fn show_list(output: Output, object: &ObjectRef, revisions: &[Revision], now: ji
     }
 }
 
-/// In YAML only the pod template, as `kubectl rollout history --revision N -o yaml` prints it,
-/// so that it can be compared or applied the way kubectl users do; JSON adds the summary.
-fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, now: jiff::Timestamp) {
+/// In YAML the ReplicaSet or ControllerRevision that holds the revision (among `objects`), as
+/// `kubectl rollout history --revision N -o yaml` prints it (without managedFields, as kubectl
+/// hides them), so that its output and kubectl's can be used alike.
+fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, objects: &[serde_json::Value], now: jiff::Timestamp) {
     match output {
         Output::Json => {
             let mut shown = summary_json(revision, now);
@@ -80,7 +81,12 @@ fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, now: j
             return;
         }
         Output::Yaml => {
-            println!("{}", render::document(output, &revision.template));
+            let holder = objects.iter().find(|held| held.pointer("/metadata/name").and_then(|name| name.as_str()) == Some(revision.name.as_str()));
+            let mut shown = holder.cloned().expect("a revision is read from one of the objects");
+            if let Some(metadata) = shown.get_mut("metadata").and_then(|metadata| metadata.as_object_mut()) {
+                metadata.remove("managedFields");
+            }
+            println!("{}", render::document(output, &shown));
             return;
         }
         Output::Text | Output::Name => {}

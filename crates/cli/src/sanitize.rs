@@ -75,9 +75,16 @@ pub fn yaml(value: &serde_json::Value) -> String {
     out
 }
 
-/// Whether YAML could print `text` in a way a terminal or CI system acts on.
+/// Whether YAML could print `text` in a way a terminal or CI system acts on, or unquoted where a
+/// YAML 1.1 reader (PyYAML, go-yaml v2) would read another type: serde_norway writes YAML 1.2,
+/// where `2026-11-30T19:32:35Z`, `yes`, `off` and `1:30` are strings, but in 1.1 they are a
+/// timestamp, booleans and a number (base 60).
 fn unsafe_in_yaml(text: &str) -> bool {
-    text.chars().any(must_escape) || text.contains("::") || text.char_indices().any(|(at, _)| is_ci_command(&text[at..]))
+    let bytes = text.as_bytes();
+    let timestamp = bytes.len() >= 6 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-' && bytes[5].is_ascii_digit();
+    let boolean = ["y", "yes", "n", "no", "on", "off"].iter().any(|word| text.eq_ignore_ascii_case(word));
+    let sexagesimal = text.contains(':') && bytes.first().is_some_and(u8::is_ascii_digit) && bytes.iter().all(|b| b.is_ascii_digit() || b":._".contains(b));
+    timestamp || boolean || sexagesimal || text.chars().any(must_escape) || text.contains("::") || text.char_indices().any(|(at, _)| is_ci_command(&text[at..]))
 }
 
 /// A word of letters and digits that no string (key or value) in `value` contains.
@@ -272,6 +279,18 @@ mod tests {
         assert!(!text.contains("##[") && !text.contains("##vso[") && !text.contains('\u{202e}') && !text.contains('\u{2028}'), "{text}");
         assert!(text.lines().all(|line| !line.trim_start().starts_with("::")), "{text}");
         assert!(text.contains("plain: deployment/web\n") && text.contains("é ✔"), "ordinary strings stay plain: {text}");
+    }
+
+    #[test]
+    fn yaml_quotes_what_a_yaml_1_1_reader_takes_for_another_type() {
+        let value =
+            serde_json::json!({"time": "2026-11-30T19:32:35Z", "date": "2026-11-30", "yes": "yes", "on": "Off", "null": "~", "count": "3", "base60": "1:30"});
+        let text = yaml(&value);
+        assert!(text.contains("time: \"2026-11-30T19:32:35Z\"\n") && text.contains("date: \"2026-11-30\"\n"), "{text}");
+        for plain in ["yes: yes\n", "on: Off\n", "null: ~\n", "count: 3\n", "base60: 1:30\n"] {
+            assert!(!text.contains(plain), "{plain:?} is quoted: {text}");
+        }
+        assert_eq!(serde_norway::from_str::<serde_json::Value>(&text).unwrap(), value, "{text}");
     }
 
     #[test]
