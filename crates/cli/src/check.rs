@@ -72,7 +72,7 @@ pub fn judge(
         outcome = outcome.worst(Code::from(verdict.state));
         let line = match global.output {
             Output::Text => render::text(&object, &verdict, now),
-            Output::Json => render::json_line(&object, &verdict, now),
+            Output::Json | Output::Yaml => render::document(global.output, &render::verdict_document(&object, &verdict, now)),
             Output::Name if verdict.state == rollwatch_verdict::State::Ready => crate::sanitize::inline(&object.to_string()),
             Output::Name => continue,
         };

@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
+use anyhow::bail;
+
 use crate::exit::Code;
+use crate::{Global, Output};
 
 #[derive(clap::Args, Debug)]
 pub struct CompletionArgs {
@@ -20,14 +23,16 @@ pub struct ManArgs {
 }
 
 /// Prints the completion script for `args.shell`.
-pub fn completion(mut command: clap::Command, args: CompletionArgs) -> anyhow::Result<Code> {
+pub fn completion(mut command: clap::Command, global: &Global, args: CompletionArgs) -> anyhow::Result<Code> {
+    text_only("completion prints a shell script", global)?;
     clap_complete::generate(args.shell, &mut command, "rollwatch", &mut std::io::stdout());
     Ok(Code::Ready)
 }
 
 /// Writes the man pages and names each on standard output.
-pub fn man(mut command: clap::Command, args: ManArgs) -> anyhow::Result<Code> {
+pub fn man(mut command: clap::Command, global: &Global, args: ManArgs) -> anyhow::Result<Code> {
     use anyhow::Context;
+    text_only("man writes man pages", global)?;
     // Built, the commands carry the global flags too.
     command.build();
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
@@ -44,4 +49,13 @@ pub fn man(mut command: clap::Command, args: ManArgs) -> anyhow::Result<Code> {
         println!("{}", path.display());
     }
     Ok(Code::Ready)
+}
+
+/// Refuses `-o json|yaml|name` for a command whose output has one form only, rather than ignore it.
+fn text_only(what: &str, global: &Global) -> anyhow::Result<()> {
+    if global.output != Output::Text {
+        let asked = clap::ValueEnum::to_possible_value(&global.output).map(|value| value.get_name().to_string()).unwrap_or_default();
+        bail!("{what}, which has no -o {asked} form: leave -o out");
+    }
+    Ok(())
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::exit::Code;
 use crate::run::command;
 use crate::sanitize::{self, inline};
-use crate::{Global, Output, workload};
+use crate::{Global, Output, render, workload};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -40,7 +40,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         let find = |number: i64| history::find(&read.revisions, number).map_err(|e| Error::input(format!("{object}: {e}")));
         let now = jiff::Timestamp::now();
         match (args.revision, args.diff.as_deref()) {
-            (Some(number), _) => show_revision(global.output, &object, find(number)?, now),
+            (Some(number), _) => show_revision(global.output, &object, find(number)?, &read.objects, now),
             (None, Some(&[from, to])) => show_diff(global.output, &object, find(from)?, find(to)?),
             _ => show_list(global.output, &object, &read.revisions, now),
         }
@@ -49,9 +49,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
 }
 
 fn show_list(output: Output, object: &ObjectRef, revisions: &[Revision], now: jiff::Timestamp) {
-    if output == Output::Json {
+    if matches!(output, Output::Json | Output::Yaml) {
         let listed: Vec<_> = revisions.iter().map(|r| summary_json(r, now)).collect();
-        println!("{}", sanitize::json(&json!({"object": object, "revisions": listed})));
+        println!("{}", render::document(output, &json!({"object": object, "revisions": listed})));
         return;
     }
     println!("{}", inline(&object.to_string()));
@@ -69,12 +69,27 @@ fn show_list(output: Output, object: &ObjectRef, revisions: &[Revision], now: ji
     }
 }
 
-fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, now: jiff::Timestamp) {
-    if output == Output::Json {
-        let mut shown = summary_json(revision, now);
-        shown["template"] = revision.template.clone();
-        println!("{}", sanitize::json(&json!({"object": object, "revision": shown})));
-        return;
+/// In YAML the ReplicaSet or ControllerRevision that holds the revision (among `objects`), as
+/// `kubectl rollout history --revision N -o yaml` prints it (without managedFields, as kubectl
+/// hides them), so that its output and kubectl's can be used alike.
+fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, objects: &[serde_json::Value], now: jiff::Timestamp) {
+    match output {
+        Output::Json => {
+            let mut shown = summary_json(revision, now);
+            shown["template"] = revision.template.clone();
+            println!("{}", sanitize::json(&json!({"object": object, "revision": shown})));
+            return;
+        }
+        Output::Yaml => {
+            let holder = objects.iter().find(|held| held.pointer("/metadata/name").and_then(|name| name.as_str()) == Some(revision.name.as_str()));
+            let mut shown = holder.cloned().expect("a revision is read from one of the objects");
+            if let Some(metadata) = shown.get_mut("metadata").and_then(|metadata| metadata.as_object_mut()) {
+                metadata.remove("managedFields");
+            }
+            println!("{}", render::document(output, &shown));
+            return;
+        }
+        Output::Text | Output::Name => {}
     }
     let current = if revision.current { ", current" } else { "" };
     let object = inline(&object.to_string());
@@ -90,8 +105,8 @@ fn show_revision(output: Output, object: &ObjectRef, revision: &Revision, now: j
 
 fn show_diff(output: Output, object: &ObjectRef, from: &Revision, to: &Revision) {
     let changes = diff::diff(&from.template, &to.template);
-    if output == Output::Json {
-        println!("{}", sanitize::json(&json!({"object": object, "from": from.number, "to": to.number, "changes": changes})));
+    if matches!(output, Output::Json | Output::Yaml) {
+        println!("{}", render::document(output, &json!({"object": object, "from": from.number, "to": to.number, "changes": changes})));
         return;
     }
     println!("{}: pod template of revision {} -> revision {}", inline(&object.to_string()), from.number, to.number);

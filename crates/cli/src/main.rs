@@ -84,7 +84,8 @@ pub struct Global {
     #[arg(short = 'n', long, global = true, help_heading = "Global")]
     pub namespace: Option<String>,
     /// Output format: text (live progress on a terminal, plain lines otherwise), json (one
-    /// JSON object per line) or name (the objects that made it, as KIND/NAME).
+    /// JSON object per line), yaml (the same objects as YAML documents separated by ---) or name
+    /// (the objects that made it, as KIND/NAME).
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Text, help_heading = "Global")]
     pub output: Output,
     /// How text output shows progress: auto (live lines when standard output is a terminal,
@@ -124,6 +125,9 @@ pub enum Progress {
 pub enum Output {
     Text,
     Json,
+    /// The documents of `json`, each as YAML, separated by `---` as kubectl's `-o yaml` prints
+    /// several objects.
+    Yaml,
     /// Only the names (`deployment/web`) of the objects that made it, one per line, as
     /// kubectl's `-o name` prints them, to feed other commands.
     Name,
@@ -197,8 +201,8 @@ fn main() -> ExitCode {
         Command::Pause(args) => (pause::run(&cli.global, args), exit::Code::Failed),
         Command::Resume(args) => (resume::run(&cli.global, args), exit::Code::Failed),
         Command::Restart(args) => (restart::run(&cli.global, args), exit::Code::Failed),
-        Command::Completion(args) => (completion::completion(Cli::command(), args), exit::Code::Usage),
-        Command::Man(args) => (completion::man(Cli::command(), args), exit::Code::Usage),
+        Command::Completion(args) => (completion::completion(Cli::command(), &cli.global, args), exit::Code::Usage),
+        Command::Man(args) => (completion::man(Cli::command(), &cli.global, args), exit::Code::Usage),
         // `rules` reads only files too.
         Command::Rules(args) => (rules::run(&cli.global, args), exit::Code::Usage),
     };

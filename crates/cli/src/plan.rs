@@ -30,7 +30,7 @@ use crate::run::command;
 use crate::track_args::parse_humantime;
 
 use crate::sanitize::{self, inline};
-use crate::{Global, Output};
+use crate::{Global, Output, render};
 
 /// Estimate the minimum rollout time of each Deployment, StatefulSet and DaemonSet in manifests.
 ///
@@ -135,13 +135,15 @@ fn print(global: &Global, args: &Args, planned: &[(&Manifest, Planned)], free: O
                 let fit = fit.as_ref().map(|fit| format!("  first wave: {}\n", inline(&fit.message))).unwrap_or_default();
                 format!("{}{fit}", sanitize::lines(&shown(estimate).render_text()))
             }
-            (Planned::Estimated(estimate), Output::Json) => json_line(estimate, timeout, fit.as_ref()),
+            (Planned::Estimated(estimate), Output::Json | Output::Yaml) => {
+                format!("{}\n", render::document(global.output, &estimate_document(estimate, timeout, fit.as_ref())))
+            }
             (Planned::NoRollout { why, .. }, Output::Text) => format!("{}\n", inline(why)),
-            (Planned::NoRollout { workload, why }, Output::Json) => {
-                format!("{}\n", sanitize::json(&json!({"workload": workload, "estimable": false, "reason": why})))
+            (Planned::NoRollout { workload, why }, Output::Json | Output::Yaml) => {
+                format!("{}\n", render::document(global.output, &json!({"workload": workload, "estimable": false, "reason": why})))
             }
             // Refused at the first: nothing was printed.
-            (_, Output::Name) => bail!("plan prints estimates, not objects: use -o text or -o json"),
+            (_, Output::Name) => bail!("plan prints estimates, not objects: use -o text, -o json or -o yaml"),
         };
         out.write_all(text.as_bytes()).context("cannot write to standard output")?;
     }
@@ -166,7 +168,7 @@ fn shown(estimate: &Estimate) -> Estimate {
     Estimate { workload: inline(&estimate.workload), ..estimate.clone() }
 }
 
-fn json_line(estimate: &Estimate, timeout: Option<Duration>, fit: Option<&WaveFit>) -> String {
+fn estimate_document(estimate: &Estimate, timeout: Option<Duration>, fit: Option<&WaveFit>) -> serde_json::Value {
     let mut line = serde_json::to_value(estimate).expect("an estimate serializes");
     line["estimable"] = json!(true);
     if let Some(fit) = fit {
@@ -177,7 +179,7 @@ fn json_line(estimate: &Estimate, timeout: Option<Duration>, fit: Option<&WaveFi
         line["timeout_seconds"] = json!(timeout.as_secs_f64());
         line["timeout_shorter_than_estimate"] = json!(estimate.timeout_advice(timeout).is_some());
     }
-    format!("{}\n", sanitize::json(&line))
+    line
 }
 
 /// `Kind/name` as the estimate names workloads, for those it cannot estimate.

@@ -1,13 +1,32 @@
-//! How a verdict is shown: a plain line plus indented reasons, or one JSON object per line.
+//! How a verdict is shown: a plain line plus indented reasons, or one document of `-o json`
+//! (a JSON line) or `-o yaml` (a YAML document).
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use rollwatch_verdict::{ObjectRef, Reason, State, Verdict};
 use serde_json::json;
 
+use crate::Output;
 use crate::report::{settling_json, settling_left};
 use crate::sanitize::{self, inline};
+
+/// Whether a YAML document was printed yet: kubectl puts `---` between documents, not before
+/// the first, and a command's documents come from several places (notes, updates, summary).
+static YAML_DOCUMENT_PRINTED: AtomicBool = AtomicBool::new(false);
+
+/// `value` as one document of the command's output, without a final newline: a YAML document
+/// (after `---` unless it is the first) for `-o yaml`, else a JSON line.
+pub fn document(output: Output, value: &serde_json::Value) -> String {
+    match output {
+        Output::Yaml => {
+            let separator = if YAML_DOCUMENT_PRINTED.swap(true, Ordering::Relaxed) { "---\n" } else { "" };
+            format!("{separator}{}", sanitize::yaml(value).trim_end_matches('\n'))
+        }
+        Output::Json | Output::Text | Output::Name => sanitize::json(value),
+    }
+}
 
 /// `deployment/web (shop): failed: <message>` and one indented line per reason; a rollout in its
 /// settle window says how long is left as of `now`.
@@ -48,9 +67,9 @@ fn state_word(state: State) -> &'static str {
     }
 }
 
-/// One JSON object: kind (with its group for a kind outside the registry), namespace, name,
-/// state, message, reasons, progress and settling (as of `now`).
-pub fn json_line(object: &ObjectRef, verdict: &Verdict, now: Timestamp) -> String {
+/// One verdict's document: kind (with its group for a kind outside the registry), namespace,
+/// name, state, message, reasons, progress and settling (as of `now`).
+pub fn verdict_document(object: &ObjectRef, verdict: &Verdict, now: Timestamp) -> serde_json::Value {
     let mut line = json!({
         "kind": object.kind,
         "namespace": object.namespace,
@@ -64,5 +83,5 @@ pub fn json_line(object: &ObjectRef, verdict: &Verdict, now: Timestamp) -> Strin
     if let Some(group) = object.shown_group() {
         line["group"] = json!(group);
     }
-    sanitize::json(&line)
+    line
 }

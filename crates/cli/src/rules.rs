@@ -59,7 +59,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     }
 }
 
-/// One rule per line (`group/Kind  origin`) with its expressions indented, or one JSON object each.
+/// One rule per line (`group/Kind  origin`) with its expressions indented, or one JSON line or
+/// YAML document each.
 fn list(global: &Global, rules: &RuleSet) -> anyhow::Result<Code> {
     let mut out = std::io::stdout().lock();
     for rule in rules.list() {
@@ -72,9 +73,9 @@ fn list(global: &Global, rules: &RuleSet) -> anyhow::Result<Code> {
                 text
             }
             Output::Name => rule.name(),
-            Output::Json => {
+            Output::Json | Output::Yaml => {
                 let expressions: serde_json::Map<String, serde_json::Value> = rule.expressions().into_iter().map(|(f, e)| (f.to_string(), json!(e))).collect();
-                json!({"rule": rule.name(), "origin": rule.origin, "expressions": expressions}).to_string()
+                crate::render::document(global.output, &json!({"rule": rule.name(), "origin": rule.origin, "expressions": expressions}))
             }
         };
         writeln!(out, "{line}").context("cannot write to standard output")?;

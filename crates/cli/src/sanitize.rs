@@ -5,10 +5,10 @@
 //! terminal (ESC/CSI colours and cursor moves, an OSC window title, BEL, clear-screen, a carriage
 //! return that hides what came before) and some lines act on the CI system reading the log
 //! (GitHub Actions' `::error::` at the start of a line, and `##[` or Azure's `##vso[` anywhere in
-//! it). Every text path of the command line passes outside text through here, and so does JSON
-//! output, whose strings must stay exact: serde_json escapes only the C0 controls, so [`json`]
+//! it). Every text path of the command line passes outside text through here, and so do JSON and
+//! YAML output, whose strings must stay exact: serde_json escapes only the C0 controls, so [`json`]
 //! writes the others (and a CI command's first `#`) as `\uXXXX` escapes, which parse back to the
-//! same text.
+//! same text; [`yaml`] writes such strings the same way, double-quoted.
 //!
 //! Control characters (C0, DEL, C1), the bidirectional overrides and the Unicode line separators
 //! are shown escaped (`\n`, `\r`, `\t`, `\x1b`, `\u{9b}`); a CI command loses its power by its
@@ -51,6 +51,83 @@ pub fn json(value: &serde_json::Value) -> String {
         }
     }
     out
+}
+
+/// `value` as a YAML document (without `---`) that parses back to exactly `value`, with nothing
+/// raw that a terminal or a CI system would act on. serde_norway writes it; a string it would
+/// write raw that must not be (control characters, `##[`, or `::`, which could start a line where
+/// a long scalar is folded) is written instead as [`json`] writes it: a JSON string is a valid
+/// YAML double-quoted scalar with the same escapes.
+pub fn yaml(value: &serde_json::Value) -> String {
+    let marker = unused_marker(value);
+    let mut quoted = Vec::new();
+    let masked = mask_unsafe_strings(value, &marker, &mut quoted);
+    let text = serde_norway::to_string(&masked).expect("a JSON value is representable in YAML");
+    // Each string masked became `{marker}{index}{marker}`, which YAML writes unquoted, and the
+    // marker occurs nowhere else: the pieces between markers alternate text and index.
+    let mut out = String::with_capacity(text.len());
+    for (position, piece) in text.split(marker.as_str()).enumerate() {
+        match piece.parse::<usize>() {
+            Ok(index) if position % 2 == 1 => out.push_str(&json(&serde_json::Value::String(quoted[index].clone()))),
+            _ => out.push_str(piece),
+        }
+    }
+    out
+}
+
+/// Whether YAML could print `text` in a way a terminal or CI system acts on, or unquoted where a
+/// YAML 1.1 reader (PyYAML, go-yaml v2) would read another type: serde_norway writes YAML 1.2,
+/// where `2026-11-30T19:32:35Z`, `yes`, `off` and `1:30` are strings, but in 1.1 they are a
+/// timestamp, booleans and a number (base 60).
+fn unsafe_in_yaml(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let timestamp = bytes.len() >= 6 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-' && bytes[5].is_ascii_digit();
+    let boolean = ["y", "yes", "n", "no", "on", "off"].iter().any(|word| text.eq_ignore_ascii_case(word));
+    let sexagesimal = text.contains(':') && bytes.first().is_some_and(u8::is_ascii_digit) && bytes.iter().all(|b| b.is_ascii_digit() || b":._".contains(b));
+    timestamp || boolean || sexagesimal || text.chars().any(must_escape) || text.contains("::") || text.char_indices().any(|(at, _)| is_ci_command(&text[at..]))
+}
+
+/// A word of letters and digits that no string (key or value) in `value` contains.
+fn unused_marker(value: &serde_json::Value) -> String {
+    fn strings<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::String(text) => found.push(text),
+            serde_json::Value::Array(items) => items.iter().for_each(|item| strings(item, found)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(key, item)| {
+                found.push(key);
+                strings(item, found);
+            }),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    strings(value, &mut found);
+    (0u64..).map(|n| format!("rollwatchquoted{n}x")).find(|marker| !found.iter().any(|text| text.contains(marker.as_str()))).expect("some marker is unused")
+}
+
+/// `value` with every string unsafe in YAML (keys too) replaced by a numbered placeholder; the
+/// originals are pushed onto `quoted` in number order.
+fn mask_unsafe_strings(value: &serde_json::Value, marker: &str, quoted: &mut Vec<String>) -> serde_json::Value {
+    let mask = |text: &str, quoted: &mut Vec<String>| {
+        if !unsafe_in_yaml(text) {
+            return text.to_string();
+        }
+        quoted.push(text.to_string());
+        format!("{marker}{}{marker}", quoted.len() - 1)
+    };
+    match value {
+        serde_json::Value::String(text) => serde_json::Value::String(mask(text, quoted)),
+        serde_json::Value::Array(items) => items.iter().map(|item| mask_unsafe_strings(item, marker, quoted)).collect(),
+        serde_json::Value::Object(map) => {
+            let mut masked = serde_json::Map::new();
+            for (key, item) in map {
+                let key = mask(key, quoted);
+                masked.insert(key, mask_unsafe_strings(item, marker, quoted));
+            }
+            serde_json::Value::Object(masked)
+        }
+        other => other.clone(),
+    }
 }
 
 /// Escapes one line, keeping at most `max_chars` characters of the result before a marker.
@@ -111,7 +188,7 @@ fn push_escaped(out: &mut String, character: char) {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_PIECE_CHARS, inline, json, lines};
+    use super::{MAX_PIECE_CHARS, inline, json, lines, yaml};
 
     #[test]
     fn terminal_control_sequences_are_shown_not_obeyed() {
@@ -179,5 +256,47 @@ mod tests {
         assert!(!line.chars().any(|c| c.is_control()), "{line}");
         assert!(!line.contains("##[") && !line.contains("##vso[") && !line.contains('\u{202e}') && !line.contains('\u{2028}'), "{line}");
         assert!(line.contains(r"\u009b2J") && line.contains(r"\u0023#vso[") && line.contains("é ✔"), "{line}");
+    }
+
+    #[test]
+    fn yaml_is_exact_once_parsed_yet_has_nothing_raw_to_act_on() {
+        let hostile = "\x1b]0;title\x07 \u{9b}2J del\x7f \u{202e}rtl\u{2028} ##vso[task.complete]x ##[error]y \"q\" é ✔";
+        let folded = format!("{} ::error::pwned", "word ".repeat(40));
+        let value = serde_json::json!({
+            "message": hostile,
+            "log": "line one\n::error::pwned\n\ttabbed",
+            "long": folded,
+            "reasons": [{"code": "CrashLoopBackOff", "message": hostile}],
+            "\x1b[2Jkey": 1,
+            "plain": "deployment/web",
+            "n": 1.5,
+            "none": null,
+        });
+        let text = yaml(&value);
+        let parsed: serde_json::Value = serde_norway::from_str(&text).unwrap();
+        assert_eq!(parsed, value, "{text}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+        assert!(!text.contains("##[") && !text.contains("##vso[") && !text.contains('\u{202e}') && !text.contains('\u{2028}'), "{text}");
+        assert!(text.lines().all(|line| !line.trim_start().starts_with("::")), "{text}");
+        assert!(text.contains("plain: deployment/web\n") && text.contains("é ✔"), "ordinary strings stay plain: {text}");
+    }
+
+    #[test]
+    fn yaml_quotes_what_a_yaml_1_1_reader_takes_for_another_type() {
+        let value =
+            serde_json::json!({"time": "2026-11-30T19:32:35Z", "date": "2026-11-30", "yes": "yes", "on": "Off", "null": "~", "count": "3", "base60": "1:30"});
+        let text = yaml(&value);
+        assert!(text.contains("time: \"2026-11-30T19:32:35Z\"\n") && text.contains("date: \"2026-11-30\"\n"), "{text}");
+        for plain in ["yes: yes\n", "on: Off\n", "null: ~\n", "count: 3\n", "base60: 1:30\n"] {
+            assert!(!text.contains(plain), "{plain:?} is quoted: {text}");
+        }
+        assert_eq!(serde_norway::from_str::<serde_json::Value>(&text).unwrap(), value, "{text}");
+    }
+
+    #[test]
+    fn yaml_of_text_that_looks_like_its_placeholders_is_still_exact() {
+        let value = serde_json::json!({"a": "rollwatchquoted0x", "b": "x\u{7}", "rollwatchquoted1x0rollwatchquoted1x": "y::z"});
+        let text = yaml(&value);
+        assert_eq!(serde_norway::from_str::<serde_json::Value>(&text).unwrap(), value, "{text}");
     }
 }

@@ -301,7 +301,7 @@ fn crafted_dump() -> PathBuf {
 }
 
 #[test]
-fn crafted_cluster_text_reaches_the_terminal_escaped_and_json_exact() {
+fn crafted_cluster_text_reaches_the_terminal_escaped_and_json_and_yaml_exact() {
     let crafted = crafted_dump();
     let text = rollwatch(&["check", "-f", crafted.to_str().unwrap(), "--now", LATE]);
     assert_eq!(text.status.code(), Some(1), "stderr: {}", stderr(&text));
@@ -329,6 +329,17 @@ fn crafted_cluster_text_reaches_the_terminal_escaped_and_json_exact() {
     assert!(messages.contains(&format!("container job exited with code 3: {HOSTILE}")), "{messages:#?}");
     let pull_error = format!("Back-off pulling image \"shop/web:{HOSTILE}\": Failed to pull image \"shop/web:{HOSTILE}\": {HOSTILE}");
     assert!(messages.contains(&pull_error), "{messages:#?}");
+
+    // -o yaml: the same documents, exact once parsed, with nothing raw either.
+    let yaml = rollwatch(&["check", "-o", "yaml", "-f", crafted.to_str().unwrap(), "--now", LATE]);
+    assert_eq!(yaml.status.code(), Some(1));
+    let raw_yaml = stdout(&yaml);
+    assert!(!raw_yaml.chars().any(|c| c.is_control() && c != '\n'), "{raw_yaml}");
+    assert!(raw_yaml.lines().all(|line| !line.trim_start().starts_with("::")), "{raw_yaml}");
+    let documents: Vec<Value> =
+        serde_norway::Deserializer::from_str(&raw_yaml).map(|document| serde::Deserialize::deserialize(document).expect("YAML")).collect();
+    let lines: Vec<Value> = raw_json.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(documents, lines);
 }
 
 #[test]

@@ -341,9 +341,64 @@ fn dash_o_name_prints_only_the_objects_that_made_it() {
     let plan = fixtures.join("plan-workloads.yaml");
     let output = rollwatch(&["plan", "-f", plan.to_str().unwrap(), "--nodes", "3", "-o", "name"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(text(&output).contains("use -o text or -o json"), "{}", text(&output));
+    assert!(text(&output).contains("use -o text, -o json or -o yaml"), "{}", text(&output));
     // Errors stay text on standard error.
     let unreachable = rollwatch(&["wait", "deployment/web", "-o", "name"]);
     assert_eq!(unreachable.status.code(), Some(4));
     assert!(unreachable.stdout.is_empty() && text(&unreachable).contains("error:"), "{}", text(&unreachable));
+}
+
+/// The documents of a run's standard output: JSON lines, or YAML documents separated by `---`.
+fn documents(output: &Output, format: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize;
+    let text = String::from_utf8_lossy(&output.stdout);
+    match format {
+        "json" => text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))).collect(),
+        _ => serde_norway::Deserializer::from_str(&text)
+            .map(|document| serde_json::Value::deserialize(document).unwrap_or_else(|e| panic!("not YAML ({e}): {text}")))
+            .collect(),
+    }
+}
+
+#[test]
+fn dash_o_yaml_prints_the_documents_of_dash_o_json_as_yaml() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let file = |name: &str| fixtures.join(name).display().to_string();
+    let now = ["--now", "2030-01-01T00:00:00Z"];
+    let runs: [(Vec<String>, i32, usize); 4] = [
+        (vec!["check".into(), "-f".into(), file("web-ready.yaml"), "--stable-for".into(), "0".into()], 0, 2),
+        (vec!["check".into(), "-f".into(), file("web-image-pull.json"), now[0].into(), now[1].into()], 1, 1),
+        (vec!["plan".into(), "-f".into(), file("plan-workloads.yaml"), "--nodes".into(), "3".into()], 0, 0),
+        (vec!["rules".into()], 0, 0),
+    ];
+    for (args, code, expected_documents) in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let json = rollwatch(&[&args[..], &["-o", "json"]].concat());
+        let yaml = rollwatch(&[&args[..], &["-o", "yaml"]].concat());
+        assert_eq!(yaml.status.code(), Some(code), "{args:?}: {}", text(&yaml));
+        assert_eq!(json.status.code(), Some(code), "{args:?}: {}", text(&json));
+        let (from_json, from_yaml) = (documents(&json, "json"), documents(&yaml, "yaml"));
+        assert!(!from_yaml.is_empty() && (expected_documents == 0 || from_yaml.len() == expected_documents), "{args:?}: {}", text(&yaml));
+        assert_eq!(from_yaml, from_json, "{args:?}: the same data in both");
+        // kubectl's separator between documents, not before the first; nothing else is JSON.
+        let shown = String::from_utf8_lossy(&yaml.stdout);
+        assert!(!shown.starts_with("---") && !shown.starts_with('{'), "{shown}");
+        assert_eq!(shown.matches("\n---\n").count(), from_yaml.len() - 1, "{shown}");
+    }
+    // An error that ends a cluster command is a document too, as in json.
+    let unreachable = rollwatch(&["wait", "deployment/web", "-o", "yaml"]);
+    assert_eq!(unreachable.status.code(), Some(4), "{}", text(&unreachable));
+    let error = documents(&unreachable, "yaml");
+    assert_eq!((error[0]["event"].as_str(), error[0]["exit_code"].as_i64()), (Some("error"), Some(4)), "{}", text(&unreachable));
+}
+
+#[test]
+fn an_output_format_a_command_has_no_form_for_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["completion", "bash", "-o", "yaml"], vec!["man", dir.path().to_str().unwrap(), "-o", "json"]] {
+        let output = rollwatch(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(output.stdout.is_empty() && text(&output).contains("has no -o"), "{args:?}: {}", text(&output));
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no man page written");
 }

@@ -448,24 +448,30 @@ impl TestNamespace {
 /// the API server at `KUBERNETES_SERVICE_HOST`/`PORT`, no `KUBECONFIG` and a home without
 /// `.kube`; the environment is only `PATH`, those and `vars`.
 pub fn rollwatch_in_pod(mount: &ServiceAccountMount, vars: &[(&str, &str)], args: &[&str]) -> Run {
+    in_pod(mount, vars, None, &rollwatch_bin(), args)
+}
+
+/// Runs `program` with `args` as [`rollwatch_in_pod`] runs rollwatch (a CI job's script in a
+/// runner's pod), in `dir` if given; `vars` may replace `PATH`.
+pub fn in_pod(mount: &ServiceAccountMount, vars: &[(&str, &str)], dir: Option<&Path>, program: &Path, args: &[&str]) -> Run {
     let stage = std::env::temp_dir().join(format!("rollwatch-pod-{}-{}", std::process::id(), nanos()));
     std::fs::create_dir_all(stage.join("home")).unwrap();
     std::fs::write(stage.join("token"), &mount.token).unwrap();
     std::fs::write(stage.join("ca.crt"), &mount.ca_crt).unwrap();
     std::fs::write(stage.join("namespace"), &mount.namespace).unwrap();
     const AS_IN_A_POD: &str = r#"set -e
-stage=$1 bin=$2; shift 2
+stage=$1 program=$2; shift 2
 mount -t tmpfs -o size=1m tmpfs /run
 dir=/var/run/secrets/kubernetes.io/serviceaccount
 mkdir -p "$dir"
 cp "$stage/token" "$stage/ca.crt" "$stage/namespace" "$dir/"
-exec "$bin" "$@""#;
+exec "$program" "$@""#;
     let (host, port) = api_server();
     let mut command = Command::new("unshare");
     command
         .args(["-m", "sh", "-c", AS_IN_A_POD, "sh"])
         .arg(&stage)
-        .arg(rollwatch_bin())
+        .arg(program)
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -473,6 +479,9 @@ exec "$bin" "$@""#;
         .env("KUBERNETES_SERVICE_HOST", host)
         .env("KUBERNETES_SERVICE_PORT", port.to_string())
         .envs(vars.iter().copied());
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
     let run = run_with_input(command, "");
     let _ = std::fs::remove_dir_all(&stage);
     run

@@ -1,10 +1,11 @@
 //! Habits kubectl users bring: `apply` says per object whether it was created, configured or
-//! unchanged, and objects are named as `KIND NAME` as well as `KIND/NAME`.
+//! unchanged, objects are named as `KIND NAME` as well as `KIND/NAME`, and `-o name` and `-o yaml`
+//! print what kubectl's would.
 
 use rollwatch_testbed::{TestNamespace, deployment};
 
-/// The `applied` notes of a JSON run: (kind/name, what was done).
-fn applied(lines: &[serde_json::Value]) -> Vec<(String, String)> {
+/// The `applied` notes of a JSON or YAML run: (kind/name, what was done).
+fn applied_notes(lines: &[serde_json::Value]) -> Vec<(String, String)> {
     lines
         .iter()
         .filter(|line| line["event"] == "applied")
@@ -29,7 +30,7 @@ fn apply_says_created_configured_or_unchanged_per_object() {
     let apply = |text: &str| {
         let run = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m", "--stable-for", "0", "-o", "json"], text);
         assert_eq!(run.code, Some(0), "{}", run.output());
-        applied(&run.json_lines())
+        applied_notes(&run.json_lines())
     };
     let pair = |object: &str, done: &str| (object.to_string(), done.to_string());
 
@@ -122,4 +123,57 @@ fn dash_o_name_lists_each_object_once_to_feed_other_commands() {
 
     let history = ns.rollwatch(&["history", "deployment/web", "-o", "name"]);
     assert_eq!(history.stdout, "deployment/web\n", "{}", history.output());
+}
+
+/// Standard output read as YAML documents.
+fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize;
+    serde_norway::Deserializer::from_str(text)
+        .map(|document| serde_json::Value::deserialize(document).unwrap_or_else(|e| panic!("not YAML ({e}): {text}")))
+        .collect()
+}
+
+#[test]
+fn dash_o_yaml_prints_the_json_documents_as_yaml_and_a_revision_as_kubectl_does() {
+    let ns = TestNamespace::new("o-yaml");
+    let manifest = deployment("web", 2, "registry.example/web:1", "ready", "", "");
+    let applied = ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m", "--stable-for", "0", "-o", "yaml"], &manifest);
+    assert_eq!(applied.code, Some(0), "{}", applied.output());
+    let documents = yaml_documents(&applied.stdout);
+    assert_eq!(applied.stdout.matches("\n---\n").count(), documents.len() - 1, "{}", applied.stdout);
+    assert_eq!(applied_notes(&documents), [("Deployment/web".to_string(), "created".to_string())]);
+    let summary = documents.last().unwrap();
+    assert_eq!(
+        (summary["event"].as_str(), summary["result"].as_str(), summary["exit_code"].as_i64()),
+        (Some("summary"), Some("ready"), Some(0)),
+        "{}",
+        applied.stdout
+    );
+
+    // wait: the same documents as its -o json, times aside.
+    let without_times = |mut document: serde_json::Value| {
+        for field in ["time", "elapsed_seconds"] {
+            document.as_object_mut().unwrap().remove(field);
+        }
+        for object in document["objects"].as_array_mut().into_iter().flatten() {
+            object.as_object_mut().unwrap().remove("last_change_seconds");
+        }
+        document
+    };
+    let as_yaml = ns.rollwatch(&["wait", "deployment/web", "--timeout", "2m", "--stable-for", "0", "-o", "yaml"]);
+    let as_json = ns.rollwatch(&["wait", "deployment/web", "--timeout", "2m", "--stable-for", "0", "-o", "json"]);
+    assert_eq!((as_yaml.code, as_json.code), (Some(0), Some(0)), "{}{}", as_yaml.output(), as_json.output());
+    let yaml: Vec<_> = yaml_documents(&as_yaml.stdout).into_iter().map(without_times).collect();
+    let json: Vec<_> = as_json.json_lines().into_iter().map(without_times).collect();
+    assert_eq!(yaml, json);
+
+    // history --revision 1: the ReplicaSet holding it, as kubectl shows it (managedFields hidden).
+    let revision = ns.rollwatch(&["history", "deployment/web", "--revision", "1", "-o", "yaml"]);
+    assert_eq!(revision.code, Some(0), "{}", revision.output());
+    let shown = yaml_documents(&revision.stdout);
+    let name = shown[0]["metadata"]["name"].as_str().expect("a name").to_string();
+    let mut replica_set = ns.kubectl(&["get", "replicaset", &name, "-o", "json"]).ok().json();
+    replica_set["metadata"].as_object_mut().unwrap().remove("managedFields");
+    assert_eq!(shown, [replica_set]);
+    assert_eq!(shown[0]["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
 }

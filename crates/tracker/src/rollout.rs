@@ -22,6 +22,9 @@ pub const RESTARTED_AT_ANNOTATION: &str = "kubectl.kubernetes.io/restartedAt";
 pub struct History {
     pub workload: Value,
     pub revisions: Vec<Revision>,
+    /// The ReplicaSets or ControllerRevisions the revisions were read from, as the server
+    /// returned them (with apiVersion and kind), to show a revision as kubectl shows it.
+    pub objects: Vec<Value>,
 }
 
 /// The text rollwatch records as `kubernetes.io/change-cause`: the command as it was run
@@ -82,7 +85,7 @@ pub async fn history(tracker: &Tracker, object: &ObjectRef) -> Result<History, E
         registry::History::ControllerRevisions => list(tracker, object, &registry::POD, &selector).await?,
     };
     let revisions = history::revisions(&workload, &owned, &pods).map_err(|e| Error::input(format!("{object}: {e}")))?;
-    Ok(History { workload, revisions })
+    Ok(History { workload, revisions, objects: owned })
 }
 
 /// What [`undo`] did.
@@ -147,7 +150,7 @@ async fn restore(
     change_cause: &str,
     resource_version: Option<&str>,
 ) -> Result<Undone, RestoreFailure> {
-    let History { workload, revisions } = history;
+    let History { workload, revisions, .. } = history;
     if workload["spec"]["paused"] == true {
         return Err(Error::input(format!("{object} is paused: resume it first (rollwatch resume {object}), then undo")).into());
     }
@@ -248,7 +251,13 @@ async fn list(tracker: &Tracker, object: &ObjectRef, kind: &Kind, selector: &str
     let kind = kind.kind;
     let params = ListParams::default().labels(selector);
     let listed = retrying(|| api.list(&params)).await.map_err(|e| Error::from_kube(&format!("listing the {kind}s of {object}"), &e))?;
-    listed.items.into_iter().map(|item| serde_json::to_value(item).map_err(|e| Error::cluster(format!("reading a {kind} of {object}: {e}")))).collect()
+    // A list's items come without their apiVersion and kind; they are the list's.
+    let types = kube::core::TypeMeta { api_version: resource.api.api_version.clone(), kind: resource.api.kind.clone() };
+    let typed = listed.items.into_iter().map(|mut item| {
+        item.types.get_or_insert_with(|| types.clone());
+        item
+    });
+    typed.map(|item| serde_json::to_value(item).map_err(|e| Error::cluster(format!("reading a {kind} of {object}: {e}")))).collect()
 }
 
 async fn patch_object<P: serde::Serialize + std::fmt::Debug>(tracker: &Tracker, object: &ObjectRef, patch: &Patch<P>, context: &str) -> Result<(), Error> {

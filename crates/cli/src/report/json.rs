@@ -1,5 +1,5 @@
-//! JSON lines: one object per note and verdict change, and a final summary object. A verdict
-//! line of a progressing rollout carries its pace (`expected_remaining_seconds`,
+//! JSON lines (`-o json`) or YAML documents (`-o yaml`): one object per note and verdict change,
+//! and a final summary object. A verdict document of a progressing rollout carries its pace (`expected_remaining_seconds`,
 //! `slower_than_expected` and the model's figures), and while it waits out its settle window
 //! `settling` (`until`, `seconds_left`); they are null otherwise.
 
@@ -8,24 +8,28 @@ use serde_json::{Value, json};
 
 use super::{Note, Reporter, settling_json, timestamp};
 
-pub struct Json;
+pub struct Documents {
+    pub output: crate::Output,
+}
 
-fn emit(value: Value) {
-    println!("{}", crate::sanitize::json(&value));
+impl Documents {
+    fn emit(&self, value: Value) {
+        println!("{}", crate::render::document(self.output, &value));
+    }
 }
 
 fn now() -> String {
     timestamp(jiff::Timestamp::now())
 }
 
-impl Reporter for Json {
+impl Reporter for Documents {
     fn note(&mut self, note: &Note) {
-        emit(json!({"event": note.event, "time": now(), "object": note.object, "message": note.message}));
+        self.emit(json!({"event": note.event, "time": now(), "object": note.object, "message": note.message}));
     }
 
     fn update(&mut self, update: &Update) {
         match update {
-            Update::Verdict(change) => emit(json!({
+            Update::Verdict(change) => self.emit(json!({
                 "event": "verdict",
                 "time": timestamp(change.at),
                 "elapsed_seconds": change.elapsed.as_secs_f64(),
@@ -40,8 +44,8 @@ impl Reporter for Json {
                 "slower_than_expected": change.pace.map(|pace| pace.slower_than_expected()),
                 "pace": change.pace,
             })),
-            Update::Trouble { feed, message } => emit(json!({"event": "trouble", "time": now(), "feed": feed, "message": message})),
-            Update::Note { message } => emit(json!({"event": "note", "time": now(), "message": message})),
+            Update::Trouble { feed, message } => self.emit(json!({"event": "trouble", "time": now(), "feed": feed, "message": message})),
+            Update::Note { message } => self.emit(json!({"event": "note", "time": now(), "message": message})),
             _ => {}
         }
     }
@@ -60,7 +64,7 @@ impl Reporter for Json {
             rollwatch_tracker::End::Error(error) => Some(error.message.clone()),
             _ => None,
         };
-        emit(json!({
+        self.emit(json!({
             "event": "summary",
             "time": now(),
             "result": result,

@@ -1,5 +1,5 @@
-//! How a run is shown: live progress on a terminal, plain timestamped lines for CI logs, or
-//! JSON lines; all three report the same things.
+//! How a run is shown: live progress on a terminal, plain timestamped lines for CI logs, JSON
+//! lines or YAML documents; all report the same things.
 
 mod json;
 mod live;
@@ -37,7 +37,7 @@ pub trait Reporter {
 }
 
 /// Reports an error that ended a command before or instead of tracking (bad input, no cluster):
-/// on standard error in text, as a JSON line on standard output in json.
+/// on standard error in text, as a JSON line or YAML document on standard output in json or yaml.
 pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
     let code = exit_code as u8;
     match output {
@@ -47,8 +47,9 @@ pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
             sanitize::lines(&error.to_string()),
             exit_code.meaning()
         ),
-        Output::Json => {
-            println!("{}", sanitize::json(&json!({"event": "error", "time": timestamp(jiff::Timestamp::now()), "exit_code": code, "message": error.message})))
+        Output::Json | Output::Yaml => {
+            let document = json!({"event": "error", "time": timestamp(jiff::Timestamp::now()), "exit_code": code, "message": error.message});
+            println!("{}", crate::render::document(output, &document))
         }
     }
 }
@@ -58,7 +59,7 @@ pub fn error(output: Output, error: &Error, exit_code: crate::exit::Code) {
 pub fn reporter(output: Output, progress: Progress, namespace: &str) -> Box<dyn Reporter> {
     let names = Names { namespace: namespace.to_string() };
     match (output, progress) {
-        (Output::Json, _) => Box::new(json::Json),
+        (Output::Json | Output::Yaml, _) => Box::new(json::Documents { output }),
         (Output::Name, _) => Box::new(names::NameList::default()),
         (Output::Text, Progress::Tty) => Box::new(live::Live::new(names)),
         (Output::Text, Progress::Auto) if std::io::stdout().is_terminal() => Box::new(live::Live::new(names)),
