@@ -203,15 +203,18 @@ impl PodMachine {
     /// (or all app containers) start pulling at once.
     pub fn new(spec: PodSpec, pod_ip: String, now: Timestamp) -> PodMachine {
         let has_init = !spec.init.is_empty();
-        let runtime_of = |c: &ContainerSpec, first: bool| {
+        // The kubelet's default waiting state for a container the runtime has not run yet:
+        // PodInitializing for every container of a pod with init containers (a real node shows
+        // the first init container so while it is created), else ContainerCreating.
+        let runtime_of = |c: &ContainerSpec| {
             let mut r = ContainerRuntime::new(&c.name, &c.image);
-            if !first {
+            if has_init {
                 r.state = State::waiting("PodInitializing", None);
             }
             r
         };
-        let init = spec.init.iter().enumerate().map(|(i, c)| runtime_of(c, i == 0)).collect();
-        let app = spec.app.iter().map(|c| runtime_of(c, !has_init)).collect();
+        let init = spec.init.iter().map(runtime_of).collect();
+        let app = spec.app.iter().map(runtime_of).collect();
         let slot = |c: &ContainerSpec, start: bool| Slot {
             spec: c.clone(),
             step: if start { Step::StartPull } else { Step::Idle },
@@ -546,7 +549,7 @@ impl PodMachine {
         let init = self.spec.init.len();
         let next: Vec<usize> = if index + 1 < init { vec![index + 1] } else { (init..self.slots.len()).collect() };
         for i in next {
-            self.container(i).state = State::waiting("ContainerCreating", None);
+            self.container(i).state = State::waiting("PodInitializing", None);
             self.set(i, Step::StartPull, Some(at));
         }
     }
@@ -861,6 +864,8 @@ mod tests {
     fn init_containers_run_in_order_before_the_app() {
         let init = vec![container("first", "exit code=0 after=2s"), container("second", "ready")];
         let mut m = pod(RestartPolicy::Always, init, vec![container("app", "ready")]);
+        // As a real node shows a pod with init containers: every container PodInitializing.
+        assert_eq!(waiting_reason(&m.runtime.init[0]), Some("PodInitializing"));
         let effects = events(&run(&mut m, 1.0));
         assert!(effects.iter().all(|(_, _, msg)| !msg.contains("second") && !msg.contains("app")));
         assert_eq!(waiting_reason(app(&m)), Some("PodInitializing"));

@@ -131,15 +131,19 @@ impl PodRuntime {
     }
 
     /// The `status` object to write through `pods/status` (strategic merge:
-    /// conditions merge by type, so the scheduler's PodScheduled stays).
+    /// conditions merge by type, so the scheduler's PodScheduled stays, and a
+    /// True condition nulls the reason and message it had while False, which
+    /// the merge would otherwise keep).
     pub fn status(&mut self, now: Timestamp) -> Value {
         let phase = self.phase();
         let initialized = self.initialized();
         let all_ready = !self.app.is_empty() && self.app.iter().all(|c| c.ready);
         let not_ready: Vec<&str> = self.app.iter().filter(|c| !c.ready).map(|c| c.name.as_str()).collect();
         let not_initialized: Vec<&str> = self.init.iter().filter(|c| !c.succeeded()).map(|c| c.name.as_str()).collect();
-        let completed = phase == "Succeeded" || phase == "Failed";
-        let ready_reason = if completed { "PodCompleted" } else { "ContainersNotReady" };
+        // As the kubelet's GeneratePodReadyCondition: PodCompleted only for a pod that
+        // succeeded; a failed one is ContainersNotReady with its message, as a real node shows.
+        let succeeded = phase == "Succeeded";
+        let ready_reason = if succeeded { "PodCompleted" } else { "ContainersNotReady" };
         let mut conditions = Vec::new();
         for (kind, status, reason, message) in [
             ("Initialized", initialized, "ContainersNotInitialized", format!("containers with incomplete status: [{}]", not_initialized.join(" "))),
@@ -149,11 +153,12 @@ impl PodRuntime {
             let since = self.set_condition(kind, status, now);
             let mut condition =
                 json!({"type": kind, "status": if status { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": time(since)});
-            if !status {
-                condition["reason"] = json!(if kind == "Initialized" && completed { "PodCompleted" } else { reason });
-                if !completed {
-                    condition["message"] = json!(message);
-                }
+            if status {
+                condition["reason"] = Value::Null;
+                condition["message"] = Value::Null;
+            } else {
+                condition["reason"] = json!(reason);
+                condition["message"] = if succeeded { Value::Null } else { json!(message) };
             }
             conditions.push(condition);
         }
@@ -248,10 +253,36 @@ mod tests {
         p.app[0].finished = true;
         let s = p.status(t(2));
         assert_eq!(s["phase"], "Failed");
-        assert_eq!(condition(&s, "Ready")["reason"], "PodCompleted");
+        // A real node: `Failed; Ready False (ContainersNotReady)` (FIDELITY.md, job-failure).
+        assert_eq!(condition(&s, "Ready")["reason"], "ContainersNotReady");
+        assert_eq!(condition(&s, "Ready")["message"], "containers with unready status: [task]");
         assert_eq!(s["containerStatuses"][0]["state"]["terminated"]["exitCode"], 2);
         p.app[0].state = State::Terminated { exit_code: 0, reason: "Completed".into(), started_at: t(1), finished_at: t(2) };
         assert_eq!(p.phase(), "Succeeded");
+        let s = p.status(t(3));
+        assert_eq!(condition(&s, "Ready")["reason"], "PodCompleted");
+        assert_eq!(condition(&s, "Ready")["message"], Value::Null);
+    }
+
+    #[test]
+    fn a_condition_turning_true_removes_the_reason_and_message_it_had() {
+        // The status is a strategic merge patch: a field left out keeps the False condition's
+        // reason beside the True status (`Ready True (ContainersNotReady)`, seen in FIDELITY.md's
+        // first run, which a real kubelet never writes); null removes it.
+        let mut p = pod();
+        let s = p.status(t(1));
+        assert_eq!(condition(&s, "Ready")["reason"], "ContainersNotReady");
+        p.init[0].state = State::Terminated { exit_code: 0, reason: "Completed".into(), started_at: t(1), finished_at: t(2) };
+        p.app[0].state = State::Running { started_at: t(3) };
+        p.app[0].started = true;
+        p.app[0].ready = true;
+        let s = p.status(t(4));
+        for kind in ["Initialized", "Ready", "ContainersReady"] {
+            let c = condition(&s, kind);
+            assert_eq!(c["status"], "True", "{kind}");
+            assert!(c.get("reason").is_some_and(Value::is_null), "{kind} nulls its reason: {c}");
+            assert!(c.get("message").is_some_and(Value::is_null), "{kind} nulls its message: {c}");
+        }
     }
 
     #[test]

@@ -143,6 +143,74 @@ spec:
     )
 }
 
+/// The label and taint of the test bed's real nodes (scripts/cluster): pods land on a real node
+/// only with the node selector and toleration of [`pin_to_real_nodes`].
+pub const REAL_NODE_KEY: &str = "rollwatch.dev/node";
+
+/// Where a scenario of `crates/testbed/scenarios/` runs: on the simulator's nodes or on a real
+/// node (a kubelet with containerd and runc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum World {
+    Simulated,
+    Real,
+}
+
+impl World {
+    /// As namespaces and reports name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            World::Simulated => "sim",
+            World::Real => "real",
+        }
+    }
+}
+
+/// The text of scenario `file` (crates/testbed/scenarios), with the image's second tag for an update.
+pub fn scenario(file: &str, update: bool) -> String {
+    let path = repo_root().join("crates/testbed/scenarios").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if update { text.replace("rollwatch.local/busybox:1", "rollwatch.local/busybox:2") } else { text }
+}
+
+/// The node selector and toleration that put a pod on the test bed's real nodes.
+pub fn pin_to_real_nodes(pod_spec: &mut serde_json::Map<String, Value>) {
+    pod_spec.insert("nodeSelector".into(), serde_json::json!({REAL_NODE_KEY: "real"}));
+    pod_spec.insert("tolerations".into(), serde_json::json!([{"key": REAL_NODE_KEY, "operator": "Equal", "value": "real", "effect": "NoSchedule"}]));
+}
+
+/// A manifest's objects as kubectl reads them (YAML or JSON, Lists unpacked).
+pub fn manifest_objects(manifest: &str) -> Vec<Value> {
+    let json = kubectl_stdin(&["create", "--dry-run=client", "-o", "json", "-f", "-"], manifest).ok();
+    let mut objects = Vec::new();
+    for value in serde_json::Deserializer::from_str(&json.stdout).into_iter::<Value>() {
+        let value = value.expect("kubectl prints JSON");
+        match value["kind"].as_str() {
+            Some("List") => objects.extend(value["items"].as_array().cloned().unwrap_or_default()),
+            _ => objects.push(value),
+        }
+    }
+    objects
+}
+
+/// The manifest for `world`: as written for the simulator; for a real node, every pod template
+/// pinned to the real nodes (the manifest is read by kubectl, as JSON, without the namespace
+/// kubectl fills in: the caller's `-n` gives it).
+pub fn placed(manifest: &str, world: World) -> String {
+    if world == World::Simulated {
+        return manifest.to_owned();
+    }
+    let mut objects = manifest_objects(manifest);
+    for object in &mut objects {
+        if let Some(metadata) = object["metadata"].as_object_mut() {
+            metadata.remove("namespace");
+        }
+        if let Some(pod) = object.pointer_mut("/spec/template/spec").and_then(Value::as_object_mut) {
+            pin_to_real_nodes(pod);
+        }
+    }
+    objects.iter().map(Value::to_string).collect::<Vec<_>>().join("\n---\n")
+}
+
 /// A namespace that exists for one test and is deleted when it is dropped.
 pub struct TestNamespace {
     pub name: String,

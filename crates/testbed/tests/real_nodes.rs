@@ -5,24 +5,15 @@
 //!
 //! Needs a cluster with a real node: `ROLLWATCH_REAL_NODES=1 scripts/cluster up` (scripts/test
 //! starts one for this file). Pods go to the real node by the node selector and toleration that
-//! [`placed`] adds; unchanged, they land on the simulator's nodes, which are not tainted.
+//! [`placed`](rollwatch_testbed::placed) adds; unchanged, they land on the simulator's nodes, which are not tainted.
 
-use rollwatch_testbed::{TestNamespace, kubectl_global, kubectl_stdin, repo_root};
-use serde_json::{Value, json};
+use rollwatch_testbed::{REAL_NODE_KEY, TestNamespace, World, kubectl_global, placed, scenario};
+use serde_json::Value;
 
 /// Short graces, so failures are reported in seconds, and a short settle window; three minutes at
 /// most for a scenario (the progress deadline stays at its 10 minutes, so exit 1 is rollwatch's
 /// own finding).
 const TOLERANCES: &[&str] = &["--waiting-grace", "5s", "--readiness-grace", "5s", "--stable-for", "2s", "--timeout", "3m"];
-
-/// The label and taint of the test bed's real nodes (scripts/cluster).
-const REAL_NODE_KEY: &str = "rollwatch.dev/node";
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum World {
-    Simulated,
-    Real,
-}
 
 /// What rollwatch said about one run: the summary's result and, per object, its state and the
 /// reason codes of its explanation.
@@ -30,41 +21,6 @@ enum World {
 struct Outcome {
     result: String,
     objects: Vec<(String, String, Vec<String>)>,
-}
-
-/// The scenario file's text, with the image's second tag for an update.
-fn scenario(file: &str, update: bool) -> String {
-    let path = repo_root().join("crates/testbed/scenarios").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if update { text.replace("rollwatch.local/busybox:1", "rollwatch.local/busybox:2") } else { text }
-}
-
-/// The manifest for `world`: as written for the simulator; for a real node, every pod template
-/// gets the real nodes' node selector and toleration (the manifest is read by kubectl, as JSON).
-fn placed(manifest: &str, world: World) -> String {
-    if world == World::Simulated {
-        return manifest.to_owned();
-    }
-    let json = kubectl_stdin(&["create", "--dry-run=client", "-o", "json", "-f", "-"], manifest).ok();
-    let mut objects = Vec::new();
-    for value in serde_json::Deserializer::from_str(&json.stdout).into_iter::<Value>() {
-        let value = value.expect("kubectl prints JSON");
-        match value["kind"].as_str() {
-            Some("List") => objects.extend(value["items"].as_array().cloned().unwrap_or_default()),
-            _ => objects.push(value),
-        }
-    }
-    for object in &mut objects {
-        // kubectl fills in its context's namespace; the test's namespace is given with -n.
-        if let Some(metadata) = object["metadata"].as_object_mut() {
-            metadata.remove("namespace");
-        }
-        if let Some(pod) = object.pointer_mut("/spec/template/spec").and_then(Value::as_object_mut) {
-            pod.insert("nodeSelector".into(), json!({REAL_NODE_KEY: "real"}));
-            pod.insert("tolerations".into(), json!([{"key": REAL_NODE_KEY, "operator": "Equal", "value": "real", "effect": "NoSchedule"}]));
-        }
-    }
-    objects.iter().map(Value::to_string).collect::<Vec<_>>().join("\n---\n")
 }
 
 /// `rollwatch apply -f -` of `manifest` in `ns`, read from its JSON summary.
