@@ -27,12 +27,13 @@ const AXIS: f64 = 24.0;
 
 const STYLE: &str = "body{font:13px/1.4 system-ui,sans-serif;margin:16px;color:#222}h1{font-size:18px;margin:0 0 4px}\
 .meta{margin:0 0 8px;color:#555}.legend{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;padding:0;margin:0 0 10px}\
-.legend span{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px;border:1px solid #0003}\
-svg{display:block}text{font-size:11px;fill:#222}.workload-name{font-weight:600;font-size:12px}.revision-name{fill:#555}\
-.tick{stroke:#ddd}.tick-label{fill:#777;font-size:10px}.predicted-end{stroke:#6a3d9a;stroke-dasharray:4 3}\
-.wave{fill:#cab2d6;stroke:#6a3d9a;stroke-width:.5}.mark{stroke:#000;stroke-width:.6}.restart{fill:#fff}.warning{fill:#ff7f00}\
-.pending{fill:#d9d9d9}.unschedulable{fill:#8c6d31}.pulling{fill:#9ecae1}.starting{fill:#6baed6}\
-.running_not_ready{fill:#fdd835}.ready{fill:#2e9d4f}.crash_looping{fill:#d62728}.terminated{fill:#888}.deleted{fill:#f2f2f2}\
+.legend li{white-space:nowrap}.legend span,.legend svg{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}\
+.legend span{border:1px solid #0003}svg.timeline{display:block}text{font-size:11px;fill:#222}.workload-name{font-weight:600;font-size:12px}\
+.revision-name{fill:#555}.tick{stroke:#ddd}.tick-label{fill:#777;font-size:10px}.predicted-end{stroke:#6a3d9a;stroke-dasharray:4 3}\
+.wave{fill:#cab2d6;background:#cab2d6;stroke:#6a3d9a;stroke-width:.5}.mark{stroke:#000;stroke-width:.6}.restart{fill:#fff}.warning{fill:#ff7f00}\
+.pending{fill:#d9d9d9;background:#d9d9d9}.unschedulable{fill:#8c6d31;background:#8c6d31}.pulling{fill:#9ecae1;background:#9ecae1}\
+.starting{fill:#6baed6;background:#6baed6}.running_not_ready{fill:#fdd835;background:#fdd835}.ready{fill:#2e9d4f;background:#2e9d4f}\
+.crash_looping{fill:#d62728;background:#d62728}.terminated{fill:#888;background:#888}.deleted{fill:#f2f2f2;background:#f2f2f2}\
 .v-progressing{fill:#fdd835}.v-ready{fill:#2e9d4f}.v-failed{fill:#d62728}.v-unknown,.v-notfound,.v-paused,.v-terminating{fill:#bbb}";
 
 /// The whole file.

@@ -1,6 +1,7 @@
 //! The timeline picture of a run: what happened to each workload and its pods over time, read
 //! from the run's JSON lines (`-o json`, or recorded by `--timeline`), and drawn as one
-//! self-contained HTML file ([`html`]) or as a compact text row per workload ([`text`]).
+//! self-contained HTML file ([`html`]); and the compact text rows of a terminal's summary
+//! ([`text`]), from the verdict changes alone.
 //!
 //! Presentation only: the lines in, a [`Run`] of lanes and marks out, no I/O. Times are seconds
 //! since the first line: within one tracking run they come from `elapsed_seconds` (exact), and
@@ -8,6 +9,7 @@
 
 pub mod command;
 pub mod html;
+pub mod text;
 
 use rollwatch_verdict::pod_state::PodState;
 use serde_json::Value;
