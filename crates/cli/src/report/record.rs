@@ -77,3 +77,21 @@ impl Drop for Recorded {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::names::NameList;
+
+    #[test]
+    fn a_command_that_stops_before_its_summary_still_leaves_its_picture() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stopped.html");
+        let mut recorded = Recorded::new(Box::new(NameList::default()), path.clone());
+        assert!(recorded.wants_timeline(), "the tracker is asked for pods and events");
+        recorded.note(&Note { event: "dry_run", object: None, message: "server dry run passed for 1 objects".into() });
+        drop(recorded);
+        let page = std::fs::read_to_string(&path).expect("written when dropped");
+        assert!(page.contains("result: unfinished"), "{page}");
+    }
+}
