@@ -1,5 +1,5 @@
 //! The timeline picture of a real rollout, rendered by a real browser: a Deployment that rolls
-//! out slowly (slow image pulls, one pod at a time) beside one that crash-loops, tracked by
+//! out slowly (slow image pulls) beside one that crash-loops, tracked by
 //! `rollwatch apply --timeline`; headless Chromium (Debian's `chromium`, which `scripts/cluster
 //! build` installs) loads the file without network, takes a screenshot and dumps the DOM it
 //! parsed, which must hold one lane per pod the JSON lines name, a mark per restart and per
@@ -11,12 +11,13 @@ use std::process::Command;
 use rollwatch_testbed::TestNamespace;
 use serde_json::Value;
 
-/// One pod at a time, each pulling its image for 4 s: slower than the model's assumed 1 s start.
-fn slow() -> String {
+/// Updated one pod at a time, each pulling its image for 4 s, four times the model's assumed
+/// start: waves slower than predicted.
+fn slow(image: &str) -> String {
     rollwatch_testbed::deployment(
         "slow",
         3,
-        "busybox:1.36",
+        image,
         "ready pull=4s",
         "readinessProbe: {exec: {command: [\"true\"]}, initialDelaySeconds: 1, periodSeconds: 1}",
         "strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}",
@@ -61,7 +62,9 @@ fn a_crash_loop_and_a_slow_wave_are_drawn_and_render_in_a_browser() {
     let ns = TestNamespace::new("timeline");
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("rollout.html");
-    let manifest = format!("{}\n---\n{}", slow(), crasher());
+    // The slow Deployment's first version, so that the tracked run is an update, in waves.
+    ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &slow("busybox:1.35")).ok();
+    let manifest = format!("{}\n---\n{}", slow("busybox:1.36"), crasher());
     let (run, summary) = ns.apply_failing(&manifest, &["--wait-all", "--readiness-grace", "5s", "--timeout", "3m", "--timeline", page.to_str().unwrap()]);
     assert!(run.stderr.contains("timeline written to"), "{}", run.stderr);
     let objects = summary["objects"].as_array().unwrap();
@@ -74,12 +77,14 @@ fn a_crash_loop_and_a_slow_wave_are_drawn_and_render_in_a_browser() {
     let mut pods: Vec<&str> = pod_lines.iter().map(|line| line["object"]["name"].as_str().unwrap()).collect();
     pods.sort();
     pods.dedup();
-    assert_eq!(pods.iter().filter(|p| p.starts_with("slow-")).count(), 3, "{pods:?}");
+    assert_eq!(pods.iter().filter(|p| p.starts_with("slow-")).count(), 6, "three old pods replaced by three new: {pods:?}");
     assert_eq!(pods.iter().filter(|p| p.starts_with("crasher-")).count(), 2, "{pods:?}");
     let states: Vec<&str> = pod_lines.iter().filter(|l| l["workload"]["name"] == "crasher").map(|l| l["state"].as_str().unwrap()).collect();
     assert!(states.contains(&"crash_looping"), "{states:?}");
     let slow_states: Vec<&str> = pod_lines.iter().filter(|l| l["workload"]["name"] == "slow").map(|l| l["state"].as_str().unwrap()).collect();
-    assert!(slow_states.contains(&"pulling") && slow_states.contains(&"ready"), "{slow_states:?}");
+    for state in ["pulling", "ready", "deleted"] {
+        assert!(slow_states.contains(&state), "{state}: {slow_states:?}");
+    }
     // Each time a pod's restart count grew: one mark each.
     let mut restarts = 0;
     for pod in &pods {
@@ -93,8 +98,15 @@ fn a_crash_loop_and_a_slow_wave_are_drawn_and_render_in_a_browser() {
     assert!(restarts >= 2, "the crash loop restarted its containers: {restarts}");
     let warnings = lines_of(&lines, "warning_event").len();
     assert!(warnings >= 1, "the crash loop's BackOff events:\n{}", run.stdout);
+    let mut revisions: Vec<&str> = pod_lines.iter().filter(|l| l["workload"]["name"] == "slow").map(|l| l["revision"].as_str().unwrap()).collect();
+    revisions.sort();
+    revisions.dedup();
+    assert_eq!(revisions.len(), 2, "the old and the new revision's pods: {revisions:?}");
     let planned = lines_of(&lines, "planned_waves");
     assert_eq!(planned.len(), 2, "one estimate per rollout");
+    let slow_plan = planned.iter().find(|l| l["workload"]["name"] == "slow").expect("the slow rollout's waves");
+    let waves: u64 = slow_plan["estimate"]["waves"].as_array().unwrap().iter().map(|w| w["count"].as_u64().unwrap()).sum();
+    assert_eq!(waves, 3, "one pod at a time: {slow_plan}");
 
     // The file fetches nothing: no script, no address, no external resource.
     let html = std::fs::read_to_string(&page).unwrap();
@@ -120,6 +132,7 @@ fn a_crash_loop_and_a_slow_wave_are_drawn_and_render_in_a_browser() {
     assert_eq!(dom.matches("<circle class=\"mark restart\"").count() as u64, restarts + 1, "restart marks");
     assert_eq!(dom.matches("<path class=\"mark warning\"").count(), warnings + 1, "warning marks");
     assert_eq!(dom.matches("class=\"workload\"").count(), 2);
+    assert_eq!(dom.matches("class=\"revision\"").count(), 3, "the slow one's two revisions and the crasher's one");
     assert_eq!(dom.matches("class=\"plan-lane\"").count(), 2);
     assert!(dom.matches("<rect class=\"wave\"").count() >= 2);
 
