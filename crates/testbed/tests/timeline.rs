@@ -145,3 +145,21 @@ fn a_crash_loop_and_a_slow_wave_are_drawn_and_render_in_a_browser() {
     assert_eq!(redrawn.matches("class=\"pod-lane\"").count(), pods.len());
     assert_eq!(redrawn.matches("<circle class=\"mark restart\"").count() as u64, restarts + 1);
 }
+
+#[test]
+fn a_rollout_in_waves_ends_its_text_summary_with_a_row_of_blocks_and_set_image_draws_it_too() {
+    let ns = TestNamespace::new("timeline-text");
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("set-image.html");
+    ns.rollwatch_stdin(&["apply", "-f", "-", "--timeout", "2m"], &slow("busybox:1.35")).ok();
+    let run = ns
+        .rollwatch(&["set", "image", "deployment/slow", "app=busybox:1.36", "--progress", "plain", "--timeout", "3m", "--timeline", page.to_str().unwrap()])
+        .ok();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let heading = lines.iter().position(|line| line.starts_with("waves (each block one wave")).unwrap_or_else(|| panic!("no text timeline:\n{}", run.stdout));
+    let row = lines[heading + 1];
+    assert!(row.starts_with("deployment/slow ") && row.contains('█') && row.contains(" waves in "), "{row}");
+    assert!(lines.last().unwrap().starts_with("all ready after"), "the totals stay last:\n{}", run.stdout);
+    let html = std::fs::read_to_string(&page).expect("set image --timeline writes the picture");
+    assert_eq!(html.matches("class=\"pod-lane\"").count(), 6, "three old pods and three new");
+}

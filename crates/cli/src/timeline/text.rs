@@ -28,7 +28,10 @@ struct Rollout {
     started: Duration,
     /// When each wave ended.
     ends: Vec<Duration>,
+    /// The most updated available pods seen.
     available: u32,
+    /// The updated pods last reported.
+    updated: i64,
     /// The model's whole rollout, from the last pace reported.
     expected: Option<Duration>,
 }
@@ -46,15 +49,31 @@ impl Waves {
         let rollout = match self.rollouts.iter_mut().position(|r| r.object == change.object) {
             Some(index) => &mut self.rollouts[index],
             None if change.verdict.state == State::Progressing => {
-                self.rollouts.push(Rollout { object: change.object.clone(), started: change.elapsed, ends: Vec::new(), available, expected: None });
+                self.rollouts.push(Rollout {
+                    object: change.object.clone(),
+                    started: change.elapsed,
+                    ends: Vec::new(),
+                    available,
+                    updated: progress.updated,
+                    expected: None,
+                });
                 self.rollouts.last_mut().expect("just pushed")
             }
             None => return,
         };
+        // Figures of the previous rollout (before the controller saw the new spec) give way to
+        // the new one's: its updated pods start over from fewer.
+        if progress.updated < rollout.updated {
+            rollout.started = change.elapsed;
+            rollout.ends.clear();
+            rollout.available = available;
+        }
+        rollout.updated = progress.updated;
+        // Only a new highest count ends a wave: the figure dips while old pods are scaled down.
         if available > rollout.available {
             rollout.ends.push(change.elapsed);
+            rollout.available = available;
         }
-        rollout.available = available;
         if let Some(pace) = change.pace {
             rollout.expected = Some(pace.expected_total);
         }
@@ -118,7 +137,11 @@ mod tests {
     use rollwatch_verdict::{Progress, Verdict};
 
     fn change(name: &str, at: u64, state: State, available: i64) -> VerdictChange {
-        let progress = Progress { desired: 3, updated: 3, ready: available, available, old_pending_termination: 0 };
+        updating(name, at, state, 3, available)
+    }
+
+    fn updating(name: &str, at: u64, state: State, updated: i64, available: i64) -> VerdictChange {
+        let progress = Progress { desired: 3, updated, ready: available, available, old_pending_termination: 0 };
         VerdictChange {
             object: ObjectRef::in_group("apps", "Deployment", Some("shop".into()), name),
             verdict: Verdict::new(state, "rolling").with_progress(progress),
@@ -172,9 +195,27 @@ mod tests {
             change("web", 0, State::Progressing, 0),
             change("web", 1, State::Progressing, 1),
             change("web", 2, State::Progressing, 2),
+            // A dip while an old pod is scaled down ends no wave.
+            change("web", 2, State::Progressing, 1),
+            change("web", 2, State::Progressing, 2),
             change("web", 3, State::Ready, 3),
         ]);
         assert_eq!(three.lines(80, name).len(), 2);
+        assert!(three.lines(80, name)[1].ends_with("3 waves in 3s"), "{:?}", three.lines(80, name));
         assert!(three.lines(30, name).is_empty(), "{:?}", three.lines(30, name));
+    }
+
+    #[test]
+    fn the_previous_rollouts_figures_before_the_new_spec_is_observed_count_for_nothing() {
+        let update = waves(&[
+            // All updated and available: the old generation's status, not yet the new one's.
+            updating("web", 0, State::Progressing, 3, 3),
+            updating("web", 1, State::Progressing, 1, 0),
+            updating("web", 4, State::Progressing, 2, 1),
+            updating("web", 7, State::Progressing, 3, 2),
+            updating("web", 10, State::Ready, 3, 3),
+        ]);
+        let lines = update.lines(80, name);
+        assert!(lines[1].ends_with("3 waves in 9s"), "{lines:?}");
     }
 }
