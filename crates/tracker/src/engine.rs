@@ -30,8 +30,7 @@ use crate::first_seen::FirstSeen;
 use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::retry::retrying;
-use crate::timeline::PlannedWaves;
-use crate::timeline::{Recorder, Seen};
+use crate::timeline::{PlannedWaves, Recorder, Seen};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
 
 /// A kind that may be served by a CustomResourceDefinition (see the registry).
@@ -482,7 +481,10 @@ impl Engine {
         let owner = chain.iter().rfind(|w| self.index.contains_key(w)).cloned();
         let updates = match seen {
             // The chain starts at what an event is about.
-            Some(seen) => self.recorder.take(key, seen, owner, chain[0].clone(), self.started.elapsed()).into_iter().collect(),
+            Some(seen) => {
+                let subject = chain.first().cloned().unwrap_or_else(|| key.clone());
+                self.recorder.take(key, seen, owner, subject, self.started.elapsed()).into_iter().collect()
+            }
             None => match owner {
                 Some(owner) if self.recorder.has_pending() => {
                     let family: HashSet<ObjectRef> = self.snapshot.family(&owner).into_iter().collect();
