@@ -48,7 +48,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     // Unreadable or invalid files fail before the cluster is even asked.
     let read = manifests::read(&args.files, args.recursive)
         .and_then(|read| if read.is_empty() { Err(Error::input("no objects in the given manifests")) } else { Ok(read) });
-    command(global, read, |mut session, read| async move {
+    command(global, read, |session, read| async move {
+        let mut session = args.track.record(session);
         // Every phase takes its time from the one timeout.
         let deadline = Deadline::after(args.track.options(Goal::Ready).timeout);
         let options =

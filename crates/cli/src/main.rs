@@ -22,6 +22,7 @@ mod set_image;
 mod signals;
 mod status;
 mod targets;
+mod timeline;
 mod track_args;
 mod undo;
 mod wait;
@@ -181,11 +182,27 @@ enum Command {
     /// `rules test FILE -f OBJECTS`: verdicts of saved objects by the rules of FILE.
     #[command(after_help = exit::help())]
     Rules(rules::Args),
+    /// Draw a saved `-o json` run as one self-contained HTML file: `rollwatch timeline RUN.jsonl
+    /// -o FILE.html` (its -o names the file; see `rollwatch timeline --help`).
+    #[command(disable_help_flag = true)]
+    Timeline(Passed),
+}
+
+/// A command's arguments, passed on as they are to its own parser.
+#[derive(Debug, clap::Args)]
+struct Passed {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    args: Vec<std::ffi::OsString>,
 }
 
 fn main() -> ExitCode {
     end_quietly_on_closed_pipe();
     log_diagnostics_if_asked();
+    // `timeline` has its own `-o FILE.html`, which the global `-o FORMAT` would refuse.
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|command| command == "timeline") {
+        return timeline::command::run(args).into();
+    }
     let cli = Cli::parse();
     let (outcome, code_on_error) = match cli.command {
         // `check` reads only files: whatever stops it is its input.
@@ -205,6 +222,8 @@ fn main() -> ExitCode {
         Command::Man(args) => (completion::man(Cli::command(), &cli.global, args), exit::Code::Usage),
         // `rules` reads only files too.
         Command::Rules(args) => (rules::run(&cli.global, args), exit::Code::Usage),
+        // Reached with global flags before `timeline`; they mean nothing to it.
+        Command::Timeline(passed) => (Ok(timeline::command::run(passed.args)), exit::Code::Usage),
     };
     match outcome {
         Ok(code) => code.into(),

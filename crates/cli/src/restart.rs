@@ -24,7 +24,8 @@ pub struct Args {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     let parsed = workload::parse(&args.object, args.name.as_deref(), rollout::check_restartable);
-    command(global, parsed, |mut session, object| async move {
+    command(global, parsed, |session, object| async move {
+        let mut session = args.follow.record(session);
         let object = object.in_namespace(&session.namespace);
         rollout::restart(&session.tracker, &object, jiff::Timestamp::now(), &rollout::change_cause(std::env::args())).await?;
         session.reporter.note(&Note { event: "restarted", object: Some(object.clone()), message: "restarted: its pods are being replaced".into() });

@@ -22,7 +22,8 @@ pub struct Args {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     let parsed = workload::parse(&args.object, args.name.as_deref(), rollout::check_pausable);
-    command(global, parsed, |mut session, object| async move {
+    command(global, parsed, |session, object| async move {
+        let mut session = args.follow.record(session);
         let object = object.in_namespace(&session.namespace);
         let changed = rollout::set_paused(&session.tracker, &object, false).await?;
         let (event, message) = if changed { ("resumed", "resumed") } else { ("not_paused", "was not paused") };

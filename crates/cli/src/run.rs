@@ -122,6 +122,7 @@ pub async fn track(session: &mut Session, objects: Vec<ObjectRef>, options: Trac
     let mut signals = session.signals.clone();
     let deadline = Deadline::after(options.timeout);
     let reporter = session.reporter.as_mut();
+    let options = TrackOptions { timeline: options.timeline || reporter.wants_timeline(), ..options };
     let outcome = follow(&session.tracker, reporter, objects, options.clone(), &mut signals).await;
     if matches!(outcome.end, End::Failed | End::TimedOut) {
         roll_back(&session.tracker, reporter, rollback, options, deadline, &mut signals).await;

@@ -48,7 +48,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             }
             Ok((object, assignments))
         });
-    command(global, parsed, |mut session, (object, assignments)| async move {
+    command(global, parsed, |session, (object, assignments)| async move {
+        let mut session = args.track.record(session);
         let object = object.in_namespace(&session.namespace);
         // The change and the tracking share the one timeout.
         let deadline = Deadline::after(args.track.options(Goal::Ready).timeout);

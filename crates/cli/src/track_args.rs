@@ -6,6 +6,8 @@ use std::time::Duration;
 use rollwatch_tracker::{FeedMode, Goal, TrackOptions};
 
 use crate::policy_args::PolicyArgs;
+use crate::report::Recorded;
+use crate::run::Session;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrackArgs {
@@ -34,9 +36,23 @@ pub struct TrackArgs {
     /// Log lines to show of each failing container.
     #[arg(long, value_name = "N", default_value_t = 20, help_heading = "Tracking")]
     pub logs_tail: u32,
+    /// When the run ends (however it ends), write its timeline picture to FILE: one HTML file,
+    /// a lane per pod, verdicts, restarts, warning events and the predicted waves.
+    #[arg(long, value_name = "FILE.html", help_heading = "Tracking")]
+    pub timeline: Option<std::path::PathBuf>,
 }
 
 impl TrackArgs {
+    /// With `--timeline`, the session's reporter also records the run and draws it when the
+    /// session ends. Called first thing in a command, so a command that fails early still
+    /// leaves its picture.
+    pub fn record(&self, mut session: Session) -> Session {
+        if let Some(path) = &self.timeline {
+            session.reporter = Box::new(Recorded::new(session.reporter, path.clone()));
+        }
+        session
+    }
+
     pub fn options(&self, goal: Goal) -> TrackOptions {
         TrackOptions {
             policy: self.tolerances.policy(),
@@ -45,6 +61,7 @@ impl TrackArgs {
             fail_fast: !self.wait_all,
             timeout: (!self.timeout.is_zero()).then_some(self.timeout),
             logs_tail: self.logs_tail,
+            timeline: self.timeline.is_some(),
             ..TrackOptions::default()
         }
     }

@@ -26,7 +26,8 @@ pub struct Args {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
     let parsed = workload::parse(&args.object, args.name.as_deref(), rollout::check_has_history);
-    command(global, parsed, |mut session, object| async move {
+    command(global, parsed, |session, object| async move {
+        let mut session = args.follow.record(session);
         let object = object.in_namespace(&session.namespace);
         let cause = rollout::change_cause(std::env::args());
         let note = match rollout::undo(&session.tracker, &object, args.to_revision, &cause).await? {

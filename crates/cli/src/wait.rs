@@ -33,7 +33,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         WaitFor::Ready => Goal::Ready,
         WaitFor::Deleted => Goal::Deleted,
     };
-    command(global, args.targets.check(), |mut session, ()| async move {
+    command(global, args.targets.check(), |session, ()| async move {
+        let mut session = args.track.record(session);
         let objects = args.targets.resolve(&session.tracker, &session.namespace, global.namespace.as_deref()).await?;
         if objects.is_empty() {
             return match goal {

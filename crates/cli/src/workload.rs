@@ -39,6 +39,11 @@ pub struct Follow {
 }
 
 impl Follow {
+    /// The session recording a timeline with `--timeline` (see [`TrackArgs::record`]).
+    pub fn record(&self, session: Session) -> Session {
+        self.track.record(session)
+    }
+
     /// Tracks `object` until it is ready (or fails), unless `--no-wait`.
     pub async fn follow(&self, session: &mut Session, object: ObjectRef) -> Code {
         if self.no_wait {

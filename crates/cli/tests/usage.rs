@@ -245,7 +245,7 @@ fn help_groups_each_commands_own_flags_apart_from_tracking_tolerances_connection
     }
     let section = |name: &str| -> Vec<String> { headed.iter().filter(|(heading, _)| heading == name).map(|(_, flag)| flag.clone()).collect() };
     assert_eq!(section("Options"), ["--filename", "--recursive", "--selector", "--all-namespaces", "--for", "--help"]);
-    assert_eq!(section("Tracking"), ["--timeout", "--poll[=<INTERVAL>]", "--fail-fast", "--wait-all", "--logs-tail"]);
+    assert_eq!(section("Tracking"), ["--timeout", "--poll[=<INTERVAL>]", "--fail-fast", "--wait-all", "--logs-tail", "--timeline"]);
     let tolerances = section("Tolerances");
     assert!(
         tolerances

@@ -30,6 +30,7 @@ use crate::first_seen::FirstSeen;
 use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::retry::retrying;
+use crate::timeline::{PlannedWaves, Recorder, Seen};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
 
 /// A kind that may be served by a CustomResourceDefinition (see the registry).
@@ -123,6 +124,8 @@ pub(crate) struct Engine {
     statuses: HashMap<ObjectRef, u64>,
     /// Object events taken in from the feeds (list items included), for the diagnostics log.
     events: u64,
+    /// The pods and warning events reported for a timeline (with `TrackOptions::timeline`).
+    recorder: Recorder,
     updates: mpsc::UnboundedSender<Update>,
 }
 
@@ -150,6 +153,7 @@ impl Engine {
             deferred: BTreeSet::new(),
             statuses: HashMap::new(),
             events: 0,
+            recorder: Recorder::default(),
             updates,
         }
     }
@@ -408,15 +412,23 @@ impl Engine {
         }
         let clock =
             if key.row().is_some_and(|row| row.rollout.model.is_some()) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
-        if let Some(clock) = clock {
-            clock.observe(&object);
+        if let Some(clock) = clock
+            && let Some(estimate) = clock.observe(&object)
+            && self.options.timeline
+        {
+            let waves = PlannedWaves { workload: key.clone(), estimate: estimate.clone(), at: jiff::Timestamp::now(), elapsed: self.started.elapsed() };
+            let _ = self.updates.send(Update::Waves(Box::new(waves)));
         }
+        let seen = if self.options.timeline { Seen::read(&key, &object) } else { None };
         if let Err(error) = self.snapshot.upsert(object) {
             let message = format!("cannot read {key} from the cluster: {error}");
             let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
             return None;
         }
         self.feeds[feed].known.insert(key.clone());
+        if self.options.timeline {
+            self.record(&key, seen);
+        }
         self.mark_affected(&key, dirty);
         if status_changed {
             self.progressed(&key);
@@ -426,6 +438,9 @@ impl Engine {
 
     fn remove(&mut self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
         self.mark_affected(key, dirty);
+        if let Some(update) = self.recorder.deleted(key, self.started.elapsed()) {
+            let _ = self.updates.send(update);
+        }
         if self.statuses.remove(key).is_some() {
             self.progressed(key);
         }
@@ -456,6 +471,30 @@ impl Engine {
             if let Some(&slot) = self.index.get(&workload) {
                 self.tracked[slot].progressed = Some(now);
             }
+        }
+    }
+
+    /// Reports a pod's or warning event's change for a timeline, under the tracked object highest
+    /// up its owners; an owner that arrives reports the pods and events that waited for it.
+    fn record(&mut self, key: &ObjectRef, seen: Option<Seen>) {
+        let chain = self.snapshot.workloads_affected_by(key);
+        let owner = chain.iter().rfind(|w| self.index.contains_key(w)).cloned();
+        let updates = match seen {
+            // The chain starts at what an event is about.
+            Some(seen) => {
+                let subject = chain.first().cloned().unwrap_or_else(|| key.clone());
+                self.recorder.take(key, seen, owner, subject, self.started.elapsed()).into_iter().collect()
+            }
+            None => match owner {
+                Some(owner) if self.recorder.has_pending() => {
+                    let family: HashSet<ObjectRef> = self.snapshot.family(&owner).into_iter().collect();
+                    self.recorder.claim(&owner, &family)
+                }
+                _ => Vec::new(),
+            },
+        };
+        for update in updates {
+            let _ = self.updates.send(update);
         }
     }
 
@@ -646,6 +685,7 @@ mod tests {
         use futures::future::BoxFuture;
         use jiff::{SignedDuration, Timestamp};
         use rollwatch_verdict::Policy;
+        use rollwatch_verdict::pod_state::PodState;
         use serde_json::json;
 
         use super::*;
@@ -669,6 +709,8 @@ mod tests {
             updates: mpsc::UnboundedReceiver<Update>,
             /// Every verdict reported, in order.
             verdicts: Vec<(ObjectRef, Verdict)>,
+            /// Every other update reported, in order.
+            others: Vec<Update>,
             interrupt: Option<oneshot::Sender<()>>,
             outcome: tokio::task::JoinHandle<Outcome>,
         }
@@ -698,7 +740,7 @@ mod tests {
                 let (interrupt, interrupted) = oneshot::channel();
                 let objects = objects.iter().map(|&o| o.clone()).collect();
                 let outcome = tokio::spawn(engine.run(objects, interrupted));
-                let mut run = Run { feeds, updates, verdicts: Vec::new(), interrupt: Some(interrupt), outcome };
+                let mut run = Run { feeds, updates, verdicts: Vec::new(), others: Vec::new(), interrupt: Some(interrupt), outcome };
                 run.pass(Duration::ZERO).await;
                 // No node: the tests are about other rules.
                 run.list(registry::NODE.kind, &[]);
@@ -754,8 +796,9 @@ mod tests {
                     tokio::task::yield_now().await;
                 }
                 while let Ok(update) = self.updates.try_recv() {
-                    if let Update::Verdict(change) = update {
-                        self.verdicts.push((change.object, change.verdict));
+                    match update {
+                        Update::Verdict(change) => self.verdicts.push((change.object, change.verdict)),
+                        other => self.others.push(other),
                     }
                 }
             }
@@ -1098,6 +1141,69 @@ mod tests {
             run.list("Secret", &[json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-password", "namespace": "shop"}})]);
             run.pass(Duration::from_secs(1)).await;
             assert_eq!((run.state(&secret), run.state(&web)), (State::Ready, State::Ready), "{:?}", run.verdicts);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_timeline_run_reports_the_waves_then_each_pods_states_and_warnings_under_its_deployment() {
+            let web = ObjectRef::in_group("apps", "Deployment", Some("shop".into()), "web");
+            let options = TrackOptions { policy: instant(), timeout: None, logs_tail: 0, timeline: true, ..TrackOptions::default() };
+            let mut run = Run::start_with(&[&web], options, "127.0.0.1:9", Vec::new()).await;
+            let deployment = json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "shop", "uid": "d1", "generation": 2},
+                "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                         "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "app", "image": "shop/app:2"}]}}},
+                "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1},
+            });
+            let owner = |kind: &str, name: &str, uid: &str| json!([{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid, "controller": true}]);
+            let replica_set = json!({
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": "web-abc", "namespace": "shop", "uid": "rs1", "labels": {"pod-template-hash": "abc"}, "ownerReferences": owner("Deployment", "web", "d1")},
+                "spec": {"replicas": 2}, "status": {"replicas": 1},
+            });
+            let owned = |mut pod: Value| {
+                pod["metadata"]["ownerReferences"] = owner("ReplicaSet", "web-abc", "rs1");
+                pod["metadata"]["labels"] = json!({"app": "web", "pod-template-hash": "abc"});
+                pod
+            };
+            let now = Timestamp::now();
+            run.list("ReplicaSet", &[replica_set]);
+            run.list("Event", &[]);
+            run.list("Pod", &[owned(pulling("web-abc-1", now))]);
+            run.list_in("apps", "Deployment", &[deployment]);
+            run.pass(Duration::from_secs(1)).await;
+            run.event("Pod", Event::Apply(owned(crash_looping("web-abc-1", now, 2))));
+            let backoff = json!({
+                "apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": "BackOff", "message": "Back-off restarting failed container", "count": 3,
+                "metadata": {"name": "web-abc-1.1", "namespace": "shop", "uid": "e1"},
+                "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web-abc-1", "uid": "uid-web-abc-1"},
+            });
+            // Sent to both Event feeds, as the same event can come in the warnings' and the autoscaler's.
+            run.event("Event", Event::Apply(backoff));
+            run.event("Pod", Event::Delete(owned(crash_looping("web-abc-1", now, 2))));
+            run.pass(Duration::from_secs(1)).await;
+
+            let waves: Vec<_> = run.others.iter().filter_map(|u| if let Update::Waves(w) = u { Some(w) } else { None }).collect();
+            assert_eq!(waves.len(), 1, "{:?}", run.others);
+            assert_eq!((&waves[0].workload, waves[0].estimate.pods_to_update), (&web, 2));
+            let pods: Vec<_> = run.others.iter().filter_map(|u| if let Update::Pod(p) = u { Some(p) } else { None }).collect();
+            let states: Vec<_> = pods.iter().map(|p| (p.state, p.restarts)).collect();
+            assert_eq!(states, [(PodState::Pulling, 0), (PodState::CrashLooping, 2), (PodState::Deleted, 2)]);
+            assert!(pods.iter().all(|p| p.workload == web && p.revision.as_deref() == Some("abc") && p.pod.name == "web-abc-1"), "{pods:?}");
+            assert_eq!(pods[1].last_exit.as_deref(), Some("container app: Error, exit code 1"));
+            let warnings: Vec<_> = run.others.iter().filter_map(|u| if let Update::Warning(w) = u { Some(w) } else { None }).collect();
+            assert_eq!(warnings.len(), 1, "once, though it came twice: {warnings:?}");
+            assert_eq!((warnings[0].object.name.as_str(), warnings[0].reason.as_str(), &warnings[0].workload), ("web-abc-1", "BackOff", &web));
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn without_the_timeline_option_no_pod_or_warning_is_reported() {
+            let web = pod_ref("web-1");
+            let mut run = Run::start(&[&web], instant()).await;
+            run.list("Event", &[]);
+            run.list("Pod", &[pulling("web-1", Timestamp::now())]);
+            run.pass(Duration::from_secs(1)).await;
+            assert!(!run.others.iter().any(|u| matches!(u, Update::Pod(_) | Update::Warning(_) | Update::Waves(_))), "{:?}", run.others);
         }
 
         #[tokio::test(start_paused = true)]

@@ -55,6 +55,7 @@ pub mod rollout;
 pub mod room;
 pub mod select;
 pub mod set_image;
+mod timeline;
 mod tracking;
 mod watched;
 
@@ -63,6 +64,7 @@ pub use error::{Error, ErrorKind};
 pub use explain::{ContainerLogs, ContainerState, Detail, EventNote, Explanation, LOG_LIMIT_BYTES, Termination};
 pub use feed::{FeedKey, FeedMode};
 pub use resources::{Resolver, Resource};
+pub use timeline::{PlannedWaves, PodChange, WarningEvent};
 pub use tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Tracking, Update, VerdictChange};
 
 use rollwatch_verdict::ObjectRef;

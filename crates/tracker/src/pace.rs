@@ -36,13 +36,17 @@ pub(crate) struct RolloutClock {
 }
 
 impl RolloutClock {
-    /// Takes in a new version of the live object; a new generation gets its own estimate.
-    pub(crate) fn observe(&mut self, live: &Value) {
+    /// Takes in a new version of the live object; a new generation gets its own estimate, which
+    /// is returned (for a timeline's predicted waves) when there is one.
+    pub(crate) fn observe(&mut self, live: &Value) -> Option<&Estimate> {
         let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
         let observed = live.pointer("/status/observedGeneration").and_then(Value::as_i64).is_some_and(|g| g >= generation);
         match &mut self.seen {
-            Some(seen) if seen.generation == generation => seen.observed = observed,
-            _ => self.seen = Some(Seen { generation, observed, estimate: estimate(live, &assumptions_for(live)).ok() }),
+            Some(seen) if seen.generation == generation => {
+                seen.observed = observed;
+                None
+            }
+            _ => self.seen.insert(Seen { generation, observed, estimate: estimate(live, &assumptions_for(live)).ok() }).estimate.as_ref(),
         }
     }
 

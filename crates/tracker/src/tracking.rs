@@ -10,6 +10,7 @@ use rollwatch_verdict::estimate::Pace;
 use rollwatch_verdict::{ObjectRef, Policy, State, Verdict};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::timeline::{PlannedWaves, PodChange, WarningEvent};
 use crate::{Error, Explanation, FeedMode};
 
 /// What counts as done for a tracked object.
@@ -37,6 +38,9 @@ pub struct TrackOptions {
     /// How often verdicts are recomputed without a change in the cluster, for what depends on
     /// time alone: grace periods running out, the stable window filling up.
     pub recheck_every: Duration,
+    /// Also report what a timeline picture draws: [`Update::Pod`], [`Update::Warning`] and
+    /// [`Update::Waves`] (off by default: it reads every pod and event version once more).
+    pub timeline: bool,
 }
 
 impl Default for TrackOptions {
@@ -49,6 +53,7 @@ impl Default for TrackOptions {
             timeout: Some(Duration::from_secs(300)),
             logs_tail: 20,
             recheck_every: Duration::from_secs(1),
+            timeline: false,
         }
     }
 }
@@ -68,6 +73,14 @@ pub enum Update {
     /// Something the verdicts go without, said once (whether a cluster autoscaler runs could not
     /// be told); nothing is retried.
     Note { message: String },
+    /// With [`TrackOptions::timeline`]: a pod of a tracked object changed state, restarted or was
+    /// deleted.
+    Pod(Box<PodChange>),
+    /// With [`TrackOptions::timeline`]: a warning event about a tracked object's family.
+    Warning(Box<WarningEvent>),
+    /// With [`TrackOptions::timeline`]: the waves the duration model expects for a rollout
+    /// (a new generation of a Deployment, StatefulSet or DaemonSet).
+    Waves(Box<PlannedWaves>),
 }
 
 /// A new verdict for one object.

@@ -79,6 +79,7 @@ mod kinds;
 mod no_progress;
 mod object_ref;
 mod parse;
+pub mod pod_state;
 pub mod pods;
 mod policy;
 pub mod registry;

@@ -14,6 +14,7 @@ use rollwatch_verdict::{ObjectRef, State, Verdict};
 
 use super::{Names, Note, Reporter, approximately, settling_left, short_duration, summary};
 use crate::sanitize::inline;
+use crate::timeline::text::Waves;
 
 struct Line {
     bar: ProgressBar,
@@ -29,12 +30,13 @@ pub struct Live {
     multi: MultiProgress,
     lines: HashMap<ObjectRef, Line>,
     started: Instant,
+    waves: Waves,
 }
 
 impl Live {
     pub fn new(names: Names) -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
-        Self { names, multi, lines: HashMap::new(), started: Instant::now() }
+        Self { names, multi, lines: HashMap::new(), started: Instant::now(), waves: Waves::default() }
     }
 
     fn render(line: &Line, started: Instant) -> String {
@@ -82,6 +84,7 @@ impl Reporter for Live {
     fn update(&mut self, update: &Update) {
         match update {
             Update::Verdict(change) => {
+                self.waves.observe(change);
                 let now = Instant::now();
                 let (bar, changed) = match self.lines.remove(&change.object) {
                     // A pace-only update (fell behind the model) is not a change of the verdict.
@@ -114,7 +117,9 @@ impl Reporter for Live {
         for line in self.lines.values() {
             line.bar.finish_and_clear();
         }
-        for text in summary::table_lines(outcome, exit_code, &self.names) {
+        let width = console::Term::stdout().size_checked().map_or(80, |(_, columns)| usize::from(columns));
+        let waves = self.waves.lines(width, |object| self.names.of(object));
+        for text in summary::with_waves(summary::table_lines(outcome, exit_code, &self.names), waves) {
             println!("{text}");
         }
     }

@@ -1,11 +1,14 @@
 //! How a run is shown: live progress on a terminal, plain timestamped lines for CI logs, JSON
 //! lines or YAML documents; all report the same things.
 
-mod json;
+pub mod json;
 mod live;
 mod names;
 mod plain;
+mod record;
 mod summary;
+
+pub use record::Recorded;
 
 use std::io::IsTerminal;
 
@@ -34,6 +37,11 @@ pub trait Reporter {
     fn tick(&mut self) {}
     /// The end: every object's result and the exit code.
     fn finish(&mut self, outcome: &Outcome, exit_code: u8);
+    /// Whether it shows pods' state changes, warning events and planned waves (the tracker
+    /// reports them only when asked: they cost a reading of every pod version).
+    fn wants_timeline(&self) -> bool {
+        false
+    }
 }
 
 /// Reports an error that ended a command before or instead of tracking (bad input, no cluster):

@@ -9,6 +9,10 @@ use rollwatch_verdict::{ObjectRef, State, Verdict};
 
 use super::{Names, Note, Reporter, expected_more, settling_left, slower_note, summary, timestamp};
 use crate::sanitize::inline;
+use crate::timeline::text::Waves;
+
+/// The width the summary's text timeline fits in a CI log, which has none of its own.
+const LOG_WIDTH: usize = 100;
 
 pub struct Plain {
     names: Names,
@@ -16,11 +20,12 @@ pub struct Plain {
     last: HashMap<ObjectRef, String>,
     /// Objects whose rollout was last reported slower than expected: the note comes once.
     behind: HashSet<ObjectRef>,
+    waves: Waves,
 }
 
 impl Plain {
     pub fn new(names: Names) -> Self {
-        Self { names, last: HashMap::new(), behind: HashSet::new() }
+        Self { names, last: HashMap::new(), behind: HashSet::new(), waves: Waves::default() }
     }
 }
 
@@ -49,6 +54,7 @@ impl Reporter for Plain {
     fn update(&mut self, update: &Update) {
         match update {
             Update::Verdict(change) => {
+                self.waves.observe(change);
                 let name = self.names.of(&change.object);
                 let line = describe(&change.verdict);
                 if self.last.get(&change.object) != Some(&line) {
@@ -75,7 +81,8 @@ impl Reporter for Plain {
     }
 
     fn finish(&mut self, outcome: &Outcome, exit_code: u8) {
-        for line in summary::lines(outcome, exit_code, &self.names) {
+        let waves = self.waves.lines(LOG_WIDTH, |object| self.names.of(object));
+        for line in summary::with_waves(summary::lines(outcome, exit_code, &self.names), waves) {
             println!("{line}");
         }
     }

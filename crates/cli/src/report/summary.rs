@@ -56,6 +56,14 @@ pub fn table_lines(outcome: &Outcome, exit_code: u8, names: &Names) -> Vec<Strin
     lines
 }
 
+/// The summary's lines with the text timeline's rows before the totals, which stay last.
+pub fn with_waves(mut lines: Vec<String>, waves: Vec<String>) -> Vec<String> {
+    let totals = lines.pop();
+    lines.extend(waves);
+    lines.extend(totals);
+    lines
+}
+
 fn headline(object: &ObjectOutcome, end: &End, names: &Names) -> String {
     let label = match (object.reached, object.verdict.state, end) {
         (true, _, _) => "READY",
