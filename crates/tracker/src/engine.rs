@@ -166,7 +166,6 @@ impl Engine {
     }
 
     /// The count of verdicts computed, as the run goes on.
-    #[cfg(test)]
     pub(crate) fn evaluations(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.evaluations)
     }
