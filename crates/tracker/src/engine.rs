@@ -1,7 +1,9 @@
 //! The tracking loop: feed events go into one [`Snapshot`]; the tracked objects they affect get
-//! a fresh verdict at once, and all of them again on a periodic tick for what depends on time
-//! alone. Verdicts are computed only once every feed has listed its objects, so an object is
-//! never judged from half a picture.
+//! a fresh verdict at once. For what depends on time alone, each verdict says when it would
+//! change by time ([`Verdict::changes_at`]), as does the pace's "slower than expected" hint, and
+//! the loop sleeps until the earliest of those instants (or an event), then judges only the
+//! objects due: objects that wait cost nothing. Verdicts are computed only once every feed has
+//! listed its objects, so an object is never judged from half a picture.
 //!
 //! A feed that errs or relists is *stale*: the picture may lag behind the cluster. While any
 //! feed an object depends on is stale, the object gets no final verdict (ready, failed, ...),
@@ -13,6 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use kube::runtime::watcher::Event;
@@ -53,6 +56,8 @@ struct Tracked {
     progressed: Option<jiff::Timestamp>,
     /// The feeds its verdict reads (indexes into `Engine::feeds`).
     feeds: Vec<usize>,
+    /// When to judge it again though nothing changed (its entry in `Engine::wakes`).
+    wake: Option<Instant>,
 }
 
 struct FeedState {
@@ -126,6 +131,10 @@ pub(crate) struct Engine {
     events: u64,
     /// The pods and warning events reported for a timeline (with `TrackOptions::timeline`).
     recorder: Recorder,
+    /// Verdicts computed, for the diagnostics log and whoever holds a copy (a test, a benchmark).
+    evaluations: Arc<AtomicU64>,
+    /// The tracked objects to judge again at an instant, by their slot, earliest first.
+    wakes: BTreeSet<(Instant, usize)>,
     updates: mpsc::UnboundedSender<Update>,
 }
 
@@ -154,8 +163,15 @@ impl Engine {
             statuses: HashMap::new(),
             events: 0,
             recorder: Recorder::default(),
+            evaluations: Arc::default(),
+            wakes: BTreeSet::new(),
             updates,
         }
+    }
+
+    /// The count of verdicts computed, as the run goes on.
+    pub(crate) fn evaluations(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.evaluations)
     }
 
     pub(crate) async fn run(mut self, objects: Vec<ObjectRef>, interrupt: oneshot::Receiver<()>) -> Outcome {
@@ -174,12 +190,15 @@ impl Engine {
         }
         drop(sender);
         let deadline = self.deadline();
-        let mut recheck = tokio::time::interval(self.options.recheck_every);
-        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut recheck = self.options.recheck_every.map(tokio::time::interval);
+        if let Some(recheck) = recheck.as_mut() {
+            recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        }
         let mut interrupt = interrupt;
         let mut synced_before = false;
         let end = loop {
             let mut dirty = std::mem::take(&mut self.deferred);
+            let wake = self.wakes.first().map(|&(at, _)| at);
             tokio::select! {
                 _ = &mut interrupt => break End::Interrupted,
                 _ = sleep_until(deadline) => break End::TimedOut,
@@ -212,7 +231,8 @@ impl Engine {
                         break End::Error(error);
                     }
                 }
-                _ = recheck.tick() => dirty.extend(self.index.keys().cloned()),
+                _ = sleep_until(wake) => self.take_due(&mut dirty),
+                _ = async { recheck.as_mut().expect("guarded").tick().await }, if recheck.is_some() => dirty.extend(self.index.keys().cloned()),
             }
             self.rules_clock.hold(self.feeds.iter().any(|f| f.stale.is_some()));
             if !self.feeds.iter().all(|f| f.synced) {
@@ -273,6 +293,7 @@ impl Engine {
                     slower: false,
                     progressed: None,
                     feeds: needed,
+                    wake: None,
                 });
             }
         }
@@ -509,7 +530,8 @@ impl Engine {
     /// is stale, a final verdict is held back as unknown.
     fn evaluate(&mut self, dirty: &BTreeSet<ObjectRef>) {
         let now = self.rules_clock.now();
-        let elapsed = self.started.elapsed();
+        let instant = Instant::now();
+        let elapsed = instant.duration_since(self.started);
         for object in dirty {
             let Some(&slot) = self.index.get(object) else { continue };
             let reads = &self.tracked[slot].feeds;
@@ -525,16 +547,32 @@ impl Engine {
                     self.snapshot.verdict_observed(object, &self.options.policy, now, progressed)
                 }
             };
+            self.evaluations.fetch_add(1, Ordering::Relaxed);
             let reads = &self.tracked[slot].feeds;
             if verdict.state.is_final()
                 && let Some(why) = reads.iter().find_map(|&feed| self.feeds[feed].stale.as_deref())
             {
                 let message = format!("{object}: no verdict until the cluster's answers are current again ({why})");
-                verdict = Verdict { state: State::Unknown, message, reasons: Vec::new(), progress: verdict.progress, settling: None };
+                verdict =
+                    Verdict { state: State::Unknown, message, reasons: Vec::new(), progress: verdict.progress, settling: None, changes_at: verdict.changes_at };
             }
             let tracked = &mut self.tracked[slot];
             let pace = tracked.clock.pace(&verdict, elapsed);
             let slower = pace.is_some_and(|pace| pace.slower_than_expected());
+            // The rules' clock runs no faster than the monotonic one (it only stands still), so
+            // the instant its time comes is never later than this; at worst the object is judged
+            // again early, and gets its next instant then.
+            let verdict_due = verdict.changes_at.map(|at| at.duration_since(now).unsigned_abs());
+            let pace_due = pace.and_then(|pace| pace.slower_from()?.checked_sub(pace.elapsed));
+            let wake = verdict_due.into_iter().chain(pace_due).min().and_then(|after| instant.checked_add(after));
+            if let Some(old) = tracked.wake.take() {
+                self.wakes.remove(&(old, slot));
+            }
+            if let Some(wake) = wake {
+                tracked.wake = Some(wake);
+                self.wakes.insert((wake, slot));
+            }
+            verdict.changes_at = None;
             if tracked.evaluated && tracked.verdict == verdict && tracked.slower == slower {
                 continue;
             }
@@ -550,6 +588,18 @@ impl Engine {
         }
     }
 
+    /// Takes the tracked objects whose instant to be judged again has come out of `wakes`.
+    fn take_due(&mut self, dirty: &mut BTreeSet<ObjectRef>) {
+        let now = Instant::now();
+        while let Some(&(at, slot)) = self.wakes.first()
+            && at <= now
+        {
+            self.wakes.pop_first();
+            self.tracked[slot].wake = None;
+            dirty.insert(self.tracked[slot].object.clone());
+        }
+    }
+
     /// When the run's `--timeout` ends it (`None`: never, or too far to represent).
     fn deadline(&self) -> Option<Instant> {
         self.options.timeout.and_then(|timeout| self.started.checked_add(timeout))
@@ -562,7 +612,13 @@ impl Engine {
 
     /// The outcome, with explanations for the objects that did not reach the goal.
     async fn finish(self, end: End) -> Outcome {
-        tracing::debug!(events = self.events, feeds = self.feeds.len(), tracked = self.tracked.len(), "tracking ended");
+        tracing::debug!(
+            events = self.events,
+            evaluations = self.evaluations.load(Ordering::Relaxed),
+            feeds = self.feeds.len(),
+            tracked = self.tracked.len(),
+            "tracking ended"
+        );
         let logs_tail = match end {
             End::Interrupted | End::Error(_) => 0,
             _ => self.options.logs_tail,
@@ -711,6 +767,8 @@ mod tests {
             verdicts: Vec<(ObjectRef, Verdict)>,
             /// Every other update reported, in order.
             others: Vec<Update>,
+            /// Verdicts the engine computed, reported or not.
+            evaluations: Arc<AtomicU64>,
             interrupt: Option<oneshot::Sender<()>>,
             outcome: tokio::task::JoinHandle<Outcome>,
         }
@@ -737,10 +795,11 @@ mod tests {
                     resolver.discovered(&resource.api.group.clone(), vec![resource]).await;
                 }
                 let engine = Engine::new(client, resolver, options, Arc::new(feeds.clone()), sender);
+                let evaluations = engine.evaluations();
                 let (interrupt, interrupted) = oneshot::channel();
                 let objects = objects.iter().map(|&o| o.clone()).collect();
                 let outcome = tokio::spawn(engine.run(objects, interrupted));
-                let mut run = Run { feeds, updates, verdicts: Vec::new(), others: Vec::new(), interrupt: Some(interrupt), outcome };
+                let mut run = Run { feeds, updates, verdicts: Vec::new(), others: Vec::new(), evaluations, interrupt: Some(interrupt), outcome };
                 run.pass(Duration::ZERO).await;
                 // No node: the tests are about other rules.
                 run.list(registry::NODE.kind, &[]);
@@ -805,6 +864,10 @@ mod tests {
 
             fn state(&self, object: &ObjectRef) -> State {
                 self.verdicts.iter().rev().find(|(o, _)| o == object).map_or(State::Unknown, |(_, v)| v.state)
+            }
+
+            fn evaluations(&self) -> u64 {
+                self.evaluations.load(Ordering::Relaxed)
             }
 
             fn ever(&self, object: &ObjectRef, state: State) -> bool {
@@ -926,6 +989,26 @@ mod tests {
             assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
             run.pass(Duration::from_secs(10)).await;
             assert_eq!(run.state(&web), State::Failed, "{:?}", run.verdicts);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_grace_period_runs_out_at_its_instant_with_no_event_and_no_judgement_before() {
+            let web = pod_ref("web-1");
+            let grace = Duration::from_secs(120);
+            let mut run = Run::start(&[&web], with_grace(grace)).await;
+            run.list("Event", &[]);
+            run.list("Pod", &[pulling("web-1", Timestamp::now())]);
+            // Whether an autoscaler runs is asked beside (it is not: every object is judged again).
+            run.pass(Duration::from_secs(20)).await;
+            assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
+            let judged = run.evaluations();
+
+            run.pass(grace - Duration::from_secs(20) - Duration::from_millis(1)).await;
+            assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
+            assert_eq!(run.evaluations(), judged, "judged again with nothing changed and nothing due");
+            run.pass(Duration::from_millis(1)).await;
+            assert_eq!(run.state(&web), State::Failed, "at the end of the grace period: {:?}", run.verdicts);
+            assert_eq!(run.evaluations(), judged + 1, "one judgement, when due");
         }
 
         #[tokio::test(start_paused = true)]

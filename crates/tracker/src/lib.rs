@@ -48,6 +48,8 @@ mod feed;
 mod first_seen;
 pub mod manifests;
 mod pace;
+#[doc(hidden)]
+pub mod replay;
 mod resources;
 mod retry;
 pub mod rollback;

@@ -278,8 +278,16 @@ impl Pace {
     /// The next updated pod is overdue: more than [`SLOWER_FACTOR`] × its model time plus
     /// [`SLOWER_SLACK`] has passed. A hint, never a failure.
     pub fn slower_than_expected(&self) -> bool {
+        self.slower_from().is_some_and(|from| self.elapsed >= from)
+    }
+
+    /// The elapsed time from which this progress is [slower than
+    /// expected](Self::slower_than_expected), so a tracker knows when the hint turns without
+    /// asking every second; `None` when it never does (all done, or a due time beyond counting).
+    pub fn slower_from(&self) -> Option<Duration> {
         let due = Duration::try_from_secs_f64(self.next_pod_due.as_secs_f64() * SLOWER_FACTOR).unwrap_or(Duration::MAX);
-        !self.done && self.elapsed > due.saturating_add(SLOWER_SLACK)
+        let overdue = due.checked_add(SLOWER_SLACK)?.checked_add(Duration::from_nanos(1))?;
+        (!self.done).then_some(overdue)
     }
 
     /// The same progress `by` later.

@@ -72,6 +72,7 @@
 //! findings flow up to the workload, counting only pods of the current revision.
 
 pub mod capacity;
+mod clock;
 mod code;
 pub mod estimate;
 pub mod history;

@@ -13,24 +13,25 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
+use crate::clock::Clock;
 use crate::kinds::humanize;
-use crate::pods::{lasted, ready_since};
+use crate::pods::ready_since;
 use crate::snapshot::{Snapshot, Typed};
 use crate::{ObjectRef, Reason, ReasonCode, State, Verdict};
 
 /// `verdict`, failed when it is still progressing and nothing changed since `last_change` for
 /// `timeout`. A rollout waiting out its settle window is progressing by design, so it is left
 /// alone, as are final verdicts.
-pub(crate) fn judge(snapshot: &Snapshot, object: &ObjectRef, verdict: Verdict, timeout: Duration, last_change: Option<Timestamp>, now: Timestamp) -> Verdict {
+pub(crate) fn judge(snapshot: &Snapshot, object: &ObjectRef, verdict: Verdict, timeout: Duration, last_change: Option<Timestamp>, clock: &Clock) -> Verdict {
     if verdict.state != State::Progressing || verdict.settling.is_some() {
         return verdict;
     }
-    let Some(since) = last_change.filter(|since| lasted(*since, now, timeout)) else { return verdict };
+    let Some(since) = last_change.filter(|since| clock.lasted(*since, timeout)) else { return verdict };
     let (about, last_state) = last_state(snapshot, object).unwrap_or_else(|| (object.clone(), verdict.message.clone()));
     let message = format!("no progress for {}: {last_state}", humanize(timeout));
     let reason = Reason { since: Some(since), ..Reason::new(ReasonCode::NoProgress, about, message.clone()) };
     let summary = format!("{} {:?} failed: {message}", object.kind.to_ascii_lowercase(), object.name);
-    Verdict { state: State::Failed, message: summary, reasons: vec![reason], progress: verdict.progress, settling: None }
+    Verdict { state: State::Failed, message: summary, reasons: vec![reason], progress: verdict.progress, settling: None, changes_at: None }
 }
 
 /// The newest timestamp in the statuses of `object` and everything it owns (conditions'

@@ -11,6 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod, PodCondition};
 
 use crate::capacity::{self, AUTOSCALER_EVENTS, Autoscaler, Resources};
+use crate::clock::Clock;
 use crate::{ObjectRef, Policy, Reason, ReasonCode};
 
 /// One piece of trouble found on a pod.
@@ -52,7 +53,7 @@ pub struct PodFacts<'a> {
     pub autoscaler: Autoscaler,
 }
 
-type Detector = fn(&PodFacts, &Policy, Timestamp, &mut Vec<Finding>);
+type Detector = fn(&PodFacts, &Policy, &Clock, &mut Vec<Finding>);
 
 /// Every detector, in the order their findings are reported.
 const DETECTORS: &[Detector] =
@@ -86,11 +87,11 @@ const UNSCHEDULABLE_GRACE_WITHOUT_AUTOSCALER: Duration = Duration::from_secs(15)
 /// restarted more often than the policy allows.
 const CRASH_LOOP: &str = "CrashLoopBackOff";
 
-/// All trouble found on one pod.
-pub fn findings(facts: &PodFacts, policy: &Policy, now: Timestamp) -> Vec<Finding> {
+/// All trouble found on one pod as of the `clock`'s time.
+pub(crate) fn findings(facts: &PodFacts, policy: &Policy, clock: &Clock) -> Vec<Finding> {
     let mut found = Vec::new();
     for detect in DETECTORS {
-        detect(facts, policy, now, &mut found);
+        detect(facts, policy, clock, &mut found);
     }
     found
 }
@@ -100,13 +101,14 @@ pub fn ready_since(pod: &Pod) -> Option<Timestamp> {
     condition(pod, "Ready").filter(|c| c.status == "True").map(|c| c.last_transition_time.as_ref().map_or(Timestamp::MIN, |t| t.0))
 }
 
-/// Whether the pod is Ready and has been for at least `window` as of `now`, with no container
-/// restart inside the window (restarts before it are the policy's `allowed_restarts` business).
-pub fn stable_for(pod: &Pod, window: Duration, now: Timestamp) -> bool {
+/// Whether the pod is Ready and has been for at least `window` as of the `clock`'s time, with no
+/// container restart inside the window (restarts before it are the policy's `allowed_restarts`
+/// business).
+pub(crate) fn stable_for(pod: &Pod, window: Duration, clock: &Clock) -> bool {
     if window.is_zero() {
         return ready_since(pod).is_some();
     }
-    settles_at(pod, window).is_some_and(|at| at <= now)
+    settles_at(pod, window).is_some_and(|at| clock.reached(at))
 }
 
 /// When the pod will have been Ready for `window` with no container restart inside it, if it
@@ -130,8 +132,8 @@ pub fn settles_at(pod: &Pod, window: Duration) -> Option<Timestamp> {
 /// again. The window is counted from the earliest the instance could be Ready: its start plus its
 /// readiness probe's initial delay. A pod Ready for the whole window since has proven itself: a
 /// steady workload whose pod once died early on is not failed for it days later.
-fn died_while_settling(pod: &Pod, status: &ContainerStatus, policy: &Policy, now: Timestamp) -> bool {
-    if stable_for(pod, policy.stable_for, now) {
+fn died_while_settling(pod: &Pod, status: &ContainerStatus, policy: &Policy, clock: &Clock) -> bool {
+    if stable_for(pod, policy.stable_for, clock) {
         return false;
     }
     let Some(container) = pod.spec.as_ref().and_then(|spec| spec.containers.iter().find(|c| c.name == status.name)) else {
@@ -161,8 +163,9 @@ fn settle_note(policy: &Policy) -> String {
     format!("; its pod had been ready for less than the {}s settle window", policy.stable_for.as_secs())
 }
 
-/// Whether `since` lies more than `limit` before `now`.
-pub(crate) fn lasted(since: Timestamp, now: Timestamp, limit: Duration) -> bool {
+/// Whether `since` lies more than `limit` before `now` (two fixed instants; rules that read the
+/// time ask the [`Clock`]).
+fn lasted(since: Timestamp, now: Timestamp, limit: Duration) -> bool {
     now.duration_since(since) >= SignedDuration::try_from(limit).unwrap_or(SignedDuration::MAX)
 }
 
@@ -212,7 +215,7 @@ fn container_reason(facts: &PodFacts, status: &ContainerStatus, code: &str, mess
 ///   message; `TriggeredScaleUp` after the unschedulable grace;
 /// - no cluster autoscaler: after a short grace, for pods being deleted to make room;
 /// - an autoscaler that has not spoken yet, or none known of: after the unschedulable grace.
-fn unschedulable(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+fn unschedulable(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut Vec<Finding>) {
     let Some(scheduled) = condition(facts.pod, "PodScheduled") else { return };
     if scheduled.status != "False" || scheduled.reason.as_deref() != Some("Unschedulable") {
         return;
@@ -220,7 +223,7 @@ fn unschedulable(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut 
     // Without a transition time, the pod's creation is the latest moment it became unschedulable.
     let since = scheduled.last_transition_time.as_ref().or(facts.pod.metadata.creation_timestamp.as_ref()).map(|t| t.0);
     let scheduler = scheduled.message.clone().unwrap_or_else(|| "the scheduler found no node for the pod".into());
-    let waited = |grace: Duration| since.is_none_or(|since| lasted(since, now, grace));
+    let waited = |grace: Duration| since.is_none_or(|since| clock.lasted(since, grace));
     let (will_not_scale, scaled_up) = AUTOSCALER_EVENTS;
     let autoscaler_word = autoscaler_word(facts);
     let scaling_up = autoscaler_word.is_some_and(|(reason, _)| reason == scaled_up);
@@ -261,17 +264,17 @@ fn autoscaler_word<'a>(facts: &PodFacts<'a>) -> Option<(&'a str, &'a str)> {
 }
 
 /// A container waiting with a failure reason (image pull, configuration, crash loop).
-fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+fn waiting_trouble(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut Vec<Finding>) {
     for status in container_statuses(facts.pod) {
         let Some(waiting) = status.state.as_ref().and_then(|s| s.waiting.as_ref()) else { continue };
         let Some(code) = waiting.reason.as_deref() else { continue };
-        let died_settling = code == CRASH_LOOP && died_while_settling(facts.pod, status, policy, now);
+        let died_settling = code == CRASH_LOOP && died_while_settling(facts.pod, status, policy, clock);
         let counts = if code == CRASH_LOOP {
             restarted_too_often(status, policy) || died_settling
         } else if HOPELESS_WAITING.contains(&code) {
             true
         } else if RETRIED_WAITING.contains(&code) {
-            pod_started(facts.pod).is_none_or(|started| lasted(started, now, policy.waiting_grace))
+            pod_started(facts.pod).is_none_or(|started| clock.lasted(started, policy.waiting_grace))
         } else {
             continue;
         };
@@ -311,14 +314,14 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mu
 /// settle window after its pod became Ready ([`died_while_settling`]). A restart after
 /// failed liveness probes is reported as such, with the probe's message. A container waiting in
 /// CrashLoopBackOff is reported by [`waiting_trouble`] instead.
-fn exits_and_restarts(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+fn exits_and_restarts(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut Vec<Finding>) {
     for status in container_statuses(facts.pod) {
         let never_restarted = !restarted_after_exit(facts.pod, &status.name);
         let state = status.state.as_ref();
         if state.and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason.as_deref() == Some(CRASH_LOOP)) {
             continue;
         }
-        let died_settling = died_while_settling(facts.pod, status, policy, now);
+        let died_settling = died_while_settling(facts.pod, status, policy, clock);
         let too_many_restarts = restarted_too_often(status, policy) || died_settling;
         let current_exit = state.and_then(|s| s.terminated.as_ref()).filter(|t| t.exit_code != 0);
         let last_exit = status.last_state.as_ref().and_then(|s| s.terminated.as_ref());
@@ -388,7 +391,7 @@ fn latest_event<'a>(facts: &PodFacts<'a>, container: &str, reason: &str, wanted:
 
 /// A running container whose readiness probe has failed for longer than the probe's own window
 /// (`initialDelaySeconds + failureThreshold × periodSeconds`) plus the policy's grace.
-fn readiness_failing(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+fn readiness_failing(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut Vec<Finding>) {
     for status in container_statuses(facts.pod).filter(|s| !s.ready) {
         let Some(running_since) = status.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.as_ref()) else {
             continue;
@@ -399,7 +402,7 @@ fn readiness_failing(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &
         let seconds = |value: Option<i32>, default: i32| u64::try_from(value.unwrap_or(default)).unwrap_or(0);
         let window = Duration::from_secs(seconds(probe.initial_delay_seconds, 0) + seconds(probe.failure_threshold, 3) * seconds(probe.period_seconds, 10))
             + policy.readiness_grace;
-        if !lasted(running_since.0, now, window) {
+        if !clock.lasted(running_since.0, window) {
             continue;
         }
         let message = probe_failure(facts, &status.name, "Readiness")
@@ -413,7 +416,7 @@ fn readiness_failing(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &
 /// The pod as a whole failed (evicted, deadline exceeded, or all containers exited for good).
 /// It counts only for a pod without a controller: a ReplicaSet, StatefulSet or DaemonSet replaces
 /// a failed pod, and a Job weighs failed pods against its backoffLimit.
-fn pod_failed(facts: &PodFacts, _policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
+fn pod_failed(facts: &PodFacts, _policy: &Policy, _clock: &Clock, found: &mut Vec<Finding>) {
     let Some(status) = facts.pod.status.as_ref() else { return };
     if status.phase.as_deref() != Some("Failed") {
         return;
@@ -431,7 +434,7 @@ fn controlled(pod: &Pod) -> bool {
 
 /// Held back by scheduling gates (PodScheduled=False, reason SchedulingGated): whoever added the
 /// gates has to remove them, so it never counts by itself; the gates are named.
-fn scheduling_gated(facts: &PodFacts, _policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
+fn scheduling_gated(facts: &PodFacts, _policy: &Policy, _clock: &Clock, found: &mut Vec<Finding>) {
     let Some(gated) = condition(facts.pod, "PodScheduled").filter(|c| c.status == "False" && c.reason.as_deref() == Some("SchedulingGated")) else {
         return;
     };
@@ -457,7 +460,7 @@ pub fn resize_in_flight(pod: &Pod) -> bool {
 /// Deferred (the node may get room) never by itself, an Error while applying it (kubelet
 /// retries) after the waiting grace. Read from the PodResizePending / PodResizeInProgress
 /// conditions (1.33+), else from `status.resize` (1.27 to 1.32).
-fn resize_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut Vec<Finding>) {
+fn resize_trouble(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut Vec<Finding>) {
     let pending = condition(facts.pod, "PodResizePending").filter(|c| c.status == "True");
     let legacy = facts.pod.status.as_ref().and_then(|s| s.resize.as_deref());
     let pending_reason = pending.and_then(|c| c.reason.as_deref()).or(legacy);
@@ -471,7 +474,7 @@ fn resize_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut
                 return;
             };
             let since = since(Some(error));
-            let counts = since.is_none_or(|since| lasted(since, now, policy.waiting_grace));
+            let counts = since.is_none_or(|since| clock.lasted(since, policy.waiting_grace));
             (ReasonCode::PodResizeError, counts, message(Some(error), "kubelet failed to apply the resize"), since)
         }
     };
@@ -481,7 +484,7 @@ fn resize_trouble(facts: &PodFacts, policy: &Policy, now: Timestamp, found: &mut
 
 /// About to be terminated (DisruptionTarget=True: preempted, evicted, tainted away, garbage
 /// collected). Like a failed pod it counts only without a controller to replace it.
-fn disruption_target(facts: &PodFacts, _policy: &Policy, _now: Timestamp, found: &mut Vec<Finding>) {
+fn disruption_target(facts: &PodFacts, _policy: &Policy, _clock: &Clock, found: &mut Vec<Finding>) {
     let Some(target) = condition(facts.pod, "DisruptionTarget").filter(|c| c.status == "True") else { return };
     let cause = target.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
     let message = target.message.clone().unwrap_or_else(|| "the pod is about to be terminated".into());

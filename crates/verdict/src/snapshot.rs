@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::capacity::{self, Autoscaler, Resources};
+use crate::clock::Clock;
 use crate::kinds::{self, GenericStatus};
 use crate::no_progress;
 use crate::parse::json_type;
@@ -293,11 +294,14 @@ impl Snapshot {
             let reason = Reason::new(ReasonCode::Skipped, object.clone(), format!("annotation {SKIP_ANNOTATION}: \"true\""));
             return Verdict::new(State::Ready, format!("{object} is skipped ({SKIP_ANNOTATION}): not waited for")).with_reasons(vec![reason]);
         }
-        let verdict = kinds::view(&kinds::Context { snapshot: self, object, stored, policy, now });
-        match policy.no_progress_timeout {
-            Some(timeout) => no_progress::judge(self, object, verdict, timeout, last_change(self, object), now),
+        let clock = Clock::new(now);
+        let verdict = kinds::view(&kinds::Context { snapshot: self, object, stored, policy, clock: &clock });
+        let mut verdict = match policy.no_progress_timeout {
+            Some(timeout) => no_progress::judge(self, object, verdict, timeout, last_change(self, object), &clock),
             None => verdict,
-        }
+        };
+        verdict.changes_at = clock.next_change();
+        verdict
     }
 
     /// Says whether a cluster autoscaler runs (its status ConfigMap was found, or not); a

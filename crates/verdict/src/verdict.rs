@@ -102,11 +102,16 @@ pub struct Verdict {
     /// Set while the rollout waits out its settle window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settling: Option<Settling>,
+    /// The earliest instant at which the verdict may change by time alone (a grace period running
+    /// out, the settle window filling up, a deadline passing) while the objects stay as they are;
+    /// `None` when time alone changes nothing. A tracker need not judge the object again before.
+    #[serde(skip)]
+    pub changes_at: Option<Timestamp>,
 }
 
 impl Verdict {
     pub fn new(state: State, message: impl Into<String>) -> Self {
-        Self { state, message: message.into(), reasons: Vec::new(), progress: None, settling: None }
+        Self { state, message: message.into(), reasons: Vec::new(), progress: None, settling: None, changes_at: None }
     }
 
     pub fn with_progress(mut self, progress: Progress) -> Self {

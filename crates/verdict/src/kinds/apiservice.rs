@@ -5,7 +5,6 @@ use std::ops::ControlFlow;
 
 use super::Context;
 use super::generic::{condition_verdict, read_status};
-use crate::pods::lasted;
 use crate::{ReasonCode, State, Verdict};
 
 pub(crate) fn view(ctx: &Context) -> Verdict {
@@ -18,7 +17,7 @@ pub(crate) fn view(ctx: &Context) -> Verdict {
         Some(available) if available.status == "True" => Verdict::new(State::Ready, format!("{object} is available")),
         Some(available) => {
             let since = available.last_transition_time.as_ref().map(|t| t.0);
-            let state = if since.is_none_or(|since| lasted(since, ctx.now, ctx.policy.waiting_grace)) { State::Failed } else { State::Progressing };
+            let state = if since.is_none_or(|since| ctx.clock.lasted(since, ctx.policy.waiting_grace)) { State::Failed } else { State::Progressing };
             condition_verdict(ctx, state, format!("{object} is not available"), available, ReasonCode::NotAvailable)
         }
         None => Verdict::new(State::Progressing, format!("Waiting for {object} to be available...")),

@@ -5,7 +5,6 @@
 
 use super::Context;
 use super::generic::{GenericCondition, generic};
-use crate::pods::lasted;
 use crate::{Reason, State, Verdict};
 
 /// Where autoscaling/v1 objects carry the v2 conditions, as a JSON string.
@@ -36,7 +35,7 @@ pub(crate) fn view(ctx: &Context) -> Verdict {
         let message = condition.message.clone().unwrap_or_else(|| format!("{} is False", condition.type_));
         let since = condition.last_transition_time.as_ref().map(|t| t.0);
         let reason = Reason { since, ..Reason::new(code, ctx.object.clone(), message) };
-        if since.is_none_or(|since| lasted(since, ctx.now, ctx.policy.waiting_grace)) {
+        if since.is_none_or(|since| ctx.clock.lasted(since, ctx.policy.waiting_grace)) {
             let message = format!("horizontalpodautoscaler {name:?} cannot scale: {code}: {}", reason.message);
             return Verdict::new(State::Failed, message).with_reasons(vec![reason]);
         }

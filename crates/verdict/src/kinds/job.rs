@@ -7,7 +7,7 @@ use std::time::Duration;
 use k8s_openapi::api::batch::v1::{CronJob, Job, JobCondition, JobSpec, JobStatus};
 
 use super::{Context, condition_reason, count, failure_message};
-use crate::pods::{Trouble, lasted};
+use crate::pods::Trouble;
 use crate::{Reason, ReasonCode, State, Verdict};
 
 /// The Job controller's default backoffLimit.
@@ -146,7 +146,7 @@ fn limit_exceeded(ctx: &Context, job: &Job) -> Option<Reason> {
     }
     let deadline = spec.active_deadline_seconds.and_then(|s| u64::try_from(s).ok()).map(Duration::from_secs)?;
     let started = status.start_time.as_ref()?.0;
-    (spec.suspend != Some(true) && lasted(started, ctx.now, deadline)).then(|| {
+    (spec.suspend != Some(true) && ctx.clock.lasted(started, deadline)).then(|| {
         // The controller's own words for DeadlineExceeded.
         Reason::new("DeadlineExceeded", ctx.object.clone(), "Job was active longer than specified deadline")
     })

@@ -22,17 +22,19 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use crate::clock::Clock;
 use crate::pods::{self, PodFacts, Trouble};
 use crate::snapshot::{Snapshot, Stored, Typed};
 use crate::{ObjectRef, Policy, Progress, Reason, ReasonCode, Settling, State, Verdict};
 
-/// What a viewer may read: the object, its family in the snapshot, the tolerances and the clock.
+/// What a viewer may read: the object, its family in the snapshot, the tolerances and the clock
+/// (every rule that reads the time asks it, so the verdict knows when it would change).
 pub(crate) struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub object: &'a ObjectRef,
     pub stored: &'a Stored,
     pub policy: &'a Policy,
-    pub now: Timestamp,
+    pub clock: &'a Clock,
 }
 
 /// The verdict for the context's object, by the viewer of its kind's row; kinds without one
@@ -115,12 +117,12 @@ impl<'a> Context<'a> {
                 nodes: self.snapshot.node_allocatable(),
                 autoscaler: self.snapshot.autoscaler(),
             };
-            for finding in pods::findings(&facts, self.policy, self.now).into_iter().filter(|f| !ignored.contains(&f.trouble)) {
+            for finding in pods::findings(&facts, self.policy, self.clock).into_iter().filter(|f| !ignored.contains(&f.trouble)) {
                 let list = if finding.counts { &mut assessment.failures } else { &mut assessment.pending };
                 list.push(finding.reason);
             }
             assessment.observed += 1;
-            if pods::stable_for(pod, window, self.now) {
+            if pods::stable_for(pod, window, self.clock) {
                 assessment.stable += 1;
             } else if let Some(at) = pods::settles_at(pod, window) {
                 assessment.settles_at = assessment.settles_at.max(Some(at));
@@ -242,7 +244,7 @@ impl Context<'_> {
     /// after the waiting grace, since quota may be freed or the ServiceAccount created meanwhile.
     fn cannot_create(&self, condition: Option<Reason>, short_of_pods: bool) -> Option<(Reason, bool)> {
         let reason = condition.or_else(|| if short_of_pods { self.failed_create_event() } else { None })?;
-        let counts = reason.since.is_none_or(|since| pods::lasted(since, self.now, self.policy.waiting_grace));
+        let counts = reason.since.is_none_or(|since| self.clock.lasted(since, self.policy.waiting_grace));
         Some((reason, counts))
     }
 
