@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::runtime::watcher::Event;
-use rollwatch_verdict::{ObjectRef, Snapshot, State, Verdict, registry};
+use rollwatch_verdict::{Decoded, ObjectRef, Snapshot, State, Verdict, registry};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -31,6 +31,7 @@ use crate::pace::RolloutClock;
 use crate::resources::{Resolver, Resource};
 use crate::retry::retrying;
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
+use crate::watched::Incoming;
 
 /// A kind that may be served by a CustomResourceDefinition (see the registry).
 fn is_custom(resource: &Resource) -> bool {
@@ -248,14 +249,16 @@ impl Engine {
             }
             let object = ObjectRef::in_group(&resource.api.group, resource.api.kind.clone(), namespace.clone(), object.name);
             let mut needed = Vec::new();
+            let listed_in = if self.options.all_namespaces { None } else { namespace.clone() };
             for related in object.row().map_or(&[][..], |row| row.related) {
                 let companion: Resource = self.resolver.for_row(related.kind).await?;
-                let namespace = if companion.namespaced { namespace.clone() } else { None };
+                let namespace = if companion.namespaced { listed_in.clone() } else { None };
                 needed.push(add_feed(FeedKey { resource: companion, namespace, name: None, fields: related.fields }, related.optional));
             }
             // A kind without a status is ready once it exists: its object alone is read, by GETs.
             let statusless = object.row().is_some_and(|row| !row.has_status);
             let name = statusless.then(|| object.name.clone());
+            let namespace = if statusless { namespace } else { listed_in };
             needed.push(add_feed(FeedKey { resource, namespace, name, fields: None }, false));
             if !self.index.contains_key(&object) {
                 self.index.insert(object.clone(), self.tracked.len());
@@ -378,7 +381,7 @@ impl Engine {
                 self.upsert(feed, object, dirty);
             }
             Event::Delete(object) => {
-                if let Some(key) = ObjectRef::of_object(&object) {
+                if let Some(key) = object.key() {
                     self.feeds[feed].known.remove(&key);
                     self.remove(&key, dirty);
                 }
@@ -397,25 +400,36 @@ impl Engine {
         }
     }
 
-    fn upsert(&mut self, feed: usize, mut object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
-        let key = ObjectRef::of_object(&object)?;
-        let status_changed = self.status_changed(&key, &object);
+    fn upsert(&mut self, feed: usize, object: Incoming, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
+        let (key, mut decoded) = match object {
+            Incoming::Decoded(decoded) => (decoded.key().clone(), *decoded),
+            Incoming::Json(object) => {
+                let key = ObjectRef::of_object(&object)?;
+                match Decoded::from_value(object) {
+                    Ok(decoded) => (key, decoded),
+                    Err(error) => {
+                        let message = format!("cannot read {key} from the cluster: {error}");
+                        let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                        return None;
+                    }
+                }
+            }
+        };
+        let status_changed = self.status_changed(&key, &decoded);
         // A one-shot status sees each value once, so there is no observation to time from: like
         // offline `check`, it reads the server's timestamps (a workload ready for days is ready
         // now, not settling for the window again).
-        if self.options.mode != FeedMode::Once {
-            self.first_seen.retime(&key, &mut object, self.rules_clock.now());
+        if self.options.mode != FeedMode::Once
+            && let Some(pod) = decoded.pod_mut()
+        {
+            self.first_seen.retime(&key, pod, self.rules_clock.now());
         }
         let clock =
             if key.row().is_some_and(|row| row.rollout.model.is_some()) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
         if let Some(clock) = clock {
-            clock.observe(&object);
+            clock.observe(&decoded.to_value());
         }
-        if let Err(error) = self.snapshot.upsert(object) {
-            let message = format!("cannot read {key} from the cluster: {error}");
-            let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
-            return None;
-        }
+        self.snapshot.insert(decoded);
         self.feeds[feed].known.insert(key.clone());
         self.mark_affected(&key, dirty);
         if status_changed {
@@ -439,12 +453,12 @@ impl Engine {
     /// Whether `object`'s status differs from the last version seen (a new object's counts as
     /// changed), when the no-progress rule is on and changes are observed over time. Events
     /// repeat without anything progressing, so they never count.
-    fn status_changed(&mut self, key: &ObjectRef, object: &Value) -> bool {
+    fn status_changed(&mut self, key: &ObjectRef, object: &Decoded) -> bool {
         if self.options.policy.no_progress_timeout.is_none() || self.options.mode == FeedMode::Once || key.kind == "Event" {
             return false;
         }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&object.get("status").map(Value::to_string), &mut hasher);
+        std::hash::Hash::hash(&object.status().map(|status| status.to_string()), &mut hasher);
         let digest = std::hash::Hasher::finish(&hasher);
         self.statuses.insert(key.clone(), digest) != Some(digest)
     }
@@ -581,6 +595,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::MapObjects;
     use std::time::Duration;
 
     #[test]
@@ -724,13 +739,13 @@ mod tests {
             fn list_in(&self, group: &str, kind: &str, objects: &[Value]) {
                 self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::Init });
                 for object in objects {
-                    self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::InitApply(object.clone()) });
+                    self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::InitApply(Incoming::Json(object.clone())) });
                 }
                 self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::InitDone });
             }
 
             fn event(&self, kind: &str, event: Event<Value>) {
-                self.send(kind, |feed| FeedMessage::Event { feed, event: event.clone() });
+                self.send(kind, |feed| FeedMessage::Event { feed, event: event.clone().map_objects(Incoming::Json) });
             }
 
             /// A complete list of the feed's objects.

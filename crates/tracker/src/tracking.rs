@@ -37,6 +37,10 @@ pub struct TrackOptions {
     /// How often verdicts are recomputed without a change in the cluster, for what depends on
     /// time alone: grace periods running out, the stable window filling up.
     pub recheck_every: Duration,
+    /// Each kind is listed or watched across all namespaces, once, instead of per namespace: for
+    /// objects spread over the cluster (`-A`), a handful of requests, as `kubectl get -A` makes,
+    /// instead of a few per namespace. Needs the rights to list the kinds cluster-wide.
+    pub all_namespaces: bool,
 }
 
 impl Default for TrackOptions {
@@ -49,6 +53,7 @@ impl Default for TrackOptions {
             timeout: Some(Duration::from_secs(300)),
             logs_tail: 20,
             recheck_every: Duration::from_secs(1),
+            all_namespaces: false,
         }
     }
 }
