@@ -1116,6 +1116,28 @@ mod tests {
         }
 
         #[tokio::test(start_paused = true)]
+        async fn across_all_namespaces_each_kind_is_read_once_for_the_whole_cluster() {
+            let secret = ObjectRef::new("Secret", Some("shop".into()), "db-password");
+            let (web, api) = (pod_ref("web-1"), ObjectRef::new("Pod", Some("books".into()), "api-1"));
+            let options = TrackOptions { policy: instant(), timeout: None, logs_tail: 0, all_namespaces: true, ..TrackOptions::default() };
+            let mut run = Run::start_with(&[&secret, &web, &api], options, "127.0.0.1:9", Vec::new()).await;
+            let mut feeds: Vec<String> = run.feeds.0.lock().unwrap().iter().map(|(key, ..)| key.to_string()).collect();
+            feeds.sort();
+            assert_eq!(
+                feeds,
+                ["events (source=cluster-autoscaler)", "events (type=Warning)", "nodes", "pods", "secrets/db-password in namespace shop"],
+                "one feed per kind; an object read by name still in its namespace"
+            );
+            let mut api_pod = ready("api-1", Timestamp::now(), 0);
+            api_pod["metadata"]["namespace"] = json!("books");
+            run.list("Event", &[]);
+            run.list("Pod", &[ready("web-1", Timestamp::now(), 0), api_pod]);
+            run.list("Secret", &[json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-password", "namespace": "shop"}})]);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!([run.state(&secret), run.state(&web), run.state(&api)], [State::Ready; 3], "{:?}", run.verdicts);
+        }
+
+        #[tokio::test(start_paused = true)]
         async fn the_runner_clock_a_minute_off_from_the_servers_changes_no_verdict() {
             let mut timelines = Vec::new();
             for skew in [-60, 0, 60] {
