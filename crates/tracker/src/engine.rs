@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use kube::runtime::watcher::Event;
 use rollwatch_verdict::{Decoded, ObjectRef, Snapshot, State, Verdict, registry};
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -596,6 +595,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 mod tests {
     use super::*;
     use crate::feed::MapObjects;
+    use serde_json::Value;
     use std::time::Duration;
 
     #[test]
