@@ -38,6 +38,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
             fail_fast: false,
             timeout: Some(STATUS_TIMEOUT),
             logs_tail: args.logs_tail,
+            all_namespaces: args.targets.all_namespaces,
             ..TrackOptions::default()
         };
         Ok(track(&mut session, objects, options, &[]).await)

@@ -1,5 +1,6 @@
 //! Which objects `wait` and `status` look at: `KIND/NAME` arguments, the objects of manifests
-//! (`-f`), or those matching a label selector (`-l`, optionally in all namespaces with `-A`).
+//! (`-f`), or those matching a label selector (`-l`), optionally in all namespaces (`-A`, alone:
+//! every object of the kinds, as `kubectl get -A` lists them).
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use rollwatch_verdict::{ObjectRef, canonical_kind};
 #[derive(clap::Args, Debug, Clone)]
 pub struct TargetArgs {
     /// Objects as KIND/NAME (deployment/web, sts/db, job/migrate), or as kubectl's KIND NAME...
-    /// (deployment web api); with -l, the kinds to look at (default: deployments,
+    /// (deployment web api); with -l or -A, the kinds to look at (default: deployments,
     /// statefulsets, daemonsets and jobs).
     #[arg(value_name = "KIND/NAME")]
     pub objects: Vec<String>,
@@ -22,7 +23,8 @@ pub struct TargetArgs {
     /// The objects whose labels match this selector (e.g. app=web,tier!=cache).
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
-    /// With -l: look in all namespaces.
+    /// Look in all namespaces: with -l, at the objects it selects; alone, at every object of
+    /// the kinds.
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
 }
@@ -39,20 +41,24 @@ impl TargetArgs {
         }
     }
 
+    /// The label selector the objects are chosen by: `-l`'s, or with `-A` alone, one that every
+    /// object matches.
+    fn selector(&self) -> Option<&str> {
+        self.selector.as_deref().or(self.all_namespaces.then_some(""))
+    }
+
     /// Checks the combination of arguments before anything talks to the cluster.
     pub fn check(&self) -> Result<(), Error> {
-        let ways = [!self.files.is_empty(), self.selector.is_some(), !self.objects.is_empty() && self.selector.is_none()];
+        let selecting = self.selector().is_some();
+        let ways = [!self.files.is_empty(), selecting, !self.objects.is_empty() && !selecting];
         match ways.iter().filter(|&&w| w).count() {
-            0 => return Err(Error::input("name the objects: KIND/NAME arguments, -f PATH or -l SELECTOR")),
+            0 => return Err(Error::input("name the objects: KIND/NAME arguments, -f PATH, -l SELECTOR or -A")),
             1 => {}
-            _ => return Err(Error::input("name the objects one way: KIND/NAME arguments, -f PATH or -l SELECTOR")),
+            _ => return Err(Error::input("name the objects one way: KIND/NAME arguments, -f PATH, -l SELECTOR or -A")),
         }
-        if self.all_namespaces && self.selector.is_none() {
-            return Err(Error::input("-A/--all-namespaces needs -l SELECTOR"));
-        }
-        if self.selector.is_some() {
+        if selecting {
             if let Some(named) = self.objects.iter().find(|o| o.contains('/')) {
-                return Err(Error::input(format!("with -l, give kinds (deployment, sts), not objects: {named}")));
+                return Err(Error::input(format!("with -l or -A, give kinds (deployment, sts), not objects: {named}")));
             }
         } else {
             for object in self.named_objects() {
@@ -64,7 +70,7 @@ impl TargetArgs {
 
     /// The objects, each with its namespace.
     pub async fn resolve(&self, tracker: &Tracker, namespace: &str, explicit_namespace: Option<&str>) -> Result<Vec<ObjectRef>, Error> {
-        if let Some(selector) = &self.selector {
+        if let Some(selector) = self.selector() {
             let kinds: Vec<(String, String)> =
                 if self.objects.is_empty() { select::default_kinds() } else { self.objects.iter().map(|k| canonical_kind(k)).collect() };
             let scope = (!self.all_namespaces).then_some(namespace);

@@ -1,7 +1,7 @@
 //! `rollwatch wait`: track existing objects until all are ready (or deleted) or one fails.
 
 use clap::ValueEnum;
-use rollwatch_tracker::{Error, Goal};
+use rollwatch_tracker::{Error, Goal, TrackOptions};
 
 use crate::Global;
 use crate::exit::Code;
@@ -42,6 +42,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
                 Goal::Ready => Err(Error::input("no objects match: nothing to wait for")),
             };
         }
-        Ok(track(&mut session, objects, args.track.options(goal), &[]).await)
+        let options = TrackOptions { all_namespaces: args.targets.all_namespaces, ..args.track.options(goal) };
+        Ok(track(&mut session, objects, options, &[]).await)
     })
 }

@@ -53,8 +53,11 @@ fn bad_flags_and_object_names_are_usage_errors() {
     let no_slash = rollwatch(&["wait", "web"]);
     assert_eq!(no_slash.status.code(), Some(2));
     assert!(text(&no_slash).contains("invalid object reference \"web\""), "{}", text(&no_slash));
-    let all_namespaces_without_selector = rollwatch(&["status", "deployment/web", "-A"]);
-    assert_eq!(all_namespaces_without_selector.status.code(), Some(2));
+    let all_namespaces_with_an_object = rollwatch(&["status", "deployment/web", "-A"]);
+    assert_eq!(all_namespaces_with_an_object.status.code(), Some(2));
+    assert!(text(&all_namespaces_with_an_object).contains("with -l or -A, give kinds"), "{}", text(&all_namespaces_with_an_object));
+    let all_namespaces_and_files = rollwatch(&["status", "-A", "-f", "web.yaml"]);
+    assert_eq!(all_namespaces_and_files.status.code(), Some(2), "{}", text(&all_namespaces_and_files));
     let bad_image = rollwatch(&["set", "image", "deployment/web", "app"]);
     assert_eq!(bad_image.status.code(), Some(2));
     assert!(text(&bad_image).contains("expected CONTAINER=IMAGE"), "{}", text(&bad_image));
@@ -79,6 +82,11 @@ fn an_unreadable_or_invalid_manifest_is_a_manifest_error_naming_the_file() {
 fn an_unreachable_cluster_is_a_cluster_access_error() {
     let output = rollwatch(&["status", "deployment/web"]);
     assert_eq!(output.status.code(), Some(4), "{}", text(&output));
+    // `-A` alone is a whole cluster's status, as `kubectl get -A`: it goes to the cluster.
+    for args in [&["status", "-A"][..], &["status", "deployments", "-A"]] {
+        let whole_cluster = rollwatch(args);
+        assert_eq!(whole_cluster.status.code(), Some(4), "{args:?}: {}", text(&whole_cluster));
+    }
     let json = rollwatch(&["wait", "deployment/web", "-o", "json"]);
     assert_eq!(json.status.code(), Some(4));
     let line: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON line");

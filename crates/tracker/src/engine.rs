@@ -19,8 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use kube::runtime::watcher::Event;
-use rollwatch_verdict::{ObjectRef, Snapshot, State, Verdict, registry};
-use serde_json::Value;
+use rollwatch_verdict::{Decoded, ObjectRef, Snapshot, State, Verdict, registry};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -35,6 +34,7 @@ use crate::resources::{Resolver, Resource};
 use crate::retry::retrying;
 use crate::timeline::{PlannedWaves, Recorder, Seen};
 use crate::tracking::{End, Goal, ObjectOutcome, Outcome, TrackOptions, Update, VerdictChange};
+use crate::watched::Incoming;
 
 /// A kind that may be served by a CustomResourceDefinition (see the registry).
 fn is_custom(resource: &Resource) -> bool {
@@ -272,14 +272,16 @@ impl Engine {
             }
             let object = ObjectRef::in_group(&resource.api.group, resource.api.kind.clone(), namespace.clone(), object.name);
             let mut needed = Vec::new();
+            let listed_in = if self.options.all_namespaces { None } else { namespace.clone() };
             for related in object.row().map_or(&[][..], |row| row.related) {
                 let companion: Resource = self.resolver.for_row(related.kind).await?;
-                let namespace = if companion.namespaced { namespace.clone() } else { None };
+                let namespace = if companion.namespaced { listed_in.clone() } else { None };
                 needed.push(add_feed(FeedKey { resource: companion, namespace, name: None, fields: related.fields }, related.optional));
             }
             // A kind without a status is ready once it exists: its object alone is read, by GETs.
             let statusless = object.row().is_some_and(|row| !row.has_status);
             let name = statusless.then(|| object.name.clone());
+            let namespace = if statusless { namespace } else { listed_in };
             needed.push(add_feed(FeedKey { resource, namespace, name, fields: None }, false));
             if !self.index.contains_key(&object) {
                 self.index.insert(object.clone(), self.tracked.len());
@@ -403,7 +405,7 @@ impl Engine {
                 self.upsert(feed, object, dirty);
             }
             Event::Delete(object) => {
-                if let Some(key) = ObjectRef::of_object(&object) {
+                if let Some(key) = object.key() {
                     self.feeds[feed].known.remove(&key);
                     self.remove(&key, dirty);
                 }
@@ -422,30 +424,44 @@ impl Engine {
         }
     }
 
-    fn upsert(&mut self, feed: usize, mut object: Value, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
-        let key = ObjectRef::of_object(&object)?;
-        let status_changed = self.status_changed(&key, &object);
+    fn upsert(&mut self, feed: usize, object: Incoming, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
+        let (key, mut decoded) = match object {
+            Incoming::Decoded(decoded) => (decoded.key().clone(), *decoded),
+            Incoming::Json(object) => {
+                let key = ObjectRef::of_object(&object)?;
+                match Decoded::from_value(object) {
+                    Ok(decoded) => (key, decoded),
+                    Err(error) => {
+                        let message = format!("cannot read {key} from the cluster: {error}");
+                        let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
+                        return None;
+                    }
+                }
+            }
+        };
+        let status_changed = self.status_changed(&key, &decoded);
         // A one-shot status sees each value once, so there is no observation to time from: like
         // offline `check`, it reads the server's timestamps (a workload ready for days is ready
         // now, not settling for the window again).
-        if self.options.mode != FeedMode::Once {
-            self.first_seen.retime(&key, &mut object, self.rules_clock.now());
+        if self.options.mode != FeedMode::Once
+            && let Some(pod) = decoded.pod_mut()
+        {
+            self.first_seen.retime(&key, pod, self.rules_clock.now());
         }
         let clock =
             if key.row().is_some_and(|row| row.rollout.model.is_some()) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
-        if let Some(clock) = clock
-            && let Some(estimate) = clock.observe(&object)
+        // The JSON form only for what reads JSON: the duration model of a tracked workload, and
+        // the timeline's reading of pods and events.
+        let value = (clock.is_some() || self.options.timeline).then(|| decoded.to_value());
+        if let (Some(clock), Some(value)) = (clock, &value)
+            && let Some(estimate) = clock.observe(value)
             && self.options.timeline
         {
             let waves = PlannedWaves { workload: key.clone(), estimate: estimate.clone(), at: jiff::Timestamp::now(), elapsed: self.started.elapsed() };
             let _ = self.updates.send(Update::Waves(Box::new(waves)));
         }
-        let seen = if self.options.timeline { Seen::read(&key, &object) } else { None };
-        if let Err(error) = self.snapshot.upsert(object) {
-            let message = format!("cannot read {key} from the cluster: {error}");
-            let _ = self.updates.send(Update::Trouble { feed: self.feeds[feed].key.to_string(), message });
-            return None;
-        }
+        let seen = if self.options.timeline { value.as_ref().and_then(|value| Seen::read(&key, value)) } else { None };
+        self.snapshot.insert(decoded);
         self.feeds[feed].known.insert(key.clone());
         if self.options.timeline {
             self.record(&key, seen);
@@ -475,12 +491,12 @@ impl Engine {
     /// Whether `object`'s status differs from the last version seen (a new object's counts as
     /// changed), when the no-progress rule is on and changes are observed over time. Events
     /// repeat without anything progressing, so they never count.
-    fn status_changed(&mut self, key: &ObjectRef, object: &Value) -> bool {
+    fn status_changed(&mut self, key: &ObjectRef, object: &Decoded) -> bool {
         if self.options.policy.no_progress_timeout.is_none() || self.options.mode == FeedMode::Once || key.kind == "Event" {
             return false;
         }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&object.get("status").map(Value::to_string), &mut hasher);
+        std::hash::Hash::hash(&object.status().map(|status| status.to_string()), &mut hasher);
         let digest = std::hash::Hasher::finish(&hasher);
         self.statuses.insert(key.clone(), digest) != Some(digest)
     }
@@ -676,6 +692,8 @@ async fn sleep_until(deadline: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::MapObjects;
+    use serde_json::Value;
     use std::time::Duration;
 
     #[test]
@@ -825,13 +843,13 @@ mod tests {
             fn list_in(&self, group: &str, kind: &str, objects: &[Value]) {
                 self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::Init });
                 for object in objects {
-                    self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::InitApply(object.clone()) });
+                    self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::InitApply(Incoming::Json(object.clone())) });
                 }
                 self.send_in(group, kind, |feed| FeedMessage::Event { feed, event: Event::InitDone });
             }
 
             fn event(&self, kind: &str, event: Event<Value>) {
-                self.send(kind, |feed| FeedMessage::Event { feed, event: event.clone() });
+                self.send(kind, |feed| FeedMessage::Event { feed, event: event.clone().map_objects(Incoming::Json) });
             }
 
             /// A complete list of the feed's objects.
@@ -1287,6 +1305,28 @@ mod tests {
             run.list("Pod", &[pulling("web-1", Timestamp::now())]);
             run.pass(Duration::from_secs(1)).await;
             assert!(!run.others.iter().any(|u| matches!(u, Update::Pod(_) | Update::Warning(_) | Update::Waves(_))), "{:?}", run.others);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn across_all_namespaces_each_kind_is_read_once_for_the_whole_cluster() {
+            let secret = ObjectRef::new("Secret", Some("shop".into()), "db-password");
+            let (web, api) = (pod_ref("web-1"), ObjectRef::new("Pod", Some("books".into()), "api-1"));
+            let options = TrackOptions { policy: instant(), timeout: None, logs_tail: 0, all_namespaces: true, ..TrackOptions::default() };
+            let mut run = Run::start_with(&[&secret, &web, &api], options, "127.0.0.1:9", Vec::new()).await;
+            let mut feeds: Vec<String> = run.feeds.0.lock().unwrap().iter().map(|(key, ..)| key.to_string()).collect();
+            feeds.sort();
+            assert_eq!(
+                feeds,
+                ["events (source=cluster-autoscaler)", "events (type=Warning)", "nodes", "pods", "secrets/db-password in namespace shop"],
+                "one feed per kind; an object read by name still in its namespace"
+            );
+            let mut api_pod = ready("api-1", Timestamp::now(), 0);
+            api_pod["metadata"]["namespace"] = json!("books");
+            run.list("Event", &[]);
+            run.list("Pod", &[ready("web-1", Timestamp::now(), 0), api_pod]);
+            run.list("Secret", &[json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-password", "namespace": "shop"}})]);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!([run.state(&secret), run.state(&web), run.state(&api)], [State::Ready; 3], "{:?}", run.verdicts);
         }
 
         #[tokio::test(start_paused = true)]

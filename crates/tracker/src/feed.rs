@@ -33,7 +33,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{describe, is_access_error};
 use crate::resources::Resource;
-use crate::watched::Watched;
+use crate::watched::{Incoming, READING, Reading, Watched};
 
 /// Objects per LIST page. A page is held whole while its objects are handed on, so smaller pages
 /// keep rollwatch's peak memory down (at 500, Kubernetes' usual page, a page of Pods was a fifth
@@ -95,8 +95,8 @@ pub enum FeedMode {
 /// What a feed tells the tracker.
 #[derive(Debug)]
 pub(crate) enum FeedMessage {
-    /// An object event, the object as JSON with its `kind` and `apiVersion` set.
-    Event { feed: usize, event: Event<Value> },
+    /// An object event, the object read once ([`Incoming`]).
+    Event { feed: usize, event: Event<Incoming> },
     /// The feed could not get through; it retries unless `fatal` (access denied).
     Trouble { feed: usize, message: String, fatal: bool },
 }
@@ -117,8 +117,13 @@ impl FeedSource for ClusterFeeds {
     }
 }
 
-/// Runs one feed until the receiver is gone (or, for [`FeedMode::Once`], after one list).
+/// Runs one feed until the receiver is gone (or, for [`FeedMode::Once`], after one list), its
+/// objects read into the typed form of its kind.
 async fn run(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) {
+    READING.scope(Reading::new(&key.resource.api), run_reading(client, key, index, mode, sender)).await
+}
+
+async fn run_reading(client: kube::Client, key: FeedKey, index: usize, mode: FeedMode, sender: mpsc::UnboundedSender<FeedMessage>) {
     let api: Api<Watched> = match &key.namespace {
         Some(namespace) => Api::namespaced_with(client, namespace, &key.resource.api),
         None => Api::all_with(client, &key.resource.api),
@@ -165,7 +170,7 @@ async fn watch(api: Api<Watched>, key: &FeedKey, index: usize, sender: &mpsc::Un
             let (message, start_over) = match item {
                 Ok(event) => {
                     listed |= matches!(event, Event::InitDone);
-                    (FeedMessage::Event { feed: index, event: event.map_objects(|object| object.into_json(&key.resource.api)) }, false)
+                    (FeedMessage::Event { feed: index, event: event.map_objects(|object| object.into_incoming(&key.resource.api)) }, false)
                 }
                 Err(error) => {
                     let fatal = watcher_error_is_fatal(&error);
@@ -193,7 +198,7 @@ const NAMED_RECHECK: Duration = Duration::from_secs(2);
 /// the first after an error, come as a list of it alone (of nothing when it does not exist), so
 /// the engine knows the feed is current; later answers only as changes.
 async fn get_named(api: &Api<Watched>, key: &FeedKey, name: &str, index: usize, recheck: Option<Duration>, sender: &mpsc::UnboundedSender<FeedMessage>) {
-    let send = |event: Event<Value>| sender.send(FeedMessage::Event { feed: index, event }).is_ok();
+    let send = |event: Event<Value>| sender.send(FeedMessage::Event { feed: index, event: event.map_objects(Incoming::Json) }).is_ok();
     // What the engine was last told: `None` until a first answer (or after an error); then the
     // object's resourceVersion and JSON, if it exists.
     let mut told: Option<Option<(Option<String>, Value)>> = None;
@@ -254,7 +259,7 @@ async fn list_once(api: &Api<Watched>, key: &FeedKey, index: usize, sender: &mps
             Ok(page) => {
                 let next = page.metadata.continue_.clone().filter(|c| !c.is_empty());
                 for object in page.items {
-                    let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitApply(object.into_json(&key.resource.api)) });
+                    let _ = sender.send(FeedMessage::Event { feed: index, event: Event::InitApply(object.into_incoming(&key.resource.api)) });
                 }
                 match next {
                     Some(token) => params = params.continue_token(&token),
@@ -309,7 +314,7 @@ fn timed_out(error: &kube::Error) -> bool {
 }
 
 /// Maps the objects of a watcher event, keeping its shape.
-trait MapObjects<K> {
+pub(crate) trait MapObjects<K> {
     fn map_objects<T>(self, f: impl FnMut(K) -> T) -> Event<T>;
 }
 

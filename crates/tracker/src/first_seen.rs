@@ -17,9 +17,9 @@
 use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use rollwatch_verdict::ObjectRef;
-use rollwatch_verdict::registry;
-use serde_json::Value;
 
 /// Per Pod: how its server timestamps map onto rollwatch's clock.
 #[derive(Default)]
@@ -35,40 +35,36 @@ struct PodTimes {
     offset: Option<SignedDuration>,
     /// Each server timestamp in the Pod (by value, so an instance's start keeps its time when it
     /// moves from `state` to `lastState`) and its local time.
-    seen: HashMap<String, Timestamp>,
+    seen: HashMap<Timestamp, Timestamp>,
 }
 
 impl FirstSeen {
-    /// Replaces the timestamps the time-based rules read in `object` (Pods only: the other
-    /// kinds' rules read no times) by local times. A value seen before keeps its local time; the
-    /// values new in this update keep their distances from each other on the server's clock (a
-    /// container started before its pod turned unready stays before it: the rules compare them)
-    /// and the newest of them is placed no later than `now`.
-    pub(crate) fn retime(&mut self, key: &ObjectRef, object: &mut Value, now: Timestamp) {
-        if !key.is(&registry::POD) {
-            return;
-        }
+    /// Replaces the timestamps the time-based rules read in `pod` (the other kinds' rules read no
+    /// times) by local times. A value seen before keeps its local time; the values new in this
+    /// update keep their distances from each other on the server's clock (a container started
+    /// before its pod turned unready stays before it: the rules compare them) and the newest of
+    /// them is placed no later than `now`.
+    pub(crate) fn retime(&mut self, key: &ObjectRef, pod: &mut Pod, now: Timestamp) {
         let mut times = self.pods.remove(key).unwrap_or_default();
         let mut present = Vec::new();
-        for_each_rule_timestamp(object, |_, value| present.extend(value.as_str().map(str::to_string)));
-        let new: Vec<(&String, Option<Timestamp>)> =
-            present.iter().filter(|v| !times.seen.contains_key(*v)).map(|v| (v, v.parse::<Timestamp>().ok())).collect();
-        if let Some(newest) = new.iter().filter_map(|(_, server)| *server).max() {
-            let anchored = now.duration_since(newest);
+        for_each_rule_timestamp(pod, |time| present.push(time.0));
+        let new: Vec<Timestamp> = present.iter().copied().filter(|server| !times.seen.contains_key(server)).collect();
+        if let Some(newest) = new.iter().max() {
+            let anchored = now.duration_since(*newest);
             times.offset = Some(times.offset.map_or(anchored, |offset| offset.min(anchored)));
         }
-        for (value, server) in new {
-            let local = match (server, times.offset) {
-                (Some(server), Some(offset)) => server.checked_add(offset).unwrap_or(now).min(now),
-                _ => now,
+        for server in new {
+            let local = match times.offset {
+                Some(offset) => server.checked_add(offset).unwrap_or(now).min(now),
+                None => now,
             };
-            times.seen.insert(value.clone(), local);
+            times.seen.insert(server, local);
         }
         // Only what the Pod still shows is kept: its memory stays the size of one status.
-        times.seen.retain(|value, _| present.contains(value));
-        for_each_rule_timestamp(object, |_, value| {
-            if let Some(local) = value.as_str().and_then(|v| times.seen.get(v)) {
-                *value = Value::String(local.to_string());
+        times.seen.retain(|server, _| present.contains(server));
+        for_each_rule_timestamp(pod, |time| {
+            if let Some(local) = times.seen.get(&time.0) {
+                time.0 = *local;
             }
         });
         if !times.seen.is_empty() {
@@ -82,33 +78,28 @@ impl FirstSeen {
     }
 }
 
-/// Calls `visit` with a stable name and the value of every timestamp in a Pod that a time-based
-/// rule reads (the pod's start and creation, its conditions' transitions, its containers'
-/// starts and ends, current and last).
-fn for_each_rule_timestamp(pod: &mut Value, mut visit: impl FnMut(String, &mut Value)) {
-    let mut visit_string = |field: String, value: Option<&mut Value>| {
-        if let Some(value) = value.filter(|v| v.is_string()) {
-            visit(field, value);
-        }
-    };
-    visit_string("creationTimestamp".into(), pod.pointer_mut("/metadata/creationTimestamp"));
-    let Some(status) = pod.get_mut("status") else { return };
-    visit_string("startTime".into(), status.get_mut("startTime"));
-    for condition in status.get_mut("conditions").and_then(Value::as_array_mut).into_iter().flatten() {
-        let kind = condition.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
-        visit_string(format!("condition {kind}"), condition.get_mut("lastTransitionTime"));
+/// Calls `visit` with every timestamp in a Pod that a time-based rule reads (the pod's start and
+/// creation, its conditions' transitions, its containers' starts and ends, current and last).
+fn for_each_rule_timestamp(pod: &mut Pod, mut visit: impl FnMut(&mut Time)) {
+    if let Some(created) = pod.metadata.creation_timestamp.as_mut() {
+        visit(created);
     }
-    for list in ["initContainerStatuses", "containerStatuses"] {
-        for container in status.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
-            let name = container.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-            for which in ["state", "lastState"] {
-                for phase in ["running", "terminated"] {
-                    for field in ["startedAt", "finishedAt"] {
-                        let value = container.get_mut(which).and_then(|s| s.get_mut(phase)).and_then(|p| p.get_mut(field));
-                        visit_string(format!("{list} {name} {which} {phase} {field}"), value);
-                    }
-                }
-            }
+    let Some(status) = pod.status.as_mut() else { return };
+    if let Some(started) = status.start_time.as_mut() {
+        visit(started);
+    }
+    for condition in status.conditions.iter_mut().flatten() {
+        if let Some(transition) = condition.last_transition_time.as_mut() {
+            visit(transition);
+        }
+    }
+    let containers = status.init_container_statuses.iter_mut().flatten().chain(status.container_statuses.iter_mut().flatten());
+    for state in containers.flat_map(|container| [container.state.as_mut(), container.last_state.as_mut()]).flatten() {
+        if let Some(running) = state.running.as_mut() {
+            running.started_at.iter_mut().for_each(&mut visit);
+        }
+        if let Some(terminated) = state.terminated.as_mut() {
+            terminated.started_at.iter_mut().chain(terminated.finished_at.iter_mut()).for_each(&mut visit);
         }
     }
 }
@@ -116,7 +107,14 @@ fn for_each_rule_timestamp(pod: &mut Value, mut visit: impl FnMut(String, &mut V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// `pod` with its timestamps retimed, as JSON.
+    fn retimed(first_seen: &mut FirstSeen, key: &ObjectRef, pod: Value, now: Timestamp) -> Value {
+        let mut typed: Pod = serde_json::from_value(pod).unwrap();
+        first_seen.retime(key, &mut typed, now);
+        serde_json::to_value(&typed).unwrap()
+    }
 
     fn pod(started: &str, ready_since: &str) -> Value {
         json!({
@@ -141,28 +139,28 @@ mod tests {
         let first = at("2026-01-01T10:00:00Z");
 
         // Started, Ready 10 s later: the newest value is placed at first sight, the start 10 s before.
-        let mut seen = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:10Z");
-        first_seen.retime(&key, &mut seen, first);
+        let seen = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:10Z");
+        let seen = retimed(&mut first_seen, &key, seen, first);
         assert_eq!(seen["status"]["conditions"][0]["lastTransitionTime"], first.to_string());
         assert_eq!(seen["status"]["startTime"], at("2026-01-01T09:59:50Z").to_string());
         assert_eq!(seen["status"]["containerStatuses"][0]["state"]["running"]["startedAt"], at("2026-01-01T09:59:50Z").to_string());
 
         // Seen 5 minutes later: a new Ready transition 3 m 50 s after the first on the server's
         // clock keeps that distance; the start keeps the time it had.
-        let mut again = pod("2025-06-01T00:00:00Z", "2025-06-01T00:04:00Z");
-        first_seen.retime(&key, &mut again, at("2026-01-01T10:05:00Z"));
+        let again = pod("2025-06-01T00:00:00Z", "2025-06-01T00:04:00Z");
+        let again = retimed(&mut first_seen, &key, again, at("2026-01-01T10:05:00Z"));
         assert_eq!(again["status"]["startTime"], at("2026-01-01T09:59:50Z").to_string());
         assert_eq!(again["status"]["conditions"][0]["lastTransitionTime"], at("2026-01-01T10:03:50Z").to_string());
 
         // A value newer than its sight on the offset so far (a runner clock that jumped back) is
         // placed at its sight, never after it.
-        let mut jumped = pod("2025-06-01T00:00:00Z", "2025-06-01T01:00:00Z");
-        first_seen.retime(&key, &mut jumped, at("2026-01-01T10:06:00Z"));
+        let jumped = pod("2025-06-01T00:00:00Z", "2025-06-01T01:00:00Z");
+        let jumped = retimed(&mut first_seen, &key, jumped, at("2026-01-01T10:06:00Z"));
         assert_eq!(jumped["status"]["conditions"][0]["lastTransitionTime"], at("2026-01-01T10:06:00Z").to_string());
 
         first_seen.forget(&key);
-        let mut recreated = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:10Z");
-        first_seen.retime(&key, &mut recreated, at("2026-01-01T10:07:00Z"));
+        let recreated = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:10Z");
+        let recreated = retimed(&mut first_seen, &key, recreated, at("2026-01-01T10:07:00Z"));
         assert_eq!(recreated["status"]["conditions"][0]["lastTransitionTime"], at("2026-01-01T10:07:00Z").to_string());
     }
 
@@ -170,8 +168,8 @@ mod tests {
     fn a_restarted_instance_keeps_its_start_and_stays_before_the_unready_transition_it_caused() {
         let key = ObjectRef::new("Pod", Some("shop".into()), "web-1");
         let mut first_seen = FirstSeen::default();
-        let mut ready = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:02Z");
-        first_seen.retime(&key, &mut ready, at("2026-01-01T10:00:00Z"));
+        let ready = pod("2025-06-01T00:00:00Z", "2025-06-01T00:00:02Z");
+        let ready = retimed(&mut first_seen, &key, ready, at("2026-01-01T10:00:00Z"));
         let started = ready["status"]["containerStatuses"][0]["state"]["running"]["startedAt"].clone();
 
         // 3 s later on both clocks it crashed: unready, its start now under lastState, one
@@ -181,7 +179,7 @@ mod tests {
         crashed["status"]["containerStatuses"][0] = json!({"name": "app",
             "state": {"running": {"startedAt": "2025-06-01T00:00:06Z"}},
             "lastState": {"terminated": {"startedAt": "2025-06-01T00:00:00Z", "finishedAt": "2025-06-01T00:00:05Z"}}});
-        first_seen.retime(&key, &mut crashed, at("2026-01-01T10:00:04Z"));
+        let crashed = retimed(&mut first_seen, &key, crashed, at("2026-01-01T10:00:04Z"));
         let status = &crashed["status"]["containerStatuses"][0];
         assert_eq!(status["lastState"]["terminated"]["startedAt"], started, "the instance keeps its start");
         let time = |v: &Value| at(v.as_str().unwrap());
@@ -189,14 +187,5 @@ mod tests {
         assert!(time(&started) < unready, "the instance started before the pod turned unready");
         assert!(time(&status["lastState"]["terminated"]["finishedAt"]) <= unready);
         assert!(time(&status["state"]["running"]["startedAt"]) <= at("2026-01-01T10:00:04Z"), "never after its sight");
-    }
-
-    #[test]
-    fn other_kinds_keep_their_timestamps() {
-        let key = ObjectRef::new("Deployment", Some("shop".into()), "web");
-        let mut deployment = json!({"kind": "Deployment", "metadata": {"name": "web", "creationTimestamp": "2025-06-01T00:00:00Z"}});
-        let before = deployment.clone();
-        FirstSeen::default().retime(&key, &mut deployment, "2026-01-01T10:00:00Z".parse().unwrap());
-        assert_eq!(deployment, before);
     }
 }

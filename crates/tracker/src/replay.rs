@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::Engine;
 use crate::feed::{FeedKey, FeedMessage, FeedMode, FeedSource};
+use crate::watched::Incoming;
 use crate::{Resolver, TrackOptions, Tracking};
 
 /// Where the replayed feeds get their events.
@@ -32,7 +33,7 @@ impl FeedSource for ReplayedFeeds {
         let events = Arc::clone(&self.0).events(&key);
         async move {
             for event in events {
-                if sender.send(FeedMessage::Event { feed: index, event }).is_err() {
+                if sender.send(FeedMessage::Event { feed: index, event: incoming(event) }).is_err() {
                     return;
                 }
                 // Let the engine take in what has come, as it would from a watch, rather than
@@ -43,6 +44,18 @@ impl FeedSource for ReplayedFeeds {
             sender.closed().await;
         }
         .boxed()
+    }
+}
+
+/// A recorded event as the engine takes it in: the object as JSON, read into its typed form by the
+/// engine (the way a feed hands over an object it could not read typed).
+fn incoming(event: Event<Value>) -> Event<Incoming> {
+    match event {
+        Event::Apply(object) => Event::Apply(Incoming::Json(object)),
+        Event::Delete(object) => Event::Delete(Incoming::Json(object)),
+        Event::Init => Event::Init,
+        Event::InitApply(object) => Event::InitApply(Incoming::Json(object)),
+        Event::InitDone => Event::InitDone,
     }
 }
 

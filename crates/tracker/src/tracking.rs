@@ -42,6 +42,10 @@ pub struct TrackOptions {
     /// Also report what a timeline picture draws: [`Update::Pod`], [`Update::Warning`] and
     /// [`Update::Waves`] (off by default: it reads every pod and event version once more).
     pub timeline: bool,
+    /// Each kind is listed or watched across all namespaces, once, instead of per namespace: for
+    /// objects spread over the cluster (`-A`), a handful of requests, as `kubectl get -A` makes,
+    /// instead of a few per namespace. Needs the rights to list the kinds cluster-wide.
+    pub all_namespaces: bool,
 }
 
 impl Default for TrackOptions {
@@ -55,6 +59,7 @@ impl Default for TrackOptions {
             logs_tail: 20,
             recheck_every: None,
             timeline: false,
+            all_namespaces: false,
         }
     }
 }

@@ -92,5 +92,5 @@ pub use code::ReasonCode;
 pub use object_ref::{ObjectRef, ObjectRefError, canonical_kind};
 pub use parse::{MAX_FLOW_NESTING, MAX_INPUT_BYTES, Manifest, Origin, ParseError, parse_documents, parse_manifests};
 pub use policy::Policy;
-pub use snapshot::{ObjectError, Snapshot};
+pub use snapshot::{Decoded, ObjectError, Snapshot, TypedKind};
 pub use verdict::{Progress, Reason, Settling, State, Verdict};

@@ -48,25 +48,13 @@ pub(crate) fn newest_status_time(snapshot: &Snapshot, object: &ObjectRef) -> Opt
 }
 
 fn status_times(typed: &Typed, times: &mut Vec<Timestamp>) {
-    let status = match typed {
-        Typed::Deployment(o) => serde_json::to_value(&o.status),
-        Typed::ReplicaSet(o) => serde_json::to_value(&o.status),
-        Typed::StatefulSet(o) => serde_json::to_value(&o.status),
-        Typed::DaemonSet(o) => serde_json::to_value(&o.status),
-        Typed::Pod(o) => serde_json::to_value(&o.status),
-        Typed::Job(o) => serde_json::to_value(&o.status),
-        Typed::CronJob(o) => serde_json::to_value(&o.status),
-        Typed::Service(o) => serde_json::to_value(&o.status),
-        Typed::PersistentVolumeClaim(o) => serde_json::to_value(&o.status),
-        Typed::Ingress(o) => serde_json::to_value(&o.status),
+    match typed {
         Typed::Generic(o) => {
             let conditions = o.status.iter().flat_map(|status| &status.conditions);
             times.extend(conditions.filter_map(|c| c.last_transition_time.as_ref()).map(|t| t.0));
-            return;
         }
-        Typed::ControllerRevision(_) | Typed::Event(_) => return,
-    };
-    collect_times(&status.unwrap_or_default(), times);
+        _ => collect_times(&typed.status_value().unwrap_or_default(), times),
+    }
 }
 
 /// Every timestamp field (`...Time`, `...At`) in a status, however deep.

@@ -1,19 +1,23 @@
 //! An indexed, in-memory set of cluster objects, and the verdict for one workload among them.
 //!
-//! Objects are parsed once, on [`Snapshot::upsert`], into k8s-openapi types (kinds rollwatch has a
-//! rule for) or kept as JSON (any other kind). Children are indexed by their owners' uids and
-//! Events by the object they are about, so a verdict reads only the workload's own family.
+//! Objects are parsed once, into k8s-openapi types (kinds rollwatch has a rule for) or kept as
+//! JSON (any other kind): on [`Snapshot::upsert`] from a value tree, or by [`Decoded::from_json`]
+//! straight from the text the API server sent (a tracker's watch events and LISTs), then taken in
+//! by [`Snapshot::insert`]. Children are indexed by their owners' uids and Events by the object
+//! they are about, so a verdict reads only the workload's own family.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use k8s_openapi::Resource as _;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::capacity::{self, Autoscaler, Resources};
@@ -72,6 +76,45 @@ pub(crate) struct Generic {
 }
 
 impl Typed {
+    /// The object's status as JSON (`None`: it has none, or its kind has no status).
+    pub fn status_value(&self) -> Option<Value> {
+        let status = match self {
+            Typed::Deployment(o) => serde_json::to_value(&o.status),
+            Typed::ReplicaSet(o) => serde_json::to_value(&o.status),
+            Typed::StatefulSet(o) => serde_json::to_value(&o.status),
+            Typed::DaemonSet(o) => serde_json::to_value(&o.status),
+            Typed::Pod(o) => serde_json::to_value(&o.status),
+            Typed::Job(o) => serde_json::to_value(&o.status),
+            Typed::CronJob(o) => serde_json::to_value(&o.status),
+            Typed::Service(o) => serde_json::to_value(&o.status),
+            Typed::PersistentVolumeClaim(o) => serde_json::to_value(&o.status),
+            Typed::Ingress(o) => serde_json::to_value(&o.status),
+            Typed::Generic(o) => return o.object.get("status").cloned(),
+            Typed::ControllerRevision(_) | Typed::Event(_) => return None,
+        };
+        status.ok().filter(|status| !status.is_null())
+    }
+
+    /// The object as JSON, as far as its typed form holds it.
+    fn to_value(&self) -> Value {
+        let value = match self {
+            Typed::Deployment(o) => serde_json::to_value(o),
+            Typed::ReplicaSet(o) => serde_json::to_value(o),
+            Typed::StatefulSet(o) => serde_json::to_value(o),
+            Typed::DaemonSet(o) => serde_json::to_value(o),
+            Typed::ControllerRevision(o) => serde_json::to_value(o),
+            Typed::Pod(o) => serde_json::to_value(o),
+            Typed::Job(o) => serde_json::to_value(o),
+            Typed::CronJob(o) => serde_json::to_value(o),
+            Typed::Service(o) => serde_json::to_value(o),
+            Typed::PersistentVolumeClaim(o) => serde_json::to_value(o),
+            Typed::Ingress(o) => serde_json::to_value(o),
+            Typed::Event(o) => serde_json::to_value(o),
+            Typed::Generic(o) => return o.object.clone(),
+        };
+        value.unwrap_or_default()
+    }
+
     pub fn metadata(&self) -> &ObjectMeta {
         use k8s_openapi::Metadata;
         match self {
@@ -133,8 +176,191 @@ pub(crate) fn without_unread_pod_fields(mut pod: Value) -> Value {
     pod
 }
 
+/// An object read from the API server without its managedFields: no rule reads them, they are
+/// often most of an object, and a tracker keeps thousands.
+fn slim<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(mut object: T) -> Box<T> {
+    object.metadata_mut().managed_fields = None;
+    Box::new(object)
+}
+
+/// The same cut as [`without_unread_pod_fields`], on a Pod read straight from its JSON.
+fn drop_unread_pod_fields(mut pod: Pod) -> Pod {
+    if let Some(spec) = pod.spec.as_mut() {
+        spec.volumes = None;
+        spec.tolerations = None;
+        spec.affinity = None;
+        for container in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
+            container.env = None;
+            container.env_from = None;
+            container.volume_mounts = None;
+        }
+        for container in spec.ephemeral_containers.iter_mut().flatten() {
+            container.env = None;
+            container.env_from = None;
+            container.volume_mounts = None;
+        }
+    }
+    pod
+}
+
 pub(crate) fn typed<T: DeserializeOwned>(value: Value) -> Result<Box<T>, serde_path_to_error::Error<serde_json::Error>> {
     serde_path_to_error::deserialize(value).map(Box::new)
+}
+
+/// One object read for a [`Snapshot`]: its key and the typed form its rules read. Reading is most
+/// of what taking an object in costs, so a tracker reads each watched object once, straight from
+/// the text the API server sent ([`Decoded::from_json`]).
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    key: ObjectRef,
+    stored: Stored,
+    /// A Node's allocatable.
+    allocatable: Option<Resources>,
+}
+
+impl Decoded {
+    /// Reads an object given as a value tree, its `kind` and `apiVersion` set.
+    pub fn from_value(object: Value) -> Result<Self, ObjectError> {
+        let allocatable = registry::of_object(&object).is_some_and(|row| *row == registry::NODE).then(|| capacity::allocatable(&object));
+        let (key, stored) = parse_object(object)?;
+        let allocatable = match allocatable {
+            Some(Ok(room)) => Some(room),
+            Some(Err((field, problem))) => return Err(ObjectError { object: key.to_string(), field, problem }),
+            None => None,
+        };
+        Ok(Decoded { key, stored, allocatable })
+    }
+
+    /// Reads an object from its JSON text, as listed or watched from `api_version` and `kind`
+    /// (LIST items come without them). A kind with typed rules is read in one pass, straight into
+    /// its typed form ([`Decoded::read`]). Any other kind, and an object that does not read so (a
+    /// field of the wrong type, a missing name), is read as [`Decoded::from_value`] reads it, so
+    /// the outcome is the same and an error names the object and the field.
+    pub fn from_json(json: &str, api_version: &str, kind: &str) -> Result<Self, ObjectError> {
+        if let Some(typed_kind) = TypedKind::of(api_version, kind) {
+            let mut deserializer = serde_json::Deserializer::from_str(json);
+            if let Ok(decoded) = Decoded::read(&mut deserializer, typed_kind)
+                && deserializer.end().is_ok()
+            {
+                return Ok(decoded);
+            }
+        }
+        let mut object: Value = serde_json::from_str(json).map_err(|error| ObjectError {
+            object: kind.to_ascii_lowercase(),
+            field: ".".into(),
+            problem: format!("not a JSON object: {error}"),
+        })?;
+        if let Some(map) = object.as_object_mut() {
+            map.entry("apiVersion").or_insert_with(|| Value::String(api_version.to_string()));
+            map.entry("kind").or_insert_with(|| Value::String(kind.to_string()));
+        }
+        Self::from_value(object)
+    }
+
+    /// Reads one object of `kind` from `deserializer`, straight into its typed form, without its
+    /// managedFields: the one pass of [`Decoded::from_json`], for a reader that has no text to
+    /// read again. Its error is the deserializer's; [`Decoded::from_value`] on the same object
+    /// names the object and the field.
+    pub fn read<'de, D: Deserializer<'de>>(deserializer: D, kind: TypedKind) -> Result<Self, D::Error> {
+        let typed = match kind.reader {
+            Reader::Deployment => Typed::Deployment(slim(Deployment::deserialize(deserializer)?)),
+            Reader::ReplicaSet => Typed::ReplicaSet(slim(ReplicaSet::deserialize(deserializer)?)),
+            Reader::StatefulSet => Typed::StatefulSet(slim(StatefulSet::deserialize(deserializer)?)),
+            Reader::DaemonSet => Typed::DaemonSet(slim(DaemonSet::deserialize(deserializer)?)),
+            Reader::ControllerRevision => Typed::ControllerRevision(slim(ControllerRevision::deserialize(deserializer)?)),
+            Reader::Pod => Typed::Pod(slim(drop_unread_pod_fields(Pod::deserialize(deserializer)?))),
+            Reader::Job => Typed::Job(slim(Job::deserialize(deserializer)?)),
+            Reader::CronJob => Typed::CronJob(slim(CronJob::deserialize(deserializer)?)),
+            Reader::Service => Typed::Service(slim(Service::deserialize(deserializer)?)),
+            Reader::PersistentVolumeClaim => Typed::PersistentVolumeClaim(slim(PersistentVolumeClaim::deserialize(deserializer)?)),
+            Reader::Ingress => Typed::Ingress(slim(Ingress::deserialize(deserializer)?)),
+            Reader::Event => Typed::Event(slim(Event::deserialize(deserializer)?)),
+        };
+        let Some(name) = typed.metadata().name.clone().filter(|name| !name.is_empty()) else {
+            return Err(serde::de::Error::missing_field("metadata.name"));
+        };
+        let (key, stored) = stored_as(kind.row.group, kind.row.kind.to_string(), name, typed);
+        Ok(Decoded { key, stored, allocatable: None })
+    }
+
+    /// The object's metadata.
+    pub fn metadata(&self) -> &ObjectMeta {
+        self.stored.typed.metadata()
+    }
+
+    /// Which object it is.
+    pub fn key(&self) -> &ObjectRef {
+        &self.key
+    }
+
+    /// The Pod, for a tracker to move its timestamps onto its own clock before a verdict reads it.
+    pub fn pod_mut(&mut self) -> Option<&mut Pod> {
+        match &mut self.stored.typed {
+            Typed::Pod(pod) => Some(pod),
+            _ => None,
+        }
+    }
+
+    /// The object's status as JSON (`None`: it has none), to tell whether it changed.
+    pub fn status(&self) -> Option<Value> {
+        self.stored.typed.status_value()
+    }
+
+    /// The object as JSON, as far as its typed form holds it (a Pod without the parts no rule
+    /// reads): for readers of the whole workload, such as a rollout's duration estimate.
+    pub fn to_value(&self) -> Value {
+        self.stored.typed.to_value()
+    }
+}
+
+/// A kind whose objects [`Decoded::read`] reads straight into their typed form.
+#[derive(Debug, Clone, Copy)]
+pub struct TypedKind {
+    row: &'static registry::Kind,
+    reader: Reader,
+}
+
+/// The typed forms, one per kind with typed rules.
+#[derive(Debug, Clone, Copy)]
+enum Reader {
+    Deployment,
+    ReplicaSet,
+    StatefulSet,
+    DaemonSet,
+    ControllerRevision,
+    Pod,
+    Job,
+    CronJob,
+    Service,
+    PersistentVolumeClaim,
+    Ingress,
+    Event,
+}
+
+impl TypedKind {
+    /// The typed form of objects served as `api_version` and `kind`: `None` for kinds read as
+    /// JSON, and for other versions of a kind (`extensions/v1beta1` Deployments, `batch/v1beta1`
+    /// CronJobs), which the typed form would refuse and the value tree reads as the kind's own.
+    pub fn of(api_version: &str, kind: &str) -> Option<TypedKind> {
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        let row = registry::find(group, kind).filter(|row| row.parse.is_some())?;
+        let (reader, served_as) = match (row.group, row.kind) {
+            ("apps", "Deployment") => (Reader::Deployment, Deployment::API_VERSION),
+            ("apps", "ReplicaSet") => (Reader::ReplicaSet, ReplicaSet::API_VERSION),
+            ("apps", "StatefulSet") => (Reader::StatefulSet, StatefulSet::API_VERSION),
+            ("apps", "DaemonSet") => (Reader::DaemonSet, DaemonSet::API_VERSION),
+            ("apps", "ControllerRevision") => (Reader::ControllerRevision, ControllerRevision::API_VERSION),
+            ("", "Pod") => (Reader::Pod, Pod::API_VERSION),
+            ("batch", "Job") => (Reader::Job, Job::API_VERSION),
+            ("batch", "CronJob") => (Reader::CronJob, CronJob::API_VERSION),
+            ("", "Service") => (Reader::Service, Service::API_VERSION),
+            ("", "PersistentVolumeClaim") => (Reader::PersistentVolumeClaim, PersistentVolumeClaim::API_VERSION),
+            ("networking.k8s.io", "Ingress") => (Reader::Ingress, Ingress::API_VERSION),
+            ("", "Event") => (Reader::Event, Event::API_VERSION),
+            _ => return None,
+        };
+        (served_as == api_version).then_some(TypedKind { row, reader })
+    }
 }
 
 /// Cluster objects of any kind, indexed for verdicts.
@@ -161,13 +387,13 @@ impl Snapshot {
 
     /// Adds or replaces one object (matched by kind, namespace and name).
     pub fn upsert(&mut self, object: Value) -> Result<(), ObjectError> {
-        let allocatable = registry::of_object(&object).is_some_and(|row| *row == registry::NODE).then(|| capacity::allocatable(&object));
-        let (key, stored) = parse_object(object)?;
-        let allocatable = match allocatable {
-            Some(Ok(room)) => Some(room),
-            Some(Err((field, problem))) => return Err(ObjectError { object: key.to_string(), field, problem }),
-            None => None,
-        };
+        self.insert(Decoded::from_value(object)?);
+        Ok(())
+    }
+
+    /// Adds or replaces one object read beforehand.
+    pub fn insert(&mut self, decoded: Decoded) {
+        let Decoded { key, stored, allocatable } = decoded;
         self.remove(&key);
         if let Some(room) = allocatable {
             self.nodes.insert(key.name.clone(), room);
@@ -185,7 +411,6 @@ impl Snapshot {
             self.status_subresources.insert(defines.clone());
         }
         self.objects.insert(key, stored);
-        Ok(())
     }
 
     /// Removes one object; returns whether it was there.
@@ -444,6 +669,11 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
             Typed::Generic(Box::new(Generic { metadata, status, object, annotation_rule, defines }))
         }
     };
+    Ok(stored_as(group, kind, name, typed))
+}
+
+/// The key and indexes of an object read into its typed form.
+fn stored_as(group: &str, kind: String, name: String, typed: Typed) -> (ObjectRef, Stored) {
     let meta = typed.metadata();
     let namespace = meta.namespace.clone();
     let uid = meta.uid.clone();
@@ -466,7 +696,7 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
         _ => None,
     };
     let stored = Stored { uid, owners, involved, deleting, typed };
-    Ok((key, stored))
+    (key, stored)
 }
 
 /// The group and kind a CustomResourceDefinition defines, if it declares a status subresource
@@ -498,4 +728,98 @@ fn generic_part<T: DeserializeOwned>(object: &Value, field: &str, object_name: &
 
 fn field_error(object: &str, field: &str, problem: String) -> ObjectError {
     ObjectError { object: object.to_string(), field: field.to_string(), problem }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// `kubectl get deploy,rs,pods,events -o json` of one namespace (see the throughput benchmark).
+    const RECORDED: &str = include_str!("../benches/data/recorded.json");
+
+    /// The object as a LIST sends it: without its kind and apiVersion.
+    fn listed(object: &Value) -> (String, String, String) {
+        let mut item = object.clone();
+        let map = item.as_object_mut().unwrap();
+        let kind = map.remove("kind").unwrap().as_str().unwrap().to_string();
+        let api_version = map.remove("apiVersion").unwrap().as_str().unwrap().to_string();
+        (item.to_string(), api_version, kind)
+    }
+
+    #[test]
+    fn an_object_read_straight_from_its_json_is_stored_as_the_value_tree_stores_it() {
+        let recorded: Value = serde_json::from_str(RECORDED).unwrap();
+        let items = recorded["items"].as_array().unwrap();
+        for kind in ["Deployment", "ReplicaSet", "Pod", "Event"] {
+            assert!(items.iter().any(|item| item["kind"] == kind), "the recording has a {kind}");
+        }
+        for item in items {
+            let (text, api_version, kind) = listed(item);
+            assert!(TypedKind::of(&api_version, &kind).is_some(), "{kind} is read typed");
+            let one_pass = Decoded::from_json(&text, &api_version, &kind).unwrap();
+            let value_tree = Decoded::from_value(item.clone()).unwrap();
+            assert_eq!(one_pass.key, value_tree.key);
+            assert_eq!(format!("{:?}", one_pass.stored), format!("{:?}", value_tree.stored), "{}", one_pass.key);
+        }
+    }
+
+    #[test]
+    fn a_pod_read_straight_from_its_json_loses_the_parts_no_rule_reads() {
+        let pod = json!({
+            "metadata": {"name": "web-1", "namespace": "shop"},
+            "spec": {
+                "volumes": [{"name": "token", "secret": {"secretName": "t"}}],
+                "tolerations": [{"key": "k", "operator": "Exists"}],
+                "containers": [{"name": "app", "image": "web:1", "env": [{"name": "A", "value": "1"}], "volumeMounts": [{"name": "token", "mountPath": "/t"}]}],
+            },
+        });
+        let mut decoded = Decoded::from_json(&pod.to_string(), "v1", "Pod").unwrap();
+        let spec = decoded.pod_mut().unwrap().spec.clone().unwrap();
+        assert!(spec.volumes.is_none() && spec.tolerations.is_none());
+        assert!(spec.containers[0].env.is_none() && spec.containers[0].volume_mounts.is_none());
+        assert_eq!(spec.containers[0].image.as_deref(), Some("web:1"));
+    }
+
+    #[test]
+    fn every_kind_with_typed_rules_is_read_typed_at_the_version_it_is_served() {
+        for row in registry::KINDS.iter().filter(|row| row.parse.is_some()) {
+            let versions = match row.version {
+                Some(version) => vec![version],
+                None => vec!["v1"],
+            };
+            for version in versions {
+                let api_version = if row.group.is_empty() { version.to_string() } else { format!("{}/{version}", row.group) };
+                assert!(TypedKind::of(&api_version, row.kind).is_some(), "{api_version} {}", row.kind);
+            }
+        }
+        // Older versions are read through the value tree, as the kind's own.
+        assert!(TypedKind::of("extensions/v1beta1", "Deployment").is_none());
+        assert!(TypedKind::of("batch/v1beta1", "CronJob").is_none());
+        assert!(TypedKind::of("example.com/v1", "Widget").is_none());
+        let legacy = json!({"apiVersion": "extensions/v1beta1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}});
+        let decoded = Decoded::from_json(&legacy.to_string(), "extensions/v1beta1", "Deployment").unwrap();
+        assert_eq!(decoded.key().to_string(), ObjectRef::in_group("apps", "Deployment", Some("shop".into()), "web").to_string());
+        // A custom resource keeps its whole object, for its CEL rules.
+        let widget = json!({"metadata": {"name": "w", "namespace": "shop"}, "spec": {"size": 3}});
+        let decoded = Decoded::from_json(&widget.to_string(), "example.com/v1", "Widget").unwrap();
+        assert_eq!(decoded.to_value()["spec"]["size"], 3);
+        assert_eq!(decoded.key().group, "example.com");
+    }
+
+    #[test]
+    fn bad_input_read_from_json_is_an_error_naming_the_object_and_the_field() {
+        let wrong_type = json!({"metadata": {"name": "web-1", "namespace": "shop"}, "status": {"containerStatuses": "running"}});
+        let error = Decoded::from_json(&wrong_type.to_string(), "v1", "Pod").unwrap_err();
+        assert_eq!((error.object.as_str(), error.field.as_str()), ("pod/web-1", "status.containerStatuses"), "{error}");
+
+        let nameless = json!({"metadata": {"namespace": "shop"}, "spec": {"replicas": 1}});
+        let error = Decoded::from_json(&nameless.to_string(), "apps/v1", "Deployment").unwrap_err();
+        assert_eq!((error.object.as_str(), error.field.as_str()), ("Deployment", "metadata.name"), "{error}");
+
+        for text in ["", "{\"metadata\": {\"name\": \"web\"", "[1, 2]", "{\"metadata\": {\"name\": \"web\"}} trailing"] {
+            let error = Decoded::from_json(text, "apps/v1", "Deployment").unwrap_err();
+            assert!(!error.problem.is_empty(), "{text:?}: {error}");
+        }
+    }
 }
