@@ -92,6 +92,9 @@ struct Pending {
     seen: Seen,
     /// The pod, or what the event is about.
     subject: ObjectRef,
+    /// When it was seen among all pending ones: claimed, they are reported in this order, so a
+    /// run's lines follow the watches' order (pods listed by name) and not a hash map's.
+    order: u64,
     at: Timestamp,
     elapsed: Duration,
 }
@@ -102,6 +105,7 @@ pub(crate) struct Recorder {
     pods: HashMap<ObjectRef, (ObjectRef, PodLook)>,
     warnings: HashSet<(String, u64)>,
     pending: HashMap<ObjectRef, Vec<Pending>>,
+    pending_seen: u64,
 }
 
 impl Recorder {
@@ -112,7 +116,9 @@ impl Recorder {
         match workload {
             Some(workload) => self.report(key, seen, workload, subject, at, elapsed),
             None => {
-                self.pending.entry(key.clone()).or_default().push(Pending { seen, subject, at, elapsed });
+                self.pending_seen += 1;
+                let order = self.pending_seen;
+                self.pending.entry(key.clone()).or_default().push(Pending { seen, subject, order, at, elapsed });
                 None
             }
         }
@@ -126,10 +132,15 @@ impl Recorder {
     /// Reports, as of when they were seen, the waiting pods and events whose subject is in
     /// `family` (a tracked `workload` and everything it owns).
     pub(crate) fn claim(&mut self, workload: &ObjectRef, family: &HashSet<ObjectRef>) -> Vec<Update> {
-        let claimed: Vec<ObjectRef> =
-            self.pending.iter().filter(|(_, seen)| seen.iter().any(|p| family.contains(&p.subject))).map(|(key, _)| key.clone()).collect();
+        let mut claimed: Vec<(u64, ObjectRef)> = self
+            .pending
+            .iter()
+            .filter(|(_, seen)| seen.iter().any(|p| family.contains(&p.subject)))
+            .map(|(key, seen)| (seen[0].order, key.clone()))
+            .collect();
+        claimed.sort_unstable();
         let mut updates = Vec::new();
-        for key in claimed {
+        for (_, key) in claimed {
             for pending in self.pending.remove(&key).unwrap_or_default() {
                 updates.extend(self.report(&key, pending.seen, workload.clone(), pending.subject, pending.at, pending.elapsed));
             }
@@ -225,6 +236,19 @@ mod tests {
         let seen: Vec<_> = claimed.iter().map(|u| if let Update::Pod(c) = u { (c.state, c.elapsed.as_secs()) } else { panic!("{u:?}") }).collect();
         assert_eq!(seen, [(PodState::Starting, 1), (PodState::RunningNotReady, 2)]);
         assert!(recorder.claim(&web, &HashSet::from([key.clone()])).is_empty(), "claimed once");
+    }
+
+    #[test]
+    fn pods_claimed_together_are_reported_in_the_order_they_were_seen() {
+        let web = ObjectRef::in_group("apps", "Deployment", Some("shop".into()), "web");
+        let keys: Vec<_> = (0..32).map(|i| ObjectRef::new("Pod", Some("shop".into()), format!("web-{i:02}"))).collect();
+        let mut recorder = Recorder::default();
+        for key in &keys {
+            assert!(recorder.take(key, Seen::read(key, &pod("Running", 0)).unwrap(), None, key.clone(), Duration::ZERO).is_none());
+        }
+        let family: HashSet<_> = keys.iter().cloned().chain([web.clone()]).collect();
+        let claimed: Vec<_> = recorder.claim(&web, &family).into_iter().map(|u| if let Update::Pod(c) = u { c.pod } else { panic!("{u:?}") }).collect();
+        assert_eq!(claimed, keys);
     }
 
     #[test]
