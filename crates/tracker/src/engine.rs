@@ -462,7 +462,9 @@ impl Engine {
         }
         let seen = if self.options.timeline { value.as_ref().and_then(|value| Seen::read(&key, value)) } else { None };
         self.snapshot.insert(decoded);
-        self.feeds[feed].known.insert(key.clone());
+        if !self.feeds[feed].known.contains(&key) {
+            self.feeds[feed].known.insert(key.clone());
+        }
         if self.options.timeline {
             self.record(&key, seen);
         }
@@ -495,10 +497,14 @@ impl Engine {
         if self.options.policy.no_progress_timeout.is_none() || self.options.mode == FeedMode::Once || key.kind == "Event" {
             return false;
         }
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&object.status().map(|status| status.to_string()), &mut hasher);
-        let digest = std::hash::Hasher::finish(&hasher);
-        self.statuses.insert(key.clone(), digest) != Some(digest)
+        let digest = object.status_digest().unwrap_or(0);
+        match self.statuses.get_mut(key) {
+            Some(known) => std::mem::replace(known, digest) != digest,
+            None => {
+                self.statuses.insert(key.clone(), digest);
+                true
+            }
+        }
     }
 
     /// The tracked objects whose family `key` belongs to have progressed now.

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use futures::AsyncReadExt;
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
+use rollwatch_verdict::api::Event;
 use rollwatch_verdict::registry;
 use rollwatch_verdict::{ObjectRef, Reason, Snapshot, Verdict};
 use serde::Serialize;

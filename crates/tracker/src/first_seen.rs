@@ -17,9 +17,9 @@
 use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use rollwatch_verdict::ObjectRef;
+use rollwatch_verdict::api::Pod;
 
 /// Per Pod: how its server timestamps map onto rollwatch's clock.
 #[derive(Default)]
@@ -45,7 +45,10 @@ impl FirstSeen {
     /// before its pod turned unready stays before it: the rules compare them) and the newest of
     /// them is placed no later than `now`.
     pub(crate) fn retime(&mut self, key: &ObjectRef, pod: &mut Pod, now: Timestamp) {
-        let mut times = self.pods.remove(key).unwrap_or_default();
+        if !self.pods.contains_key(key) {
+            self.pods.insert(key.clone(), PodTimes::default());
+        }
+        let times = self.pods.get_mut(key).expect("inserted");
         let mut present = Vec::new();
         for_each_rule_timestamp(pod, |time| present.push(time.0));
         let new: Vec<Timestamp> = present.iter().copied().filter(|server| !times.seen.contains_key(server)).collect();
@@ -67,8 +70,8 @@ impl FirstSeen {
                 time.0 = *local;
             }
         });
-        if !times.seen.is_empty() {
-            self.pods.insert(key.clone(), times);
+        if times.seen.is_empty() {
+            self.pods.remove(key);
         }
     }
 

@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use kube::api::{Api, ListParams};
+use rollwatch_verdict::api::Pod;
 use rollwatch_verdict::capacity::{self, Resources};
 
 use crate::Error;
@@ -24,7 +26,7 @@ pub async fn free_room(client: &kube::Client) -> Result<BTreeMap<String, Resourc
     }
     let running = ListParams::default().fields("status.phase!=Succeeded,status.phase!=Failed");
     let mut bound = Vec::new();
-    for pod in list::<Pod>(client, running).await? {
+    for pod in list_pods(client, running).await? {
         let Some(spec) = pod.spec.as_ref() else { continue };
         let Some(node) = spec.node_name.clone() else { continue };
         // The API server validated these quantities; a pod it would not have taken is no one's room.
@@ -46,6 +48,30 @@ where
     params = params.limit(PAGE_SIZE);
     loop {
         let page = api.list(&params).await.map_err(|e| Error::from_kube(&format!("listing {what}"), &e))?;
+        items.extend(page.items);
+        match page.metadata.continue_.filter(|token| !token.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// A page of Pods, read into the form the capacity rules read (a big cluster has many).
+#[derive(serde::Deserialize)]
+struct PodPage {
+    #[serde(default)]
+    items: Vec<Pod>,
+    #[serde(default)]
+    metadata: ListMeta,
+}
+
+async fn list_pods(client: &kube::Client, mut params: ListParams) -> Result<Vec<Pod>, Error> {
+    let pods = kube::core::Request::new("/api/v1/pods");
+    let mut items = Vec::new();
+    params = params.limit(PAGE_SIZE);
+    loop {
+        let request = pods.list(&params).map_err(|e| Error::cluster(format!("listing pods: {e}")))?;
+        let page: PodPage = client.request(request).await.map_err(|e| Error::from_kube("listing pods", &e))?;
         items.extend(page.items);
         match page.metadata.continue_.filter(|token| !token.is_empty()) {
             Some(token) => params = params.continue_token(&token),

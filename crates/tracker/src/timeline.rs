@@ -132,12 +132,8 @@ impl Recorder {
     /// Reports, as of when they were seen, the waiting pods and events whose subject is in
     /// `family` (a tracked `workload` and everything it owns).
     pub(crate) fn claim(&mut self, workload: &ObjectRef, family: &HashSet<ObjectRef>) -> Vec<Update> {
-        let mut claimed: Vec<(u64, ObjectRef)> = self
-            .pending
-            .iter()
-            .filter(|(_, seen)| seen.iter().any(|p| family.contains(&p.subject)))
-            .map(|(key, seen)| (seen[0].order, key.clone()))
-            .collect();
+        let mut claimed: Vec<(u64, ObjectRef)> =
+            self.pending.iter().filter(|(_, seen)| seen.iter().any(|p| family.contains(&p.subject))).map(|(key, seen)| (seen[0].order, key.clone())).collect();
         claimed.sort_unstable();
         let mut updates = Vec::new();
         for (_, key) in claimed {

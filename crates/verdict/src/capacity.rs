@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use crate::api::{Container, Map, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde_json::Value;
 
@@ -146,9 +146,9 @@ pub fn parse_quantity(text: &str) -> Result<i128, String> {
     Ok(if negative { -milli } else { milli })
 }
 
-fn quantities(map: &BTreeMap<String, Quantity>, field: &str) -> Result<Resources, String> {
+fn quantities(map: Option<&Map<Quantity>>, field: &str) -> Result<Resources, String> {
     let mut resources = Resources::default();
-    for (name, quantity) in map {
+    for (name, quantity) in map.into_iter().flat_map(|map| map.iter()) {
         let amount = parse_quantity(&quantity.0).map_err(|problem| format!("{field}.{name}: {problem}"))?;
         resources.0.insert(name.clone(), amount);
     }
@@ -158,8 +158,8 @@ fn quantities(map: &BTreeMap<String, Quantity>, field: &str) -> Result<Resources
 /// A container's requests, its limits where it has no request; `Err` names the field.
 fn container_requests(container: &Container, field: &str) -> Result<Resources, String> {
     let Some(resources) = container.resources.as_ref() else { return Ok(Resources::default()) };
-    let mut requests = quantities(resources.limits.as_ref().unwrap_or(&BTreeMap::new()), &format!("{field}.resources.limits"))?;
-    let explicit = quantities(resources.requests.as_ref().unwrap_or(&BTreeMap::new()), &format!("{field}.resources.requests"))?;
+    let mut requests = quantities(resources.limits.as_ref(), &format!("{field}.resources.limits"))?;
+    let explicit = quantities(resources.requests.as_ref(), &format!("{field}.resources.requests"))?;
     requests.0.extend(explicit.0);
     Ok(requests)
 }
@@ -186,7 +186,7 @@ pub fn pod_requests(spec: &PodSpec) -> Result<Resources, String> {
     }
     total.max_with(&init_peak);
     if let Some(overhead) = &spec.overhead {
-        total.add(&quantities(overhead, "spec.overhead")?);
+        total.add(&quantities(Some(overhead), "spec.overhead")?);
     }
     Ok(total)
 }

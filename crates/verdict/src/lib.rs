@@ -71,6 +71,7 @@
 //! viewer file); pod troubles are found by small detectors ([`pods`]) whose
 //! findings flow up to the workload, counting only pods of the current revision.
 
+pub mod api;
 pub mod capacity;
 mod clock;
 mod code;

@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
+use crate::api::Pod;
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
 use crate::clock::Clock;

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::api::{Container, ContainerStatus, Event, Pod};
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod, PodCondition};
+use k8s_openapi::api::core::v1::PodCondition;
 
 use crate::capacity::{self, AUTOSCALER_EVENTS, Autoscaler, Resources};
 use crate::clock::Clock;

@@ -11,11 +11,9 @@
 use serde_json::Value;
 
 use crate::kinds::{self, Context};
-use crate::snapshot::{Typed, typed, without_unread_pod_fields};
+use crate::snapshot::{Reader, Typed};
 use crate::verdict::Verdict;
 
-/// Turns an object's JSON into the typed form its viewer reads.
-pub(crate) type Parser = fn(Value) -> Result<Typed, serde_path_to_error::Error<serde_json::Error>>;
 /// The verdict for one object of the kind.
 pub(crate) type Viewer = fn(&Context) -> Verdict;
 
@@ -45,8 +43,9 @@ pub struct Kind {
     /// Applied before the other objects of a set (namespaces first, then CRDs), lowest first.
     pub apply_stage: u8,
     pub rollout: Rollout,
-    /// `None`: its objects are kept as JSON and read generically (conditions, observedGeneration).
-    pub(crate) parse: Option<Parser>,
+    /// The typed form its objects are read into (at `version`); `None`: they are kept as JSON
+    /// and read generically (conditions, observedGeneration).
+    pub(crate) reader: Option<Reader>,
     /// `None`: the generic conditions viewer.
     pub(crate) view: Option<Viewer>,
 }
@@ -129,18 +128,12 @@ const STATUSLESS: Kind = Kind {
     selected_by_default: false,
     apply_stage: DEFAULT_APPLY_STAGE,
     rollout: NO_ROLLOUT,
-    parse: None,
+    reader: None,
     view: None,
 };
 
 /// A row's defaults for a kind whose status is read by the generic conditions viewer.
 const WITH_STATUS: Kind = Kind { has_status: true, ..STATUSLESS };
-
-macro_rules! parser {
-    ($variant:ident) => {
-        Some(|value| typed(value).map(Typed::$variant))
-    };
-}
 
 /// A viewer reading the row's own typed form (which its parser made).
 macro_rules! viewer {
@@ -183,7 +176,7 @@ pub const DEPLOYMENT: Kind = Kind {
         pod_spec: Some(POD_TEMPLATE),
         model: Some(Model::SurgeAndUnavailable),
     },
-    parse: parser!(Deployment),
+    reader: Some(Reader::Deployment),
     view: viewer!(Deployment, kinds::deployment::view),
     ..WITH_STATUS
 };
@@ -203,7 +196,7 @@ pub const STATEFUL_SET: Kind = Kind {
         pod_spec: Some(POD_TEMPLATE),
         model: Some(Model::OrderedPods),
     },
-    parse: parser!(StatefulSet),
+    reader: Some(Reader::StatefulSet),
     view: viewer!(StatefulSet, kinds::statefulset::view),
     ..WITH_STATUS
 };
@@ -224,7 +217,7 @@ pub const DAEMON_SET: Kind = Kind {
         pod_spec: Some(POD_TEMPLATE),
         model: Some(Model::PerNode),
     },
-    parse: parser!(DaemonSet),
+    reader: Some(Reader::DaemonSet),
     view: viewer!(DaemonSet, kinds::daemonset::view),
     ..WITH_STATUS
 };
@@ -238,7 +231,7 @@ pub const REPLICA_SET: Kind = Kind {
     legacy_groups: &["extensions"],
     related: &ABOUT_PODS,
     rollout: Rollout { pod_spec: Some(POD_TEMPLATE), ..NO_ROLLOUT },
-    parse: parser!(ReplicaSet),
+    reader: Some(Reader::ReplicaSet),
     view: viewer!(ReplicaSet, kinds::replicaset::view),
     ..WITH_STATUS
 };
@@ -248,7 +241,7 @@ pub const CONTROLLER_REVISION: Kind = Kind {
     kind: "ControllerRevision",
     version: Some("v1"),
     plural: "controllerrevisions",
-    parse: parser!(ControllerRevision),
+    reader: Some(Reader::ControllerRevision),
     view: Some(kinds::view_nothing_to_wait_for),
     ..STATUSLESS
 };
@@ -260,7 +253,7 @@ pub const POD: Kind = Kind {
     short_names: &["po"],
     related: &[EVENTS, AUTOSCALER_EVENTS, NODES],
     rollout: Rollout { pod_spec: Some(&["spec"]), ..NO_ROLLOUT },
-    parse: Some(|value| typed(without_unread_pod_fields(value)).map(Typed::Pod)),
+    reader: Some(Reader::Pod),
     view: viewer!(Pod, kinds::pod::view),
     ..WITH_STATUS
 };
@@ -273,7 +266,7 @@ pub const JOB: Kind = Kind {
     related: &ABOUT_PODS,
     selected_by_default: true,
     rollout: Rollout { pod_spec: Some(POD_TEMPLATE), ..NO_ROLLOUT },
-    parse: parser!(Job),
+    reader: Some(Reader::Job),
     view: viewer!(Job, kinds::job::view),
     ..WITH_STATUS
 };
@@ -286,7 +279,7 @@ pub const CRON_JOB: Kind = Kind {
     plural: "cronjobs",
     short_names: &["cj"],
     rollout: Rollout { pod_spec: Some(&["spec", "jobTemplate", "spec", "template", "spec"]), ..NO_ROLLOUT },
-    parse: parser!(CronJob),
+    reader: Some(Reader::CronJob),
     view: viewer!(CronJob, kinds::job::view_cron),
     ..WITH_STATUS
 };
@@ -296,7 +289,7 @@ pub const SERVICE: Kind = Kind {
     version: Some("v1"),
     plural: "services",
     short_names: &["svc"],
-    parse: parser!(Service),
+    reader: Some(Reader::Service),
     view: viewer!(Service, kinds::service::view_service),
     ..WITH_STATUS
 };
@@ -307,7 +300,7 @@ pub const PERSISTENT_VOLUME_CLAIM: Kind = Kind {
     plural: "persistentvolumeclaims",
     short_names: &["pvc"],
     related: &[EVENTS],
-    parse: parser!(PersistentVolumeClaim),
+    reader: Some(Reader::PersistentVolumeClaim),
     view: viewer!(PersistentVolumeClaim, kinds::service::view_claim),
     ..WITH_STATUS
 };
@@ -319,7 +312,7 @@ pub const INGRESS: Kind = Kind {
     plural: "ingresses",
     short_names: &["ing"],
     legacy_groups: &["extensions"],
-    parse: parser!(Ingress),
+    reader: Some(Reader::Ingress),
     view: viewer!(Ingress, kinds::service::view_ingress),
     ..WITH_STATUS
 };
@@ -329,7 +322,7 @@ pub const EVENT: Kind = Kind {
     version: Some("v1"),
     plural: "events",
     short_names: &["ev"],
-    parse: parser!(Event),
+    reader: Some(Reader::Event),
     view: Some(kinds::view_nothing_to_wait_for),
     ..STATUSLESS
 };

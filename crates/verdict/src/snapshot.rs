@@ -1,6 +1,6 @@
 //! An indexed, in-memory set of cluster objects, and the verdict for one workload among them.
 //!
-//! Objects are parsed once, into k8s-openapi types (kinds rollwatch has a rule for) or kept as
+//! Objects are parsed once, into the slim types of [`crate::api`] (kinds rollwatch has a rule for) or kept as
 //! JSON (any other kind): on [`Snapshot::upsert`] from a value tree, or by [`Decoded::from_json`]
 //! straight from the text the API server sent (a tracker's watch events and LISTs), then taken in
 //! by [`Snapshot::insert`]. Children are indexed by their owners' uids and Events by the object
@@ -10,16 +10,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use k8s_openapi::Resource as _;
-use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod, Service};
-use k8s_openapi::api::networking::v1::Ingress;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use crate::api::{
+    ControllerRevision, CronJob, DaemonSet, Deployment, Event, Ingress, Job, ObjectMeta, PersistentVolumeClaim, Pod, ReplicaSet, Service, StatefulSet,
+};
 use crate::capacity::{self, Autoscaler, Resources};
 use crate::clock::Clock;
 use crate::kinds::{self, GenericStatus};
@@ -95,6 +92,28 @@ impl Typed {
         status.ok().filter(|status| !status.is_null())
     }
 
+    /// A digest of the object's status (`None`: it has none, or its kind has no status), to
+    /// tell whether it changed: the status written straight into a hasher, not built as JSON.
+    pub fn status_digest(&self) -> Option<u64> {
+        let mut hasher = Digest(std::collections::hash_map::DefaultHasher::new());
+        let written = match self {
+            Typed::Deployment(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::ReplicaSet(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::StatefulSet(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::DaemonSet(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::Pod(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::Job(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::CronJob(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::Service(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::PersistentVolumeClaim(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::Ingress(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::Generic(o) => o.object.get("status").filter(|status| !status.is_null()).map(|status| serde_json::to_writer(&mut hasher, status)),
+            Typed::ControllerRevision(_) | Typed::Event(_) => None,
+        };
+        written?.ok()?;
+        Some(std::hash::Hasher::finish(&hasher.0))
+    }
+
     /// The object as JSON, as far as its typed form holds it.
     fn to_value(&self) -> Value {
         let value = match self {
@@ -116,22 +135,35 @@ impl Typed {
     }
 
     pub fn metadata(&self) -> &ObjectMeta {
-        use k8s_openapi::Metadata;
         match self {
-            Typed::Deployment(o) => o.metadata(),
-            Typed::ReplicaSet(o) => o.metadata(),
-            Typed::StatefulSet(o) => o.metadata(),
-            Typed::DaemonSet(o) => o.metadata(),
-            Typed::ControllerRevision(o) => o.metadata(),
-            Typed::Pod(o) => o.metadata(),
-            Typed::Job(o) => o.metadata(),
-            Typed::CronJob(o) => o.metadata(),
-            Typed::Service(o) => o.metadata(),
-            Typed::PersistentVolumeClaim(o) => o.metadata(),
-            Typed::Ingress(o) => o.metadata(),
-            Typed::Event(o) => o.metadata(),
+            Typed::Deployment(o) => &o.metadata,
+            Typed::ReplicaSet(o) => &o.metadata,
+            Typed::StatefulSet(o) => &o.metadata,
+            Typed::DaemonSet(o) => &o.metadata,
+            Typed::ControllerRevision(o) => &o.metadata,
+            Typed::Pod(o) => &o.metadata,
+            Typed::Job(o) => &o.metadata,
+            Typed::CronJob(o) => &o.metadata,
+            Typed::Service(o) => &o.metadata,
+            Typed::PersistentVolumeClaim(o) => &o.metadata,
+            Typed::Ingress(o) => &o.metadata,
+            Typed::Event(o) => &o.metadata,
             Typed::Generic(o) => &o.metadata,
         }
+    }
+}
+
+/// A hasher written to as an `io::Write`.
+struct Digest(std::collections::hash_map::DefaultHasher);
+
+impl std::io::Write for Digest {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        std::hash::Hasher::write(&mut self.0, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -155,56 +187,6 @@ impl Stored {
             _ => None,
         }
     }
-}
-
-/// A Pod without the parts no rule reads that every Pod carries: volumes (the service account's
-/// token at least), tolerations, affinity, and the containers' environment and mounts. Typed, a
-/// volume alone is 3 KB; with thousands of Pods tracked these parts were a third of their memory.
-pub(crate) fn without_unread_pod_fields(mut pod: Value) -> Value {
-    if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
-        for unread in ["volumes", "tolerations", "affinity"] {
-            spec.remove(unread);
-        }
-        for list in ["containers", "initContainers", "ephemeralContainers"] {
-            for container in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten().filter_map(Value::as_object_mut) {
-                for unread in ["env", "envFrom", "volumeMounts"] {
-                    container.remove(unread);
-                }
-            }
-        }
-    }
-    pod
-}
-
-/// An object read from the API server without its managedFields: no rule reads them, they are
-/// often most of an object, and a tracker keeps thousands.
-fn slim<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(mut object: T) -> Box<T> {
-    object.metadata_mut().managed_fields = None;
-    Box::new(object)
-}
-
-/// The same cut as [`without_unread_pod_fields`], on a Pod read straight from its JSON.
-fn drop_unread_pod_fields(mut pod: Pod) -> Pod {
-    if let Some(spec) = pod.spec.as_mut() {
-        spec.volumes = None;
-        spec.tolerations = None;
-        spec.affinity = None;
-        for container in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
-            container.env = None;
-            container.env_from = None;
-            container.volume_mounts = None;
-        }
-        for container in spec.ephemeral_containers.iter_mut().flatten() {
-            container.env = None;
-            container.env_from = None;
-            container.volume_mounts = None;
-        }
-    }
-    pod
-}
-
-pub(crate) fn typed<T: DeserializeOwned>(value: Value) -> Result<Box<T>, serde_path_to_error::Error<serde_json::Error>> {
-    serde_path_to_error::deserialize(value).map(Box::new)
 }
 
 /// One object read for a [`Snapshot`]: its key and the typed form its rules read. Reading is most
@@ -262,20 +244,7 @@ impl Decoded {
     /// read again. Its error is the deserializer's; [`Decoded::from_value`] on the same object
     /// names the object and the field.
     pub fn read<'de, D: Deserializer<'de>>(deserializer: D, kind: TypedKind) -> Result<Self, D::Error> {
-        let typed = match kind.reader {
-            Reader::Deployment => Typed::Deployment(slim(Deployment::deserialize(deserializer)?)),
-            Reader::ReplicaSet => Typed::ReplicaSet(slim(ReplicaSet::deserialize(deserializer)?)),
-            Reader::StatefulSet => Typed::StatefulSet(slim(StatefulSet::deserialize(deserializer)?)),
-            Reader::DaemonSet => Typed::DaemonSet(slim(DaemonSet::deserialize(deserializer)?)),
-            Reader::ControllerRevision => Typed::ControllerRevision(slim(ControllerRevision::deserialize(deserializer)?)),
-            Reader::Pod => Typed::Pod(slim(drop_unread_pod_fields(Pod::deserialize(deserializer)?))),
-            Reader::Job => Typed::Job(slim(Job::deserialize(deserializer)?)),
-            Reader::CronJob => Typed::CronJob(slim(CronJob::deserialize(deserializer)?)),
-            Reader::Service => Typed::Service(slim(Service::deserialize(deserializer)?)),
-            Reader::PersistentVolumeClaim => Typed::PersistentVolumeClaim(slim(PersistentVolumeClaim::deserialize(deserializer)?)),
-            Reader::Ingress => Typed::Ingress(slim(Ingress::deserialize(deserializer)?)),
-            Reader::Event => Typed::Event(slim(Event::deserialize(deserializer)?)),
-        };
+        let typed = kind.reader.read(deserializer)?;
         let Some(name) = typed.metadata().name.clone().filter(|name| !name.is_empty()) else {
             return Err(serde::de::Error::missing_field("metadata.name"));
         };
@@ -301,15 +270,23 @@ impl Decoded {
         }
     }
 
-    /// The object's status as JSON (`None`: it has none), to tell whether it changed.
-    pub fn status(&self) -> Option<Value> {
-        self.stored.typed.status_value()
+    /// A digest of the object's status (`None`: it has none), to tell whether it changed.
+    pub fn status_digest(&self) -> Option<u64> {
+        self.stored.typed.status_digest()
     }
 
-    /// The object as JSON, as far as its typed form holds it (a Pod without the parts no rule
-    /// reads): for readers of the whole workload, such as a rollout's duration estimate.
+    /// The object as JSON, as far as its typed form holds it (only what rollwatch reads, see
+    /// [`crate::api`]), with its `apiVersion` and `kind`: for readers of the whole workload, such
+    /// as a rollout's duration estimate.
     pub fn to_value(&self) -> Value {
-        self.stored.typed.to_value()
+        let mut value = self.stored.typed.to_value();
+        if let (Value::Object(object), false) = (&mut value, matches!(self.stored.typed, Typed::Generic(_))) {
+            // The typed forms are of v1 (see TypedKind::of).
+            let api_version = if self.key.group.is_empty() { "v1".to_string() } else { format!("{}/v1", self.key.group) };
+            object.insert("apiVersion".into(), Value::String(api_version));
+            object.insert("kind".into(), Value::String(self.key.kind.clone()));
+        }
+        value
     }
 }
 
@@ -320,9 +297,9 @@ pub struct TypedKind {
     reader: Reader,
 }
 
-/// The typed forms, one per kind with typed rules.
-#[derive(Debug, Clone, Copy)]
-enum Reader {
+/// The typed forms, one per kind with typed rules: what a registry row's objects are read into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
     Deployment,
     ReplicaSet,
     StatefulSet,
@@ -337,41 +314,56 @@ enum Reader {
     Event,
 }
 
+impl Reader {
+    /// Reads one object from `deserializer` into its typed form.
+    fn read<'de, D: Deserializer<'de>>(self, deserializer: D) -> Result<Typed, D::Error> {
+        Ok(match self {
+            Reader::Deployment => Typed::Deployment(Box::new(Deployment::deserialize(deserializer)?)),
+            Reader::ReplicaSet => Typed::ReplicaSet(Box::new(ReplicaSet::deserialize(deserializer)?)),
+            Reader::StatefulSet => Typed::StatefulSet(Box::new(StatefulSet::deserialize(deserializer)?)),
+            Reader::DaemonSet => Typed::DaemonSet(Box::new(DaemonSet::deserialize(deserializer)?)),
+            Reader::ControllerRevision => Typed::ControllerRevision(Box::new(ControllerRevision::deserialize(deserializer)?)),
+            Reader::Pod => Typed::Pod(Box::new(Pod::deserialize(deserializer)?)),
+            Reader::Job => Typed::Job(Box::new(Job::deserialize(deserializer)?)),
+            Reader::CronJob => Typed::CronJob(Box::new(CronJob::deserialize(deserializer)?)),
+            Reader::Service => Typed::Service(Box::new(Service::deserialize(deserializer)?)),
+            Reader::PersistentVolumeClaim => Typed::PersistentVolumeClaim(Box::new(PersistentVolumeClaim::deserialize(deserializer)?)),
+            Reader::Ingress => Typed::Ingress(Box::new(Ingress::deserialize(deserializer)?)),
+            Reader::Event => Typed::Event(Box::new(Event::deserialize(deserializer)?)),
+        })
+    }
+
+    /// Reads one object given as a value tree; the error names the field at fault.
+    fn read_value(self, value: Value) -> Result<Typed, serde_path_to_error::Error<serde_json::Error>> {
+        let mut track = serde_path_to_error::Track::new();
+        self.read(serde_path_to_error::Deserializer::new(value, &mut track)).map_err(|error| serde_path_to_error::Error::new(track.path(), error))
+    }
+}
+
 impl TypedKind {
     /// The typed form of objects served as `api_version` and `kind`: `None` for kinds read as
     /// JSON, and for other versions of a kind (`extensions/v1beta1` Deployments, `batch/v1beta1`
     /// CronJobs), which the typed form would refuse and the value tree reads as the kind's own.
     pub fn of(api_version: &str, kind: &str) -> Option<TypedKind> {
-        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
-        let row = registry::find(group, kind).filter(|row| row.parse.is_some())?;
-        let (reader, served_as) = match (row.group, row.kind) {
-            ("apps", "Deployment") => (Reader::Deployment, Deployment::API_VERSION),
-            ("apps", "ReplicaSet") => (Reader::ReplicaSet, ReplicaSet::API_VERSION),
-            ("apps", "StatefulSet") => (Reader::StatefulSet, StatefulSet::API_VERSION),
-            ("apps", "DaemonSet") => (Reader::DaemonSet, DaemonSet::API_VERSION),
-            ("apps", "ControllerRevision") => (Reader::ControllerRevision, ControllerRevision::API_VERSION),
-            ("", "Pod") => (Reader::Pod, Pod::API_VERSION),
-            ("batch", "Job") => (Reader::Job, Job::API_VERSION),
-            ("batch", "CronJob") => (Reader::CronJob, CronJob::API_VERSION),
-            ("", "Service") => (Reader::Service, Service::API_VERSION),
-            ("", "PersistentVolumeClaim") => (Reader::PersistentVolumeClaim, PersistentVolumeClaim::API_VERSION),
-            ("networking.k8s.io", "Ingress") => (Reader::Ingress, Ingress::API_VERSION),
-            ("", "Event") => (Reader::Event, Event::API_VERSION),
-            _ => return None,
-        };
-        (served_as == api_version).then_some(TypedKind { row, reader })
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        // The typed forms are of v1, which a row's `version` names unless older servers serve
+        // the kind at another (CronJob: batch/v1beta1 before 1.21).
+        let row = registry::find(group, kind).filter(|row| row.group == group && version == "v1")?;
+        row.reader.map(|reader| TypedKind { row, reader })
     }
 }
 
 /// Cluster objects of any kind, indexed for verdicts.
 #[derive(Debug, Default, Clone)]
 pub struct Snapshot {
-    objects: HashMap<ObjectRef, Stored>,
-    by_uid: HashMap<String, ObjectRef>,
+    /// The objects by key. The indexes share the keys: a set of a few keys would otherwise hold
+    /// room for eleven whole ones.
+    objects: HashMap<Arc<ObjectRef>, Stored>,
+    by_uid: HashMap<String, Arc<ObjectRef>>,
     /// Owner uid → objects that name it in their ownerReferences.
-    children: HashMap<String, BTreeSet<ObjectRef>>,
+    children: HashMap<String, BTreeSet<Arc<ObjectRef>>>,
     /// Object → Events about it.
-    events: HashMap<ObjectRef, BTreeSet<ObjectRef>>,
+    events: HashMap<ObjectRef, BTreeSet<Arc<ObjectRef>>>,
     /// (group, kind) of custom resources whose CRD (stored here) declares a status subresource.
     status_subresources: HashSet<(String, String)>,
     /// Each Node's allocatable, by node name: what a pod can request at most.
@@ -394,18 +386,32 @@ impl Snapshot {
     /// Adds or replaces one object read beforehand.
     pub fn insert(&mut self, decoded: Decoded) {
         let Decoded { key, stored, allocatable } = decoded;
+        // A new version of an object known with the same identity and owners (most watch events)
+        // leaves the indexes as they are.
+        if let Some(known) = self.objects.get_mut(&key)
+            && allocatable.is_none()
+            && known.uid == stored.uid
+            && known.owners == stored.owners
+            && known.involved == stored.involved
+            && known.defines().is_none()
+            && stored.defines().is_none()
+        {
+            *known = stored;
+            return;
+        }
         self.remove(&key);
+        let key = Arc::new(key);
         if let Some(room) = allocatable {
             self.nodes.insert(key.name.clone(), room);
         }
         if let Some(uid) = &stored.uid {
-            self.by_uid.insert(uid.clone(), key.clone());
+            self.by_uid.insert(uid.clone(), Arc::clone(&key));
         }
         for owner in &stored.owners {
-            self.children.entry(owner.clone()).or_default().insert(key.clone());
+            self.children.entry(owner.clone()).or_default().insert(Arc::clone(&key));
         }
         if let Some(involved) = &stored.involved {
-            self.events.entry(involved.clone()).or_default().insert(key.clone());
+            self.events.entry(involved.clone()).or_default().insert(Arc::clone(&key));
         }
         if let Some(defines) = stored.defines() {
             self.status_subresources.insert(defines.clone());
@@ -463,7 +469,7 @@ impl Snapshot {
             .iter()
             .filter(|(_, stored)| !matches!(stored.typed, Typed::Event(_) | Typed::ControllerRevision(_)))
             .filter(|(_, stored)| !stored.owners.iter().any(|owner| self.by_uid.contains_key(owner)))
-            .map(|(key, _)| key.clone())
+            .map(|(key, _)| ObjectRef::clone(key))
             .collect();
         found.sort();
         found
@@ -484,7 +490,7 @@ impl Snapshot {
                 continue;
             }
             if let Some(stored) = self.objects.get(&current) {
-                pending.extend(stored.owners.iter().filter_map(|uid| self.by_uid.get(uid).cloned()));
+                pending.extend(stored.owners.iter().filter_map(|uid| self.by_uid.get(uid)).map(|owner| ObjectRef::clone(owner)));
             }
             affected.push(current);
         }
@@ -556,8 +562,8 @@ impl Snapshot {
     /// the kind word (lower-case, singular or plural) in the reference's group, or in any group
     /// when it names none.
     fn resolve(&self, object: &ObjectRef) -> Option<(&ObjectRef, &Stored)> {
-        if let Some(found) = self.objects.get_key_value(object) {
-            return Some(found);
+        if let Some((key, stored)) = self.objects.get_key_value(object) {
+            return Some((key, stored));
         }
         let bare = object.kind.to_ascii_lowercase();
         let mut candidates = self.objects.iter().filter(|(key, _)| {
@@ -567,9 +573,9 @@ impl Snapshot {
                 && [kind.clone(), format!("{kind}s"), format!("{kind}es")].contains(&bare)
                 && (object.group.is_empty() || object.group == key.group)
         });
-        let found = candidates.next()?;
+        let (key, stored) = candidates.next()?;
         // Two kinds of the same name in different groups: the user has to say which.
-        candidates.next().is_none().then_some(found)
+        candidates.next().is_none().then_some((key, stored))
     }
 
     /// Whether the CRD of `group`/`kind` is stored and declares a status subresource: then an
@@ -580,7 +586,7 @@ impl Snapshot {
 
     /// Objects that name `owner_uid` among their owners.
     pub(crate) fn children_of<'a>(&'a self, owner_uid: Option<&str>) -> impl Iterator<Item = (&'a ObjectRef, &'a Stored)> {
-        owner_uid.and_then(|uid| self.children.get(uid)).into_iter().flatten().filter_map(|key| self.objects.get(key).map(|stored| (key, stored)))
+        owner_uid.and_then(|uid| self.children.get(uid)).into_iter().flatten().filter_map(|key| self.objects.get(key).map(|stored| (key.as_ref(), stored)))
     }
 
     /// The object and everything it owns, down the chain (Deployment → ReplicaSets → Pods), as
@@ -611,7 +617,7 @@ impl Snapshot {
 
 /// Drops `object` from the set under `slot`, and the set once it is empty.
 fn remove_from_index<K: std::hash::Hash + Eq + ?Sized, Q: std::hash::Hash + Eq + std::borrow::Borrow<K>>(
-    index: &mut HashMap<Q, BTreeSet<ObjectRef>>,
+    index: &mut HashMap<Q, BTreeSet<Arc<ObjectRef>>>,
     slot: &K,
     object: &ObjectRef,
 ) {
@@ -655,10 +661,12 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
     // taken for Kubernetes' own.
     let group = row.map_or(served_group, |row| row.group);
     let object_name = format!("{}/{name}", kind.to_ascii_lowercase());
-    let typed = match row.and_then(|row| row.parse) {
-        Some(parse) => {
-            parse(object).map_err(|error| ObjectError { object: object_name.clone(), field: error.path().to_string(), problem: error.inner().to_string() })?
-        }
+    let typed = match row.and_then(|row| row.reader) {
+        Some(reader) => reader.read_value(object).map_err(|error| ObjectError {
+            object: object_name.clone(),
+            field: error.path().to_string(),
+            problem: error.inner().to_string(),
+        })?,
         None => {
             let metadata = generic_part(&object, "metadata", &object_name)?.unwrap_or_default();
             let status = generic_part(&object, "status", &object_name)?;
@@ -765,25 +773,35 @@ mod tests {
     }
 
     #[test]
-    fn a_pod_read_straight_from_its_json_loses_the_parts_no_rule_reads() {
+    fn an_object_is_read_without_the_parts_no_rule_reads_both_ways() {
         let pod = json!({
-            "metadata": {"name": "web-1", "namespace": "shop"},
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {
+                "name": "web-1", "namespace": "shop", "labels": {"app": "web"},
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}", "rollwatch.dev/skip": "true"},
+                "managedFields": [{"manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}],
+            },
             "spec": {
                 "volumes": [{"name": "token", "secret": {"secretName": "t"}}],
                 "tolerations": [{"key": "k", "operator": "Exists"}],
-                "containers": [{"name": "app", "image": "web:1", "env": [{"name": "A", "value": "1"}], "volumeMounts": [{"name": "token", "mountPath": "/t"}]}],
+                "containers": [{"name": "app", "image": "web:1", "env": [{"name": "A", "value": "1"}], "volumeMounts": [{"name": "token", "mountPath": "/t"}],
+                                "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5}}],
             },
+            "status": {"phase": "Running", "podIP": "10.0.0.1", "containerStatuses": [{"name": "app", "image": "web:1", "imageID": "sha", "ready": true, "restartCount": 2}]},
         });
-        let mut decoded = Decoded::from_json(&pod.to_string(), "v1", "Pod").unwrap();
-        let spec = decoded.pod_mut().unwrap().spec.clone().unwrap();
-        assert!(spec.volumes.is_none() && spec.tolerations.is_none());
-        assert!(spec.containers[0].env.is_none() && spec.containers[0].volume_mounts.is_none());
-        assert_eq!(spec.containers[0].image.as_deref(), Some("web:1"));
+        let kept = json!({
+            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}, "annotations": {"rollwatch.dev/skip": "true"}},
+            "spec": {"containers": [{"name": "app", "image": "web:1", "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5}}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "app", "image": "web:1", "imageID": "sha", "ready": true, "restartCount": 2}]},
+        });
+        let kept = json!({"apiVersion": "v1", "kind": "Pod", "metadata": kept["metadata"], "spec": kept["spec"], "status": kept["status"]});
+        assert_eq!(Decoded::from_json(&pod.to_string(), "v1", "Pod").unwrap().to_value(), kept);
+        assert_eq!(Decoded::from_value(pod).unwrap().to_value(), kept);
     }
 
     #[test]
     fn every_kind_with_typed_rules_is_read_typed_at_the_version_it_is_served() {
-        for row in registry::KINDS.iter().filter(|row| row.parse.is_some()) {
+        for row in registry::KINDS.iter().filter(|row| row.reader.is_some()) {
             let versions = match row.version {
                 Some(version) => vec![version],
                 None => vec!["v1"],

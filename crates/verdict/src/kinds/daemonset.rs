@@ -2,7 +2,7 @@
 //! controller cannot create (FailedCreate events, after the grace), and trouble on pods of the
 //! newest ControllerRevision.
 
-use k8s_openapi::api::apps::v1::DaemonSet;
+use crate::api::DaemonSet;
 
 use super::{Context, REVISION_HASH_LABEL, Rollout, count};
 use crate::snapshot::Typed;

@@ -2,8 +2,8 @@
 //! ProgressDeadlineExceeded, ReplicaFailure (after the waiting grace), or trouble on the new
 //! ReplicaSet's pods.
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::PodTemplateSpec;
+use crate::api::PodTemplateSpec;
+use crate::api::{Deployment, ReplicaSet};
 
 use super::{Context, PodsAssessment, Rollout, condition_reason, count, live_pods};
 use crate::snapshot::Typed;

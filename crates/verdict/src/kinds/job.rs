@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use k8s_openapi::api::batch::v1::{CronJob, Job, JobCondition, JobSpec, JobStatus};
+use crate::api::{CronJob, Job, JobSpec};
+use k8s_openapi::api::batch::v1::{JobCondition, JobStatus};
 
 use super::{Context, condition_reason, count, failure_message};
 use crate::pods::Trouble;

@@ -18,8 +18,8 @@ pub(crate) use generic::{GenericStatus, view as view_generic};
 
 use std::time::Duration;
 
+use crate::api::Pod;
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::clock::Clock;
@@ -250,7 +250,7 @@ impl Context<'_> {
 
     /// The latest FailedCreate warning about this object, with since when it repeats.
     fn failed_create_event(&self) -> Option<Reason> {
-        let seen = |e: &&k8s_openapi::api::core::v1::Event| e.last_timestamp.as_ref().map(|t| t.0).or_else(|| e.event_time.as_ref().map(|t| t.0));
+        let seen = |e: &&crate::api::Event| e.last_timestamp.as_ref().map(|t| t.0).or_else(|| e.event_time.as_ref().map(|t| t.0));
         let event = self.snapshot.events_about(self.object).filter(|e| e.reason.as_deref() == Some(FAILED_CREATE)).max_by_key(seen)?;
         let message = event.message.as_deref().unwrap_or("the controller failed to create a pod").trim_end();
         let mut reason = Reason::new(FAILED_CREATE, self.object.clone(), message);

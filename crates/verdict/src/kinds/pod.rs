@@ -1,7 +1,7 @@
 //! Pod on its own: ready (or completed, with its latest spec observed and any resize in place),
 //! or failed by the pod detectors.
 
-use k8s_openapi::api::core::v1::Pod;
+use crate::api::Pod;
 
 use super::{Context, Rollout, failure_message};
 use crate::pods::{ready_since, resize_in_flight};

@@ -1,7 +1,7 @@
 //! ReplicaSet on its own (one owned by a Deployment is judged through the Deployment): kubectl-style
 //! counts, and pods its controller cannot create (ReplicaFailure, FailedCreate) after the grace.
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use crate::api::ReplicaSet;
 
 use super::{Context, Rollout, condition_reason, count};
 use crate::{Progress, Verdict};

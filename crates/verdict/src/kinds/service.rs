@@ -1,7 +1,7 @@
 //! Service (LoadBalancer ingress), Ingress (load balancer address), PersistentVolumeClaim (Bound).
 
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
-use k8s_openapi::api::networking::v1::Ingress;
+use crate::api::Ingress;
+use crate::api::{PersistentVolumeClaim, Service};
 
 use super::Context;
 use crate::{Reason, ReasonCode, State, Verdict};

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::StatefulSet;
+use crate::api::StatefulSet;
 
 use super::{Context, Rollout, count};
 use crate::{Progress, Verdict};

@@ -1,0 +1,310 @@
+//! The objects of the kinds with typed rules, cut down to the fields rollwatch reads.
+//!
+//! k8s-openapi's types hold every field of the API: a Pod read into them is some 8 KB however
+//! little it says (a `Container` alone is 2 KB of mostly empty fields), and reading them builds
+//! what no rule looks at, managedFields first. A tracker keeps thousands of objects, so it reads
+//! them into these instead: the same names and shapes as k8s-openapi's (the rules read them the
+//! same way), holding only what the rules, the duration estimate and the timeline read. Fields
+//! not named here are skipped while reading, without being built. Leaf types that are small and
+//! read whole (conditions, container states, probes, resources) are k8s-openapi's own.
+//!
+//! Lists are boxed slices: read into a `Vec`, which holds room for four entries or more, and cut
+//! to their length (a Pod's one container status would otherwise take 2 KB).
+//!
+//! Adding a rule that reads a field not here: add the field here; the compiler names the place.
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::batch::v1 as batch;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::networking::v1 as networking;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
+use litemap::LiteMap;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A map of a few entries (labels, annotations, resources), sorted in one allocation: a
+/// BTreeMap's node is half a KB however few its entries.
+pub type Map<V> = LiteMap<String, V>;
+
+/// The annotation `kubectl apply` (client-side) keeps the whole last-applied manifest in: often
+/// the largest part of a workload, and read by no rule.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// An object of a kind with a spec and a status.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct Object<Spec, Status> {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Spec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+}
+
+/// What rollwatch reads of an object's metadata.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Map<String>>,
+    #[serde(default, deserialize_with = "annotations_read", skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Map<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_references: Option<Box<[OwnerReference]>>,
+}
+
+/// The annotations without [`LAST_APPLIED`].
+fn annotations_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Map<String>>, D::Error> {
+    let mut annotations = Option::<Map<String>>::deserialize(deserializer)?;
+    if let Some(map) = annotations.as_mut() {
+        map.remove(LAST_APPLIED);
+    }
+    Ok(annotations)
+}
+
+// ---- Pods ----
+
+pub type Pod = Object<PodSpec, PodStatus>;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodTemplateSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<ObjectMeta>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<PodSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default)]
+    pub containers: Box<[Container]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_containers: Option<Box<[Container]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<Map<Quantity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_gates: Option<Box<[core::PodSchedulingGate]>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Box<core::Probe>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Box<core::Probe>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Box<core::Probe>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct ResourceRequirements {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Map<Quantity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Map<Quantity>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Box<[core::PodCondition]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_statuses: Option<Box<[ContainerStatus]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_container_statuses: Option<Box<[ContainerStatus]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    pub name: String,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<bool>,
+    #[serde(default)]
+    pub restart_count: i32,
+    #[serde(default)]
+    pub image: String,
+    #[serde(rename = "imageID", default)]
+    pub image_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<core::ContainerState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_state: Option<core::ContainerState>,
+}
+
+// ---- Workloads ----
+
+pub type Deployment = Object<DeploymentSpec, apps::DeploymentStatus>;
+pub type ReplicaSet = Object<ReplicaSetSpec, apps::ReplicaSetStatus>;
+pub type StatefulSet = Object<StatefulSetSpec, apps::StatefulSetStatus>;
+pub type DaemonSet = Object<DaemonSetSpec, apps::DaemonSetStatus>;
+pub type Job = Object<JobSpec, batch::JobStatus>;
+pub type CronJob = Object<batch::CronJobSpec, batch::CronJobStatus>;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_deadline_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<apps::DeploymentStrategy>,
+    #[serde(default)]
+    pub template: PodTemplateSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaSetSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<PodTemplateSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatefulSetSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_management_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordinals: Option<apps::StatefulSetOrdinals>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_strategy: Option<apps::StatefulSetUpdateStrategy>,
+    #[serde(default)]
+    pub template: PodTemplateSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaemonSetSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_strategy: Option<apps::DaemonSetUpdateStrategy>,
+    #[serde(default)]
+    pub template: PodTemplateSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completions: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_limit: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspend: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_policy: Option<batch::SuccessPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_replacement_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_failed_indexes: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_limit_per_index: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_mode: Option<String>,
+    #[serde(default)]
+    pub template: PodTemplateSpec,
+}
+
+// ---- Others ----
+
+pub type Service = Object<core::ServiceSpec, core::ServiceStatus>;
+pub type PersistentVolumeClaim = Object<core::PersistentVolumeClaimSpec, core::PersistentVolumeClaimStatus>;
+pub type Ingress = Object<networking::IngressSpec, networking::IngressStatus>;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControllerRevision {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub involved_object: core::ObjectReference,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<core::EventSeries>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_timestamp: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_timestamp: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime>,
+}
