@@ -195,6 +195,11 @@ struct Passed {
     args: Vec<std::ffi::OsString>,
 }
 
+/// Many small objects replaced with each watch event: mimalloc keeps that cheap (see the
+/// workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     end_quietly_on_closed_pipe();
     log_diagnostics_if_asked();

@@ -27,6 +27,10 @@ use rollwatch_tracker::{FeedKey, Goal, TrackOptions, Update};
 use rollwatch_verdict::{ObjectRef, Policy, State};
 use serde_json::Value;
 
+/// rollwatch's allocator (`crates/cli/src/main.rs`), so the engine is measured as it runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RECORDING: &str = include_str!("data/rollout.jsonl");
 /// Copies of the recorded objects in one namespace (a feed per kind and namespace).
 const PER_NAMESPACE: usize = 100;

@@ -450,17 +450,17 @@ impl Engine {
         }
         let clock =
             if key.row().is_some_and(|row| row.rollout.model.is_some()) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
-        // The JSON form only for what reads JSON: the duration model of a tracked workload, and
-        // the timeline's reading of pods and events.
-        let value = (clock.is_some() || self.options.timeline).then(|| decoded.to_value());
-        if let (Some(clock), Some(value)) = (clock, &value)
-            && let Some(estimate) = clock.observe(value)
+        // The JSON form only for what reads JSON: the duration model of a tracked workload's new
+        // generation, and the timeline's reading of pods and events.
+        let (generation, observed) = decoded.generation_observed();
+        if let Some(clock) = clock
+            && let Some(estimate) = clock.observe(generation, observed, || decoded.to_value())
             && self.options.timeline
         {
             let waves = PlannedWaves { workload: key.clone(), estimate: estimate.clone(), at: jiff::Timestamp::now(), elapsed: self.started.elapsed() };
             let _ = self.updates.send(Update::Waves(Box::new(waves)));
         }
-        let seen = if self.options.timeline { value.as_ref().and_then(|value| Seen::read(&key, value)) } else { None };
+        let seen = if self.options.timeline && (key.is(&registry::POD) || key.is(&registry::EVENT)) { Seen::read(&key, &decoded.to_value()) } else { None };
         self.snapshot.insert(decoded);
         if !self.feeds[feed].known.contains(&key) {
             self.feeds[feed].known.insert(key.clone());

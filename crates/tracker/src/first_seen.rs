@@ -34,8 +34,8 @@ struct PodTimes {
     /// so no value is placed after the moment rollwatch saw it.
     offset: Option<SignedDuration>,
     /// Each server timestamp in the Pod (by value, so an instance's start keeps its time when it
-    /// moves from `state` to `lastState`) and its local time.
-    seen: HashMap<Timestamp, Timestamp>,
+    /// moves from `state` to `lastState`) and its local time: a handful, so a list.
+    seen: Vec<(Timestamp, Timestamp)>,
 }
 
 impl FirstSeen {
@@ -51,7 +51,7 @@ impl FirstSeen {
         let times = self.pods.get_mut(key).expect("inserted");
         let mut present = Vec::new();
         for_each_rule_timestamp(pod, |time| present.push(time.0));
-        let new: Vec<Timestamp> = present.iter().copied().filter(|server| !times.seen.contains_key(server)).collect();
+        let new: Vec<Timestamp> = present.iter().copied().filter(|server| !times.seen.iter().any(|(known, _)| known == server)).collect();
         if let Some(newest) = new.iter().max() {
             let anchored = now.duration_since(*newest);
             times.offset = Some(times.offset.map_or(anchored, |offset| offset.min(anchored)));
@@ -61,12 +61,14 @@ impl FirstSeen {
                 Some(offset) => server.checked_add(offset).unwrap_or(now).min(now),
                 None => now,
             };
-            times.seen.insert(server, local);
+            if !times.seen.iter().any(|(known, _)| *known == server) {
+                times.seen.push((server, local));
+            }
         }
         // Only what the Pod still shows is kept: its memory stays the size of one status.
-        times.seen.retain(|server, _| present.contains(server));
+        times.seen.retain(|(server, _)| present.contains(server));
         for_each_rule_timestamp(pod, |time| {
-            if let Some(local) = times.seen.get(&time.0) {
+            if let Some((_, local)) = times.seen.iter().find(|(server, _)| *server == time.0) {
                 time.0 = *local;
             }
         });

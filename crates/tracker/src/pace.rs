@@ -38,15 +38,17 @@ pub(crate) struct RolloutClock {
 impl RolloutClock {
     /// Takes in a new version of the live object; a new generation gets its own estimate, which
     /// is returned (for a timeline's predicted waves) when there is one.
-    pub(crate) fn observe(&mut self, live: &Value) -> Option<&Estimate> {
-        let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
-        let observed = live.pointer("/status/observedGeneration").and_then(Value::as_i64).is_some_and(|g| g >= generation);
+    pub(crate) fn observe(&mut self, generation: i64, observed: bool, live: impl FnOnce() -> Value) -> Option<&Estimate> {
         match &mut self.seen {
             Some(seen) if seen.generation == generation => {
                 seen.observed = observed;
                 None
             }
-            _ => self.seen.insert(Seen { generation, observed, estimate: estimate(live, &assumptions_for(live)).ok() }).estimate.as_ref(),
+            _ => {
+                // Only a new generation is modelled, so only then is the object read whole.
+                let live = live();
+                self.seen.insert(Seen { generation, observed, estimate: estimate(&live, &assumptions_for(&live)).ok() }).estimate.as_ref()
+            }
         }
     }
 
@@ -100,7 +102,9 @@ mod tests {
     }
 
     fn observed<'a>(clock: &'a mut RolloutClock, live: &Value) -> &'a mut RolloutClock {
-        clock.observe(live);
+        let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+        let observed = live.pointer("/status/observedGeneration").and_then(Value::as_i64).is_some_and(|g| g >= generation);
+        clock.observe(generation, observed, || live.clone());
         clock
     }
 

@@ -13,6 +13,8 @@
 //!
 //! Adding a rule that reads a field not here: add the field here; the compiler names the place.
 
+use std::fmt;
+
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
@@ -20,15 +22,15 @@ use k8s_openapi::api::networking::v1 as networking;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
 use litemap::LiteMap;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::history::REVISION_ANNOTATION;
+use crate::kinds::autoscaler::V1_CONDITIONS_ANNOTATION;
 
 /// A map of a few entries (labels, annotations, resources), sorted in one allocation: a
 /// BTreeMap's node is half a KB however few its entries.
 pub type Map<V> = LiteMap<String, V>;
-
-/// The annotation `kubectl apply` (client-side) keeps the whole last-applied manifest in: often
-/// the largest part of a workload, and read by no rule.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// An object of a kind with a spec and a status.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -67,13 +69,48 @@ pub struct ObjectMeta {
     pub owner_references: Option<Box<[OwnerReference]>>,
 }
 
-/// The annotations without [`LAST_APPLIED`].
+/// Whether a rule reads the annotation: rollwatch's own, the Deployment controller's revision,
+/// the conditions autoscaling/v1 keeps. The others are skipped while reading: kubectl's
+/// last-applied-configuration alone is often the largest part of a workload.
+fn is_read(annotation: &str) -> bool {
+    annotation.starts_with("rollwatch.dev/") || [REVISION_ANNOTATION, V1_CONDITIONS_ANNOTATION].contains(&annotation)
+}
+
+/// The annotations [`is_read`] keeps.
 fn annotations_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Map<String>>, D::Error> {
-    let mut annotations = Option::<Map<String>>::deserialize(deserializer)?;
-    if let Some(map) = annotations.as_mut() {
-        map.remove(LAST_APPLIED);
+    struct ReadAnnotations;
+    impl<'de> Visitor<'de> for ReadAnnotations {
+        type Value = Option<Map<String>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map of annotations")
+        }
+
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_map(self)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut annotations = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if is_read(&key) {
+                    annotations.insert(key, map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Some(annotations))
+        }
     }
-    Ok(annotations)
+    deserializer.deserialize_option(ReadAnnotations)
 }
 
 // ---- Pods ----

@@ -1,9 +1,9 @@
 //! An indexed, in-memory set of cluster objects, and the verdict for one workload among them.
 //!
-//! Objects are parsed once, into the slim types of [`crate::api`] (kinds rollwatch has a rule for) or kept as
-//! JSON (any other kind): on [`Snapshot::upsert`] from a value tree, or by [`Decoded::from_json`]
-//! straight from the text the API server sent (a tracker's watch events and LISTs), then taken in
-//! by [`Snapshot::insert`]. Children are indexed by their owners' uids and Events by the object
+//! Objects are parsed once, into the slim types of [`crate::api`] (kinds rollwatch has a rule
+//! for) or kept as JSON (any other kind): on [`Snapshot::upsert`] from a value tree, or by
+//! [`Decoded::from_json`] straight from the text the API server sent (a tracker's watch events
+//! and LISTs), then taken in by [`Snapshot::insert`]. Children are indexed by their owners' uids and Events by the object
 //! they are about, so a verdict reads only the workload's own family.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -268,6 +268,21 @@ impl Decoded {
             Typed::Pod(pod) => Some(pod),
             _ => None,
         }
+    }
+
+    /// Its `metadata.generation` (0 when unset) and whether its controller has observed that
+    /// generation (`status.observedGeneration` at least as high), for the workload kinds.
+    pub fn generation_observed(&self) -> (i64, bool) {
+        let generation = self.metadata().generation.unwrap_or(0);
+        let observed = match &self.stored.typed {
+            Typed::Deployment(o) => o.status.as_ref().and_then(|s| s.observed_generation),
+            Typed::StatefulSet(o) => o.status.as_ref().and_then(|s| s.observed_generation),
+            Typed::DaemonSet(o) => o.status.as_ref().and_then(|s| s.observed_generation),
+            Typed::ReplicaSet(o) => o.status.as_ref().and_then(|s| s.observed_generation),
+            Typed::Job(_) | Typed::Generic(_) | Typed::Pod(_) => None,
+            _ => None,
+        };
+        (generation, observed.is_some_and(|observed| observed >= generation))
     }
 
     /// A digest of the object's status (`None`: it has none), to tell whether it changed.
@@ -778,7 +793,8 @@ mod tests {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {
                 "name": "web-1", "namespace": "shop", "labels": {"app": "web"},
-                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}", "rollwatch.dev/skip": "true"},
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}", "rollwatch.dev/skip": "true", "team": "shop",
+                                "deployment.kubernetes.io/revision": "2"},
                 "managedFields": [{"manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}],
             },
             "spec": {
@@ -790,7 +806,7 @@ mod tests {
             "status": {"phase": "Running", "podIP": "10.0.0.1", "containerStatuses": [{"name": "app", "image": "web:1", "imageID": "sha", "ready": true, "restartCount": 2}]},
         });
         let kept = json!({
-            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}, "annotations": {"rollwatch.dev/skip": "true"}},
+            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}, "annotations": {"deployment.kubernetes.io/revision": "2", "rollwatch.dev/skip": "true"}},
             "spec": {"containers": [{"name": "app", "image": "web:1", "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5}}]},
             "status": {"phase": "Running", "containerStatuses": [{"name": "app", "image": "web:1", "imageID": "sha", "ready": true, "restartCount": 2}]},
         });

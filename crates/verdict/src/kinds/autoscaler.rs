@@ -8,7 +8,7 @@ use super::generic::{GenericCondition, generic};
 use crate::{Reason, State, Verdict};
 
 /// Where autoscaling/v1 objects carry the v2 conditions, as a JSON string.
-const V1_CONDITIONS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/conditions";
+pub(crate) const V1_CONDITIONS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/conditions";
 
 pub(crate) fn view(ctx: &Context) -> Verdict {
     let name = &ctx.object.name;

@@ -4,12 +4,12 @@
 
 use crate::api::PodTemplateSpec;
 use crate::api::{Deployment, ReplicaSet};
+use crate::history::REVISION_ANNOTATION;
 
 use super::{Context, PodsAssessment, Rollout, condition_reason, count, live_pods};
 use crate::snapshot::Typed;
 use crate::{Progress, State, Verdict};
 
-const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 
 pub(crate) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
