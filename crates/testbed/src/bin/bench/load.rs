@@ -179,7 +179,7 @@ pub fn run(sim_log: &Path, audit: &AuditLog, n: usize, watcher: Watcher) -> Load
 pub struct EngineCounts {
     /// Object events its feeds delivered (list items included).
     pub events: u64,
-    /// Objects it tracked (and re-evaluated every second for time-based rules).
+    /// Objects it tracked.
     pub tracked: u64,
 }
 

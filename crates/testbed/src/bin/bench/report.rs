@@ -323,15 +323,15 @@ impl Section {
              The rollwatch runs above, with `RUST_LOG=rollwatch_tracker=debug`: its engine logs at the end how many \
              object events its feeds delivered (LIST items included) and how many objects it tracked. CPU (user + \
              system, from `/usr/bin/time`, in 10 ms steps) is the whole process's: start-up (kubeconfig, TLS, \
-             /version), the watches, the verdicts on each event, and a re-evaluation of every tracked object once a \
-             second for the time-based rules, a part that grows with tracked objects × run time rather than with \
-             events. *Marginal* is the extra CPU over the extra events from the previous N, which leaves the fixed \
+             /version), the watches, the verdicts on each event, and those of the time-based rules as they fall due \
+             (before #18 every tracked object was judged again once a second, a part that grew with tracked objects × \
+             run time rather than with events). *Marginal* is the extra CPU over the extra events from the previous N, which leaves the fixed \
              start-up cost out; /usr/bin/time cuts user and system time to 10 ms steps each, so a marginal can be off \
              by 20 ms over the extra events (the ±).\n"
         );
         let _ = writeln!(
             s,
-            "| N | events | tracked | rollwatch run | tracked × run (object-seconds re-evaluated) | CPU | CPU per event | marginal CPU per event |"
+            "| N | events | tracked | rollwatch run | tracked × run (object-seconds) | CPU | CPU per event | marginal CPU per event |"
         );
         let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
         let mut marginals = Vec::new();
