@@ -25,7 +25,7 @@ use litemap::LiteMap;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::history::REVISION_ANNOTATION;
+use crate::history::{POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
 use crate::kinds::autoscaler::V1_CONDITIONS_ANNOTATION;
 
 /// A map of a few entries (labels, annotations, resources), sorted in one allocation: a
@@ -117,13 +117,63 @@ fn annotations_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
 
 pub type Pod = Object<PodSpec, PodStatus>;
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PodTemplateSpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ObjectMeta>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<PodSpec>,
+    /// The whole template as sent, its `pod-template-hash` label aside, digested: whether a
+    /// ReplicaSet's template is its Deployment's is decided on all of it (a new env var, the
+    /// `restartedAt` annotation of a restart), not on the few fields kept above.
+    #[serde(skip)]
+    pub digest: u64,
+}
+
+impl<'de> Deserialize<'de> for PodTemplateSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Kept {
+            #[serde(default)]
+            metadata: Option<ObjectMeta>,
+            #[serde(default)]
+            spec: Option<PodSpec>,
+        }
+        let mut whole = serde_json::Value::deserialize(deserializer)?;
+        let kept: Kept = serde_path_to_error::deserialize(&whole).map_err(|error| serde::de::Error::custom(format!("{}: {}", error.path(), error.inner())))?;
+        if let Some(metadata) = whole.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
+            if let Some(labels) = metadata.get_mut("labels").and_then(serde_json::Value::as_object_mut) {
+                labels.remove(POD_TEMPLATE_HASH_LABEL);
+                if labels.is_empty() {
+                    metadata.remove("labels");
+                }
+            }
+        }
+        let mut digest = Digest::default();
+        serde_json::to_writer(&mut digest, &whole).map_err(serde::de::Error::custom)?;
+        Ok(PodTemplateSpec { metadata: kept.metadata, spec: kept.spec, digest: digest.finish() })
+    }
+}
+
+/// A hasher written to as an `io::Write`.
+#[derive(Default)]
+pub(crate) struct Digest(std::collections::hash_map::DefaultHasher);
+
+impl Digest {
+    pub(crate) fn finish(&self) -> u64 {
+        std::hash::Hasher::finish(&self.0)
+    }
+}
+
+impl std::io::Write for Digest {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        std::hash::Hasher::write(&mut self.0, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

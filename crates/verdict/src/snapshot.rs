@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::api::{
-    ControllerRevision, CronJob, DaemonSet, Deployment, Event, Ingress, Job, ObjectMeta, PersistentVolumeClaim, Pod, ReplicaSet, Service, StatefulSet,
+    ControllerRevision, CronJob, DaemonSet, Deployment, Digest, Event, Ingress, Job, ObjectMeta, PersistentVolumeClaim, Pod, ReplicaSet, Service, StatefulSet,
 };
 use crate::capacity::{self, Autoscaler, Resources};
 use crate::clock::Clock;
@@ -95,7 +95,7 @@ impl Typed {
     /// A digest of the object's status (`None`: it has none, or its kind has no status), to
     /// tell whether it changed: the status written straight into a hasher, not built as JSON.
     pub fn status_digest(&self) -> Option<u64> {
-        let mut hasher = Digest(std::collections::hash_map::DefaultHasher::new());
+        let mut hasher = Digest::default();
         let written = match self {
             Typed::Deployment(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
             Typed::ReplicaSet(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
@@ -111,7 +111,7 @@ impl Typed {
             Typed::ControllerRevision(_) | Typed::Event(_) => None,
         };
         written?.ok()?;
-        Some(std::hash::Hasher::finish(&hasher.0))
+        Some(hasher.finish())
     }
 
     /// The object as JSON, as far as its typed form holds it.
@@ -150,20 +150,6 @@ impl Typed {
             Typed::Event(o) => &o.metadata,
             Typed::Generic(o) => &o.metadata,
         }
-    }
-}
-
-/// A hasher written to as an `io::Write`.
-struct Digest(std::collections::hash_map::DefaultHasher);
-
-impl std::io::Write for Digest {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        std::hash::Hasher::write(&mut self.0, bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -10,8 +10,6 @@ use super::{Context, PodsAssessment, Rollout, condition_reason, count, live_pods
 use crate::snapshot::Typed;
 use crate::{Progress, State, Verdict};
 
-const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
-
 pub(crate) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
     let name = &ctx.object.name;
     let default_status = Default::default();
@@ -93,25 +91,8 @@ fn new_replica_set<'a>(ctx: &Context<'a>, deployment: &Deployment) -> Option<(&'
     same_template_ignoring_hash(newest_template, template).then_some((key, newest))
 }
 
-/// Equal templates apart from the `pod-template-hash` label the controller adds to its ReplicaSets.
-/// Runs on every verdict of a Deployment, so the specs are compared in place and only the small
-/// metadata is copied to drop the label.
+/// Equal templates apart from the `pod-template-hash` label the controller adds to its
+/// ReplicaSets: compared whole, as read (see [`PodTemplateSpec::digest`]).
 fn same_template_ignoring_hash(replica_set: &PodTemplateSpec, deployment: &PodTemplateSpec) -> bool {
-    if replica_set.spec != deployment.spec {
-        return false;
-    }
-    let has_hash = replica_set.metadata.as_ref().and_then(|m| m.labels.as_ref()).is_some_and(|l| l.contains_key(POD_TEMPLATE_HASH_LABEL));
-    if !has_hash {
-        return replica_set.metadata == deployment.metadata;
-    }
-    let mut without_hash = replica_set.metadata.clone();
-    if let Some(metadata) = without_hash.as_mut() {
-        if let Some(labels) = metadata.labels.as_mut() {
-            labels.remove(POD_TEMPLATE_HASH_LABEL);
-        }
-        if metadata.labels.as_ref().is_some_and(|l| l.is_empty()) {
-            metadata.labels = None;
-        }
-    }
-    without_hash == deployment.metadata
+    replica_set.digest == deployment.digest
 }

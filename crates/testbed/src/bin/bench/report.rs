@@ -329,10 +329,7 @@ impl Section {
              start-up cost out; /usr/bin/time cuts user and system time to 10 ms steps each, so a marginal can be off \
              by 20 ms over the extra events (the ±).\n"
         );
-        let _ = writeln!(
-            s,
-            "| N | events | tracked | rollwatch run | tracked × run (object-seconds) | CPU | CPU per event | marginal CPU per event |"
-        );
+        let _ = writeln!(s, "| N | events | tracked | rollwatch run | tracked × run (object-seconds) | CPU | CPU per event | marginal CPU per event |");
         let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
         let mut marginals = Vec::new();
         for (i, run) in runs.iter().enumerate() {
