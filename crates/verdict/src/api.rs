@@ -141,12 +141,12 @@ impl<'de> Deserialize<'de> for PodTemplateSpec {
         }
         let mut whole = serde_json::Value::deserialize(deserializer)?;
         let kept: Kept = serde_path_to_error::deserialize(&whole).map_err(|error| serde::de::Error::custom(format!("{}: {}", error.path(), error.inner())))?;
-        if let Some(metadata) = whole.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
-            if let Some(labels) = metadata.get_mut("labels").and_then(serde_json::Value::as_object_mut) {
-                labels.remove(POD_TEMPLATE_HASH_LABEL);
-                if labels.is_empty() {
-                    metadata.remove("labels");
-                }
+        if let Some(metadata) = whole.get_mut("metadata").and_then(serde_json::Value::as_object_mut)
+            && let Some(labels) = metadata.get_mut("labels").and_then(serde_json::Value::as_object_mut)
+        {
+            labels.remove(POD_TEMPLATE_HASH_LABEL);
+            if labels.is_empty() {
+                metadata.remove("labels");
             }
         }
         let mut digest = Digest::default();
