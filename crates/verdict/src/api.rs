@@ -5,13 +5,16 @@
 //! what no rule looks at, managedFields first. A tracker keeps thousands of objects, so it reads
 //! them into these instead: the same names and shapes as k8s-openapi's (the rules read them the
 //! same way), holding only what the rules, the duration estimate and the timeline read. Fields
-//! not named here are skipped while reading, without being built. Leaf types that are small and
-//! read whole (conditions, container states, probes, resources) are k8s-openapi's own.
+//! not named here are skipped while reading, without being built, and so are the annotations no
+//! rule reads. Leaf types that are small and read whole (conditions, container states, probes,
+//! update strategies) are k8s-openapi's own.
 //!
 //! Lists are boxed slices: read into a `Vec`, which holds room for four entries or more, and cut
-//! to their length (a Pod's one container status would otherwise take 2 KB).
+//! to their length (a Pod's one container status would otherwise take 2 KB). Maps (labels,
+//! annotations, resources) are small sorted lists.
 //!
 //! Adding a rule that reads a field not here: add the field here; the compiler names the place.
+//! A rule that reads an annotation adds it to the list of `is_read` below.
 
 use std::fmt;
 

@@ -265,7 +265,6 @@ impl Decoded {
             Typed::StatefulSet(o) => o.status.as_ref().and_then(|s| s.observed_generation),
             Typed::DaemonSet(o) => o.status.as_ref().and_then(|s| s.observed_generation),
             Typed::ReplicaSet(o) => o.status.as_ref().and_then(|s| s.observed_generation),
-            Typed::Job(_) | Typed::Generic(_) | Typed::Pod(_) => None,
             _ => None,
         };
         (generation, observed.is_some_and(|observed| observed >= generation))
