@@ -497,7 +497,7 @@ impl Engine {
         if self.options.policy.no_progress_timeout.is_none() || self.options.mode == FeedMode::Once || key.kind == "Event" {
             return false;
         }
-        let digest = object.status_digest().unwrap_or(0);
+        let digest = object.status_digest();
         match self.statuses.get_mut(key) {
             Some(known) => std::mem::replace(known, digest) != digest,
             None => {

@@ -51,7 +51,10 @@ impl FirstSeen {
         let times = self.pods.get_mut(key).expect("inserted");
         let mut present = Vec::new();
         for_each_rule_timestamp(pod, |time| present.push(time.0));
-        let new: Vec<Timestamp> = present.iter().copied().filter(|server| !times.seen.iter().any(|(known, _)| known == server)).collect();
+        let mut new: Vec<Timestamp> = present.iter().copied().filter(|server| !times.seen.iter().any(|(known, _)| known == server)).collect();
+        // A value the Pod shows twice (a container started as its pod) is one value.
+        new.sort_unstable();
+        new.dedup();
         if let Some(newest) = new.iter().max() {
             let anchored = now.duration_since(*newest);
             times.offset = Some(times.offset.map_or(anchored, |offset| offset.min(anchored)));
@@ -61,9 +64,7 @@ impl FirstSeen {
                 Some(offset) => server.checked_add(offset).unwrap_or(now).min(now),
                 None => now,
             };
-            if !times.seen.iter().any(|(known, _)| *known == server) {
-                times.seen.push((server, local));
-            }
+            times.seen.push((server, local));
         }
         // Only what the Pod still shows is kept: its memory stays the size of one status.
         times.seen.retain(|(server, _)| present.contains(server));

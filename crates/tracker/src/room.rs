@@ -4,29 +4,29 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
-use kube::api::{Api, ListParams};
+use kube::api::ListParams;
 use rollwatch_verdict::api::Pod;
 use rollwatch_verdict::capacity::{self, Resources};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::Error;
 
-/// Pods per LIST page: a big cluster has many.
+/// Objects per LIST page: a big cluster has many Pods.
 const PAGE_SIZE: u32 = 500;
 
 /// Free room per node name.
 pub async fn free_room(client: &kube::Client) -> Result<BTreeMap<String, Resources>, Error> {
     let mut nodes = BTreeMap::new();
-    for node in list::<Node>(client, ListParams::default()).await? {
-        let name = node.metadata.name.clone().unwrap_or_default();
-        let object = serde_json::to_value(&node).map_err(|e| Error::cluster(format!("reading node {name}: {e}")))?;
-        let room = capacity::allocatable(&object).map_err(|(field, problem)| Error::cluster(format!("node/{name}: field {field}: {problem}")))?;
+    for node in list::<Value>(client, "/api/v1/nodes", ListParams::default()).await? {
+        let name = node.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let room = capacity::allocatable(&node).map_err(|(field, problem)| Error::cluster(format!("node/{name}: field {field}: {problem}")))?;
         nodes.insert(name, room);
     }
     let running = ListParams::default().fields("status.phase!=Succeeded,status.phase!=Failed");
     let mut bound = Vec::new();
-    for pod in list_pods(client, running).await? {
+    for pod in list::<Pod>(client, "/api/v1/pods", running).await? {
         let Some(spec) = pod.spec.as_ref() else { continue };
         let Some(node) = spec.node_name.clone() else { continue };
         // The API server validated these quantities; a pod it would not have taken is no one's room.
@@ -37,41 +37,25 @@ pub async fn free_room(client: &kube::Client) -> Result<BTreeMap<String, Resourc
     Ok(capacity::free_room(&nodes, bound))
 }
 
-async fn list<K>(client: &kube::Client, mut params: ListParams) -> Result<Vec<K>, Error>
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-    K::DynamicType: Default,
-{
-    let api: Api<K> = Api::all(client.clone());
-    let what = K::plural(&Default::default()).to_string();
-    let mut items = Vec::new();
-    params = params.limit(PAGE_SIZE);
-    loop {
-        let page = api.list(&params).await.map_err(|e| Error::from_kube(&format!("listing {what}"), &e))?;
-        items.extend(page.items);
-        match page.metadata.continue_.filter(|token| !token.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(items),
-        }
-    }
-}
-
-/// A page of Pods, read into the form the capacity rules read (a big cluster has many).
+/// One page of a LIST, its items read as `T` (Pods in the form the capacity rules read).
 #[derive(serde::Deserialize)]
-struct PodPage {
-    #[serde(default)]
-    items: Vec<Pod>,
+#[serde(bound = "T: DeserializeOwned")]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
     #[serde(default)]
     metadata: ListMeta,
 }
 
-async fn list_pods(client: &kube::Client, mut params: ListParams) -> Result<Vec<Pod>, Error> {
-    let pods = kube::core::Request::new("/api/v1/pods");
+/// Every object at `path` (`/api/v1/pods`) across namespaces, page by page.
+async fn list<T: DeserializeOwned>(client: &kube::Client, path: &str, mut params: ListParams) -> Result<Vec<T>, Error> {
+    let what = format!("listing {}", path.rsplit('/').next().unwrap_or(path));
+    let request = kube::core::Request::new(path);
     let mut items = Vec::new();
     params = params.limit(PAGE_SIZE);
     loop {
-        let request = pods.list(&params).map_err(|e| Error::cluster(format!("listing pods: {e}")))?;
-        let page: PodPage = client.request(request).await.map_err(|e| Error::from_kube("listing pods", &e))?;
+        let page = request.list(&params).map_err(|e| Error::cluster(format!("{what}: {e}")))?;
+        let page: Page<T> = client.request(page).await.map_err(|e| Error::from_kube(&what, &e))?;
         items.extend(page.items);
         match page.metadata.continue_.filter(|token| !token.is_empty()) {
             Some(token) => params = params.continue_token(&token),

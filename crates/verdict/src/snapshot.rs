@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::api::{
@@ -75,43 +75,16 @@ pub(crate) struct Generic {
 impl Typed {
     /// The object's status as JSON (`None`: it has none, or its kind has no status).
     pub fn status_value(&self) -> Option<Value> {
-        let status = match self {
-            Typed::Deployment(o) => serde_json::to_value(&o.status),
-            Typed::ReplicaSet(o) => serde_json::to_value(&o.status),
-            Typed::StatefulSet(o) => serde_json::to_value(&o.status),
-            Typed::DaemonSet(o) => serde_json::to_value(&o.status),
-            Typed::Pod(o) => serde_json::to_value(&o.status),
-            Typed::Job(o) => serde_json::to_value(&o.status),
-            Typed::CronJob(o) => serde_json::to_value(&o.status),
-            Typed::Service(o) => serde_json::to_value(&o.status),
-            Typed::PersistentVolumeClaim(o) => serde_json::to_value(&o.status),
-            Typed::Ingress(o) => serde_json::to_value(&o.status),
-            Typed::Generic(o) => return o.object.get("status").cloned(),
-            Typed::ControllerRevision(_) | Typed::Event(_) => return None,
-        };
-        status.ok().filter(|status| !status.is_null())
+        serde_json::to_value(StatusOf(self)).ok().filter(|status| !status.is_null())
     }
 
-    /// A digest of the object's status (`None`: it has none, or its kind has no status), to
-    /// tell whether it changed: the status written straight into a hasher, not built as JSON.
-    pub fn status_digest(&self) -> Option<u64> {
+    /// A digest of the object's status, to tell whether it changed: the status written straight
+    /// into a hasher, not built as JSON (none is written as `null`).
+    pub fn status_digest(&self) -> u64 {
         let mut hasher = Digest::default();
-        let written = match self {
-            Typed::Deployment(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::ReplicaSet(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::StatefulSet(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::DaemonSet(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::Pod(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::Job(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::CronJob(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::Service(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::PersistentVolumeClaim(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::Ingress(o) => o.status.as_ref().map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::Generic(o) => o.object.get("status").filter(|status| !status.is_null()).map(|status| serde_json::to_writer(&mut hasher, status)),
-            Typed::ControllerRevision(_) | Typed::Event(_) => None,
-        };
-        written?.ok()?;
-        Some(hasher.finish())
+        // Writing into a hasher cannot fail; a status that does not serialize digests as far as it went.
+        let _ = serde_json::to_writer(&mut hasher, &StatusOf(self));
+        hasher.finish()
     }
 
     /// The object as JSON, as far as its typed form holds it.
@@ -149,6 +122,29 @@ impl Typed {
             Typed::Ingress(o) => &o.metadata,
             Typed::Event(o) => &o.metadata,
             Typed::Generic(o) => &o.metadata,
+        }
+    }
+}
+
+/// An object's status as its typed form holds it, for the readers of [`Typed::status_value`]
+/// and [`Typed::status_digest`]; `null` when it has none or its kind has no status.
+struct StatusOf<'a>(&'a Typed);
+
+impl Serialize for StatusOf<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Typed::Deployment(o) => o.status.serialize(serializer),
+            Typed::ReplicaSet(o) => o.status.serialize(serializer),
+            Typed::StatefulSet(o) => o.status.serialize(serializer),
+            Typed::DaemonSet(o) => o.status.serialize(serializer),
+            Typed::Pod(o) => o.status.serialize(serializer),
+            Typed::Job(o) => o.status.serialize(serializer),
+            Typed::CronJob(o) => o.status.serialize(serializer),
+            Typed::Service(o) => o.status.serialize(serializer),
+            Typed::PersistentVolumeClaim(o) => o.status.serialize(serializer),
+            Typed::Ingress(o) => o.status.serialize(serializer),
+            Typed::Generic(o) => o.object.get("status").serialize(serializer),
+            Typed::ControllerRevision(_) | Typed::Event(_) => serializer.serialize_none(),
         }
     }
 }
@@ -270,8 +266,8 @@ impl Decoded {
         (generation, observed.is_some_and(|observed| observed >= generation))
     }
 
-    /// A digest of the object's status (`None`: it has none), to tell whether it changed.
-    pub fn status_digest(&self) -> Option<u64> {
+    /// A digest of the object's status, to tell whether it changed.
+    pub fn status_digest(&self) -> u64 {
         self.stored.typed.status_digest()
     }
 
