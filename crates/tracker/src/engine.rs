@@ -71,8 +71,9 @@ struct FeedState {
     /// it is current.
     stale: Option<String>,
     /// Objects seen in a relist under way; those not seen again are gone.
-    relisting: Option<HashSet<ObjectRef>>,
-    known: HashSet<ObjectRef>,
+    relisting: Option<HashSet<Arc<ObjectRef>>>,
+    /// Its objects, by the snapshot's keys (shared, not copied).
+    known: HashSet<Arc<ObjectRef>>,
     /// Access to it was denied, and tracking goes on without it.
     denied: bool,
 }
@@ -393,7 +394,7 @@ impl Engine {
             }
             Event::InitDone => {
                 let seen = self.feeds[feed].relisting.take().unwrap_or_default();
-                let gone: Vec<ObjectRef> = self.feeds[feed].known.difference(&seen).cloned().collect();
+                let gone: Vec<Arc<ObjectRef>> = self.feeds[feed].known.difference(&seen).cloned().collect();
                 for key in gone {
                     self.remove(&key, dirty);
                 }
@@ -424,7 +425,7 @@ impl Engine {
         }
     }
 
-    fn upsert(&mut self, feed: usize, object: Incoming, dirty: &mut BTreeSet<ObjectRef>) -> Option<ObjectRef> {
+    fn upsert(&mut self, feed: usize, object: Incoming, dirty: &mut BTreeSet<ObjectRef>) -> Option<Arc<ObjectRef>> {
         let (key, mut decoded) = match object {
             Incoming::Decoded(decoded) => (decoded.key().clone(), *decoded),
             Incoming::Json(object) => {
@@ -443,11 +444,13 @@ impl Engine {
         // A one-shot status sees each value once, so there is no observation to time from: like
         // offline `check`, it reads the server's timestamps (a workload ready for days is ready
         // now, not settling for the window again).
-        if self.options.mode != FeedMode::Once
+        let new_pod_times = if self.options.mode != FeedMode::Once
             && let Some(pod) = decoded.pod_mut()
         {
-            self.first_seen.retime(&key, pod, self.rules_clock.now());
-        }
+            self.first_seen.retime(&key, pod, self.rules_clock.now())
+        } else {
+            None
+        };
         let clock =
             if key.row().is_some_and(|row| row.rollout.model.is_some()) { self.index.get(&key).map(|&slot| &mut self.tracked[slot].clock) } else { None };
         // The JSON form only for what reads JSON: the duration model of a tracked workload's new
@@ -461,9 +464,12 @@ impl Engine {
             let _ = self.updates.send(Update::Waves(Box::new(waves)));
         }
         let seen = if self.options.timeline && (key.is(&registry::POD) || key.is(&registry::EVENT)) { Seen::read(&key, &decoded.to_value()) } else { None };
-        self.snapshot.insert(decoded);
+        let shared = self.snapshot.insert(decoded);
+        if let Some(times) = new_pod_times {
+            self.first_seen.keep(Arc::clone(&shared), times);
+        }
         if !self.feeds[feed].known.contains(&key) {
-            self.feeds[feed].known.insert(key.clone());
+            self.feeds[feed].known.insert(Arc::clone(&shared));
         }
         if self.options.timeline {
             self.record(&key, seen);
@@ -472,7 +478,7 @@ impl Engine {
         if status_changed {
             self.progressed(&key);
         }
-        Some(key)
+        Some(shared)
     }
 
     fn remove(&mut self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {

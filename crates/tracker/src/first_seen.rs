@@ -15,20 +15,22 @@
 //! against its `--now`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use rollwatch_verdict::ObjectRef;
 use rollwatch_verdict::api::Pod;
 
-/// Per Pod: how its server timestamps map onto rollwatch's clock.
+/// Per Pod: how its server timestamps map onto rollwatch's clock, by the snapshot's key of it.
 #[derive(Default)]
 pub(crate) struct FirstSeen {
-    pods: HashMap<ObjectRef, PodTimes>,
+    pods: HashMap<Arc<ObjectRef>, PodTimes>,
 }
 
+/// The times of one Pod, kept by [`FirstSeen::keep`] once the Pod is stored.
 #[derive(Default)]
-struct PodTimes {
+pub(crate) struct PodTimes {
     /// Local time minus server time, for the values seen so far: the newest new value of the
     /// first update is taken to be as old as its first sight, and the offset only ever shrinks,
     /// so no value is placed after the moment rollwatch saw it.
@@ -44,11 +46,16 @@ impl FirstSeen {
     /// update keep their distances from each other on the server's clock (a container started
     /// before its pod turned unready stays before it: the rules compare them) and the newest of
     /// them is placed no later than `now`.
-    pub(crate) fn retime(&mut self, key: &ObjectRef, pod: &mut Pod, now: Timestamp) {
-        if !self.pods.contains_key(key) {
-            self.pods.insert(key.clone(), PodTimes::default());
-        }
-        let times = self.pods.get_mut(key).expect("inserted");
+    ///
+    /// A Pod seen for the first time gets its times back, for the caller to [`keep`](Self::keep)
+    /// under the key the snapshot stores it by.
+    #[must_use]
+    pub(crate) fn retime(&mut self, key: &ObjectRef, pod: &mut Pod, now: Timestamp) -> Option<PodTimes> {
+        let mut fresh = None;
+        let times = match self.pods.get_mut(key) {
+            Some(times) => times,
+            None => fresh.insert(PodTimes::default()),
+        };
         let mut present = Vec::new();
         for_each_rule_timestamp(pod, |time| present.push(time.0));
         let mut new: Vec<Timestamp> = present.iter().copied().filter(|server| !times.seen.iter().any(|(known, _)| known == server)).collect();
@@ -73,9 +80,21 @@ impl FirstSeen {
                 time.0 = *local;
             }
         });
-        if times.seen.is_empty() {
-            self.pods.remove(key);
+        times.seen.shrink_to_fit();
+        match fresh {
+            Some(times) => (!times.seen.is_empty()).then_some(times),
+            None => {
+                if self.pods.get(key).is_some_and(|times| times.seen.is_empty()) {
+                    self.pods.remove(key);
+                }
+                None
+            }
         }
+    }
+
+    /// Keeps the times [`retime`](Self::retime) gave back for a Pod new to it.
+    pub(crate) fn keep(&mut self, key: Arc<ObjectRef>, times: PodTimes) {
+        self.pods.insert(key, times);
     }
 
     /// The object is gone; a Pod of the same name later is a new Pod.
@@ -118,7 +137,9 @@ mod tests {
     /// `pod` with its timestamps retimed, as JSON.
     fn retimed(first_seen: &mut FirstSeen, key: &ObjectRef, pod: Value, now: Timestamp) -> Value {
         let mut typed: Pod = serde_json::from_value(pod).unwrap();
-        first_seen.retime(key, &mut typed, now);
+        if let Some(times) = first_seen.retime(key, &mut typed, now) {
+            first_seen.keep(Arc::new(key.clone()), times);
+        }
         serde_json::to_value(&typed).unwrap()
     }
 

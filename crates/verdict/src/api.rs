@@ -5,17 +5,21 @@
 //! what no rule looks at, managedFields first. A tracker keeps thousands of objects, so it reads
 //! them into these instead: the same names and shapes as k8s-openapi's (the rules read them the
 //! same way), holding only what the rules, the duration estimate and the timeline read. Fields
-//! not named here are skipped while reading, without being built, and so are the annotations no
-//! rule reads. Leaf types that are small and read whole (conditions, container states, probes,
-//! update strategies) are k8s-openapi's own.
+//! not named here are skipped while reading, without being built, and so are the labels and
+//! annotations no rule reads. A ReplicaSet's template is kept as its digest alone; a Pod's
+//! conditions and its containers' probes are cut to what the rules read. Other leaf types that
+//! are small and read whole (container states, workload conditions, update strategies) are
+//! k8s-openapi's own; container states are boxed, and an empty one (`lastState: {}`) is none.
 //!
 //! Lists are boxed slices: read into a `Vec`, which holds room for four entries or more, and cut
 //! to their length (a Pod's one container status would otherwise take 2 KB). Maps (labels,
 //! annotations, resources) are small sorted lists.
 //!
 //! Adding a rule that reads a field not here: add the field here; the compiler names the place.
-//! A rule that reads an annotation adds it to the list of `is_read` below.
+//! A rule that reads an annotation or a label adds it to `is_read_annotation` or `is_read_label`
+//! below.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use k8s_openapi::api::apps::v1 as apps;
@@ -28,7 +32,7 @@ use litemap::LiteMap;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::history::{POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
+use crate::history::{POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, REVISION_HASH_LABEL};
 use crate::kinds::autoscaler::V1_CONDITIONS_ANNOTATION;
 
 /// A map of a few entries (labels, annotations, resources), sorted in one allocation: a
@@ -64,7 +68,7 @@ pub struct ObjectMeta {
     pub creation_timestamp: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_timestamp: Option<Time>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "labels_read", skip_serializing_if = "Option::is_none")]
     pub labels: Option<Map<String>>,
     #[serde(default, deserialize_with = "annotations_read", skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Map<String>>,
@@ -75,45 +79,63 @@ pub struct ObjectMeta {
 /// Whether a rule reads the annotation: rollwatch's own, the Deployment controller's revision,
 /// the conditions autoscaling/v1 keeps. The others are skipped while reading: kubectl's
 /// last-applied-configuration alone is often the largest part of a workload.
-fn is_read(annotation: &str) -> bool {
+fn is_read_annotation(annotation: &str) -> bool {
     annotation.starts_with("rollwatch.dev/") || [REVISION_ANNOTATION, V1_CONDITIONS_ANNOTATION].contains(&annotation)
 }
 
-/// The annotations [`is_read`] keeps.
+/// Whether a rule reads the label: the revision hashes the controllers put on the pods they
+/// make (which revision a pod is of). Owners are found by ownerReferences, not by selectors.
+fn is_read_label(label: &str) -> bool {
+    [POD_TEMPLATE_HASH_LABEL, REVISION_HASH_LABEL].contains(&label)
+}
+
+/// The annotations [`is_read_annotation`] keeps.
 fn annotations_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Map<String>>, D::Error> {
-    struct ReadAnnotations;
-    impl<'de> Visitor<'de> for ReadAnnotations {
-        type Value = Option<Map<String>>;
+    deserializer.deserialize_option(ReadEntries { kept: is_read_annotation, what: "a map of annotations" })
+}
 
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a map of annotations")
-        }
+/// The labels [`is_read_label`] keeps.
+fn labels_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Map<String>>, D::Error> {
+    deserializer.deserialize_option(ReadEntries { kept: is_read_label, what: "a map of labels" })
+}
 
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
+/// Reads a map of strings, keeping the entries whose key `kept` names.
+struct ReadEntries {
+    kept: fn(&str) -> bool,
+    what: &'static str,
+}
 
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
+impl<'de> Visitor<'de> for ReadEntries {
+    type Value = Option<Map<String>>;
 
-        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-            deserializer.deserialize_map(self)
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut annotations = Map::new();
-            while let Some(key) = map.next_key::<String>()? {
-                if is_read(&key) {
-                    annotations.insert(key, map.next_value()?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(Some(annotations))
-        }
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.what)
     }
-    deserializer.deserialize_option(ReadAnnotations)
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if (self.kept)(&key) {
+                entries.insert(key, map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        // None rather than empty: an empty LiteMap would be written as a list.
+        Ok((!entries.is_empty()).then_some(entries))
+    }
 }
 
 // ---- Pods ----
@@ -142,8 +164,20 @@ impl<'de> Deserialize<'de> for PodTemplateSpec {
             #[serde(default)]
             spec: Option<PodSpec>,
         }
-        let mut whole = serde_json::Value::deserialize(deserializer)?;
+        let whole = serde_json::Value::deserialize(deserializer)?;
         let kept: Kept = serde_path_to_error::deserialize(&whole).map_err(|error| serde::de::Error::custom(format!("{}: {}", error.path(), error.inner())))?;
+        let TemplateDigest(digest) = TemplateDigest::of(whole).map_err(serde::de::Error::custom)?;
+        Ok(PodTemplateSpec { metadata: kept.metadata, spec: kept.spec, digest })
+    }
+}
+
+/// A pod template read for its digest alone (see [`PodTemplateSpec::digest`]): what a
+/// ReplicaSet's template is read for, whether it is its Deployment's. Not written back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TemplateDigest(pub u64);
+
+impl TemplateDigest {
+    fn of(mut whole: serde_json::Value) -> Result<Self, serde_json::Error> {
         if let Some(metadata) = whole.get_mut("metadata").and_then(serde_json::Value::as_object_mut)
             && let Some(labels) = metadata.get_mut("labels").and_then(serde_json::Value::as_object_mut)
         {
@@ -153,8 +187,14 @@ impl<'de> Deserialize<'de> for PodTemplateSpec {
             }
         }
         let mut digest = Digest::default();
-        serde_json::to_writer(&mut digest, &whole).map_err(serde::de::Error::custom)?;
-        Ok(PodTemplateSpec { metadata: kept.metadata, spec: kept.spec, digest: digest.finish() })
+        serde_json::to_writer(&mut digest, &whole)?;
+        Ok(TemplateDigest(digest.finish()))
+    }
+}
+
+impl<'de> Deserialize<'de> for TemplateDigest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        TemplateDigest::of(serde_json::Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
@@ -207,11 +247,24 @@ pub struct Container {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub readiness_probe: Option<Box<core::Probe>>,
+    pub readiness_probe: Option<Probe>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub startup_probe: Option<Box<core::Probe>>,
+    pub startup_probe: Option<Probe>,
+}
+
+/// A probe's timing: whether a container has one and how long it takes to pass or fail is what
+/// the rules and the duration estimate read, not what it checks.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub liveness_probe: Option<Box<core::Probe>>,
+    pub initial_delay_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_threshold: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_threshold: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -234,7 +287,7 @@ pub struct PodStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Box<[core::PodCondition]>>,
+    pub conditions: Option<Box<[PodCondition]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_statuses: Option<Box<[ContainerStatus]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +296,36 @@ pub struct PodStatus {
     pub resize: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+}
+
+/// A Pod's condition, as the rules read it: its type and status are one of a few words, held
+/// without an allocation of their own (a Pod has four or five conditions).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodCondition {
+    #[serde(rename = "type", deserialize_with = "word")]
+    pub type_: Cow<'static, str>,
+    #[serde(deserialize_with = "word")]
+    pub status: Cow<'static, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
+}
+
+/// The words a Pod condition's type and status are almost always written with.
+const WORDS: &[&str] =
+    &["True", "False", "Unknown", "PodScheduled", "Initialized", "ContainersReady", "Ready", "PodReadyToStartContainers", "DisruptionTarget"];
+
+/// A text read as one of [`WORDS`] when it is one, else as written.
+fn word<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'static, str>, D::Error> {
+    let text = <Cow<'de, str>>::deserialize(deserializer)?;
+    Ok(match WORDS.iter().find(|word| **word == text) {
+        Some(word) => Cow::Borrowed(word),
+        None => Cow::Owned(text.into_owned()),
+    })
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -259,10 +342,19 @@ pub struct ContainerStatus {
     pub image: String,
     #[serde(rename = "imageID", default)]
     pub image_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<core::ContainerState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_state: Option<core::ContainerState>,
+    /// Boxed, as most container statuses hold one state and no last state: inline, the two
+    /// would be 400 bytes of each container status.
+    #[serde(default, deserialize_with = "state_read", skip_serializing_if = "Option::is_none")]
+    pub state: Option<Box<core::ContainerState>>,
+    #[serde(default, deserialize_with = "state_read", skip_serializing_if = "Option::is_none")]
+    pub last_state: Option<Box<core::ContainerState>>,
+}
+
+/// A container state, none when it says nothing: the API writes `lastState: {}` for a container
+/// that has not restarted.
+fn state_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Box<core::ContainerState>>, D::Error> {
+    let state = Option::<core::ContainerState>::deserialize(deserializer)?;
+    Ok(state.filter(|state| state.running.is_some() || state.terminated.is_some() || state.waiting.is_some()).map(Box::new))
 }
 
 // ---- Workloads ----
@@ -298,8 +390,9 @@ pub struct ReplicaSetSpec {
     pub replicas: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_ready_seconds: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<PodTemplateSpec>,
+    /// Only its digest: no rule reads a ReplicaSet's template otherwise (its pods say the rest).
+    #[serde(default, skip_serializing)]
+    pub template: Option<TemplateDigest>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

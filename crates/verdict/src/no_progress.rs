@@ -96,7 +96,7 @@ fn describe(name: &str, pod: &Pod) -> String {
     let waiting = containers.filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.as_deref()).next();
     let conditions = status.and_then(|s| s.conditions.as_ref()).into_iter().flatten();
     let unmet =
-        conditions.filter(|c| c.status == "False" && ["PodScheduled", "Initialized", "Ready"].contains(&c.type_.as_str())).find_map(|c| c.reason.as_deref());
+        conditions.filter(|c| c.status == "False" && ["PodScheduled", "Initialized", "Ready"].contains(&c.type_.as_ref())).find_map(|c| c.reason.as_deref());
     match waiting.or(unmet) {
         Some(detail) => format!("pod {name} {phase}: {detail}"),
         None => format!("pod {name} {phase}"),

@@ -7,9 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::api::{Container, ContainerStatus, Event, Pod};
+use crate::api::{Container, ContainerStatus, Event, Pod, PodCondition};
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::api::core::v1::PodCondition;
 
 use crate::capacity::{self, AUTOSCALER_EVENTS, Autoscaler, Resources};
 use crate::clock::Clock;

@@ -149,19 +149,29 @@ impl Serialize for StatusOf<'_> {
     }
 }
 
-/// One stored object with what its indexes were built from.
+/// One stored object with what its indexes were built from. Its uid and owners are read from its
+/// metadata when asked, not copied: a tracker keeps thousands.
 #[derive(Debug, Clone)]
 pub(crate) struct Stored {
     pub typed: Typed,
-    pub uid: Option<String>,
-    /// Uids of its owners (ownerReferences).
-    pub owners: Vec<String>,
     /// For Events: the object the event is about.
-    pub involved: Option<ObjectRef>,
-    pub deleting: bool,
+    pub involved: Option<Box<ObjectRef>>,
 }
 
 impl Stored {
+    pub fn uid(&self) -> Option<&str> {
+        self.typed.metadata().uid.as_deref()
+    }
+
+    /// Uids of its owners (ownerReferences).
+    pub fn owners(&self) -> impl Iterator<Item = &str> {
+        self.typed.metadata().owner_references.iter().flatten().map(|owner| owner.uid.as_str())
+    }
+
+    pub fn deleting(&self) -> bool {
+        self.typed.metadata().deletion_timestamp.is_some()
+    }
+
     /// For a CustomResourceDefinition with a status subresource: the group and kind it defines.
     fn defines(&self) -> Option<&(String, String)> {
         match &self.typed {
@@ -379,40 +389,43 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Adds or replaces one object read beforehand.
-    pub fn insert(&mut self, decoded: Decoded) {
+    /// Adds or replaces one object read beforehand. Returns its key as the snapshot holds it, for
+    /// a caller's own indexes to share rather than copy.
+    pub fn insert(&mut self, decoded: Decoded) -> Arc<ObjectRef> {
         let Decoded { key, stored, allocatable } = decoded;
         // A new version of an object known with the same identity and owners (most watch events)
         // leaves the indexes as they are.
-        if let Some(known) = self.objects.get_mut(&key)
+        if let Some((shared, known)) = self.objects.get_key_value(&key)
             && allocatable.is_none()
-            && known.uid == stored.uid
-            && known.owners == stored.owners
+            && known.uid() == stored.uid()
+            && known.owners().eq(stored.owners())
             && known.involved == stored.involved
             && known.defines().is_none()
             && stored.defines().is_none()
         {
-            *known = stored;
-            return;
+            let shared = Arc::clone(shared);
+            *self.objects.get_mut(&key).expect("just found") = stored;
+            return shared;
         }
         self.remove(&key);
         let key = Arc::new(key);
         if let Some(room) = allocatable {
             self.nodes.insert(key.name.clone(), room);
         }
-        if let Some(uid) = &stored.uid {
-            self.by_uid.insert(uid.clone(), Arc::clone(&key));
+        if let Some(uid) = stored.uid() {
+            self.by_uid.insert(uid.to_owned(), Arc::clone(&key));
         }
-        for owner in &stored.owners {
-            self.children.entry(owner.clone()).or_default().insert(Arc::clone(&key));
+        for owner in stored.owners() {
+            self.children.entry(owner.to_owned()).or_default().insert(Arc::clone(&key));
         }
         if let Some(involved) = &stored.involved {
-            self.events.entry(involved.clone()).or_default().insert(Arc::clone(&key));
+            self.events.entry(ObjectRef::clone(involved)).or_default().insert(Arc::clone(&key));
         }
         if let Some(defines) = stored.defines() {
             self.status_subresources.insert(defines.clone());
         }
-        self.objects.insert(key, stored);
+        self.objects.insert(Arc::clone(&key), stored);
+        key
     }
 
     /// Removes one object; returns whether it was there.
@@ -421,10 +434,10 @@ impl Snapshot {
         if object.is(&registry::NODE) {
             self.nodes.remove(&object.name);
         }
-        if let Some(uid) = &stored.uid {
+        if let Some(uid) = stored.uid() {
             self.by_uid.remove(uid);
         }
-        for owner in &stored.owners {
+        for owner in stored.owners() {
             remove_from_index(&mut self.children, owner, object);
         }
         if let Some(involved) = &stored.involved {
@@ -464,7 +477,7 @@ impl Snapshot {
             .objects
             .iter()
             .filter(|(_, stored)| !matches!(stored.typed, Typed::Event(_) | Typed::ControllerRevision(_)))
-            .filter(|(_, stored)| !stored.owners.iter().any(|owner| self.by_uid.contains_key(owner)))
+            .filter(|(_, stored)| !stored.owners().any(|owner| self.by_uid.contains_key(owner)))
             .map(|(key, _)| ObjectRef::clone(key))
             .collect();
         found.sort();
@@ -476,8 +489,8 @@ impl Snapshot {
     /// is about. Call it before [`Snapshot::remove`] for a deletion.
     pub fn workloads_affected_by(&self, object: &ObjectRef) -> Vec<ObjectRef> {
         let mut affected = Vec::new();
-        let start = match self.objects.get(object).and_then(|stored| stored.involved.clone()) {
-            Some(involved) => involved,
+        let start = match self.objects.get(object).and_then(|stored| stored.involved.as_deref()) {
+            Some(involved) => involved.clone(),
             None => object.clone(),
         };
         let mut pending = vec![start];
@@ -486,7 +499,7 @@ impl Snapshot {
                 continue;
             }
             if let Some(stored) = self.objects.get(&current) {
-                pending.extend(stored.owners.iter().filter_map(|uid| self.by_uid.get(uid)).map(|owner| ObjectRef::clone(owner)));
+                pending.extend(stored.owners().filter_map(|uid| self.by_uid.get(uid)).map(|owner| ObjectRef::clone(owner)));
             }
             affected.push(current);
         }
@@ -514,7 +527,7 @@ impl Snapshot {
         let Some((object, stored)) = self.resolve(object) else {
             return Verdict::new(State::NotFound, format!("{object} not found"));
         };
-        if stored.deleting {
+        if stored.deleting() {
             return Verdict::new(State::Terminating, format!("{object} is being deleted"));
         }
         if stored.typed.metadata().annotations.as_ref().and_then(|a| a.get(SKIP_ANNOTATION)).is_some_and(|skip| skip == "true") {
@@ -595,7 +608,7 @@ impl Snapshot {
                 continue;
             }
             if let Some(stored) = self.objects.get(&current) {
-                pending.extend(self.children_of(stored.uid.as_deref()).map(|(key, _)| key.clone()));
+                pending.extend(self.children_of(stored.uid()).map(|(key, _)| key.clone()));
             }
             family.push(current);
         }
@@ -678,11 +691,7 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
 
 /// The key and indexes of an object read into its typed form.
 fn stored_as(group: &str, kind: String, name: String, typed: Typed) -> (ObjectRef, Stored) {
-    let meta = typed.metadata();
-    let namespace = meta.namespace.clone();
-    let uid = meta.uid.clone();
-    let owners = meta.owner_references.iter().flatten().map(|owner| owner.uid.clone()).collect();
-    let deleting = meta.deletion_timestamp.is_some();
+    let namespace = typed.metadata().namespace.clone();
     let key = ObjectRef::in_group(group, kind, namespace.clone(), name);
     let involved = match &typed {
         Typed::Event(event) => {
@@ -699,7 +708,7 @@ fn stored_as(group: &str, kind: String, name: String, typed: Typed) -> (ObjectRe
         }
         _ => None,
     };
-    let stored = Stored { uid, owners, involved, deleting, typed };
+    let stored = Stored { typed, involved: involved.map(Box::new) };
     (key, stored)
 }
 
@@ -773,7 +782,7 @@ mod tests {
         let pod = json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {
-                "name": "web-1", "namespace": "shop", "labels": {"app": "web"},
+                "name": "web-1", "namespace": "shop", "labels": {"app": "web", "pod-template-hash": "5d4f8"},
                 "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}", "rollwatch.dev/skip": "true", "team": "shop",
                                 "deployment.kubernetes.io/revision": "2"},
                 "managedFields": [{"manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}],
@@ -784,11 +793,11 @@ mod tests {
                 "containers": [{"name": "app", "image": "web:1", "env": [{"name": "A", "value": "1"}], "volumeMounts": [{"name": "token", "mountPath": "/t"}],
                                 "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5}}],
             },
-            "status": {"phase": "Running", "podIP": "10.0.0.1", "containerStatuses": [{"name": "app", "image": "web:1", "imageID": "sha", "ready": true, "restartCount": 2}]},
+            "status": {"phase": "Running", "podIP": "10.0.0.1", "containerStatuses": [{"name": "app", "image": "web:1", "imageID": "sha", "ready": true, "restartCount": 2, "lastState": {}}]},
         });
         let kept = json!({
-            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}, "annotations": {"deployment.kubernetes.io/revision": "2", "rollwatch.dev/skip": "true"}},
-            "spec": {"containers": [{"name": "app", "image": "web:1", "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5}}]},
+            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"pod-template-hash": "5d4f8"}, "annotations": {"deployment.kubernetes.io/revision": "2", "rollwatch.dev/skip": "true"}},
+            "spec": {"containers": [{"name": "app", "image": "web:1", "readinessProbe": {"periodSeconds": 5}}]},
             "status": {"phase": "Running", "containerStatuses": [{"name": "app", "image": "web:1", "imageID": "sha", "ready": true, "restartCount": 2}]},
         });
         let kept = json!({"apiVersion": "v1", "kind": "Pod", "metadata": kept["metadata"], "spec": kept["spec"], "status": kept["status"]});

@@ -2,8 +2,8 @@
 //! ProgressDeadlineExceeded, ReplicaFailure (after the waiting grace), or trouble on the new
 //! ReplicaSet's pods.
 
-use crate::api::PodTemplateSpec;
 use crate::api::{Deployment, ReplicaSet};
+use crate::api::{PodTemplateSpec, TemplateDigest};
 use crate::history::REVISION_ANNOTATION;
 
 use super::{Context, PodsAssessment, Rollout, condition_reason, count, live_pods};
@@ -65,7 +65,7 @@ pub(crate) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
         None => PodsAssessment::default(),
     };
     pods.pending.extend(cannot_create.map(|(reason, _)| reason));
-    let replica_set_uids: Vec<Option<&str>> = ctx.children().map(|(_, stored)| stored.uid.as_deref()).collect();
+    let replica_set_uids: Vec<Option<&str>> = ctx.children().map(|(_, stored)| stored.uid()).collect();
     let rollout = ctx.terminating_hold("deployment", rollout, status.terminating_replicas, &replica_set_uids, &mut pods);
     if deployment.spec.as_ref().and_then(|s| s.paused) == Some(true) && !rollout.done && pods.failures.is_empty() {
         let message = format!("deployment {name:?} is paused: {}", rollout.message);
@@ -87,12 +87,12 @@ fn new_replica_set<'a>(ctx: &Context<'a>, deployment: &Deployment) -> Option<(&'
         })
         .max_by_key(|(_, rs)| revision(rs))?;
     let template = &deployment.spec.as_ref()?.template;
-    let newest_template = newest.spec.as_ref()?.template.as_ref()?;
+    let newest_template = newest.spec.as_ref()?.template?;
     same_template_ignoring_hash(newest_template, template).then_some((key, newest))
 }
 
 /// Equal templates apart from the `pod-template-hash` label the controller adds to its
 /// ReplicaSets: compared whole, as read (see [`PodTemplateSpec::digest`]).
-fn same_template_ignoring_hash(replica_set: &PodTemplateSpec, deployment: &PodTemplateSpec) -> bool {
-    replica_set.digest == deployment.digest
+fn same_template_ignoring_hash(replica_set: TemplateDigest, deployment: &PodTemplateSpec) -> bool {
+    replica_set.0 == deployment.digest
 }

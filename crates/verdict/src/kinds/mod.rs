@@ -23,6 +23,7 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::clock::Clock;
+use crate::history::REVISION_HASH_LABEL;
 use crate::pods::{self, PodFacts, Trouble};
 use crate::snapshot::{Snapshot, Stored, Typed};
 use crate::{ObjectRef, Policy, Progress, Reason, ReasonCode, Settling, State, Verdict};
@@ -90,7 +91,7 @@ pub(crate) struct PodsAssessment {
 impl<'a> Context<'a> {
     /// The objects this object owns, by its uid.
     fn children(&self) -> impl Iterator<Item = (&'a ObjectRef, &'a Stored)> + use<'a> {
-        self.snapshot.children_of(self.stored.uid.as_deref())
+        self.snapshot.children_of(self.stored.uid())
     }
 
     /// The pods this object owns directly, not being deleted.
@@ -226,7 +227,7 @@ impl Context<'_> {
             None => owner_uids
                 .iter()
                 .flat_map(|uid| self.snapshot.children_of(*uid))
-                .filter(|(_, stored)| stored.deleting && matches!(stored.typed, Typed::Pod(_)))
+                .filter(|(_, stored)| stored.deleting() && matches!(stored.typed, Typed::Pod(_)))
                 .count() as i64,
         };
         if terminating <= 0 {
@@ -272,7 +273,7 @@ const FAILED_CREATE: &str = "FailedCreate";
 /// Pods among `children`, not being deleted.
 fn live_pods<'a>(children: impl Iterator<Item = (&'a ObjectRef, &'a Stored)>) -> impl Iterator<Item = (&'a ObjectRef, &'a Pod)> {
     children.filter_map(|(key, stored)| match &stored.typed {
-        Typed::Pod(pod) if !stored.deleting => Some((key, pod.as_ref())),
+        Typed::Pod(pod) if !stored.deleting() => Some((key, pod.as_ref())),
         _ => None,
     })
 }
@@ -308,9 +309,6 @@ fn condition_reason(object: &ObjectRef, default_code: &str, reason: Option<&Stri
 fn count(value: Option<i32>) -> i64 {
     i64::from(value.unwrap_or(0))
 }
-
-/// The label that ties StatefulSet and DaemonSet pods to their revision.
-const REVISION_HASH_LABEL: &str = "controller-revision-hash";
 
 /// The revision hash a pod was made from, if labelled.
 fn revision_hash(pod: &Pod) -> Option<&str> {
