@@ -6,8 +6,9 @@
 //!
 //! Run it through `scripts/fidelity`, which builds what it needs and starts (or reuses) an instance
 //! with a real node. Environment: `ROLLWATCH_TEST_KUBECONFIG` (the instance's kubeconfig),
-//! `ROLLWATCH_BIN` (the rollwatch binary), `FIDELITY` (the report file), `FIDELITY_OBSERVE`
-//! (seconds each pod watch runs at least, default 60).
+//! `ROLLWATCH_BIN` (the rollwatch binary), `FIDELITY_ROLLWATCH` (what that binary is, for the
+//! report's header), `FIDELITY` (the report file), `FIDELITY_OBSERVE` (seconds each pod watch runs
+//! at least, default 60).
 
 mod report;
 
@@ -54,6 +55,8 @@ pub struct Verdict {
 pub struct WorldRun {
     pub world: World,
     pub namespace: String,
+    /// The Unix millisecond of the scenario's start: when its first apply began.
+    pub started_ms: i64,
     pub seen: Vec<Seen>,
     pub events: Vec<Value>,
     pub verdicts: Vec<Verdict>,
@@ -137,6 +140,7 @@ fn run(file: &str, world: World, observe: Duration) -> WorldRun {
     // Let the watch start before the pods exist.
     std::thread::sleep(Duration::from_millis(1500));
     let started = std::time::Instant::now();
+    let started_ms = now_ms();
     let mut verdicts = vec![apply(&ns.name, &placed(&scenario(file, false), world))];
     if UPDATES.contains(&file) {
         verdicts.push(apply(&ns.name, &placed(&scenario(file, true), world)));
@@ -146,7 +150,7 @@ fn run(file: &str, world: World, observe: Duration) -> WorldRun {
     let seen = watch.stop();
     let events = ns.get("events")["items"].as_array().cloned().unwrap_or_default();
     eprintln!("fidelity: {file} ({}): {verdicts:?}, {} pod statuses, {} events", world.label(), seen.len(), events.len());
-    WorldRun { world, namespace: ns.name.clone(), seen, events, verdicts }
+    WorldRun { world, namespace: ns.name.clone(), started_ms, seen, events, verdicts }
 }
 
 fn main() {
