@@ -3,8 +3,14 @@
 //! While rollwatch writes to the cluster or tracks, the first signal stops it cleanly: writes
 //! under way are finished (nothing half-applied), tracking stops, and the summary is printed
 //! with exit code 130 (SIGINT) or 143 (SIGTERM), the shells' 128 + signal number. A second signal
-//! ends the process at once. Outside those phases (connecting, reading, a dry run) there is
-//! nothing to finish, so the first signal ends the process at once with the same code.
+//! ends the command at once. Outside those phases (connecting, reading, a dry run) there is
+//! nothing to finish, so the first signal ends the command at once with the same code.
+//!
+//! Ending at once is not `std::process::exit` from the listener: it resolves
+//! [`Signals::ended`], and the command's runner drops the command's future, so what it holds
+//! is dropped as on any other end (a `--timeline` file is written with what was recorded). Work
+//! in flight is abandoned there as `exit` would abandon it; a third signal, should dropping
+//! itself hang, does exit the process.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +40,8 @@ impl Stop {
 #[derive(Clone)]
 pub struct Signals {
     received: watch::Receiver<Option<Stop>>,
+    /// The signal that ends the command at once, once one has: see [`Signals::ended`].
+    ending: watch::Receiver<Option<Stop>>,
     /// How many [`Handling`] guards are alive: with none, a signal ends the process at once.
     handlers: Arc<AtomicUsize>,
 }
@@ -44,6 +52,7 @@ impl Signals {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let (sender, received) = watch::channel(None);
+        let (end, ending) = watch::channel(None);
         let handlers = Arc::new(AtomicUsize::new(0));
         let handled = handlers.clone();
         tokio::spawn(async move {
@@ -55,6 +64,10 @@ impl Signals {
                 };
                 // Read apart from the match: a borrow held in it would deadlock `send_replace`.
                 let first = sender.borrow().is_none();
+                if end.borrow().is_some() {
+                    // The command was told to end and has not yet: nothing is left to wait for.
+                    std::process::exit(i32::from(stop.code() as u8));
+                }
                 match on_signal(first, handled.load(Ordering::SeqCst) > 0) {
                     Action::PassOn => {
                         sender.send_replace(Some(stop));
@@ -63,12 +76,12 @@ impl Signals {
                         if second {
                             eprintln!("rollwatch: a second signal: stopping at once, without a summary");
                         }
-                        std::process::exit(i32::from(stop.code() as u8));
+                        end.send_replace(Some(stop));
                     }
                 }
             }
         });
-        Ok(Self { received, handlers })
+        Ok(Self { received, ending, handlers })
     }
 
     /// While the returned guard lives, the first signal is the caller's to act on (see
@@ -76,6 +89,20 @@ impl Signals {
     pub fn handle(&self) -> Handling {
         self.handlers.fetch_add(1, Ordering::SeqCst);
         Handling(self.handlers.clone())
+    }
+
+    /// Resolves when the command must end at once: at a first signal with nothing handling it,
+    /// or at a second one. The command's runner then drops the command (see the module's
+    /// documentation) and exits with the signal's code.
+    pub async fn ended(&mut self) -> Stop {
+        loop {
+            if let Some(stop) = *self.ending.borrow_and_update() {
+                return stop;
+            }
+            if self.ending.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
     }
 
     /// The first signal received, if any.
@@ -100,12 +127,12 @@ impl Signals {
 enum Action {
     /// To the part of the command that stops cleanly.
     PassOn,
-    /// End the process now (`second`: after a signal that was passed on).
+    /// End the command now (`second`: after a signal that was passed on).
     Exit { second: bool },
 }
 
 /// The first signal goes to the part of the command that handles signals, if one does; any
-/// other ends the process at once.
+/// other ends the command at once.
 fn on_signal(first: bool, handled: bool) -> Action {
     if first && handled { Action::PassOn } else { Action::Exit { second: !first } }
 }

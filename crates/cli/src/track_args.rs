@@ -12,12 +12,13 @@ use crate::run::Session;
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrackArgs {
     /// Give up after this long (e.g. 90s, 5m; 0 waits forever).
-    #[arg(long, default_value = "5m", value_parser = parse_duration, help_heading = "Tracking")]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, help_heading = "Tracking")]
     pub timeout: Duration,
-    /// Poll with a LIST per kind and namespace every INTERVAL instead of watching.
+    /// Poll with a LIST per kind and namespace every DURATION (`--poll` alone: 2s) instead of
+    /// watching.
     #[arg(
         long,
-        value_name = "INTERVAL",
+        value_name = "DURATION",
         num_args = 0..=1,
         require_equals = true,
         default_missing_value = "2s",

@@ -37,9 +37,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Code> {
         let mut session = args.track.record(session);
         let objects = args.targets.resolve(&session.tracker, &session.namespace, global.namespace.as_deref()).await?;
         if objects.is_empty() {
-            return match goal {
-                Goal::Deleted => Ok(Code::Ready),
-                Goal::Ready => Err(Error::input("no objects match: nothing to wait for")),
+            // Matched on the flag, not on `Goal` (non-exhaustive): each choice is decided here.
+            return match args.wait_for {
+                WaitFor::Deleted => Ok(Code::Ready),
+                WaitFor::Ready => Err(Error::input("no objects match: nothing to wait for")),
             };
         }
         let options = TrackOptions { all_namespaces: args.targets.all_namespaces, ..args.track.options(goal) };

@@ -253,7 +253,7 @@ fn help_groups_each_commands_own_flags_apart_from_tracking_tolerances_connection
     }
     let section = |name: &str| -> Vec<String> { headed.iter().filter(|(heading, _)| heading == name).map(|(_, flag)| flag.clone()).collect() };
     assert_eq!(section("Options"), ["--filename", "--recursive", "--selector", "--all-namespaces", "--for", "--help"]);
-    assert_eq!(section("Tracking"), ["--timeout", "--poll[=<INTERVAL>]", "--fail-fast", "--wait-all", "--logs-tail", "--timeline"]);
+    assert_eq!(section("Tracking"), ["--timeout", "--poll[=<DURATION>]", "--fail-fast", "--wait-all", "--logs-tail", "--timeline"]);
     let tolerances = section("Tolerances");
     assert!(
         tolerances
@@ -302,6 +302,58 @@ fn wait_takes_kubectls_spelling_of_for_delete() {
         assert_eq!(output.status.code(), Some(4), "{goal}: {}", text(&output));
     }
     assert_eq!(rollwatch(&["wait", "deployment/web", "--for=gone"]).status.code(), Some(2));
+}
+
+/// The flags `args --help` shows taking a `<DURATION>`, as `--name`.
+fn duration_flags(args: &[&str]) -> Vec<String> {
+    let help = text(&rollwatch(&[args, &["--help"]].concat()));
+    let mut flags = Vec::new();
+    for line in help.lines().filter(|line| line.trim_start().starts_with('-')) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let Some(at) = words.iter().position(|word| word.starts_with("--")) {
+            let flag = words[at].trim_end_matches(',');
+            if flag.contains("<DURATION>") || words.get(at + 1) == Some(&"<DURATION>") {
+                flags.push(flag.split('[').next().unwrap().to_string());
+            }
+        }
+    }
+    flags.sort();
+    flags
+}
+
+#[test]
+fn every_duration_flag_is_shown_as_a_duration_and_takes_bare_seconds() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/web-ready.yaml").display().to_string();
+    let workloads = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plan-workloads.yaml").display().to_string();
+    let tolerances = ["--waiting-grace", "--unschedulable-grace", "--readiness-grace", "--stable-for", "--no-progress-timeout", "--request-timeout"];
+    let tracking = [&["--timeout", "--poll"][..], &tolerances].concat();
+    // Each command (its words, then its arguments) and the duration flags it has.
+    let commands: [(&[&str], &[&str], &[&str]); 9] = [
+        (&["wait"], &["deployment/web"], &tracking),
+        (&["apply"], &["-f", &web], &tracking),
+        (&["undo"], &["deployment/web"], &tracking),
+        (&["restart"], &["deployment/web"], &tracking),
+        (&["resume"], &["deployment/web"], &tracking),
+        (&["set", "image"], &["deployment/web", "app=repo/app:v2"], &tracking),
+        (&["status"], &["deployment/web"], &tolerances),
+        (&["check"], &["-f", &web], &tolerances),
+        (&["plan"], &["-f", &workloads, "--nodes", "3"], &["--timeout", "--pod-start", "--pod-termination", "--request-timeout"]),
+    ];
+    for (words, arguments, expected) in commands {
+        let command = &[words, arguments].concat()[..];
+        let mut expected: Vec<String> = expected.iter().map(|flag| flag.to_string()).collect();
+        expected.sort();
+        assert_eq!(duration_flags(words), expected, "{words:?}");
+        // A bare number is seconds on every one of them: the command gets as far as without the
+        // flag (the unreachable cluster, exit 4; offline, its verdict), never a usage error (2).
+        let baseline = rollwatch(command).status.code();
+        assert_ne!(baseline, Some(2), "{command:?}: {}", text(&rollwatch(command)));
+        for flag in &expected {
+            let args = if flag == "--poll" { [command, &["--poll=90"]].concat() } else { [command, &[flag.as_str(), "90"]].concat() };
+            let output = rollwatch(&args);
+            assert_eq!(output.status.code(), baseline, "{args:?}: {}", text(&output));
+        }
+    }
 }
 
 #[test]

@@ -83,6 +83,7 @@ impl std::fmt::Display for FeedKey {
 
 /// How feeds learn about changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FeedMode {
     /// A watch per feed (the default): changes arrive as they happen.
     Watch,

@@ -1,4 +1,6 @@
-//! I/O: shared watches, apply, logs; turns cluster state into a stream of verdicts.
+//! Follow Kubernetes rollouts from Rust: apply manifests server-side, watch workloads until each
+//! is ready or one fails, as a stream of verdict changes and a final outcome explaining every
+//! failure.
 //!
 //! A [`Tracker`] follows objects until each is ready or one fails: it watches each (kind,
 //! namespace) it needs once — the workloads, their ReplicaSets or ControllerRevisions, Pods and

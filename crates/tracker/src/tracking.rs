@@ -15,6 +15,7 @@ use crate::{Error, Explanation, FeedMode};
 
 /// What counts as done for a tracked object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Goal {
     /// Ready (rolled out, complete, established...).
     Ready,

@@ -74,6 +74,7 @@ impl Default for Assumptions {
 
 /// Why a manifest cannot be estimated; names the object and the field.
 #[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
 pub enum EstimateError {
     #[error("{object}: field {field}: {problem}")]
     InvalidField { object: String, field: String, problem: String },

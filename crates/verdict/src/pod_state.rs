@@ -15,6 +15,7 @@ use serde_json::Value;
 /// A pod's state on a timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PodState {
     /// Not bound to a node yet, and the scheduler has not said it cannot be.
     Pending,

@@ -99,6 +99,7 @@ impl History {
 
 /// A rollout duration model of `rollwatch_verdict::estimate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Model {
     /// New and old ReplicaSets side by side within maxSurge / maxUnavailable.
     SurgeAndUnavailable,

@@ -1,7 +1,7 @@
 //! `--timeline FILE.html`: a reporter that shows the run as the chosen one does and records it
 //! as the JSON lines `-o json` would print, then draws them into FILE when the run ends —
 //! however it ends: at the summary, or when the command stops before one (an error, a failed
-//! apply), with what was recorded by then. Recording the JSON lines, not the updates, keeps one
+//! apply, a signal that ends it at once: see `signals`), with what was recorded by then. Recording the JSON lines, not the updates, keeps one
 //! path from a run to its picture: `rollwatch timeline` reads the same lines from a file.
 
 use std::path::PathBuf;

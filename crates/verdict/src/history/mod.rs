@@ -53,6 +53,7 @@ pub struct Revision {
 
 /// Why there is no history, or no revision to undo to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HistoryError {
     #[error("{kind} has no rollout history: only Deployments, StatefulSets and DaemonSets do")]
     NoHistoryForKind { kind: String },
