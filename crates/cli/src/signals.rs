@@ -95,14 +95,7 @@ impl Signals {
     /// or at a second one. The command's runner then drops the command (see the module's
     /// documentation) and exits with the signal's code.
     pub async fn ended(&mut self) -> Stop {
-        loop {
-            if let Some(stop) = *self.ending.borrow_and_update() {
-                return stop;
-            }
-            if self.ending.changed().await.is_err() {
-                return std::future::pending().await;
-            }
-        }
+        first_stop(&mut self.ending).await
     }
 
     /// The first signal received, if any.
@@ -112,13 +105,19 @@ impl Signals {
 
     /// Resolves at the first signal (at once if one was received already).
     pub async fn stopped(&mut self) -> Stop {
-        loop {
-            if let Some(stop) = *self.received.borrow_and_update() {
-                return stop;
-            }
-            if self.received.changed().await.is_err() {
-                return std::future::pending().await;
-            }
+        first_stop(&mut self.received).await
+    }
+}
+
+/// The stop `receiver` holds, once it holds one (at once if it does already); never, if its
+/// sender is gone without one.
+async fn first_stop(receiver: &mut watch::Receiver<Option<Stop>>) -> Stop {
+    loop {
+        if let Some(stop) = *receiver.borrow_and_update() {
+            return stop;
+        }
+        if receiver.changed().await.is_err() {
+            return std::future::pending().await;
         }
     }
 }
