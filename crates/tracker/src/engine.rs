@@ -42,7 +42,8 @@ fn is_custom(resource: &Resource) -> bool {
 }
 
 struct Tracked {
-    object: ObjectRef,
+    /// Shared with `Engine::index`.
+    object: Arc<ObjectRef>,
     verdict: Verdict,
     /// When the verdict last changed.
     changed: Instant,
@@ -122,7 +123,7 @@ pub(crate) struct Engine {
     first_seen: FirstSeen,
     snapshot: Snapshot,
     tracked: Vec<Tracked>,
-    index: HashMap<ObjectRef, usize>,
+    index: HashMap<Arc<ObjectRef>, usize>,
     feeds: Vec<FeedState>,
     /// Tracked objects to judge once the relist they wait for is complete.
     deferred: BTreeSet<ObjectRef>,
@@ -211,7 +212,7 @@ impl Engine {
                             let _ = self.updates.send(Update::Note { message });
                         }
                     }
-                    dirty.extend(self.index.keys().cloned());
+                    dirty.extend(self.index.keys().map(|key| ObjectRef::clone(key)));
                 }
                 message = receiver.recv() => {
                     let Some(message) = message else {
@@ -233,7 +234,7 @@ impl Engine {
                     }
                 }
                 _ = sleep_until(wake) => self.take_due(&mut dirty),
-                _ = async { recheck.as_mut().expect("guarded").tick().await }, if recheck.is_some() => dirty.extend(self.index.keys().cloned()),
+                _ = async { recheck.as_mut().expect("guarded").tick().await }, if recheck.is_some() => dirty.extend(self.index.keys().map(|key| ObjectRef::clone(key))),
             }
             self.rules_clock.hold(self.feeds.iter().any(|f| f.stale.is_some()));
             if !self.feeds.iter().all(|f| f.synced) {
@@ -241,7 +242,7 @@ impl Engine {
             }
             if !synced_before {
                 synced_before = true;
-                dirty.extend(self.index.keys().cloned());
+                dirty.extend(self.index.keys().map(|key| ObjectRef::clone(key)));
             }
             self.evaluate(&dirty);
             if let Some(end) = self.decide() {
@@ -265,6 +266,9 @@ impl Engine {
                 feeds.len() - 1
             }
         };
+        // Room for every tracked object at once: a list grown one by one holds up to twice it.
+        self.tracked.reserve_exact(objects.len());
+        self.index.reserve(objects.len());
         for object in objects {
             let resource = self.resolver.for_kind(&object.group, &object.kind).await?;
             let namespace = if resource.namespaced { object.namespace.clone() } else { None };
@@ -284,8 +288,10 @@ impl Engine {
             let name = statusless.then(|| object.name.clone());
             let namespace = if statusless { namespace } else { listed_in };
             needed.push(add_feed(FeedKey { resource, namespace, name, fields: None }, false));
+            needed.shrink_to_fit();
             if !self.index.contains_key(&object) {
-                self.index.insert(object.clone(), self.tracked.len());
+                let object = Arc::new(object);
+                self.index.insert(Arc::clone(&object), self.tracked.len());
                 let verdict = Verdict::new(State::Unknown, format!("{object}: waiting for the cluster's answer"));
                 self.tracked.push(Tracked {
                     object,
@@ -421,7 +427,7 @@ impl Engine {
         let changed = self.feeds[feed].stale.is_some() != why.is_some();
         self.feeds[feed].stale = why;
         if changed {
-            dirty.extend(self.tracked.iter().filter(|t| t.feeds.contains(&feed)).map(|t| t.object.clone()));
+            dirty.extend(self.tracked.iter().filter(|t| t.feeds.contains(&feed)).map(|t| ObjectRef::clone(&t.object)));
         }
     }
 
@@ -527,7 +533,7 @@ impl Engine {
     /// up its owners; an owner that arrives reports the pods and events that waited for it.
     fn record(&mut self, key: &ObjectRef, seen: Option<Seen>) {
         let chain = self.snapshot.workloads_affected_by(key);
-        let owner = chain.iter().rfind(|w| self.index.contains_key(w)).cloned();
+        let owner = chain.iter().rfind(|w| self.index.contains_key(*w)).cloned();
         let updates = match seen {
             // The chain starts at what an event is about.
             Some(seen) => {
@@ -624,7 +630,7 @@ impl Engine {
         {
             self.wakes.pop_first();
             self.tracked[slot].wake = None;
-            dirty.insert(self.tracked[slot].object.clone());
+            dirty.insert(ObjectRef::clone(&self.tracked[slot].object));
         }
     }
 
@@ -665,7 +671,7 @@ impl Engine {
                 Some(explain(&self.client, &self.snapshot, &tracked.object, &tracked.verdict, logs_tail, deadline).await)
             };
             objects.push(ObjectOutcome {
-                object: tracked.object.clone(),
+                object: ObjectRef::clone(&tracked.object),
                 verdict: tracked.verdict.clone(),
                 reached,
                 last_change: tracked.changed.duration_since(self.started),

@@ -28,7 +28,7 @@ pub async fn free_room(client: &kube::Client) -> Result<BTreeMap<String, Resourc
     let mut bound = Vec::new();
     for pod in list::<Pod>(client, "/api/v1/pods", running).await? {
         let Some(spec) = pod.spec.as_ref() else { continue };
-        let Some(node) = spec.node_name.clone() else { continue };
+        let Some(node) = spec.node_name.as_deref().map(str::to_owned) else { continue };
         // The API server validated these quantities; a pod it would not have taken is no one's room.
         if let Ok(requests) = capacity::pod_requests(spec) {
             bound.push((node, requests));

@@ -127,10 +127,10 @@ impl<'de> Deserialize<'de> for Watched {
             })?;
             let meta = decoded.metadata();
             let metadata = ObjectMeta {
-                name: meta.name.clone(),
-                namespace: meta.namespace.clone(),
-                uid: meta.uid.clone(),
-                resource_version: meta.resource_version.clone(),
+                name: meta.name.as_deref().map(str::to_owned),
+                namespace: meta.namespace.as_deref().map(str::to_owned),
+                uid: meta.uid.as_deref().map(str::to_owned),
+                resource_version: meta.resource_version.as_deref().map(str::to_owned),
                 ..ObjectMeta::default()
             };
             return Ok(Watched { metadata, object: Read::Decoded(Box::new(decoded)) });

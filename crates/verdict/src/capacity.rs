@@ -150,7 +150,7 @@ fn quantities(map: Option<&Map<Quantity>>, field: &str) -> Result<Resources, Str
     let mut resources = Resources::default();
     for (name, quantity) in map.into_iter().flat_map(|map| map.iter()) {
         let amount = parse_quantity(&quantity.0).map_err(|problem| format!("{field}.{name}: {problem}"))?;
-        resources.0.insert(name.clone(), amount);
+        resources.0.insert(name.to_string(), amount);
     }
     Ok(resources)
 }

@@ -508,7 +508,8 @@ fn rolling_update(replicas: u32, surge: u32, unavailable: u32, pod_available: Du
 fn alike_waves(pods: u32, per_wave: u32, first_start: Duration, every: Duration, available_after: Duration) -> Vec<Wave> {
     let per_wave = per_wave.max(1);
     let (full, rest) = (pods / per_wave, pods % per_wave);
-    let mut waves = Vec::new();
+    // Exactly as long as it gets: a tracker keeps one per tracked rollout.
+    let mut waves = Vec::with_capacity(usize::from(full > 0) + usize::from(rest > 0));
     if full > 0 {
         waves.push(Wave {
             pods: per_wave,

@@ -183,7 +183,7 @@ fn container_statuses(pod: &Pod) -> impl Iterator<Item = &ContainerStatus> {
 
 fn container_spec<'a>(pod: &'a Pod, name: &str) -> Option<&'a Container> {
     let spec = pod.spec.as_ref()?;
-    spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|c| c.name == name)
+    spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|c| &*c.name == name)
 }
 
 /// Whether kubelet restarts `container` after it exits: a sidecar (an init container with
@@ -191,7 +191,7 @@ fn container_spec<'a>(pod: &'a Pod, name: &str) -> Option<&'a Container> {
 fn restarted_after_exit(pod: &Pod, container: &str) -> bool {
     let spec = pod.spec.as_ref();
     let sidecar =
-        spec.and_then(|s| s.init_containers.as_ref()).into_iter().flatten().any(|c| c.name == container && c.restart_policy.as_deref() == Some("Always"));
+        spec.and_then(|s| s.init_containers.as_ref()).into_iter().flatten().any(|c| &*c.name == container && c.restart_policy.as_deref() == Some("Always"));
     sidecar || spec.and_then(|s| s.restart_policy.as_deref()) != Some("Never")
 }
 
@@ -202,7 +202,7 @@ fn pod_started(pod: &Pod) -> Option<Timestamp> {
 }
 
 fn container_reason(facts: &PodFacts, status: &ContainerStatus, code: &str, message: String) -> Reason {
-    Reason { container: Some(status.name.clone()), ..Reason::new(code, facts.object.clone(), message) }
+    Reason { container: Some(status.name.to_string()), ..Reason::new(code, facts.object.clone(), message) }
 }
 
 /// Not schedulable (PodScheduled=False, reason Unschedulable), judged by the evidence at hand.
@@ -222,7 +222,7 @@ fn unschedulable(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut V
     }
     // Without a transition time, the pod's creation is the latest moment it became unschedulable.
     let since = scheduled.last_transition_time.as_ref().or(facts.pod.metadata.creation_timestamp.as_ref()).map(|t| t.0);
-    let scheduler = scheduled.message.clone().unwrap_or_else(|| "the scheduler found no node for the pod".into());
+    let scheduler = scheduled.message.as_deref().unwrap_or("the scheduler found no node for the pod").to_string();
     let waited = |grace: Duration| since.is_none_or(|since| clock.lasted(since, grace));
     let (will_not_scale, scaled_up) = AUTOSCALER_EVENTS;
     let autoscaler_word = autoscaler_word(facts);
@@ -440,7 +440,7 @@ fn scheduling_gated(facts: &PodFacts, _policy: &Policy, _clock: &Clock, found: &
     };
     let gates: Vec<&str> = facts.pod.spec.as_ref().and_then(|s| s.scheduling_gates.as_ref()).into_iter().flatten().map(|g| g.name.as_str()).collect();
     let message = match gates.as_slice() {
-        [] => gated.message.clone().unwrap_or_else(|| "waiting for its scheduling gates to be removed".into()),
+        [] => gated.message.as_deref().unwrap_or("waiting for its scheduling gates to be removed").to_string(),
         gates => format!("waiting for scheduling gates to be removed: {}", gates.join(", ")),
     };
     let since = gated.last_transition_time.as_ref().map(|t| t.0);
@@ -465,7 +465,7 @@ fn resize_trouble(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut 
     let legacy = facts.pod.status.as_ref().and_then(|s| s.resize.as_deref());
     let pending_reason = pending.and_then(|c| c.reason.as_deref()).or(legacy);
     let since = |c: Option<&PodCondition>| c.and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0);
-    let message = |c: Option<&PodCondition>, default: &str| c.and_then(|c| c.message.clone()).unwrap_or_else(|| default.to_string());
+    let message = |c: Option<&PodCondition>, default: &str| c.and_then(|c| c.message.as_deref()).unwrap_or(default).to_string();
     let (code, counts, message, since) = match pending_reason {
         Some("Infeasible") => (ReasonCode::PodResizeInfeasible, true, message(pending, "the resize does not fit the node"), since(pending)),
         Some("Deferred") => (ReasonCode::PodResizeDeferred, false, message(pending, "the resize waits for room on the node"), since(pending)),

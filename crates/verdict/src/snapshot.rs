@@ -6,7 +6,7 @@
 //! and LISTs), then taken in by [`Snapshot::insert`]. Children are indexed by their owners' uids and Events by the object
 //! they are about, so a verdict reads only the workload's own family.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -87,6 +87,25 @@ impl Typed {
         hasher.finish()
     }
 
+    /// Gives back the room the lists of a workload's status (k8s-openapi's, read as a `Vec`:
+    /// room for four at the first entry) hold beyond their entries, as the object is kept.
+    fn shrink_status(&mut self) {
+        fn shrink<T>(list: Option<&mut Vec<T>>) {
+            if let Some(list) = list {
+                list.shrink_to_fit();
+            }
+        }
+        match self {
+            Typed::Deployment(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
+            Typed::ReplicaSet(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
+            Typed::StatefulSet(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
+            Typed::DaemonSet(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
+            Typed::Job(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
+            Typed::CronJob(o) => shrink(o.status.as_mut().and_then(|s| s.active.as_mut())),
+            _ => {}
+        }
+    }
+
     /// The object as JSON, as far as its typed form holds it.
     fn to_value(&self) -> Value {
         let value = match self {
@@ -165,7 +184,7 @@ impl Stored {
 
     /// Uids of its owners (ownerReferences).
     pub fn owners(&self) -> impl Iterator<Item = &str> {
-        self.typed.metadata().owner_references.iter().flatten().map(|owner| owner.uid.as_str())
+        self.typed.metadata().owner_references.iter().flatten().map(|owner| &*owner.uid)
     }
 
     pub fn deleting(&self) -> bool {
@@ -240,7 +259,7 @@ impl Decoded {
         let Some(name) = typed.metadata().name.clone().filter(|name| !name.is_empty()) else {
             return Err(serde::de::Error::missing_field("metadata.name"));
         };
-        let (key, stored) = stored_as(kind.row.group, kind.row.kind.to_string(), name, typed);
+        let (key, stored) = stored_as(kind.row.group, kind.row.kind.to_string(), name.into(), typed);
         Ok(Decoded { key, stored, allocatable: None })
     }
 
@@ -323,7 +342,7 @@ pub(crate) enum Reader {
 impl Reader {
     /// Reads one object from `deserializer` into its typed form.
     fn read<'de, D: Deserializer<'de>>(self, deserializer: D) -> Result<Typed, D::Error> {
-        Ok(match self {
+        let mut typed = match self {
             Reader::Deployment => Typed::Deployment(Box::new(Deployment::deserialize(deserializer)?)),
             Reader::ReplicaSet => Typed::ReplicaSet(Box::new(ReplicaSet::deserialize(deserializer)?)),
             Reader::StatefulSet => Typed::StatefulSet(Box::new(StatefulSet::deserialize(deserializer)?)),
@@ -336,7 +355,9 @@ impl Reader {
             Reader::PersistentVolumeClaim => Typed::PersistentVolumeClaim(Box::new(PersistentVolumeClaim::deserialize(deserializer)?)),
             Reader::Ingress => Typed::Ingress(Box::new(Ingress::deserialize(deserializer)?)),
             Reader::Event => Typed::Event(Box::new(Event::deserialize(deserializer)?)),
-        })
+        };
+        typed.shrink_status();
+        Ok(typed)
     }
 
     /// Reads one object given as a value tree; the error names the field at fault.
@@ -365,11 +386,11 @@ pub struct Snapshot {
     /// The objects by key. The indexes share the keys: a set of a few keys would otherwise hold
     /// room for eleven whole ones.
     objects: HashMap<Arc<ObjectRef>, Stored>,
-    by_uid: HashMap<String, Arc<ObjectRef>>,
+    by_uid: HashMap<Uid, Arc<ObjectRef>>,
     /// Owner uid → objects that name it in their ownerReferences.
-    children: HashMap<String, BTreeSet<Arc<ObjectRef>>>,
+    children: HashMap<Uid, Keys>,
     /// Object → Events about it.
-    events: HashMap<ObjectRef, BTreeSet<Arc<ObjectRef>>>,
+    events: HashMap<ObjectRef, Keys>,
     /// (group, kind) of custom resources whose CRD (stored here) declares a status subresource.
     status_subresources: HashSet<(String, String)>,
     /// Each Node's allocatable, by node name: what a pod can request at most.
@@ -413,10 +434,10 @@ impl Snapshot {
             self.nodes.insert(key.name.clone(), room);
         }
         if let Some(uid) = stored.uid() {
-            self.by_uid.insert(uid.to_owned(), Arc::clone(&key));
+            self.by_uid.insert(Uid::of(uid), Arc::clone(&key));
         }
         for owner in stored.owners() {
-            self.children.entry(owner.to_owned()).or_default().insert(Arc::clone(&key));
+            self.children.entry(Uid::of(owner)).or_default().insert(Arc::clone(&key));
         }
         if let Some(involved) = &stored.involved {
             self.events.entry(ObjectRef::clone(involved)).or_default().insert(Arc::clone(&key));
@@ -435,10 +456,10 @@ impl Snapshot {
             self.nodes.remove(&object.name);
         }
         if let Some(uid) = stored.uid() {
-            self.by_uid.remove(uid);
+            self.by_uid.remove(&Uid::of(uid));
         }
         for owner in stored.owners() {
-            remove_from_index(&mut self.children, owner, object);
+            remove_from_index(&mut self.children, &Uid::of(owner), object);
         }
         if let Some(involved) = &stored.involved {
             remove_from_index(&mut self.events, involved, object);
@@ -451,7 +472,7 @@ impl Snapshot {
 
     /// Removes the object with this uid; returns whether it was there.
     pub fn remove_uid(&mut self, uid: &str) -> bool {
-        match self.by_uid.get(uid).cloned() {
+        match self.by_uid.get(&Uid::of(uid)).cloned() {
             Some(object) => self.remove(&object),
             None => false,
         }
@@ -477,7 +498,7 @@ impl Snapshot {
             .objects
             .iter()
             .filter(|(_, stored)| !matches!(stored.typed, Typed::Event(_) | Typed::ControllerRevision(_)))
-            .filter(|(_, stored)| !stored.owners().any(|owner| self.by_uid.contains_key(owner)))
+            .filter(|(_, stored)| !stored.owners().any(|owner| self.by_uid.contains_key(&Uid::of(owner))))
             .map(|(key, _)| ObjectRef::clone(key))
             .collect();
         found.sort();
@@ -499,7 +520,7 @@ impl Snapshot {
                 continue;
             }
             if let Some(stored) = self.objects.get(&current) {
-                pending.extend(stored.owners().filter_map(|uid| self.by_uid.get(uid)).map(|owner| ObjectRef::clone(owner)));
+                pending.extend(stored.owners().filter_map(|uid| self.by_uid.get(&Uid::of(uid))).map(|owner| ObjectRef::clone(owner)));
             }
             affected.push(current);
         }
@@ -595,7 +616,11 @@ impl Snapshot {
 
     /// Objects that name `owner_uid` among their owners.
     pub(crate) fn children_of<'a>(&'a self, owner_uid: Option<&str>) -> impl Iterator<Item = (&'a ObjectRef, &'a Stored)> {
-        owner_uid.and_then(|uid| self.children.get(uid)).into_iter().flatten().filter_map(|key| self.objects.get(key).map(|stored| (key.as_ref(), stored)))
+        owner_uid
+            .and_then(|uid| self.children.get(&Uid::of(uid)))
+            .into_iter()
+            .flatten()
+            .filter_map(|key| self.objects.get(key).map(|stored| (key.as_ref(), stored)))
     }
 
     /// The object and everything it owns, down the chain (Deployment → ReplicaSets → Pods), as
@@ -624,9 +649,76 @@ impl Snapshot {
     }
 }
 
+/// A uid as the indexes hold it: a UUID as the API server writes it (36 characters, lowercase)
+/// as its 16 bytes, with no allocation; any other text as written. The indexes hold one per
+/// object and one per owner.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Uid {
+    Uuid([u8; 16]),
+    Other(Box<str>),
+}
+
+impl Uid {
+    fn of(text: &str) -> Uid {
+        Uid::uuid(text).map_or_else(|| Uid::Other(text.into()), Uid::Uuid)
+    }
+
+    /// The 16 bytes of a UUID written `8-4-4-4-12` in lowercase hex; `None` for anything else
+    /// (an uppercase one too: two texts must not share one uid).
+    fn uuid(text: &str) -> Option<[u8; 16]> {
+        let text = text.as_bytes();
+        if text.len() != 36 || [8, 13, 18, 23].iter().any(|&at| text[at] != b'-') {
+            return None;
+        }
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut digits = text.iter().filter(|&&c| c != b'-').map(|&c| digit(c));
+        let mut bytes = [0; 16];
+        for byte in &mut bytes {
+            *byte = (digits.next()?? << 4) | digits.next()??;
+        }
+        Some(bytes)
+    }
+}
+
+/// The keys under one entry of an index (an owner's children, the Events about an object),
+/// sorted, in one list: an entry holds a few, and a `BTreeSet`'s node has room for eleven.
+#[derive(Debug, Clone, Default)]
+struct Keys(Vec<Arc<ObjectRef>>);
+
+impl Keys {
+    fn insert(&mut self, key: Arc<ObjectRef>) {
+        if let Err(at) = self.0.binary_search(&key) {
+            self.0.insert(at, key);
+        }
+    }
+
+    fn remove(&mut self, key: &ObjectRef) {
+        if let Ok(at) = self.0.binary_search_by(|known| known.as_ref().cmp(key)) {
+            self.0.remove(at);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Keys {
+    type Item = &'a Arc<ObjectRef>;
+    type IntoIter = std::slice::Iter<'a, Arc<ObjectRef>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// Drops `object` from the set under `slot`, and the set once it is empty.
 fn remove_from_index<K: std::hash::Hash + Eq + ?Sized, Q: std::hash::Hash + Eq + std::borrow::Borrow<K>>(
-    index: &mut HashMap<Q, BTreeSet<Arc<ObjectRef>>>,
+    index: &mut HashMap<Q, Keys>,
     slot: &K,
     object: &ObjectRef,
 ) {
@@ -691,7 +783,7 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
 
 /// The key and indexes of an object read into its typed form.
 fn stored_as(group: &str, kind: String, name: String, typed: Typed) -> (ObjectRef, Stored) {
-    let namespace = typed.metadata().namespace.clone();
+    let namespace = typed.metadata().namespace.as_deref().map(str::to_owned);
     let key = ObjectRef::in_group(group, kind, namespace.clone(), name);
     let involved = match &typed {
         Typed::Event(event) => {
@@ -747,6 +839,7 @@ fn field_error(object: &str, field: &str, problem: String) -> ObjectError {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::borrow::Cow;
 
     /// `kubectl get deploy,rs,pods,events -o json` of one namespace (see the throughput benchmark).
     const RECORDED: &str = include_str!("../benches/data/recorded.json");
@@ -845,5 +938,79 @@ mod tests {
             let error = Decoded::from_json(text, "apps/v1", "Deployment").unwrap_err();
             assert!(!error.problem.is_empty(), "{text:?}: {error}");
         }
+    }
+
+    #[test]
+    fn an_object_is_kept_without_room_it_does_not_use() {
+        let deployment = json!({
+            "metadata": {"name": "web", "namespace": "shop", "uid": "9d81c4f7-2337-439a-8170-991b16098096",
+                         "annotations": {"deployment.kubernetes.io/revision": "2", "kubectl.kubernetes.io/last-applied-configuration": "{}"}},
+            "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                {"name": "app", "image": "web:2", "resources": {"requests": {"cpu": "100m", "memory": "64Mi", "example.com/gpu": "1"}}}]}}},
+            "status": {"conditions": [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]},
+        });
+        let decoded = Decoded::from_json(&deployment.to_string(), "apps/v1", "Deployment").unwrap();
+        let Typed::Deployment(deployment) = decoded.stored.typed else { panic!("read as a Deployment") };
+        let conditions = deployment.status.unwrap().conditions.unwrap();
+        assert_eq!((conditions.len(), conditions.capacity()), (2, 2), "a status's list has no room beyond its entries");
+        let annotations = deployment.metadata.annotations.unwrap().into_tuple_vec();
+        assert_eq!((annotations.len(), annotations.capacity()), (1, 1), "nor a map");
+        let spec = deployment.spec.unwrap().template.spec.unwrap();
+        let requests = spec.containers[0].resources.clone().unwrap().requests.unwrap();
+        assert!(requests.get("cpu").is_some() && requests.get("example.com/gpu").is_some());
+        let requests = requests.into_tuple_vec();
+        assert_eq!((requests.len(), requests.capacity()), (3, 3));
+        assert!(matches!(requests.iter().find(|(key, _)| key == "cpu").unwrap().0, Cow::Borrowed(_)), "a key the rules read is not allocated");
+        assert!(matches!(requests.iter().find(|(key, _)| key == "example.com/gpu").unwrap().0, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn a_uid_is_indexed_as_written() {
+        let uuid = "9d81c4f7-2337-439a-8170-991b16098096";
+        assert!(matches!(Uid::of(uuid), Uid::Uuid(_)));
+        assert_ne!(Uid::of(uuid), Uid::of("9d81c4f7-2337-439a-8170-991b16098097"));
+        // Not a UUID as the API server writes one: kept as written, so two texts never share a uid.
+        for other in [
+            "u1",
+            "9D81C4F7-2337-439A-8170-991B16098096",
+            "9d81c4f7-2337-439a-8170-991b1609809g",
+            "9d81c4f72-337-439a-8170-991b16098096",
+            "9d81c4f7-2337-439a-8170-991b1609-096",
+        ] {
+            assert_eq!(Uid::of(other), Uid::Other(other.into()), "{other}");
+        }
+
+        // The family is found through UUIDs as through other uids.
+        let mut snapshot = Snapshot::new();
+        let owner = |uid: &str| json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": uid, "controller": true}]);
+        snapshot.upsert(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop", "uid": uuid}})).unwrap();
+        let replica_set = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": "web-1", "namespace": "shop", "uid": "0b0e4c3a-1111-4222-8333-444455556666", "ownerReferences": owner(uuid)}});
+        snapshot.upsert(replica_set).unwrap();
+        let web = ObjectRef::in_group("apps", "Deployment", Some("shop".into()), "web");
+        let names = |snapshot: &Snapshot| snapshot.family(&web).iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(names(&snapshot), ["deployment/web", "replicaset/web-1"]);
+        assert_eq!(snapshot.workloads(), std::slice::from_ref(&web), "the ReplicaSet's owner is known by its uid");
+        assert!(snapshot.remove_uid("0b0e4c3a-1111-4222-8333-444455556666"));
+        assert_eq!(names(&snapshot), ["deployment/web"]);
+    }
+
+    #[test]
+    fn an_index_entry_holds_its_keys_once_and_in_order() {
+        let key = |name: &str| Arc::new(ObjectRef::new("Pod", Some("shop".into()), name));
+        let mut keys = Keys::default();
+        for name in ["web-2", "web-1", "web-3", "web-1"] {
+            keys.insert(key(name));
+        }
+        let names = |keys: &Keys| keys.into_iter().map(|key| key.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&keys), ["web-1", "web-2", "web-3"]);
+        keys.remove(&key("web-2"));
+        keys.remove(&key("web-9"));
+        assert_eq!(names(&keys), ["web-1", "web-3"]);
+        keys.remove(&key("web-1"));
+        keys.remove(&key("web-3"));
+        assert!(keys.is_empty());
     }
 }
