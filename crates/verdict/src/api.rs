@@ -14,8 +14,9 @@
 //! Every object costs its own memory, so the forms are laid out for size: texts read and never
 //! changed are `Box<str>` (a `String` also holds its capacity); the few words a field is almost
 //! always written with (a phase, a condition's type and status, a map's key the rules read) are
-//! held without an allocation ([`Word`], `Cow<'static, str>`); what most objects lack (a waiting or
-//! terminated state, a probe) is boxed, and an empty container state (`lastState: {}`) is none.
+//! held without an allocation ([`Word`]; a map's keys as `Cow<'static, str>`); what most objects
+//! lack (a waiting or terminated state, a probe) is boxed, and an empty container state
+//! (`lastState: {}`) is none.
 //! Lists are boxed slices and maps small sorted lists, both cut to their length when read (a
 //! `Vec` read holds room for four entries or more; a Pod's one container status would otherwise
 //! take 2 KB).
@@ -269,8 +270,8 @@ pub struct PodSpec {
     pub init_containers: Option<Box<[Container]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<Box<str>>,
-    #[serde(default, deserialize_with = "optional_word", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<Cow<'static, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<Word>,
     #[serde(default, deserialize_with = "quantities_read", skip_serializing_if = "Option::is_none")]
     pub overhead: Option<Map<Quantity>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -285,8 +286,8 @@ pub struct Container {
     pub image: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
-    #[serde(default, deserialize_with = "optional_word", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<Cow<'static, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<Word>,
     /// Boxed, as most containers have neither.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readiness_probe: Option<Box<Probe>>,
@@ -320,8 +321,8 @@ pub struct ResourceRequirements {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
-    #[serde(default, deserialize_with = "optional_word", skip_serializing_if = "Option::is_none")]
-    pub phase: Option<Cow<'static, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Word>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -467,18 +468,6 @@ impl Serialize for Word {
 impl<'de> Deserialize<'de> for Word {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(Word::from(&*<Cow<'de, str>>::deserialize(deserializer)?))
-    }
-}
-
-/// An optional text read as [`word`] reads one.
-fn optional_word<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'static, str>>, D::Error> {
-    Ok(Option::<Cow<'de, str>>::deserialize(deserializer)?.map(as_word))
-}
-
-fn as_word(text: Cow<'_, str>) -> Cow<'static, str> {
-    match WORDS.iter().find(|word| **word == text) {
-        Some(word) => Cow::Borrowed(word),
-        None => Cow::Owned(text.into_owned()),
     }
 }
 
