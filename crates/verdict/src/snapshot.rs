@@ -957,8 +957,9 @@ mod tests {
         assert_eq!((conditions.len(), conditions.capacity()), (2, 2), "a status's list has no room beyond its entries");
         let annotations = deployment.metadata.annotations.unwrap().into_tuple_vec();
         assert_eq!((annotations.len(), annotations.capacity()), (1, 1), "nor a map");
+        // Taken out, not cloned: a clone is cut to its length whatever the original holds.
         let spec = deployment.spec.unwrap().template.spec.unwrap();
-        let requests = spec.containers[0].resources.clone().unwrap().requests.unwrap();
+        let requests = spec.containers.into_vec().remove(0).resources.unwrap().requests.unwrap();
         assert!(requests.get("cpu").is_some() && requests.get("example.com/gpu").is_some());
         let requests = requests.into_tuple_vec();
         assert_eq!((requests.len(), requests.capacity()), (3, 3));
