@@ -42,7 +42,8 @@ fn track(ns: &TestNamespace, manifest: &str) -> Outcome {
         })
         .collect();
     let outcome = Outcome { result: text(&summary["result"]), objects };
-    eprintln!("{}: {outcome:?}\n{}", ns.name, run.stderr);
+    // The whole summary (reasons' messages, times) for a run that differs between the worlds.
+    eprintln!("{}: {outcome:?}\n{summary}\n{}", ns.name, run.stderr);
     outcome
 }
 
