@@ -58,15 +58,15 @@ struct Template {
     /// Its text with the marks (namespaced objects) or as recorded (cluster-scoped ones).
     text: String,
     namespaced: bool,
-    /// Whether a feed with field selector `fields` (`type=Warning`, `source=cluster-autoscaler`)
-    /// reads it, as the API server selects.
+    /// Whether a feed with field selector `fields` (`type=Warning`, `source=cluster-autoscaler`,
+    /// `reason=Killing`) reads it, as the API server selects.
     fields: Vec<(&'static str, Option<String>)>,
 }
 
 impl Template {
     fn new(object: Value) -> Self {
         let text_at = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
-        let fields = vec![("type", text_at("/type")), ("source", text_at("/source/component"))];
+        let fields = vec![("type", text_at("/type")), ("source", text_at("/source/component")), ("reason", text_at("/reason"))];
         let namespaced = object.pointer("/metadata/namespace").is_some();
         let object = if namespaced { renamed(object) } else { object };
         Template { text: object.to_string(), namespaced, fields }

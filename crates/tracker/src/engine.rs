@@ -1247,6 +1247,7 @@ mod tests {
             assert_eq!(
                 feeds,
                 [
+                    "events in namespace shop (reason=Killing)",
                     "events in namespace shop (source=cluster-autoscaler)",
                     "events in namespace shop (type=Warning)",
                     "nodes",
@@ -1335,7 +1336,14 @@ mod tests {
             feeds.sort();
             assert_eq!(
                 feeds,
-                ["events (source=cluster-autoscaler)", "events (type=Warning)", "nodes", "pods", "secrets/db-password in namespace shop"],
+                [
+                    "events (reason=Killing)",
+                    "events (source=cluster-autoscaler)",
+                    "events (type=Warning)",
+                    "nodes",
+                    "pods",
+                    "secrets/db-password in namespace shop"
+                ],
                 "one feed per kind; an object read by name still in its namespace"
             );
             let mut api_pod = ready("api-1", Timestamp::now(), 0);

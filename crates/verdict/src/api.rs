@@ -647,6 +647,16 @@ pub struct Event {
     pub event_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime>,
 }
 
+impl Event {
+    /// When the event last happened, from whichever time its writer filled in: kubelet and most
+    /// controllers write `lastTimestamp`, writers of the newer Events API `series` or `eventTime`.
+    pub fn last_seen(&self) -> Option<jiff::Timestamp> {
+        let series = self.series.as_ref().and_then(|s| s.last_observed_time.as_ref()).map(|t| t.0);
+        let time = self.last_timestamp.as_ref().map(|t| t.0).or(series).or_else(|| self.event_time.as_ref().map(|t| t.0));
+        time.or_else(|| self.first_timestamp.as_ref().map(|t| t.0)).or_else(|| self.metadata.creation_timestamp.as_ref().map(|t| t.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,7 +57,7 @@ type Detector = fn(&PodFacts, &Policy, &Clock, &mut Vec<Finding>);
 
 /// Every detector, in the order their findings are reported.
 const DETECTORS: &[Detector] =
-    &[unschedulable, scheduling_gated, waiting_trouble, exits_and_restarts, readiness_failing, resize_trouble, pod_failed, disruption_target];
+    &[unschedulable, scheduling_gated, waiting_trouble, exits_and_restarts, restarting, readiness_failing, resize_trouble, pod_failed, disruption_target];
 
 /// kubelet's waiting reasons that do not resolve by waiting: the image reference, the pull
 /// policy or the signature policy has to change. They count at once.
@@ -103,17 +103,21 @@ pub fn ready_since(pod: &Pod) -> Option<Timestamp> {
 
 /// Whether the pod is Ready and has been for at least `window` as of the `clock`'s time, with no
 /// container restart inside the window (restarts before it are the policy's `allowed_restarts`
-/// business).
-pub(crate) fn stable_for(pod: &Pod, window: Duration, clock: &Clock) -> bool {
+/// business) and none under way.
+pub(crate) fn stable_for(facts: &PodFacts, window: Duration, clock: &Clock) -> bool {
     if window.is_zero() {
-        return ready_since(pod).is_some();
+        return ready_since(facts.pod).is_some();
     }
-    settles_at(pod, window).is_some_and(|at| clock.reached(at))
+    settles_at(facts, window).is_some_and(|at| clock.reached(at))
 }
 
 /// When the pod will have been Ready for `window` with no container restart inside it, if it
-/// stays so; `None` while it is not Ready.
-pub fn settles_at(pod: &Pod, window: Duration) -> Option<Timestamp> {
+/// stays so; `None` while it is not Ready, or a container of it is being restarted.
+pub(crate) fn settles_at(facts: &PodFacts, window: Duration) -> Option<Timestamp> {
+    if being_restarted(facts) {
+        return None;
+    }
+    let pod = facts.pod;
     let last_restart =
         container_statuses(pod).filter_map(|status| status.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref()).map(|finished| finished.0).max();
     let since = ready_since(pod)?.max(last_restart.unwrap_or(Timestamp::MIN));
@@ -132,10 +136,11 @@ pub fn settles_at(pod: &Pod, window: Duration) -> Option<Timestamp> {
 /// again. The window is counted from the earliest the instance could be Ready: its start plus its
 /// readiness probe's initial delay. A pod Ready for the whole window since has proven itself: a
 /// steady workload whose pod once died early on is not failed for it days later.
-fn died_while_settling(pod: &Pod, status: &ContainerStatus, policy: &Policy, clock: &Clock) -> bool {
-    if stable_for(pod, policy.stable_for, clock) {
+fn died_while_settling(facts: &PodFacts, status: &ContainerStatus, policy: &Policy, clock: &Clock) -> bool {
+    if stable_for(facts, policy.stable_for, clock) {
         return false;
     }
+    let pod = facts.pod;
     let Some(container) = pod.spec.as_ref().and_then(|spec| spec.containers.iter().find(|c| c.name == status.name)) else {
         return false;
     };
@@ -256,10 +261,7 @@ fn autoscaler_word<'a>(facts: &PodFacts<'a>) -> Option<(&'a str, &'a str)> {
         .iter()
         .filter(|e| e.reason.as_deref().is_some_and(|reason| reason == will_not_scale || reason == scaled_up))
         .filter(|e| e.involved_object.uid.as_deref().zip(uid).is_none_or(|(about, pod)| about == pod))
-        .max_by_key(|e| {
-            let time = e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(|t| t.0);
-            time.or_else(|| e.event_time.as_ref().map(|t| t.0)).or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0))
-        })
+        .max_by_key(|e| e.last_seen())
         .and_then(|e| Some((e.reason.as_deref()?, e.message.as_deref().unwrap_or("").trim_end())))
 }
 
@@ -268,7 +270,7 @@ fn waiting_trouble(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut
     for status in container_statuses(facts.pod) {
         let Some(waiting) = status.state.as_ref().and_then(|s| s.waiting.as_ref()) else { continue };
         let Some(code) = waiting.reason.as_deref() else { continue };
-        let died_settling = code == CRASH_LOOP && died_while_settling(facts.pod, status, policy, clock);
+        let died_settling = code == CRASH_LOOP && died_while_settling(facts, status, policy, clock);
         let counts = if code == CRASH_LOOP {
             restarted_too_often(status, policy) || died_settling
         } else if HOPELESS_WAITING.contains(&code) {
@@ -321,7 +323,7 @@ fn exits_and_restarts(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &
         if state.and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason.as_deref() == Some(CRASH_LOOP)) {
             continue;
         }
-        let died_settling = died_while_settling(facts.pod, status, policy, clock);
+        let died_settling = died_while_settling(facts, status, policy, clock);
         let too_many_restarts = restarted_too_often(status, policy) || died_settling;
         let current_exit = state.and_then(|s| s.terminated.as_ref()).filter(|t| t.exit_code != 0);
         let last_exit = status.last_state.as_ref().and_then(|s| s.terminated.as_ref());
@@ -353,6 +355,49 @@ fn exits_and_restarts(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &
     }
 }
 
+/// The reason of kubelet's Event when it stops a container, and the field selector that reads
+/// only those Events (they are Normal, which rollwatch does not read otherwise).
+const KILLING: &str = "Killing";
+pub const KILLING_EVENT_SELECTOR: &str = "reason=Killing";
+/// kubelet's `Killing` message when it stops a container to start it again (a failed liveness or
+/// startup probe, a changed definition), rather than for good.
+const RESTART_ANNOUNCED: &str = ", will be restarted";
+
+/// kubelet's announcement that it kills the running instance of `status`'s container to restart
+/// it, if the announcement is newer than that instance's start. The pod's status lags such a kill
+/// (kubelet writes it once the runtime reports the exit, after the grace period) and may even
+/// turn Ready meanwhile, the readiness probe answered by the pod's address: the instance is going
+/// down whatever its ready flag says. Both times come from the node's clock in whole seconds, so
+/// an announcement in the second the instance started may be about the one before it and is not
+/// taken.
+fn restart_announced<'a>(facts: &PodFacts<'a>, status: &ContainerStatus) -> Option<&'a Event> {
+    let started = status.state.as_ref()?.running.as_ref()?.started_at.as_ref()?.0;
+    let event = latest_event_of(facts, &status.name, KILLING, |message| message.ends_with(RESTART_ANNOUNCED))?;
+    (event.last_seen()? > started).then_some(event)
+}
+
+/// Whether kubelet is restarting a container of the pod ([`restart_announced`]).
+fn being_restarted(facts: &PodFacts) -> bool {
+    container_statuses(facts.pod).any(|status| restart_announced(facts, status).is_some())
+}
+
+/// A container kubelet is restarting while the pod's status still shows it running: the reason
+/// its pod is not taken as up. Within tolerance; the restart counts once the status shows it.
+fn restarting(facts: &PodFacts, _policy: &Policy, _clock: &Clock, found: &mut Vec<Finding>) {
+    for status in container_statuses(facts.pod) {
+        let Some(event) = restart_announced(facts, status) else { continue };
+        let announced = event.message.as_deref().unwrap_or_default();
+        let liveness = announced.contains("liveness probe").then(|| probe_failure(facts, &status.name, "Liveness")).flatten();
+        let (code, message) = match liveness {
+            Some(probe) => (ReasonCode::LivenessProbeFailed, format!("container {} is being restarted: {probe}", status.name)),
+            None => (ReasonCode::Restarts, announced.to_owned()),
+        };
+        let mut reason = container_reason(facts, status, code.as_str(), message);
+        reason.since = event.last_seen();
+        found.push(Finding { reason, counts: false, trouble: Trouble::Exit });
+    }
+}
+
 /// How often a container restarted, in words: a container killed moments ago (by its liveness
 /// probe, or inside the settle window) has not restarted yet, which "restarted 0 times" hid.
 fn restarts_phrase(restart_count: i32, never_restarted: bool) -> String {
@@ -375,9 +420,14 @@ fn probe_failure<'a>(facts: &PodFacts<'a>, container: &str, kind: &str) -> Optio
     latest_event(facts, container, "Unhealthy", |message| message.starts_with(&prefix))
 }
 
-/// The latest message of an event with `reason` about `container` that `wanted` accepts; events
-/// without a field path are taken to be about any container.
+/// The latest message of an event with `reason` about `container` that `wanted` accepts.
 fn latest_event<'a>(facts: &PodFacts<'a>, container: &str, reason: &str, wanted: impl Fn(&str) -> bool) -> Option<&'a str> {
+    latest_event_of(facts, container, reason, wanted)?.message.as_deref()
+}
+
+/// The latest event with `reason` about `container` whose message `wanted` accepts; events
+/// without a field path are taken to be about any container.
+fn latest_event_of<'a>(facts: &PodFacts<'a>, container: &str, reason: &str, wanted: impl Fn(&str) -> bool) -> Option<&'a Event> {
     let field_paths = [format!("spec.containers{{{container}}}"), format!("spec.initContainers{{{container}}}")];
     facts
         .events
@@ -385,8 +435,8 @@ fn latest_event<'a>(facts: &PodFacts<'a>, container: &str, reason: &str, wanted:
         .filter(|e| e.reason.as_deref() == Some(reason))
         .filter(|e| e.involved_object.field_path.as_ref().is_none_or(|path| field_paths.contains(path)))
         .filter(|e| e.message.as_deref().is_some_and(&wanted))
-        .max_by_key(|e| e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(|t| t.0))
-        .and_then(|e| e.message.as_deref())
+        .max_by_key(|e| e.last_seen())
+        .copied()
 }
 
 /// A running container whose readiness probe has failed for longer than the probe's own window

@@ -154,12 +154,15 @@ const EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some("ty
 /// But for the cluster autoscaler's word on an unschedulable pod, which comes as Normal Events
 /// (`NotTriggerScaleUp`, `TriggeredScaleUp`), few and only where one runs.
 const AUTOSCALER_EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some(crate::capacity::AUTOSCALER_EVENT_SELECTOR) };
+/// And for kubelet's word that it kills a container (`Killing`, Normal, one per container stopped):
+/// it says a container is being restarted before the pod's status does.
+const KILLING_EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some(crate::pods::KILLING_EVENT_SELECTOR) };
 /// The Nodes, whose allocatable tells a pod that no node can ever hold (cluster-scoped: a
 /// namespaced role cannot read them).
 const NODES: Related = Related { kind: &NODE, optional: true, fields: None };
 const PODS: Related = Related { kind: &POD, optional: false, fields: None };
 /// What a verdict that reads pods reads about them: their warnings, and whether they can be placed.
-const ABOUT_PODS: [Related; 4] = [PODS, EVENTS, AUTOSCALER_EVENTS, NODES];
+const ABOUT_PODS: [Related; 5] = [PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES];
 
 pub const DEPLOYMENT: Kind = Kind {
     group: "apps",
@@ -168,7 +171,7 @@ pub const DEPLOYMENT: Kind = Kind {
     plural: "deployments",
     short_names: &["deploy"],
     legacy_groups: &["extensions"],
-    related: &[Related { kind: &REPLICA_SET, optional: false, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, NODES],
+    related: &[Related { kind: &REPLICA_SET, optional: false, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ReplicaSets),
@@ -188,7 +191,7 @@ pub const STATEFUL_SET: Kind = Kind {
     version: Some("v1"),
     plural: "statefulsets",
     short_names: &["sts"],
-    related: &[Related { kind: &CONTROLLER_REVISION, optional: true, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, NODES],
+    related: &[Related { kind: &CONTROLLER_REVISION, optional: true, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ControllerRevisions),
@@ -209,7 +212,7 @@ pub const DAEMON_SET: Kind = Kind {
     plural: "daemonsets",
     short_names: &["ds"],
     legacy_groups: &["extensions"],
-    related: &[Related { kind: &CONTROLLER_REVISION, optional: true, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, NODES],
+    related: &[Related { kind: &CONTROLLER_REVISION, optional: true, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ControllerRevisions),
@@ -252,7 +255,7 @@ pub const POD: Kind = Kind {
     version: Some("v1"),
     plural: "pods",
     short_names: &["po"],
-    related: &[EVENTS, AUTOSCALER_EVENTS, NODES],
+    related: &[EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES],
     rollout: Rollout { pod_spec: Some(&["spec"]), ..NO_ROLLOUT },
     reader: Some(Reader::Pod),
     view: viewer!(Pod, kinds::pod::view),
@@ -607,10 +610,17 @@ mod tests {
         let related: Vec<(&str, Option<&str>)> = DEPLOYMENT.related.iter().map(|r| (r.kind.kind, r.fields)).collect();
         assert_eq!(
             related,
-            [("ReplicaSet", None), ("Pod", None), ("Event", Some("type=Warning")), ("Event", Some("source=cluster-autoscaler")), ("Node", None)]
+            [
+                ("ReplicaSet", None),
+                ("Pod", None),
+                ("Event", Some("type=Warning")),
+                ("Event", Some("source=cluster-autoscaler")),
+                ("Event", Some("reason=Killing")),
+                ("Node", None)
+            ]
         );
         let of_pod: Vec<&str> = POD.related.iter().map(|r| r.kind.kind).collect();
-        assert_eq!(of_pod, ["Event", "Event", "Node"], "a pod's verdict reads whether any node can hold it");
+        assert_eq!(of_pod, ["Event", "Event", "Event", "Node"], "a pod's verdict reads whether any node can hold it");
         assert!(STATEFUL_SET.related.iter().all(|r| r.optional != (*r.kind == POD)), "only Pods are needed");
     }
 }

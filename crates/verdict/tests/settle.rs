@@ -233,6 +233,54 @@ fn a_liveness_kill_after_ready_fails_as_a_liveness_failure() {
     assert_eq!(verdict.reasons[0].exit_code, Some(137));
 }
 
+/// kubelet's event about the pod's container `app`, at `seconds` after T0.
+fn kubelet_event(name: &str, reason: &str, message: &str, seconds: i64) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "shop"},
+        "involvedObject": {"kind": "Pod", "name": "web-2222-0", "namespace": "shop", "fieldPath": "spec.containers{app}"},
+        "reason": reason, "message": message, "type": if reason == "Unhealthy" { "Warning" } else { "Normal" },
+        "firstTimestamp": time(seconds), "lastTimestamp": time(seconds)
+    })
+}
+
+#[test]
+fn a_pod_whose_container_kubelet_is_restarting_is_not_up_whatever_its_status_says() {
+    // As a real kubelet (v1.20.2) wrote it: the liveness probe failed at 3 s and kubelet announced
+    // the kill; the status still shows the instance started at 0 s running, and Ready since 5 s
+    // (the readiness probe, answered on the pod's address, passed meanwhile).
+    let unhealthy = kubelet_event("web-2222-0.1", "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 404", 3);
+    let killing = kubelet_event("web-2222-0.2", "Killing", "Container app failed liveness probe, will be restarted", 3);
+    let pods = ready_pods([5, -60, -60]);
+    let objects = with(with(workload(json!({}), Some(probe())), pods.clone()), vec![unhealthy.clone(), killing]);
+    let policy = Policy { stable_for: Duration::from_secs(2), ..Policy::default() };
+    for now in [7, 60] {
+        let verdict = verdict_at(&objects, "deploy/web", &policy, now);
+        assert_eq!(verdict.state, State::Progressing, "{verdict:#?}");
+        assert_eq!(verdict.message, r#"Waiting for deployment "web" to be stable: 2 of 3 pods ready for 2s..."#);
+        assert_eq!(verdict.settling, None, "no window runs while the container is going down");
+        assert_eq!(verdict.reasons[0].code, "LivenessProbeFailed");
+        assert_eq!(verdict.reasons[0].message, "container app is being restarted: Liveness probe failed: HTTP probe failed with statuscode: 404");
+    }
+    // `--stable-for 0` asks for kubectl's instant answer, which reads only the counts.
+    assert_eq!(verdict_at(&objects, "deploy/web", &instant(), 7).state, State::Ready);
+    assert_eq!(verdict_at(&objects, "pod/web-2222-0", &policy, 7).state, State::Progressing);
+
+    // Announced in the second the instance started: about the instance before it.
+    let earlier = kubelet_event("web-2222-0.2", "Killing", "Container app failed liveness probe, will be restarted", 0);
+    let objects = with(with(workload(json!({}), Some(probe())), pods.clone()), vec![unhealthy, earlier]);
+    assert_eq!(verdict_at(&objects, "deploy/web", &policy, 7).state, State::Ready);
+    // Stopped for good (the pod deleted): not a restart.
+    let stopping = kubelet_event("web-2222-0.2", "Killing", "Stopping container app", 3);
+    let objects = with(with(workload(json!({}), Some(probe())), pods), vec![stopping]);
+    assert_eq!(verdict_at(&objects, "deploy/web", &policy, 7).state, State::Ready);
+    // A startup probe's or a changed definition's restart holds the pod back too, as a restart.
+    let changed = kubelet_event("web-2222-0.2", "Killing", "Container app definition changed, will be restarted", 3);
+    let objects = with(with(workload(json!({}), Some(probe())), ready_pods([5, -60, -60])), vec![changed]);
+    let verdict = verdict_at(&objects, "deploy/web", &policy, 7);
+    assert_eq!((verdict.state, verdict.reasons[0].code.as_str()), (State::Progressing, "Restarts"), "{verdict:#?}");
+    assert_eq!(verdict.reasons[0].message, "Container app definition changed, will be restarted");
+}
+
 #[test]
 fn a_restart_before_ready_stays_tolerated() {
     // The first instance crashed at 1 s, before its probe could pass; Ready has been False since

@@ -123,9 +123,9 @@ impl<'a> Context<'a> {
                 list.push(finding.reason);
             }
             assessment.observed += 1;
-            if pods::stable_for(pod, window, self.clock) {
+            if pods::stable_for(&facts, window, self.clock) {
                 assessment.stable += 1;
-            } else if let Some(at) = pods::settles_at(pod, window) {
+            } else if let Some(at) = pods::settles_at(&facts, window) {
                 assessment.settles_at = assessment.settles_at.max(Some(at));
             }
         }
@@ -251,8 +251,7 @@ impl Context<'_> {
 
     /// The latest FailedCreate warning about this object, with since when it repeats.
     fn failed_create_event(&self) -> Option<Reason> {
-        let seen = |e: &&crate::api::Event| e.last_timestamp.as_ref().map(|t| t.0).or_else(|| e.event_time.as_ref().map(|t| t.0));
-        let event = self.snapshot.events_about(self.object).filter(|e| e.reason.as_deref() == Some(FAILED_CREATE)).max_by_key(seen)?;
+        let event = self.snapshot.events_about(self.object).filter(|e| e.reason.as_deref() == Some(FAILED_CREATE)).max_by_key(|e| e.last_seen())?;
         let message = event.message.as_deref().unwrap_or("the controller failed to create a pod").trim_end();
         let mut reason = Reason::new(FAILED_CREATE, self.object.clone(), message);
         reason.since = event.first_timestamp.as_ref().map(|t| t.0).or_else(|| event.event_time.as_ref().map(|t| t.0));
