@@ -363,17 +363,26 @@ pub const KILLING_EVENT_SELECTOR: &str = "reason=Killing";
 /// startup probe, a changed definition), rather than for good.
 const RESTART_ANNOUNCED: &str = ", will be restarted";
 
-/// kubelet's announcement that it kills the running instance of `status`'s container to restart
-/// it, if the announcement is newer than that instance's start. The pod's status lags such a kill
+/// kubelet's latest announcement that it kills `status`'s running container to restart it, if it
+/// announced more such kills to this pod than the container's restart count shows: the running
+/// instance is going down, whatever its ready flag says. The pod's status lags such a kill
 /// (kubelet writes it once the runtime reports the exit, after the grace period) and may even
-/// turn Ready meanwhile, the readiness probe answered by the pod's address: the instance is going
-/// down whatever its ready flag says. Both times come from the node's clock in whole seconds, so
-/// an announcement in the second the instance started may be about the one before it and is not
-/// taken.
+/// turn Ready meanwhile, the readiness probe answered by the pod's address.
+///
+/// Counted, not timed: while tracking, the pod's times are moved onto rollwatch's clock and the
+/// Events' are not, so comparing them would be off by the clocks' skew. Every announced kill is
+/// followed by one restart, and a container also restarts without one (a crash), so more kills
+/// than restarts means one is under way; a lost or late Event only makes this say so less often.
 fn restart_announced<'a>(facts: &PodFacts<'a>, status: &ContainerStatus) -> Option<&'a Event> {
-    let started = status.state.as_ref()?.running.as_ref()?.started_at.as_ref()?.0;
-    let event = latest_event_of(facts, &status.name, KILLING, |message| message.ends_with(RESTART_ANNOUNCED))?;
-    (event.last_seen()? > started).then_some(event)
+    status.state.as_ref()?.running.as_ref()?;
+    let uid = facts.pod.metadata.uid.as_deref();
+    // A pod of the same name before this one (a StatefulSet's) had its own restarts.
+    let announcements = || {
+        container_events(facts, &status.name, KILLING, |message| message.ends_with(RESTART_ANNOUNCED))
+            .filter(move |e| e.involved_object.uid.as_deref().zip(uid).is_none_or(|(about, pod)| about == pod))
+    };
+    let announced: i64 = announcements().map(|e| i64::from(e.count.or_else(|| e.series.as_ref().and_then(|s| s.count)).unwrap_or(1).max(1))).sum();
+    (announced > i64::from(status.restart_count)).then(|| announcements().max_by_key(|e| e.last_seen())).flatten()
 }
 
 /// Whether kubelet is restarting a container of the pod ([`restart_announced`]).
@@ -422,21 +431,25 @@ fn probe_failure<'a>(facts: &PodFacts<'a>, container: &str, kind: &str) -> Optio
 
 /// The latest message of an event with `reason` about `container` that `wanted` accepts.
 fn latest_event<'a>(facts: &PodFacts<'a>, container: &str, reason: &str, wanted: impl Fn(&str) -> bool) -> Option<&'a str> {
-    latest_event_of(facts, container, reason, wanted)?.message.as_deref()
+    container_events(facts, container, reason, wanted).max_by_key(|e| e.last_seen())?.message.as_deref()
 }
 
-/// The latest event with `reason` about `container` whose message `wanted` accepts; events
-/// without a field path are taken to be about any container.
-fn latest_event_of<'a>(facts: &PodFacts<'a>, container: &str, reason: &str, wanted: impl Fn(&str) -> bool) -> Option<&'a Event> {
+/// The events with `reason` about `container` whose message `wanted` accepts; events without a
+/// field path are taken to be about any container.
+fn container_events<'a, 'f>(
+    facts: &'f PodFacts<'a>,
+    container: &str,
+    reason: &'f str,
+    wanted: impl Fn(&str) -> bool + 'f,
+) -> impl Iterator<Item = &'a Event> + 'f {
     let field_paths = [format!("spec.containers{{{container}}}"), format!("spec.initContainers{{{container}}}")];
     facts
         .events
         .iter()
-        .filter(|e| e.reason.as_deref() == Some(reason))
-        .filter(|e| e.involved_object.field_path.as_ref().is_none_or(|path| field_paths.contains(path)))
-        .filter(|e| e.message.as_deref().is_some_and(&wanted))
-        .max_by_key(|e| e.last_seen())
         .copied()
+        .filter(move |e| e.reason.as_deref() == Some(reason))
+        .filter(move |e| e.involved_object.field_path.as_ref().is_none_or(|path| field_paths.contains(path)))
+        .filter(move |e| e.message.as_deref().is_some_and(&wanted))
 }
 
 /// A running container whose readiness probe has failed for longer than the probe's own window

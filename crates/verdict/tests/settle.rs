@@ -233,25 +233,28 @@ fn a_liveness_kill_after_ready_fails_as_a_liveness_failure() {
     assert_eq!(verdict.reasons[0].exit_code, Some(137));
 }
 
-/// kubelet's event about the pod's container `app`, at `seconds` after T0.
-fn kubelet_event(name: &str, reason: &str, message: &str, seconds: i64) -> Value {
+/// kubelet's event about container `app` of pod `web-2222-0` (uid `p-web-2222-0`), `count` times,
+/// the last at `seconds` after T0.
+fn kubelet_event(name: &str, reason: &str, message: &str, count: i32, seconds: i64) -> Value {
     json!({
         "apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "shop"},
-        "involvedObject": {"kind": "Pod", "name": "web-2222-0", "namespace": "shop", "fieldPath": "spec.containers{app}"},
+        "involvedObject": {"kind": "Pod", "name": "web-2222-0", "namespace": "shop", "uid": "p-web-2222-0", "fieldPath": "spec.containers{app}"},
         "reason": reason, "message": message, "type": if reason == "Unhealthy" { "Warning" } else { "Normal" },
-        "firstTimestamp": time(seconds), "lastTimestamp": time(seconds)
+        "count": count, "firstTimestamp": time(seconds), "lastTimestamp": time(seconds)
     })
 }
+
+const LIVENESS_KILL: &str = "Container app failed liveness probe, will be restarted";
 
 #[test]
 fn a_pod_whose_container_kubelet_is_restarting_is_not_up_whatever_its_status_says() {
     // As a real kubelet (v1.20.2) wrote it: the liveness probe failed at 3 s and kubelet announced
-    // the kill; the status still shows the instance started at 0 s running, and Ready since 5 s
-    // (the readiness probe, answered on the pod's address, passed meanwhile).
-    let unhealthy = kubelet_event("web-2222-0.1", "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 404", 3);
-    let killing = kubelet_event("web-2222-0.2", "Killing", "Container app failed liveness probe, will be restarted", 3);
+    // the kill; the status still shows the instance started at 0 s running (no restart yet), and
+    // Ready since 5 s (the readiness probe, answered on the pod's address, passed meanwhile).
+    let unhealthy = kubelet_event("web-2222-0.1", "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 404", 1, 3);
+    let killing = kubelet_event("web-2222-0.2", "Killing", LIVENESS_KILL, 1, 3);
     let pods = ready_pods([5, -60, -60]);
-    let objects = with(with(workload(json!({}), Some(probe())), pods.clone()), vec![unhealthy.clone(), killing]);
+    let objects = with(with(workload(json!({}), Some(probe())), pods.clone()), vec![unhealthy.clone(), killing.clone()]);
     let policy = Policy { stable_for: Duration::from_secs(2), ..Policy::default() };
     for now in [7, 60] {
         let verdict = verdict_at(&objects, "deploy/web", &policy, now);
@@ -265,17 +268,29 @@ fn a_pod_whose_container_kubelet_is_restarting_is_not_up_whatever_its_status_say
     assert_eq!(verdict_at(&objects, "deploy/web", &instant(), 7).state, State::Ready);
     assert_eq!(verdict_at(&objects, "pod/web-2222-0", &policy, 7).state, State::Progressing);
 
-    // Announced in the second the instance started: about the instance before it.
-    let earlier = kubelet_event("web-2222-0.2", "Killing", "Container app failed liveness probe, will be restarted", 0);
-    let objects = with(with(workload(json!({}), Some(probe())), pods.clone()), vec![unhealthy, earlier]);
-    assert_eq!(verdict_at(&objects, "deploy/web", &policy, 7).state, State::Ready);
+    // Counted, not timed: the status's times may be on rollwatch's clock and the Event's on the
+    // node's. Once the status shows the restart, the announced kill is behind it, even with the
+    // Event dated after the new instance's start; a second kill announced is ahead of it again.
+    let mut restarted = pod("web-2222-0", Some(probe()), true, 12, restarted("Error", 137, 10));
+    let with_pod = |pod: &Value, events: Vec<Value>| {
+        let pods = vec![pod.clone(), pods[1].clone(), pods[2].clone()];
+        with(with(workload(json!({}), Some(probe())), pods), events)
+    };
+    let late = kubelet_event("web-2222-0.2", "Killing", LIVENESS_KILL, 1, 30);
+    assert_eq!(verdict_at(&with_pod(&restarted, vec![unhealthy.clone(), late]), "deploy/web", &policy, 40).state, State::Ready);
+    let again = kubelet_event("web-2222-0.2", "Killing", LIVENESS_KILL, 2, 0);
+    assert_eq!(verdict_at(&with_pod(&restarted, vec![unhealthy.clone(), again.clone()]), "deploy/web", &policy, 40).state, State::Progressing);
+    // The kills of an earlier pod of the same name (a StatefulSet's) are not this pod's.
+    restarted["metadata"]["uid"] = json!("p-web-2222-0-new");
+    assert_eq!(verdict_at(&with_pod(&restarted, vec![unhealthy, again]), "deploy/web", &policy, 40).state, State::Ready);
+
     // Stopped for good (the pod deleted): not a restart.
-    let stopping = kubelet_event("web-2222-0.2", "Killing", "Stopping container app", 3);
-    let objects = with(with(workload(json!({}), Some(probe())), pods), vec![stopping]);
+    let stopping = kubelet_event("web-2222-0.2", "Killing", "Stopping container app", 1, 3);
+    let objects = with(with(workload(json!({}), Some(probe())), pods.clone()), vec![stopping]);
     assert_eq!(verdict_at(&objects, "deploy/web", &policy, 7).state, State::Ready);
     // A startup probe's or a changed definition's restart holds the pod back too, as a restart.
-    let changed = kubelet_event("web-2222-0.2", "Killing", "Container app definition changed, will be restarted", 3);
-    let objects = with(with(workload(json!({}), Some(probe())), ready_pods([5, -60, -60])), vec![changed]);
+    let changed = kubelet_event("web-2222-0.2", "Killing", "Container app definition changed, will be restarted", 1, 3);
+    let objects = with(with(workload(json!({}), Some(probe())), pods), vec![changed]);
     let verdict = verdict_at(&objects, "deploy/web", &policy, 7);
     assert_eq!((verdict.state, verdict.reasons[0].code.as_str()), (State::Progressing, "Restarts"), "{verdict:#?}");
     assert_eq!(verdict.reasons[0].message, "Container app definition changed, will be restarted");
