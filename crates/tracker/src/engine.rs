@@ -446,6 +446,10 @@ impl Engine {
                 }
             }
         };
+        // An Event's reason and message never change, so one no rule reads never needs keeping.
+        if !decoded.read_by_rules() {
+            return None;
+        }
         let status_changed = self.status_changed(&key, &decoded);
         // A one-shot status sees each value once, so there is no observation to time from: like
         // offline `check`, it reads the server's timestamps (a workload ready for days is ready
@@ -1091,6 +1095,37 @@ mod tests {
             assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
             run.pass(Duration::from_secs(3)).await;
             assert_eq!(run.state(&web), State::Ready, "{:?}", run.verdicts);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn of_kubelets_killing_events_only_those_announcing_a_restart_are_kept_and_judged() {
+            let web = pod_ref("web-1");
+            let policy = Policy { stable_for: Duration::from_secs(10), ..Policy::default() };
+            let mut run = Run::start(&[&web], policy).await;
+            run.list("Event", &[]);
+            run.list("Pod", &[ready("web-1", Timestamp::now(), 0)]);
+            run.pass(Duration::from_secs(1)).await;
+            let killing = |name: &str, message: &str| {
+                json!({
+                    "apiVersion": "v1", "kind": "Event", "type": "Normal", "reason": "Killing", "message": message, "count": 1,
+                    "metadata": {"name": name, "namespace": "shop", "uid": name},
+                    "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web-1", "uid": "uid-web-1", "fieldPath": "spec.containers{app}"},
+                })
+            };
+            // A container stopped for good (one per pod a rollout deletes): no rule reads it, so
+            // it is neither kept nor a cause to judge the pod again.
+            let judged = run.evaluations();
+            run.event("Event", Event::Apply(killing("web-1.1", "Stopping container app")));
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!(run.evaluations(), judged, "{:?}", run.verdicts);
+            // A restart announced: the pod, Ready by its lagging status, is not up.
+            run.event("Event", Event::Apply(killing("web-1.2", "Container app failed liveness probe, will be restarted")));
+            run.pass(Duration::from_secs(1)).await;
+            assert!(run.evaluations() > judged);
+            let (_, verdict) = run.verdicts.iter().rev().find(|(o, _)| *o == web).unwrap();
+            assert!(verdict.reasons.iter().any(|r| r.message.contains("failed liveness probe, will be restarted")), "{verdict:?}");
+            run.pass(Duration::from_secs(20)).await;
+            assert!(!run.ever(&web, State::Ready), "{:?}", run.verdicts);
         }
 
         #[tokio::test(start_paused = true)]

@@ -363,6 +363,11 @@ pub const KILLING_EVENT_SELECTOR: &str = "reason=Killing";
 /// startup probe, a changed definition), rather than for good.
 const RESTART_ANNOUNCED: &str = ", will be restarted";
 
+/// Whether a rule reads `event`: of kubelet's Killing Events, only those that announce a restart.
+pub(crate) fn event_read_by_rules(event: &Event) -> bool {
+    event.reason.as_deref() != Some(KILLING) || event.message.as_deref().is_some_and(|m| m.ends_with(RESTART_ANNOUNCED))
+}
+
 /// kubelet's latest announcement that it kills `status`'s running container to restart it, if it
 /// announced more such kills to this pod than the container's restart count shows: the running
 /// instance is going down, whatever its ready flag says. The pod's status lags such a kill

@@ -273,6 +273,16 @@ impl Decoded {
         &self.key
     }
 
+    /// Whether any rule reads this object. kubelet's Killing Events of containers stopped for good
+    /// (one per pod a rollout deletes) are not: a tracker need not hold them (in the engine replay
+    /// benchmark they took 30 of 187 MiB).
+    pub fn read_by_rules(&self) -> bool {
+        match &self.stored.typed {
+            Typed::Event(event) => crate::pods::event_read_by_rules(event),
+            _ => true,
+        }
+    }
+
     /// The Pod, for a tracker to move its timestamps onto its own clock before a verdict reads it.
     pub fn pod_mut(&mut self) -> Option<&mut Pod> {
         match &mut self.stored.typed {
