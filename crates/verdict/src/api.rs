@@ -329,7 +329,8 @@ pub struct PodStatus {
     pub message: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Those a rule reads ([`UNREAD_POD_CONDITIONS`] left out).
+    #[serde(default, deserialize_with = "pod_conditions_read", skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Box<[PodCondition]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_statuses: Option<Box<[ContainerStatus]>>,
@@ -355,6 +356,19 @@ pub struct PodCondition {
     pub message: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<Time>,
+}
+
+/// The conditions kubelet writes on every pod that no rule reads: `ContainersReady` repeats the
+/// containers' ready flags, `PodReadyToStartContainers` tells of the pod's sandbox. Not kept: they
+/// were a tenth of a stored pod, and a tracker holds thousands.
+const UNREAD_POD_CONDITIONS: [&str; 2] = ["ContainersReady", "PodReadyToStartContainers"];
+
+fn pod_conditions_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Box<[PodCondition]>>, D::Error> {
+    let conditions = Option::<Vec<PodCondition>>::deserialize(deserializer)?;
+    Ok(conditions.map(|mut conditions| {
+        conditions.retain(|condition| !UNREAD_POD_CONDITIONS.contains(&condition.type_.as_ref()));
+        conditions.into_boxed_slice()
+    }))
 }
 
 /// The words a Pod's phase, restart policies, conditions' types and statuses, and an owner's
@@ -672,5 +686,22 @@ mod tests {
         assert_eq!(format!("{:?} {}", condition.type_, condition.status), "\"Ready\" True");
         // What a word is for: 16 bytes, where a string is 24 and its text another allocation.
         assert_eq!(std::mem::size_of::<Word>(), 16);
+    }
+
+    #[test]
+    fn a_pods_conditions_are_kept_as_far_as_a_rule_reads_them() {
+        let status: PodStatus = serde_json::from_value(serde_json::json!({"conditions": [
+            {"type": "PodReadyToStartContainers", "status": "True"},
+            {"type": "Initialized", "status": "True"},
+            {"type": "Ready", "status": "False", "reason": "ContainersNotReady", "message": "containers with unready status: [app]"},
+            {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady", "message": "containers with unready status: [app]"},
+            {"type": "PodScheduled", "status": "True"},
+            {"type": "example.com/gate", "status": "False"},
+        ]}))
+        .unwrap();
+        let kept: Vec<&str> = status.conditions.iter().flatten().map(|c| c.type_.as_str()).collect();
+        assert_eq!(kept, ["Initialized", "Ready", "PodScheduled", "example.com/gate"]);
+        let none: PodStatus = serde_json::from_value(serde_json::json!({"conditions": null})).unwrap();
+        assert!(none.conditions.is_none());
     }
 }
