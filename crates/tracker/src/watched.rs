@@ -122,15 +122,17 @@ impl Resource for Watched {
 impl<'de> Deserialize<'de> for Watched {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         if let Some(kind) = READING.try_with(|reading| reading.typed.get()).ok().flatten() {
-            let decoded = Decoded::read(deserializer, kind).inspect_err(|_| {
+            let mut decoded = Decoded::read(deserializer, kind).inspect_err(|_| {
                 let _ = READING.try_with(|reading| reading.typed.set(None));
             })?;
-            let meta = decoded.metadata();
+            // The watch keeps the version it resumes from; the object kept for the rules does not.
+            let resource_version = decoded.take_resource_version().map(String::from);
+            let key = decoded.key();
             let metadata = ObjectMeta {
-                name: meta.name.as_deref().map(str::to_owned),
-                namespace: meta.namespace.as_deref().map(str::to_owned),
-                uid: meta.uid.as_deref().map(str::to_owned),
-                resource_version: meta.resource_version.as_deref().map(str::to_owned),
+                name: Some(key.name.clone()),
+                namespace: key.namespace.clone(),
+                uid: decoded.metadata().uid.as_ref().map(ToString::to_string),
+                resource_version,
                 ..ObjectMeta::default()
             };
             return Ok(Watched { metadata, object: Read::Decoded(Box::new(decoded)) });
@@ -247,6 +249,9 @@ mod tests {
         let Incoming::Decoded(decoded) = watched.into_incoming(&pods()) else { panic!("read as JSON") };
         assert_eq!(decoded.key(), &ObjectRef::new("Pod", Some("shop".into()), "web-1"));
         assert!(decoded.to_value()["metadata"].get("managedFields").is_none(), "managedFields are not kept");
+        assert!(decoded.metadata().resource_version.is_none(), "the watch keeps the resourceVersion, the object does not");
+        assert!(decoded.metadata().name.is_none() && decoded.metadata().namespace.is_none(), "the name is held once, in the key");
+        assert_eq!((&decoded.to_value()["metadata"]["name"], &decoded.to_value()["metadata"]["namespace"]), (&json!("web-1"), &json!("shop")));
         assert_eq!(decoded.to_value()["status"]["phase"], "Running");
     }
 

@@ -255,12 +255,12 @@ fn unschedulable(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut V
 /// its reason and message.
 fn autoscaler_word<'a>(facts: &PodFacts<'a>) -> Option<(&'a str, &'a str)> {
     let (will_not_scale, scaled_up) = AUTOSCALER_EVENTS;
-    let uid = facts.pod.metadata.uid.as_deref();
+    let uid = facts.pod.metadata.uid.as_ref();
     facts
         .events
         .iter()
         .filter(|e| e.reason.as_deref().is_some_and(|reason| reason == will_not_scale || reason == scaled_up))
-        .filter(|e| e.involved_object.uid.as_deref().zip(uid).is_none_or(|(about, pod)| about == pod))
+        .filter(|e| e.involved_object.uid.as_deref().zip(uid).is_none_or(|(about, pod)| pod == about))
         .max_by_key(|e| e.last_seen())
         .and_then(|e| Some((e.reason.as_deref()?, e.message.as_deref().unwrap_or("").trim_end())))
 }
@@ -380,11 +380,11 @@ pub(crate) fn event_read_by_rules(event: &Event) -> bool {
 /// than restarts means one is under way; a lost or late Event only makes this say so less often.
 fn restart_announced<'a>(facts: &PodFacts<'a>, status: &ContainerStatus) -> Option<&'a Event> {
     status.state.as_ref()?.running.as_ref()?;
-    let uid = facts.pod.metadata.uid.as_deref();
+    let uid = facts.pod.metadata.uid.as_ref();
     // A pod of the same name before this one (a StatefulSet's) had its own restarts.
     let announcements = || {
         container_events(facts, &status.name, KILLING, |message| message.ends_with(RESTART_ANNOUNCED))
-            .filter(move |e| e.involved_object.uid.as_deref().zip(uid).is_none_or(|(about, pod)| about == pod))
+            .filter(move |e| e.involved_object.uid.as_deref().zip(uid).is_none_or(|(about, pod)| pod == about))
     };
     let announced: i64 = announcements().map(|e| i64::from(e.count.or_else(|| e.series.as_ref().and_then(|s| s.count)).unwrap_or(1).max(1))).sum();
     (announced > i64::from(status.restart_count)).then(|| announcements().max_by_key(|e| e.last_seen())).flatten()

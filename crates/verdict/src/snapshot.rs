@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::api::{
     ControllerRevision, CronJob, DaemonSet, Deployment, Digest, Event, Ingress, Job, ObjectMeta, PersistentVolumeClaim, Pod, ReplicaSet, Service, StatefulSet,
+    Uid,
 };
 use crate::capacity::{self, Autoscaler, Resources};
 use crate::clock::Clock;
@@ -143,6 +144,24 @@ impl Typed {
             Typed::Generic(o) => &o.metadata,
         }
     }
+
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        match self {
+            Typed::Deployment(o) => &mut o.metadata,
+            Typed::ReplicaSet(o) => &mut o.metadata,
+            Typed::StatefulSet(o) => &mut o.metadata,
+            Typed::DaemonSet(o) => &mut o.metadata,
+            Typed::ControllerRevision(o) => &mut o.metadata,
+            Typed::Pod(o) => &mut o.metadata,
+            Typed::Job(o) => &mut o.metadata,
+            Typed::CronJob(o) => &mut o.metadata,
+            Typed::Service(o) => &mut o.metadata,
+            Typed::PersistentVolumeClaim(o) => &mut o.metadata,
+            Typed::Ingress(o) => &mut o.metadata,
+            Typed::Event(o) => &mut o.metadata,
+            Typed::Generic(o) => &mut o.metadata,
+        }
+    }
 }
 
 /// An object's status as its typed form holds it, for the readers of [`Typed::status_value`]
@@ -178,13 +197,13 @@ pub(crate) struct Stored {
 }
 
 impl Stored {
-    pub fn uid(&self) -> Option<&str> {
-        self.typed.metadata().uid.as_deref()
+    pub fn uid(&self) -> Option<&Uid> {
+        self.typed.metadata().uid.as_ref()
     }
 
     /// Uids of its owners (ownerReferences).
-    pub fn owners(&self) -> impl Iterator<Item = &str> {
-        self.typed.metadata().owner_references.iter().flatten().map(|owner| &*owner.uid)
+    pub fn owners(&self) -> impl Iterator<Item = &Uid> {
+        self.typed.metadata().owner_references.iter().flatten().map(|owner| &owner.uid)
     }
 
     pub fn deleting(&self) -> bool {
@@ -255,8 +274,8 @@ impl Decoded {
     /// read again. Its error is the deserializer's; [`Decoded::from_value`] on the same object
     /// names the object and the field.
     pub fn read<'de, D: Deserializer<'de>>(deserializer: D, kind: TypedKind) -> Result<Self, D::Error> {
-        let typed = kind.reader.read(deserializer)?;
-        let Some(name) = typed.metadata().name.clone().filter(|name| !name.is_empty()) else {
+        let mut typed = kind.reader.read(deserializer)?;
+        let Some(name) = typed.metadata_mut().name.take().filter(|name| !name.is_empty()) else {
             return Err(serde::de::Error::missing_field("metadata.name"));
         };
         let (key, stored) = stored_as(kind.row.group, kind.row.kind.to_string(), name.into(), typed);
@@ -266,6 +285,12 @@ impl Decoded {
     /// The object's metadata.
     pub fn metadata(&self) -> &ObjectMeta {
         self.stored.typed.metadata()
+    }
+
+    /// Takes out the object's resourceVersion: a watch resumes from it, so its feed keeps it, but
+    /// no rule reads it and a tracker keeps thousands of objects.
+    pub fn take_resource_version(&mut self) -> Option<Box<str>> {
+        self.stored.typed.metadata_mut().resource_version.take()
     }
 
     /// Which object it is.
@@ -320,6 +345,13 @@ impl Decoded {
             let api_version = if self.key.group.is_empty() { "v1".to_string() } else { format!("{}/v1", self.key.group) };
             object.insert("apiVersion".into(), Value::String(api_version));
             object.insert("kind".into(), Value::String(self.key.kind.clone()));
+        }
+        // The name and namespace went into the key (see `ObjectMeta`).
+        if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.insert("name".into(), Value::String(self.key.name.clone()));
+            if let Some(namespace) = &self.key.namespace {
+                metadata.insert("namespace".into(), Value::String(namespace.clone()));
+            }
         }
         value
     }
@@ -444,10 +476,10 @@ impl Snapshot {
             self.nodes.insert(key.name.clone(), room);
         }
         if let Some(uid) = stored.uid() {
-            self.by_uid.insert(Uid::of(uid), Arc::clone(&key));
+            self.by_uid.insert(uid.clone(), Arc::clone(&key));
         }
         for owner in stored.owners() {
-            self.children.entry(Uid::of(owner)).or_default().insert(Arc::clone(&key));
+            self.children.entry(owner.clone()).or_default().insert(Arc::clone(&key));
         }
         if let Some(involved) = &stored.involved {
             self.events.entry(ObjectRef::clone(involved)).or_default().insert(Arc::clone(&key));
@@ -466,10 +498,10 @@ impl Snapshot {
             self.nodes.remove(&object.name);
         }
         if let Some(uid) = stored.uid() {
-            self.by_uid.remove(&Uid::of(uid));
+            self.by_uid.remove(uid);
         }
         for owner in stored.owners() {
-            remove_from_index(&mut self.children, &Uid::of(owner), object);
+            remove_from_index(&mut self.children, owner, object);
         }
         if let Some(involved) = &stored.involved {
             remove_from_index(&mut self.events, involved, object);
@@ -508,7 +540,7 @@ impl Snapshot {
             .objects
             .iter()
             .filter(|(_, stored)| !matches!(stored.typed, Typed::Event(_) | Typed::ControllerRevision(_)))
-            .filter(|(_, stored)| !stored.owners().any(|owner| self.by_uid.contains_key(&Uid::of(owner))))
+            .filter(|(_, stored)| !stored.owners().any(|owner| self.by_uid.contains_key(owner)))
             .map(|(key, _)| ObjectRef::clone(key))
             .collect();
         found.sort();
@@ -530,7 +562,7 @@ impl Snapshot {
                 continue;
             }
             if let Some(stored) = self.objects.get(&current) {
-                pending.extend(stored.owners().filter_map(|uid| self.by_uid.get(&Uid::of(uid))).map(|owner| ObjectRef::clone(owner)));
+                pending.extend(stored.owners().filter_map(|uid| self.by_uid.get(uid)).map(|owner| ObjectRef::clone(owner)));
             }
             affected.push(current);
         }
@@ -625,12 +657,8 @@ impl Snapshot {
     }
 
     /// Objects that name `owner_uid` among their owners.
-    pub(crate) fn children_of<'a>(&'a self, owner_uid: Option<&str>) -> impl Iterator<Item = (&'a ObjectRef, &'a Stored)> {
-        owner_uid
-            .and_then(|uid| self.children.get(&Uid::of(uid)))
-            .into_iter()
-            .flatten()
-            .filter_map(|key| self.objects.get(key).map(|stored| (key.as_ref(), stored)))
+    pub(crate) fn children_of<'a>(&'a self, owner_uid: Option<&Uid>) -> impl Iterator<Item = (&'a ObjectRef, &'a Stored)> {
+        owner_uid.and_then(|uid| self.children.get(uid)).into_iter().flatten().filter_map(|key| self.objects.get(key).map(|stored| (key.as_ref(), stored)))
     }
 
     /// The object and everything it owns, down the chain (Deployment → ReplicaSets → Pods), as
@@ -656,41 +684,6 @@ impl Snapshot {
             Typed::Event(event) => Some(event.as_ref()),
             _ => None,
         })
-    }
-}
-
-/// A uid as the indexes hold it: a UUID as the API server writes it (36 characters, lowercase)
-/// as its 16 bytes, with no allocation; any other text as written. The indexes hold one per
-/// object and one per owner.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Uid {
-    Uuid([u8; 16]),
-    Other(Box<str>),
-}
-
-impl Uid {
-    fn of(text: &str) -> Uid {
-        Uid::uuid(text).map_or_else(|| Uid::Other(text.into()), Uid::Uuid)
-    }
-
-    /// The 16 bytes of a UUID written `8-4-4-4-12` in lowercase hex; `None` for anything else
-    /// (an uppercase one too: two texts must not share one uid).
-    fn uuid(text: &str) -> Option<[u8; 16]> {
-        let text = text.as_bytes();
-        if text.len() != 36 || [8, 13, 18, 23].iter().any(|&at| text[at] != b'-') {
-            return None;
-        }
-        let digit = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        let mut digits = text.iter().filter(|&&c| c != b'-').map(|&c| digit(c));
-        let mut bytes = [0; 16];
-        for byte in &mut bytes {
-            *byte = (digits.next()?? << 4) | digits.next()??;
-        }
-        Some(bytes)
     }
 }
 
@@ -792,8 +785,10 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
 }
 
 /// The key and indexes of an object read into its typed form.
-fn stored_as(group: &str, kind: String, name: String, typed: Typed) -> (ObjectRef, Stored) {
-    let namespace = typed.metadata().namespace.as_deref().map(str::to_owned);
+fn stored_as(group: &str, kind: String, name: String, mut typed: Typed) -> (ObjectRef, Stored) {
+    let metadata = typed.metadata_mut();
+    metadata.name = None;
+    let namespace = metadata.namespace.take().map(String::from);
     let key = ObjectRef::in_group(group, kind, namespace.clone(), name);
     let involved = match &typed {
         Typed::Event(event) => {
@@ -980,19 +975,6 @@ mod tests {
     #[test]
     fn a_uid_is_indexed_as_written() {
         let uuid = "9d81c4f7-2337-439a-8170-991b16098096";
-        assert!(matches!(Uid::of(uuid), Uid::Uuid(_)));
-        assert_ne!(Uid::of(uuid), Uid::of("9d81c4f7-2337-439a-8170-991b16098097"));
-        // Not a UUID as the API server writes one: kept as written, so two texts never share a uid.
-        for other in [
-            "u1",
-            "9D81C4F7-2337-439A-8170-991B16098096",
-            "9d81c4f7-2337-439a-8170-991b1609809g",
-            "9d81c4f72-337-439a-8170-991b16098096",
-            "9d81c4f7-2337-439a-8170-991b1609-096",
-        ] {
-            assert_eq!(Uid::of(other), Uid::Other(other.into()), "{other}");
-        }
-
         // The family is found through UUIDs as through other uids.
         let mut snapshot = Snapshot::new();
         let owner = |uid: &str| json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": uid, "controller": true}]);

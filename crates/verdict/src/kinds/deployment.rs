@@ -2,7 +2,7 @@
 //! ProgressDeadlineExceeded, ReplicaFailure (after the waiting grace), or trouble on the new
 //! ReplicaSet's pods.
 
-use crate::api::{Deployment, ReplicaSet};
+use crate::api::{Deployment, ReplicaSet, Uid};
 use crate::api::{PodTemplateSpec, TemplateDigest};
 use crate::history::REVISION_ANNOTATION;
 
@@ -61,11 +61,11 @@ pub(crate) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
         Rollout::done(format!("deployment {name:?} successfully rolled out"))
     };
     let mut pods = match new_replica_set {
-        Some((_, replica_set)) => ctx.assess(live_pods(ctx.snapshot.children_of(replica_set.metadata.uid.as_deref()))),
+        Some((_, replica_set)) => ctx.assess(live_pods(ctx.snapshot.children_of(replica_set.metadata.uid.as_ref()))),
         None => PodsAssessment::default(),
     };
     pods.pending.extend(cannot_create.map(|(reason, _)| reason));
-    let replica_set_uids: Vec<Option<&str>> = ctx.children().map(|(_, stored)| stored.uid()).collect();
+    let replica_set_uids: Vec<Option<&Uid>> = ctx.children().map(|(_, stored)| stored.uid()).collect();
     let rollout = ctx.terminating_hold("deployment", rollout, status.terminating_replicas, &replica_set_uids, &mut pods);
     if deployment.spec.as_ref().and_then(|s| s.paused) == Some(true) && !rollout.done && pods.failures.is_empty() {
         let message = format!("deployment {name:?} is paused: {}", rollout.message);

@@ -18,7 +18,7 @@ pub(crate) use generic::{GenericStatus, view as view_generic};
 
 use std::time::Duration;
 
-use crate::api::Pod;
+use crate::api::{Pod, Uid};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -218,7 +218,7 @@ impl Context<'_> {
     /// With the policy's `wait_for_terminating`, holds a finished rollout back while pods the
     /// workload scaled down still terminate: `reported` (status.terminatingReplicas, 1.33+) or,
     /// from servers without it, the pods of `owner_uids` being deleted.
-    fn terminating_hold(&self, noun: &str, rollout: Rollout, reported: Option<i32>, owner_uids: &[Option<&str>], pods: &mut PodsAssessment) -> Rollout {
+    fn terminating_hold(&self, noun: &str, rollout: Rollout, reported: Option<i32>, owner_uids: &[Option<&Uid>], pods: &mut PodsAssessment) -> Rollout {
         if !rollout.done || !self.policy.wait_for_terminating {
             return rollout;
         }

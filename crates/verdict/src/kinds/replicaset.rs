@@ -40,6 +40,6 @@ pub(crate) fn view(ctx: &Context, replica_set: &ReplicaSet) -> Verdict {
     };
     let mut pods = ctx.assess(ctx.owned_pods());
     pods.pending.extend(cannot_create.map(|(reason, _)| reason));
-    let rollout = ctx.terminating_hold("replica set", rollout, status.terminating_replicas, &[replica_set.metadata.uid.as_deref()], &mut pods);
+    let rollout = ctx.terminating_hold("replica set", rollout, status.terminating_replicas, &[replica_set.metadata.uid.as_ref()], &mut pods);
     ctx.conclude("replica set", rollout, pods, progress)
 }
