@@ -373,8 +373,9 @@ fn pod_conditions_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opt
     }))
 }
 
-/// The words a Pod's phase, restart policies, conditions' types and statuses, and an owner's
-/// kind are almost always written with.
+/// The words a Pod's phase, restart policies, conditions' types and statuses, an owner's kind,
+/// and a Deployment's conditions (types and the controller's reasons) are almost always written
+/// with.
 const WORDS: &[&str] = &[
     "Pending",
     "Running",
@@ -399,6 +400,18 @@ const WORDS: &[&str] = &[
     "Job",
     "CronJob",
     "Node",
+    "Available",
+    "Progressing",
+    "ReplicaFailure",
+    "MinimumReplicasAvailable",
+    "MinimumReplicasUnavailable",
+    "NewReplicaSetAvailable",
+    "NewReplicaSetCreated",
+    "FoundNewReplicaSet",
+    "ReplicaSetUpdated",
+    "ProgressDeadlineExceeded",
+    "DeploymentPaused",
+    "DeploymentResumed",
 ];
 
 /// An object's uid: a UUID as the API server writes it (36 characters, lowercase) held as its 16
@@ -624,12 +637,53 @@ fn state_read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Box<C
 
 // ---- Workloads ----
 
-pub type Deployment = Object<DeploymentSpec, apps::DeploymentStatus>;
+pub type Deployment = Object<DeploymentSpec, DeploymentStatus>;
 pub type ReplicaSet = Object<ReplicaSetSpec, apps::ReplicaSetStatus>;
 pub type StatefulSet = Object<StatefulSetSpec, apps::StatefulSetStatus>;
 pub type DaemonSet = Object<DaemonSetSpec, apps::DaemonSetStatus>;
 pub type Job = Object<JobSpec, batch::JobStatus>;
 pub type CronJob = Object<batch::CronJobSpec, batch::CronJobStatus>;
+
+/// k8s-openapi's `DeploymentStatus`, its conditions with words: every Deployment holds two
+/// (Available, Progressing), whose types, statuses and reasons are the controller's few words.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collision_count: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Box<[DeploymentCondition]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminating_replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable_replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_replicas: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentCondition {
+    #[serde(rename = "type")]
+    pub type_: Word,
+    pub status: Word,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Word>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Box<str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -810,6 +864,24 @@ mod tests {
         // What it is for: the 36 characters in the 24 bytes of the field, where a text would
         // take 16 and an allocation of 40.
         assert_eq!(std::mem::size_of::<Option<Uid>>(), 24);
+    }
+
+    #[test]
+    fn a_deployments_conditions_hold_the_controllers_words_without_allocations_and_write_back_as_read() {
+        let status = serde_json::json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3,
+            "terminatingReplicas": 1, "conditions": [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability.",
+             "lastUpdateTime": "2026-12-01T10:00:00Z", "lastTransitionTime": "2026-12-01T10:00:00Z"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "ReplicaSet \"web-5d4f8\" has successfully progressed.",
+             "lastUpdateTime": "2026-12-01T10:01:00Z", "lastTransitionTime": "2026-12-01T09:59:00Z"},
+            {"type": "example.com/Audited", "status": "False", "reason": "NotYet"}]});
+        let read: DeploymentStatus = serde_json::from_value(status.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&read).unwrap(), status);
+        let conditions = read.conditions.as_deref().unwrap();
+        let known = |word: &Word| matches!(word.0, Spelled::Known(_));
+        assert!(conditions[..2].iter().all(|c| known(&c.type_) && known(&c.status) && c.reason.as_ref().is_some_and(known)));
+        assert!(!known(&conditions[2].type_) && conditions[2].type_ == "example.com/Audited" && conditions[2].reason.as_deref() == Some("NotYet"));
+        assert_eq!(read.terminating_replicas, Some(1), "a 1.33+ field is read");
     }
 
     #[test]

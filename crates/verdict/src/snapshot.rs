@@ -97,7 +97,6 @@ impl Typed {
             }
         }
         match self {
-            Typed::Deployment(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
             Typed::ReplicaSet(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
             Typed::StatefulSet(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
             Typed::DaemonSet(o) => shrink(o.status.as_mut().and_then(|s| s.conditions.as_mut())),
@@ -958,8 +957,13 @@ mod tests {
         });
         let decoded = Decoded::from_json(&deployment.to_string(), "apps/v1", "Deployment").unwrap();
         let Typed::Deployment(deployment) = decoded.stored.typed else { panic!("read as a Deployment") };
-        let conditions = deployment.status.unwrap().conditions.unwrap();
-        assert_eq!((conditions.len(), conditions.capacity()), (2, 2), "a status's list has no room beyond its entries");
+        assert_eq!(deployment.status.unwrap().conditions.map(|c| c.len()), Some(2));
+        let replica_set = json!({"metadata": {"name": "web-1", "namespace": "shop"}, "status": {"replicas": 0, "conditions": [
+            {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": "pods \"web-1-x\" is forbidden: exceeded quota"}]}});
+        let decoded = Decoded::from_json(&replica_set.to_string(), "apps/v1", "ReplicaSet").unwrap();
+        let Typed::ReplicaSet(replica_set) = decoded.stored.typed else { panic!("read as a ReplicaSet") };
+        let conditions = replica_set.status.unwrap().conditions.unwrap();
+        assert_eq!((conditions.len(), conditions.capacity()), (1, 1), "a status's list has no room beyond its entries");
         let annotations = deployment.metadata.annotations.unwrap().into_tuple_vec();
         assert_eq!((annotations.len(), annotations.capacity()), (1, 1), "nor a map");
         // Taken out, not cloned: a clone is cut to its length whatever the original holds.

@@ -29,8 +29,8 @@ pub(crate) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
         let reason = condition_reason(
             ctx.object,
             "ProgressDeadlineExceeded",
-            deadline.reason.as_ref(),
-            deadline.message.as_ref(),
+            deadline.reason.as_deref(),
+            deadline.message.as_deref(),
             deadline.last_transition_time.as_ref(),
         );
         return Verdict::new(State::Failed, format!("deployment {name:?} exceeded its progress deadline")).with_reasons(vec![reason]).with_progress(progress);
@@ -38,11 +38,11 @@ pub(crate) fn view(ctx: &Context, deployment: &Deployment) -> Verdict {
     let new_replica_set = new_replica_set(ctx, deployment);
     let failure = find("ReplicaFailure")
         .filter(|c| c.status == "True")
-        .map(|c| condition_reason(ctx.object, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref()));
+        .map(|c| condition_reason(ctx.object, "ReplicaFailure", c.reason.as_deref(), c.message.as_deref(), c.last_transition_time.as_ref()));
     let failure = failure.or_else(|| {
         let (key, replica_set) = new_replica_set?;
         let c = replica_set.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "ReplicaFailure" && c.status == "True")?;
-        Some(condition_reason(key, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref()))
+        Some(condition_reason(key, "ReplicaFailure", c.reason.as_deref(), c.message.as_deref(), c.last_transition_time.as_ref()))
     });
     let cannot_create = ctx.cannot_create(failure, false);
     if let Some((reason, true)) = cannot_create {

@@ -53,7 +53,7 @@ pub(crate) fn view(ctx: &Context, job: &Job) -> Verdict {
     let exit_reasons = || exits.failures.iter().chain(&exits.pending).cloned();
     let failure = holds("FailureTarget")
         .or_else(|| holds("Failed"))
-        .map(|c| condition_reason(ctx.object, ReasonCode::JobFailed.as_str(), c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref()))
+        .map(|c| condition_reason(ctx.object, ReasonCode::JobFailed.as_str(), c.reason.as_deref(), c.message.as_deref(), c.last_transition_time.as_ref()))
         .or_else(|| limit_exceeded(ctx, job));
     if let Some(reason) = failure {
         let mut message = failure_message("job", name, &reason, 1);
@@ -112,7 +112,7 @@ fn managed_elsewhere(ctx: &Context, manager: &str, conditions: &[JobCondition], 
     let name = &ctx.object.name;
     let failed = conditions.iter().find(|c| (c.type_ == "Failed" || c.type_ == "FailureTarget") && c.status == "True");
     if let Some(c) = failed {
-        let reason = condition_reason(ctx.object, ReasonCode::JobFailed.as_str(), c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref());
+        let reason = condition_reason(ctx.object, ReasonCode::JobFailed.as_str(), c.reason.as_deref(), c.message.as_deref(), c.last_transition_time.as_ref());
         let message = format!("job {name:?} failed, as its manager {manager} reports: {}: {}", reason.code, reason.message);
         return Verdict::new(State::Failed, message).with_reasons(vec![reason]);
     }

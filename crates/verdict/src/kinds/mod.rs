@@ -297,9 +297,9 @@ pub(crate) fn humanize(window: Duration) -> String {
 
 /// A reason from an object's condition: the condition's reason as code (else `default_code`),
 /// its message, and since when it holds.
-fn condition_reason(object: &ObjectRef, default_code: &str, reason: Option<&String>, message: Option<&String>, since: Option<&Time>) -> Reason {
-    let code = reason.map_or(default_code, String::as_str);
-    let mut found = Reason::new(code, object.clone(), message.cloned().unwrap_or_else(|| default_code.to_string()));
+fn condition_reason(object: &ObjectRef, default_code: &str, reason: Option<&str>, message: Option<&str>, since: Option<&Time>) -> Reason {
+    let code = reason.unwrap_or(default_code);
+    let mut found = Reason::new(code, object.clone(), message.unwrap_or(default_code).to_string());
     found.since = since.map(|t| t.0);
     found
 }

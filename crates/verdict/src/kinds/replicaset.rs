@@ -21,7 +21,8 @@ pub(crate) fn view(ctx: &Context, replica_set: &ReplicaSet) -> Verdict {
         old_pending_termination: (replicas - desired).max(0),
     };
     let condition = status.conditions.iter().flatten().find(|c| c.type_ == "ReplicaFailure" && c.status == "True");
-    let condition = condition.map(|c| condition_reason(ctx.object, "ReplicaFailure", c.reason.as_ref(), c.message.as_ref(), c.last_transition_time.as_ref()));
+    let condition =
+        condition.map(|c| condition_reason(ctx.object, "ReplicaFailure", c.reason.as_deref(), c.message.as_deref(), c.last_transition_time.as_ref()));
     let cannot_create = ctx.cannot_create(condition, replicas < desired);
     if let Some((reason, true)) = cannot_create {
         return ctx.creation_failed("replica set", reason, progress);
