@@ -8,15 +8,17 @@
 //! not named here are skipped while reading, without being built, and so are the labels and
 //! annotations no rule reads. A pod template is kept as its spec and the digest of all of it (a
 //! ReplicaSet's as its digest alone); a Pod's conditions, owner references and its containers'
-//! probes are cut to what the rules read. Other leaf types that are small and read whole
-//! (workload conditions, update strategies) are k8s-openapi's own.
+//! probes are cut to what the rules read. A Deployment's status is read into a form of its own
+//! (every Deployment holds two conditions); other leaf types that are small and read whole (the
+//! other workloads' conditions, update strategies) are k8s-openapi's own.
 //!
 //! Every object costs its own memory, so the forms are laid out for size: texts read and never
 //! changed are `Box<str>` (a `String` also holds its capacity); the few words a field is almost
-//! always written with (a phase, a condition's type and status, a map's key the rules read) are
-//! held without an allocation ([`Word`]; a map's keys as `Cow<'static, str>`); what most objects
-//! lack (a waiting or terminated state, a probe) is boxed, and an empty container state
-//! (`lastState: {}`) is none.
+//! always written with (a phase, a condition's type and status, a Deployment's condition reasons,
+//! a map's key the rules read) are held without an allocation ([`Word`]; a map's keys as
+//! `Cow<'static, str>`); a uid as its 16 bytes ([`Uid`]); what most objects lack (a waiting or
+//! terminated state, a probe, a deletion time) is boxed, and an empty container state
+//! (`lastState: {}`) is none. A stored object's name and namespace live in its key, not here.
 //! Lists are boxed slices and maps small sorted lists, both cut to their length when read (a
 //! `Vec` read holds room for four entries or more; a Pod's one container status would otherwise
 //! take 2 KB).
