@@ -4,6 +4,7 @@
 //! then ready, or failed with the rule's message; offline `check` gives the same verdicts on
 //! dumps of the same objects.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rollwatch_testbed::{TestNamespace, kubectl_global, kubectl_stdin, rollwatch};
@@ -29,7 +30,12 @@ fn definition(group: &str, kind: &str, plural: &str) -> String {
     .to_string()
 }
 
+/// Installs a definition, one install at a time in this binary: two tests installing the same
+/// definition at once both see it absent and both create it, and the second `apply` fails with
+/// AlreadyExists (CI, stop 25).
 fn install(group: &str, kind: &str, plural: &str) {
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     kubectl_stdin(&["apply", "-f", "-"], &definition(group, kind, plural)).ok();
     kubectl_global(&["wait", "--for", "condition=established", "--timeout", "60s", &format!("crd/{plural}.{group}")]).ok();
 }
