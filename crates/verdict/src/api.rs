@@ -72,31 +72,81 @@ pub struct Object<Spec, Status> {
 
 /// What rollwatch reads of an object's metadata.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "ObjectMetaRead")]
 pub struct ObjectMeta {
-    /// Read, then moved into the object's key as it is stored (with `namespace`): a stored
-    /// object's name is its key's, not this (none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<Box<str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<Box<str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Read, then taken out as the object is stored: its key holds its name and namespace, its
+    /// watch the resourceVersion it resumes from. Boxed, they cost a stored object 8 bytes
+    /// instead of 48 (a ReplicaSet then fits mimalloc's 256-byte class, a Deployment the 448).
+    #[serde(skip)]
+    pub identity: Option<Box<Identity>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<Uid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_version: Option<Box<str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_timestamp: Option<Time>,
     /// Boxed: few objects have one, and every object would hold its 24 bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_timestamp: Option<Box<Time>>,
-    #[serde(default, deserialize_with = "labels_read", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Map<String>>,
-    #[serde(default, deserialize_with = "annotations_read", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Map<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_references: Option<Box<[OwnerReference]>>,
+}
+
+/// An object's name, namespace and resourceVersion, as read (see [`ObjectMeta::identity`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Identity {
+    pub name: Option<Box<str>>,
+    pub namespace: Option<Box<str>>,
+    pub resource_version: Option<Box<str>>,
+}
+
+/// An object's metadata as the API server writes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectMetaRead {
+    #[serde(default)]
+    name: Option<Box<str>>,
+    #[serde(default)]
+    namespace: Option<Box<str>>,
+    #[serde(default)]
+    uid: Option<Uid>,
+    #[serde(default)]
+    generation: Option<i64>,
+    #[serde(default)]
+    resource_version: Option<Box<str>>,
+    #[serde(default)]
+    creation_timestamp: Option<Time>,
+    #[serde(default)]
+    deletion_timestamp: Option<Box<Time>>,
+    #[serde(default, deserialize_with = "labels_read")]
+    labels: Option<Map<String>>,
+    #[serde(default, deserialize_with = "annotations_read")]
+    annotations: Option<Map<String>>,
+    #[serde(default)]
+    owner_references: Option<Box<[OwnerReference]>>,
+}
+
+impl From<ObjectMetaRead> for ObjectMeta {
+    fn from(read: ObjectMetaRead) -> Self {
+        let ObjectMetaRead {
+            name,
+            namespace,
+            uid,
+            generation,
+            resource_version,
+            creation_timestamp,
+            deletion_timestamp,
+            labels,
+            annotations,
+            owner_references,
+        } = read;
+        let identity = (name.is_some() || namespace.is_some() || resource_version.is_some()).then(|| Box::new(Identity { name, namespace, resource_version }));
+        ObjectMeta { identity, uid, generation, creation_timestamp, deletion_timestamp, labels, annotations, owner_references }
+    }
 }
 
 /// An owner reference as the rules read it: which object (by uid) owns this one and whether as
@@ -328,15 +378,17 @@ pub struct ResourceRequirements {
     pub requests: Option<Map<Quantity>>,
 }
 
+/// A Pod's status. Its reason, message and resize, which few pods have, are [`RareText`]s: with
+/// the identity out of the metadata, a Pod then fits mimalloc's 384-byte class (was 448).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Word>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<Box<str>>,
+    pub reason: Option<RareText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<Box<str>>,
+    pub message: Option<RareText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
     /// Those a rule reads ([`UNREAD_POD_CONDITIONS`] left out).
@@ -347,25 +399,92 @@ pub struct PodStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_container_statuses: Option<Box<[ContainerStatus]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resize: Option<Box<str>>,
+    pub resize: Option<RareText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 }
 
+/// A text few objects have, behind a thin pointer: absent, it takes 8 bytes instead of 16.
+pub type RareText = Box<Box<str>>;
+
 /// A Pod's condition, as the rules read it: its type and status are one of a few [`Word`]s (a
-/// Pod has four or five conditions).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Pod has four or five conditions). Its reason and message, which a condition carries only while
+/// it is not as it should be (a pod not yet ready, not scheduled), are held in one box: a Pod's
+/// three kept conditions then fit in 192 bytes instead of 264 (mimalloc's 320-byte class).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "PodConditionRead")]
 pub struct PodCondition {
-    #[serde(rename = "type")]
     pub type_: Word,
     pub status: Word,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<Box<str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<Box<str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<Time>,
+    detail: Option<Box<ConditionDetail>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ConditionDetail {
+    reason: Option<Box<str>>,
+    message: Option<Box<str>>,
+}
+
+impl PodCondition {
+    pub fn reason(&self) -> Option<&str> {
+        self.detail.as_ref()?.reason.as_deref()
+    }
+
+    pub fn message(&self) -> Option<&str> {
+        self.detail.as_ref()?.message.as_deref()
+    }
+}
+
+/// A Pod's condition as the API server writes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PodConditionRead {
+    #[serde(rename = "type")]
+    type_: Word,
+    status: Word,
+    #[serde(default)]
+    reason: Option<Box<str>>,
+    #[serde(default)]
+    message: Option<Box<str>>,
+    #[serde(default)]
+    last_transition_time: Option<Time>,
+}
+
+/// A Pod's condition written as the API server writes it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodConditionWritten<'a> {
+    #[serde(rename = "type")]
+    type_: &'a Word,
+    status: &'a Word,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_transition_time: Option<&'a Time>,
+}
+
+impl From<PodConditionRead> for PodCondition {
+    fn from(read: PodConditionRead) -> Self {
+        let PodConditionRead { type_, status, reason, message, last_transition_time } = read;
+        let detail = (reason.is_some() || message.is_some()).then(|| Box::new(ConditionDetail { reason, message }));
+        PodCondition { type_, status, last_transition_time, detail }
+    }
+}
+
+impl Serialize for PodCondition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        PodConditionWritten {
+            type_: &self.type_,
+            status: &self.status,
+            reason: self.reason(),
+            message: self.message(),
+            last_transition_time: self.last_transition_time.as_ref(),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// The conditions kubelet writes on every pod that no rule reads: `ContainersReady` repeats the
@@ -893,13 +1012,35 @@ mod tests {
     }
 
     #[test]
-    fn a_pod_holds_what_few_pods_have_boxed_and_fits_the_allocation_class_below_half_a_kb() {
-        let pod = serde_json::json!({"metadata": {"deletionTimestamp": "2026-12-01T10:00:00Z"}, "spec": {"containers": [], "overhead": {"cpu": "250m"}}});
+    fn a_pod_holds_what_few_pods_have_boxed_and_fits_the_allocation_class_below_400_bytes() {
+        let pod = serde_json::json!({
+            "metadata": {"deletionTimestamp": "2026-12-01T10:00:00Z"},
+            "spec": {"containers": [], "overhead": {"cpu": "250m"}},
+            "status": {"phase": "Failed", "reason": "Evicted", "message": "The node was low on resource: memory.", "resize": "Infeasible"},
+        });
         let read: Pod = serde_json::from_value(pod.clone()).unwrap();
         assert!(read.metadata.deletion_timestamp.is_some() && read.spec.as_ref().unwrap().overhead.as_ref().unwrap().get("cpu").is_some());
+        let status = read.status.as_ref().unwrap();
+        assert_eq!((status.reason.as_deref().map(|r| &**r), status.resize.as_deref().map(|r| &**r)), (Some("Evicted"), Some("Infeasible")));
         assert_eq!(serde_json::to_value(&read).unwrap(), pod);
-        // A tracker holds a box of this per pod: mimalloc's classes go 384, 448, 512.
-        assert!(std::mem::size_of::<Pod>() <= 448, "{} bytes", std::mem::size_of::<Pod>());
+        // A tracker holds a box of this per pod: mimalloc's classes go 320, 384, 448.
+        assert!(std::mem::size_of::<Pod>() <= 384, "{} bytes", std::mem::size_of::<Pod>());
+        // And of these per ReplicaSet and Deployment: 256 and 448 (was 320 and 512).
+        assert!(std::mem::size_of::<ReplicaSet>() <= 256, "{} bytes", std::mem::size_of::<ReplicaSet>());
+        assert!(std::mem::size_of::<Deployment>() <= 448, "{} bytes", std::mem::size_of::<Deployment>());
+    }
+
+    #[test]
+    fn an_objects_name_namespace_and_resource_version_are_read_into_its_identity_and_not_written_back() {
+        let meta: ObjectMeta =
+            serde_json::from_value(serde_json::json!({"name": "web", "namespace": "shop", "resourceVersion": "42", "uid": "u1", "generation": 3})).unwrap();
+        let identity = meta.identity.as_deref().unwrap();
+        assert_eq!((identity.name.as_deref(), identity.namespace.as_deref(), identity.resource_version.as_deref()), (Some("web"), Some("shop"), Some("42")));
+        assert_eq!((meta.uid.as_ref().map(ToString::to_string).as_deref(), meta.generation), (Some("u1"), Some(3)));
+        // Stored, the identity is in the key; what is written back is what the object holds.
+        assert_eq!(serde_json::to_value(&meta).unwrap(), serde_json::json!({"uid": "u1", "generation": 3}));
+        let nameless: ObjectMeta = serde_json::from_value(serde_json::json!({"uid": "u1"})).unwrap();
+        assert!(nameless.identity.is_none(), "no box for an identity that says nothing");
     }
 
     #[test]
@@ -915,6 +1056,16 @@ mod tests {
         .unwrap();
         let kept: Vec<&str> = status.conditions.iter().flatten().map(|c| c.type_.as_str()).collect();
         assert_eq!(kept, ["Initialized", "Ready", "PodScheduled", "example.com/gate"]);
+        let conditions = status.conditions.as_deref().unwrap();
+        assert_eq!((conditions[1].reason(), conditions[1].message()), (Some("ContainersNotReady"), Some("containers with unready status: [app]")));
+        assert!(conditions[0].detail.is_none() && conditions[0].reason().is_none(), "no box for a condition without a reason or message");
+        // Written back as read, with the reason and message beside the type and status.
+        assert_eq!(
+            serde_json::to_value(&conditions[1]).unwrap(),
+            serde_json::json!({"type": "Ready", "status": "False", "reason": "ContainersNotReady", "message": "containers with unready status: [app]"})
+        );
+        // A Pod's three kept conditions in mimalloc's 192-byte class (88 bytes each, before: 320).
+        assert!(3 * std::mem::size_of::<PodCondition>() <= 192, "{} bytes", std::mem::size_of::<PodCondition>());
         let none: PodStatus = serde_json::from_value(serde_json::json!({"conditions": null})).unwrap();
         assert!(none.conditions.is_none());
     }

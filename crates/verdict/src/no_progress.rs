@@ -95,8 +95,7 @@ fn describe(name: &str, pod: &Pod) -> String {
     let containers = status.into_iter().flat_map(|s| s.init_container_statuses.iter().flatten().chain(s.container_statuses.iter().flatten()));
     let waiting = containers.filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.as_deref()).next();
     let conditions = status.and_then(|s| s.conditions.as_ref()).into_iter().flatten();
-    let unmet =
-        conditions.filter(|c| c.status == "False" && ["PodScheduled", "Initialized", "Ready"].contains(&c.type_.as_ref())).find_map(|c| c.reason.as_deref());
+    let unmet = conditions.filter(|c| c.status == "False" && ["PodScheduled", "Initialized", "Ready"].contains(&c.type_.as_ref())).find_map(|c| c.reason());
     match waiting.or(unmet) {
         Some(detail) => format!("pod {name} {phase}: {detail}"),
         None => format!("pod {name} {phase}"),

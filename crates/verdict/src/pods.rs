@@ -222,12 +222,12 @@ fn container_reason(facts: &PodFacts, status: &ContainerStatus, code: &str, mess
 /// - an autoscaler that has not spoken yet, or none known of: after the unschedulable grace.
 fn unschedulable(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut Vec<Finding>) {
     let Some(scheduled) = condition(facts.pod, "PodScheduled") else { return };
-    if scheduled.status != "False" || scheduled.reason.as_deref() != Some("Unschedulable") {
+    if scheduled.status != "False" || scheduled.reason() != Some("Unschedulable") {
         return;
     }
     // Without a transition time, the pod's creation is the latest moment it became unschedulable.
     let since = scheduled.last_transition_time.as_ref().or(facts.pod.metadata.creation_timestamp.as_ref()).map(|t| t.0);
-    let scheduler = scheduled.message.as_deref().unwrap_or("the scheduler found no node for the pod").to_string();
+    let scheduler = scheduled.message().unwrap_or("the scheduler found no node for the pod").to_string();
     let waited = |grace: Duration| since.is_none_or(|since| clock.lasted(since, grace));
     let (will_not_scale, scaled_up) = AUTOSCALER_EVENTS;
     let autoscaler_word = autoscaler_word(facts);
@@ -489,8 +489,8 @@ fn pod_failed(facts: &PodFacts, _policy: &Policy, _clock: &Clock, found: &mut Ve
     if status.phase.as_deref() != Some("Failed") {
         return;
     }
-    let code = status.reason.as_deref().map_or(ReasonCode::PodFailed, ReasonCode::parse);
-    let message = status.message.clone().unwrap_or_else(|| "the pod failed".into());
+    let code = status.reason.as_deref().map_or(ReasonCode::PodFailed, |reason| ReasonCode::parse(reason));
+    let message = status.message.as_deref().map_or_else(|| "the pod failed".into(), |message| message.to_string());
     let reason = Reason::new(code, facts.object.clone(), message);
     found.push(Finding { reason, counts: !controlled(facts.pod), trouble: Trouble::PodFailed });
 }
@@ -503,12 +503,12 @@ fn controlled(pod: &Pod) -> bool {
 /// Held back by scheduling gates (PodScheduled=False, reason SchedulingGated): whoever added the
 /// gates has to remove them, so it never counts by itself; the gates are named.
 fn scheduling_gated(facts: &PodFacts, _policy: &Policy, _clock: &Clock, found: &mut Vec<Finding>) {
-    let Some(gated) = condition(facts.pod, "PodScheduled").filter(|c| c.status == "False" && c.reason.as_deref() == Some("SchedulingGated")) else {
+    let Some(gated) = condition(facts.pod, "PodScheduled").filter(|c| c.status == "False" && c.reason() == Some("SchedulingGated")) else {
         return;
     };
     let gates: Vec<&str> = facts.pod.spec.as_ref().and_then(|s| s.scheduling_gates.as_ref()).into_iter().flatten().map(|g| g.name.as_str()).collect();
     let message = match gates.as_slice() {
-        [] => gated.message.as_deref().unwrap_or("waiting for its scheduling gates to be removed").to_string(),
+        [] => gated.message().unwrap_or("waiting for its scheduling gates to be removed").to_string(),
         gates => format!("waiting for scheduling gates to be removed: {}", gates.join(", ")),
     };
     let since = gated.last_transition_time.as_ref().map(|t| t.0);
@@ -530,15 +530,15 @@ pub fn resize_in_flight(pod: &Pod) -> bool {
 /// conditions (1.33+), else from `status.resize` (1.27 to 1.32).
 fn resize_trouble(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut Vec<Finding>) {
     let pending = condition(facts.pod, "PodResizePending").filter(|c| c.status == "True");
-    let legacy = facts.pod.status.as_ref().and_then(|s| s.resize.as_deref());
-    let pending_reason = pending.and_then(|c| c.reason.as_deref()).or(legacy);
+    let legacy = facts.pod.status.as_ref().and_then(|s| s.resize.as_deref()).map(|resize| &**resize);
+    let pending_reason = pending.and_then(|c| c.reason()).or(legacy);
     let since = |c: Option<&PodCondition>| c.and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0);
-    let message = |c: Option<&PodCondition>, default: &str| c.and_then(|c| c.message.as_deref()).unwrap_or(default).to_string();
+    let message = |c: Option<&PodCondition>, default: &str| c.and_then(|c| c.message()).unwrap_or(default).to_string();
     let (code, counts, message, since) = match pending_reason {
         Some("Infeasible") => (ReasonCode::PodResizeInfeasible, true, message(pending, "the resize does not fit the node"), since(pending)),
         Some("Deferred") => (ReasonCode::PodResizeDeferred, false, message(pending, "the resize waits for room on the node"), since(pending)),
         _ => {
-            let Some(error) = condition(facts.pod, "PodResizeInProgress").filter(|c| c.status == "True" && c.reason.as_deref() == Some("Error")) else {
+            let Some(error) = condition(facts.pod, "PodResizeInProgress").filter(|c| c.status == "True" && c.reason() == Some("Error")) else {
                 return;
             };
             let since = since(Some(error));
@@ -554,8 +554,8 @@ fn resize_trouble(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut 
 /// collected). Like a failed pod it counts only without a controller to replace it.
 fn disruption_target(facts: &PodFacts, _policy: &Policy, _clock: &Clock, found: &mut Vec<Finding>) {
     let Some(target) = condition(facts.pod, "DisruptionTarget").filter(|c| c.status == "True") else { return };
-    let cause = target.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-    let message = target.message.clone().unwrap_or_else(|| "the pod is about to be terminated".into());
+    let cause = target.reason().map(|r| format!(" ({r})")).unwrap_or_default();
+    let message = target.message().map_or_else(|| "the pod is about to be terminated".into(), str::to_string);
     let reason = Reason {
         since: target.last_transition_time.as_ref().map(|t| t.0),
         ..Reason::new(ReasonCode::DisruptionTarget, facts.object.clone(), format!("{message}{cause}"))

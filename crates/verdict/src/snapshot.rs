@@ -227,19 +227,21 @@ pub struct Decoded {
     stored: Stored,
     /// A Node's allocatable.
     allocatable: Option<Resources>,
+    /// For the watch to resume from; not stored.
+    resource_version: Option<Box<str>>,
 }
 
 impl Decoded {
     /// Reads an object given as a value tree, its `kind` and `apiVersion` set.
     pub fn from_value(object: Value) -> Result<Self, ObjectError> {
         let allocatable = registry::of_object(&object).is_some_and(|row| *row == registry::NODE).then(|| capacity::allocatable(&object));
-        let (key, stored) = parse_object(object)?;
+        let (key, stored, resource_version) = parse_object(object)?;
         let allocatable = match allocatable {
             Some(Ok(room)) => Some(room),
             Some(Err((field, problem))) => return Err(ObjectError { object: key.to_string(), field, problem }),
             None => None,
         };
-        Ok(Decoded { key, stored, allocatable })
+        Ok(Decoded { key, stored, allocatable, resource_version })
     }
 
     /// Reads an object from its JSON text, as listed or watched from `api_version` and `kind`
@@ -274,11 +276,13 @@ impl Decoded {
     /// names the object and the field.
     pub fn read<'de, D: Deserializer<'de>>(deserializer: D, kind: TypedKind) -> Result<Self, D::Error> {
         let mut typed = kind.reader.read(deserializer)?;
-        let Some(name) = typed.metadata_mut().name.take().filter(|name| !name.is_empty()) else {
+        let identity = typed.metadata_mut().identity.take().map(|identity| *identity).unwrap_or_default();
+        let Some(name) = identity.name.filter(|name| !name.is_empty()) else {
             return Err(serde::de::Error::missing_field("metadata.name"));
         };
-        let (key, stored) = stored_as(kind.row.group, kind.row.kind.to_string(), name.into(), typed);
-        Ok(Decoded { key, stored, allocatable: None })
+        let key = ObjectRef::in_group(kind.row.group, kind.row.kind, identity.namespace.map(String::from), String::from(name));
+        let stored = stored_as(&key, typed);
+        Ok(Decoded { key, stored, allocatable: None, resource_version: identity.resource_version })
     }
 
     /// The object's metadata.
@@ -289,7 +293,7 @@ impl Decoded {
     /// Takes out the object's resourceVersion: a watch resumes from it, so its feed keeps it, but
     /// no rule reads it and a tracker keeps thousands of objects.
     pub fn take_resource_version(&mut self) -> Option<Box<str>> {
-        self.stored.typed.metadata_mut().resource_version.take()
+        self.resource_version.take()
     }
 
     /// Which object it is.
@@ -454,7 +458,7 @@ impl Snapshot {
     /// Adds or replaces one object read beforehand. Returns its key as the snapshot holds it, for
     /// a caller's own indexes to share rather than copy.
     pub fn insert(&mut self, decoded: Decoded) -> Arc<ObjectRef> {
-        let Decoded { key, stored, allocatable } = decoded;
+        let Decoded { key, stored, allocatable, resource_version: _ } = decoded;
         // A new version of an object known with the same identity and owners (most watch events)
         // leaves the indexes as they are.
         if let Some((shared, known)) = self.objects.get_key_value(&key)
@@ -733,7 +737,7 @@ fn remove_from_index<K: std::hash::Hash + Eq + ?Sized, Q: std::hash::Hash + Eq +
 }
 
 /// Reads the identity and indexes of one object and parses it into its [`Typed`] form.
-fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
+fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored, Option<Box<str>>), ObjectError> {
     let Some(map) = object.as_object_mut() else {
         return Err(ObjectError { object: "object".into(), field: ".".into(), problem: format!("expected an object, found {}", json_type(&object)) });
     };
@@ -764,7 +768,7 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
     // taken for Kubernetes' own.
     let group = row.map_or(served_group, |row| row.group);
     let object_name = format!("{}/{name}", kind.to_ascii_lowercase());
-    let typed = match row.and_then(|row| row.reader) {
+    let mut typed = match row.and_then(|row| row.reader) {
         Some(reader) => reader.read_value(object).map_err(|error| ObjectError {
             object: object_name.clone(),
             field: error.path().to_string(),
@@ -780,15 +784,16 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored), ObjectError> {
             Typed::Generic(Box::new(Generic { metadata, status, object, annotation_rule, defines }))
         }
     };
-    Ok(stored_as(group, kind, name, typed))
+    let identity = typed.metadata_mut().identity.take().map(|identity| *identity).unwrap_or_default();
+    let key = ObjectRef::in_group(group, kind, identity.namespace.map(String::from), name);
+    let stored = stored_as(&key, typed);
+    Ok((key, stored, identity.resource_version))
 }
 
-/// The key and indexes of an object read into its typed form.
-fn stored_as(group: &str, kind: String, name: String, mut typed: Typed) -> (ObjectRef, Stored) {
-    let metadata = typed.metadata_mut();
-    metadata.name = None;
-    let namespace = metadata.namespace.take().map(String::from);
-    let key = ObjectRef::in_group(group, kind, namespace.clone(), name);
+/// The stored form and indexes of an object read into its typed form, its identity taken out
+/// into `key`.
+fn stored_as(key: &ObjectRef, typed: Typed) -> Stored {
+    let namespace = &key.namespace;
     let involved = match &typed {
         Typed::Event(event) => {
             let about = &event.involved_object;
@@ -804,8 +809,7 @@ fn stored_as(group: &str, kind: String, name: String, mut typed: Typed) -> (Obje
         }
         _ => None,
     };
-    let stored = Stored { typed, involved: involved.map(Box::new) };
-    (key, stored)
+    Stored { typed, involved: involved.map(Box::new) }
 }
 
 /// The group and kind a CustomResourceDefinition defines, if it declares a status subresource
