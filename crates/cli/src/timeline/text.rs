@@ -14,6 +14,7 @@
 //! nothing. Rows that do not fit the width are left out (and with them, when none fits, the
 //! heading).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rollwatch_tracker::VerdictChange;
@@ -39,16 +40,22 @@ struct Rollout {
 /// The waves of every rollout seen so far.
 #[derive(Debug, Default)]
 pub struct Waves {
+    /// In the order first seen, the order of the rows.
     rollouts: Vec<Rollout>,
+    /// Where each object's rollout is in `rollouts`: every verdict change looks it up, and a
+    /// search of the list made a run's cost grow with workloads × changes (at 1,000 tracked
+    /// Deployments, 3 % of rollwatch's CPU).
+    index: HashMap<ObjectRef, usize>,
 }
 
 impl Waves {
     pub fn observe(&mut self, change: &VerdictChange) {
         let Some(progress) = &change.verdict.progress else { return };
         let available = updated_available(progress);
-        let rollout = match self.rollouts.iter_mut().position(|r| r.object == change.object) {
-            Some(index) => &mut self.rollouts[index],
+        let rollout = match self.index.get(&change.object) {
+            Some(&index) => &mut self.rollouts[index],
             None if change.verdict.state == State::Progressing => {
+                self.index.insert(change.object.clone(), self.rollouts.len());
                 self.rollouts.push(Rollout {
                     object: change.object.clone(),
                     started: change.elapsed,
