@@ -28,7 +28,7 @@ pub async fn select(tracker: &Tracker, kinds: &[(String, String)], selector: &st
         })
         .await
         .map_err(|e| Error::from_kube_input(&format!("listing {} with -l {selector}", resource.api.plural), &e))?;
-        found.extend(listed.items.into_iter().filter_map(|item| {
+        found.extend(listed.items.into_iter().flatten().filter_map(|item| {
             let Identity { name, namespace } = item.metadata;
             Some(ObjectRef::in_group(&resource.api.group, resource.api.kind.clone(), namespace, name?))
         }));
@@ -41,7 +41,9 @@ pub async fn select(tracker: &Tracker, kinds: &[(String, String)], selector: &st
 /// into value trees by kube's own types) was most of what selecting 1,000 Deployments cost.
 #[derive(Deserialize)]
 struct Names {
-    items: Vec<Named>,
+    /// `null` when nothing matches (as the API server writes an empty metadata-only list).
+    #[serde(default)]
+    items: Option<Vec<Named>>,
 }
 
 #[derive(Deserialize)]
@@ -53,4 +55,21 @@ struct Named {
 struct Identity {
     name: Option<String>,
     namespace: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listed_objects_name_and_namespace_are_read_and_an_empty_list_may_be_null() {
+        let listed: Names = serde_json::from_str(
+            r#"{"kind": "PartialObjectMetadataList", "items": [{"metadata": {"name": "web", "namespace": "shop", "managedFields": [{"manager": "kubectl"}]}}]}"#,
+        )
+        .unwrap();
+        let Identity { name, namespace } = &listed.items.unwrap()[0].metadata;
+        assert_eq!((name.as_deref(), namespace.as_deref()), (Some("web"), Some("shop")));
+        let empty: Names = serde_json::from_str(r#"{"kind": "PartialObjectMetadataList", "metadata": {"resourceVersion": "7"}, "items": null}"#).unwrap();
+        assert!(empty.items.is_none());
+    }
 }
