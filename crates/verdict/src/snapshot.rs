@@ -15,8 +15,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::api::{
-    ControllerRevision, CronJob, DaemonSet, Deployment, Digest, Event, Ingress, Job, ObjectMeta, PersistentVolumeClaim, Pod, ReplicaSet, Service, StatefulSet,
-    Uid,
+    ControllerRevision, CronJob, DaemonSet, Deployment, Digest, Event, Identity, Ingress, Job, ObjectMeta, PersistentVolumeClaim, Pod, ReplicaSet, Service,
+    StatefulSet, Uid,
 };
 use crate::capacity::{self, Autoscaler, Resources};
 use crate::clock::Clock;
@@ -142,6 +142,12 @@ impl Typed {
             Typed::Event(o) => &o.metadata,
             Typed::Generic(o) => &o.metadata,
         }
+    }
+
+    /// Takes out the name, namespace and resourceVersion read with the object: stored, its key
+    /// holds them (see [`ObjectMeta::identity`]).
+    fn take_identity(&mut self) -> Identity {
+        self.metadata_mut().identity.take().map(|identity| *identity).unwrap_or_default()
     }
 
     fn metadata_mut(&mut self) -> &mut ObjectMeta {
@@ -276,7 +282,7 @@ impl Decoded {
     /// names the object and the field.
     pub fn read<'de, D: Deserializer<'de>>(deserializer: D, kind: TypedKind) -> Result<Self, D::Error> {
         let mut typed = kind.reader.read(deserializer)?;
-        let identity = typed.metadata_mut().identity.take().map(|identity| *identity).unwrap_or_default();
+        let identity = typed.take_identity();
         let Some(name) = identity.name.filter(|name| !name.is_empty()) else {
             return Err(serde::de::Error::missing_field("metadata.name"));
         };
@@ -784,7 +790,7 @@ fn parse_object(mut object: Value) -> Result<(ObjectRef, Stored, Option<Box<str>
             Typed::Generic(Box::new(Generic { metadata, status, object, annotation_rule, defines }))
         }
     };
-    let identity = typed.metadata_mut().identity.take().map(|identity| *identity).unwrap_or_default();
+    let identity = typed.take_identity();
     let key = ObjectRef::in_group(group, kind, identity.namespace.map(String::from), name);
     let stored = stored_as(&key, typed);
     Ok((key, stored, identity.resource_version))
