@@ -1,6 +1,6 @@
 //! Narrow roles (a CI deployer's): a user who may not read Events still gets verdicts — tracking
 //! goes on without them, with one note, instead of ending with exit 4; likewise without the
-//! Nodes — and a Secret among the objects needs no more than `get` on it: objects without a
+//! Nodes, read only once a pod cannot be scheduled — and a Secret among the objects needs no more than `get` on it: objects without a
 //! status are never listed or watched.
 
 use std::time::Duration;
@@ -48,12 +48,30 @@ fn a_user_denied_events_gets_the_verdict_with_one_note() {
     let output = run.output();
     let notes: Vec<&str> = output.lines().filter(|l| l.contains("going on without them")).collect();
     assert_eq!(notes.iter().filter(|note| note.contains("watching events")).count(), 1, "one note about the Events:\n{output}");
-    // Nor may a namespaced role read the Nodes (whose allocatable tells a pod too large for
-    // all of them) or kube-system's ConfigMaps (whether an autoscaler runs): one note each.
+    // The Nodes and the autoscaler's status are read only once a pod cannot be scheduled.
+    assert!(!notes.iter().any(|note| note.contains("nodes")) && !output.contains("cluster autoscaler"), "{output}");
+}
+
+#[test]
+fn a_user_denied_the_nodes_gets_an_unschedulable_verdict_after_the_grace_with_one_note_each() {
+    let ns = TestNamespace::new("no-nodes");
+    // More cpu than any node has (the simulator's have 4).
+    ns.apply(&deployment("big", 1, "nginx:1.19", "ready", "resources: {requests: {cpu: '16'}}", "")).ok();
+    let narrow = deployer(&ns, &[("get,list,watch", "deployments,replicasets,pods,events")]);
+
+    let run = rollwatch_with(narrow.path(), &["-n", &ns.name, "wait", "deployment/big", "--timeout", "2m", "--unschedulable-grace", "5s"], None);
+    let output = run.output();
+    assert_eq!(run.code, Some(1), "{output}");
+    // A namespaced role may not read the Nodes (whose allocatable tells a pod too large for all
+    // of them, at once) nor kube-system's ConfigMaps (whether an autoscaler runs): one note each,
+    // and the scheduler's word counts after the grace.
+    let notes: Vec<&str> = output.lines().filter(|l| l.contains("going on without them")).collect();
     assert_eq!(notes.iter().filter(|note| note.contains("watching nodes")).count(), 1, "one note about the Nodes:\n{output}");
     assert_eq!(output.matches("cannot tell whether a cluster autoscaler runs").count(), 1, "{output}");
     let autoscaler = output.lines().find(|l| l.contains("cannot tell whether a cluster autoscaler runs")).unwrap_or_default();
     assert!(autoscaler.contains(" note: ") && !autoscaler.contains("retrying"), "said once as a note, nothing retried: {autoscaler}");
+    assert!(output.contains("Unschedulable") && output.contains("Insufficient cpu"), "{output}");
+    assert!(!output.contains("more than any node has"), "the Nodes were not read: {output}");
 }
 
 #[test]

@@ -12,6 +12,10 @@
 //! whole before the objects it touches are judged again: new versions and deletions together.
 //! The rules' timestamps are retimed to when rollwatch first saw them (`first_seen`), so the
 //! runner's clock being off from the API server's changes nothing.
+//!
+//! A feed the registry says is needed only once a pod cannot be scheduled ([`Needed`]) starts
+//! when the first such pod of its namespace arrives, and, like any feed, is listed before the
+//! next verdict; the cluster autoscaler's status is asked then too.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -19,7 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use kube::runtime::watcher::Event;
-use rollwatch_verdict::{Decoded, ObjectRef, Snapshot, State, Verdict, registry};
+use rollwatch_verdict::registry::{self, Needed};
+use rollwatch_verdict::{Decoded, ObjectRef, Snapshot, State, Verdict};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -66,6 +71,9 @@ struct FeedState {
     /// Only related kinds the verdicts can do without read it (the registry's `optional`):
     /// denied access to it is noted and tracking goes on.
     optional: bool,
+    /// From when it is read: until then it is not started, and counts as current.
+    needed: Needed,
+    started: bool,
     /// Has delivered a complete list at least once.
     synced: bool,
     /// Why its objects may lag behind the cluster (an error, a relist under way); `None` while
@@ -137,6 +145,10 @@ pub(crate) struct Engine {
     evaluations: Arc<AtomicU64>,
     /// The tracked objects to judge again at an instant, by their slot, earliest first.
     wakes: BTreeSet<(Instant, usize)>,
+    /// Feeds not started yet (the registry's [`Needed::OnceUnschedulable`]).
+    unstarted: usize,
+    /// Feeds found needed, for the loop to start.
+    to_start: Vec<usize>,
     updates: mpsc::UnboundedSender<Update>,
 }
 
@@ -167,6 +179,8 @@ impl Engine {
             recorder: Recorder::default(),
             evaluations: Arc::default(),
             wakes: BTreeSet::new(),
+            unstarted: 0,
+            to_start: Vec::new(),
             updates,
         }
     }
@@ -182,15 +196,17 @@ impl Engine {
         if let Err(error) = self.plan(objects).await {
             return self.finish(End::Error(error)).await;
         }
-        // Whether a cluster autoscaler runs, asked beside the feeds (not before them: a slow answer
-        // must not hold tracking back); until it is known, the unschedulable rule assumes one may.
-        let reads_nodes = self.feeds.iter().any(|feed| feed.key.resource.api.group.is_empty() && feed.key.resource.api.kind == registry::NODE.kind);
-        let client = self.client.clone();
-        let mut autoscaler_probe = reads_nodes.then(|| Box::pin(async move { autoscaler::probe(&client).await }));
-        for (index, feed) in self.feeds.iter().enumerate() {
+        for (index, feed) in self.feeds.iter().enumerate().filter(|(_, feed)| feed.started) {
             tasks.spawn(self.source.run(feed.key.clone(), index, self.options.mode, sender.clone()));
         }
-        drop(sender);
+        // Kept while feeds may start later: once every feed is started and has stopped, nothing
+        // more can come.
+        let mut later_feeds = (self.unstarted > 0).then_some(sender);
+        // Whether a cluster autoscaler runs, asked when an unschedulable pod makes it matter,
+        // beside the feeds (not before them: a slow answer must not hold tracking back); until it
+        // is known, the unschedulable rule assumes one may.
+        let mut autoscaler_probe = None;
+        let mut autoscaler_asked = false;
         let deadline = self.deadline();
         let mut recheck = self.options.recheck_every.map(tokio::time::interval);
         if let Some(recheck) = recheck.as_mut() {
@@ -232,6 +248,22 @@ impl Engine {
                     if let Some(error) = failed {
                         break End::Error(error);
                     }
+                    if let Some(sender) = &later_feeds
+                        && !self.to_start.is_empty()
+                    {
+                        for index in std::mem::take(&mut self.to_start) {
+                            tasks.spawn(self.source.run(self.feeds[index].key.clone(), index, self.options.mode, sender.clone()));
+                        }
+                        // Started because a pod cannot be scheduled (the one reason a feed starts late).
+                        if !autoscaler_asked {
+                            autoscaler_asked = true;
+                            let client = self.client.clone();
+                            autoscaler_probe = Some(Box::pin(async move { autoscaler::probe(&client).await }));
+                        }
+                    }
+                    if self.unstarted == 0 {
+                        later_feeds = None;
+                    }
                 }
                 _ = sleep_until(wake) => self.take_due(&mut dirty),
                 _ = async { recheck.as_mut().expect("guarded").tick().await }, if recheck.is_some() => dirty.extend(self.index.keys().map(|key| ObjectRef::clone(key))),
@@ -255,18 +287,22 @@ impl Engine {
 
     /// Resolves the objects' kinds and works out the feeds they need, one per kind and namespace.
     async fn plan(&mut self, objects: Vec<ObjectRef>) -> Result<(), Error> {
-        let mut feeds: Vec<(FeedKey, bool)> = Vec::new();
+        let mut feeds: Vec<(FeedKey, bool, Needed)> = Vec::new();
         // Feeds by key: with many objects in many namespaces, a search of the list per object
         // grew with objects × feeds (at 100,000 objects, 6,000 feeds: most of the replay's CPU).
         let mut feed_index: HashMap<FeedKey, usize> = HashMap::new();
-        let mut add_feed = |key: FeedKey, optional: bool| match feed_index.get(&key) {
+        // Optional if every object reading it can do without; needed from the start if one does.
+        let mut add_feed = |key: FeedKey, optional: bool, needed: Needed| match feed_index.get(&key) {
             Some(&index) => {
                 feeds[index].1 &= optional;
+                if needed == Needed::Always {
+                    feeds[index].2 = Needed::Always;
+                }
                 index
             }
             None => {
                 feed_index.insert(key.clone(), feeds.len());
-                feeds.push((key, optional));
+                feeds.push((key, optional, needed));
                 feeds.len() - 1
             }
         };
@@ -285,13 +321,13 @@ impl Engine {
             for related in object.row().map_or(&[][..], |row| row.related) {
                 let companion: Resource = self.resolver.for_row(related.kind).await?;
                 let namespace = if companion.namespaced { listed_in.clone() } else { None };
-                needed.push(add_feed(FeedKey { resource: companion, namespace, name: None, fields: related.fields }, related.optional));
+                needed.push(add_feed(FeedKey { resource: companion, namespace, name: None, fields: related.fields }, related.optional, related.needed));
             }
             // A kind without a status is ready once it exists: its object alone is read, by GETs.
             let statusless = object.row().is_some_and(|row| !row.has_status);
             let name = statusless.then(|| object.name.clone());
             let namespace = if statusless { namespace } else { listed_in };
-            needed.push(add_feed(FeedKey { resource, namespace, name, fields: None }, false));
+            needed.push(add_feed(FeedKey { resource, namespace, name, fields: None }, false, Needed::Always));
             needed.shrink_to_fit();
             if !self.index.contains_key(&object) {
                 let object = Arc::new(object);
@@ -312,16 +348,22 @@ impl Engine {
         }
         self.feeds = feeds
             .into_iter()
-            .map(|(key, optional)| FeedState {
-                key,
-                optional,
-                synced: false,
-                stale: Some("not listed yet".into()),
-                relisting: None,
-                known: HashSet::new(),
-                denied: false,
+            .map(|(key, optional, needed)| {
+                let started = needed == Needed::Always;
+                FeedState {
+                    key,
+                    optional,
+                    needed,
+                    started,
+                    synced: !started,
+                    stale: started.then(|| "not listed yet".into()),
+                    relisting: None,
+                    known: HashSet::new(),
+                    denied: false,
+                }
             })
             .collect();
+        self.unstarted = self.feeds.iter().filter(|feed| !feed.started).count();
         let custom: Vec<Resource> = self.feeds.iter().map(|feed| feed.key.resource.clone()).filter(is_custom).collect();
         for resource in custom.into_iter().collect::<HashSet<_>>() {
             self.read_definition(&resource).await;
@@ -454,6 +496,9 @@ impl Engine {
         if !decoded.read_by_rules() {
             return None;
         }
+        if self.unstarted > 0 && Needed::OnceUnschedulable.met_by(&decoded) {
+            self.start_needed(Needed::OnceUnschedulable, decoded.key().namespace.as_deref(), dirty);
+        }
         let status_changed = self.status_changed(&key, &decoded);
         // A one-shot status sees each value once, so there is no observation to time from: like
         // offline `check`, it reads the server's timestamps (a workload ready for days is ready
@@ -493,6 +538,24 @@ impl Engine {
             self.progressed(&key);
         }
         Some(shared)
+    }
+
+    /// Starts the feeds needed from `needed` on, of `namespace` and the cluster-scoped ones:
+    /// stale until listed, so no verdict that reads them is final before then.
+    fn start_needed(&mut self, needed: Needed, namespace: Option<&str>, dirty: &mut BTreeSet<ObjectRef>) {
+        for index in 0..self.feeds.len() {
+            let feed = &self.feeds[index];
+            let in_reach = feed.key.namespace.is_none() || feed.key.namespace.as_deref() == namespace;
+            if feed.started || feed.needed != needed || !in_reach {
+                continue;
+            }
+            let feed = &mut self.feeds[index];
+            feed.started = true;
+            feed.synced = false;
+            self.unstarted -= 1;
+            self.to_start.push(index);
+            self.set_stale(index, Some("not listed yet".into()), dirty);
+        }
     }
 
     fn remove(&mut self, key: &ObjectRef, dirty: &mut BTreeSet<ObjectRef>) {
@@ -845,12 +908,11 @@ mod tests {
                 let outcome = tokio::spawn(engine.run(objects, interrupted));
                 let mut run = Run { feeds, updates, verdicts: Vec::new(), others: Vec::new(), evaluations, interrupt: Some(interrupt), outcome };
                 run.pass(Duration::ZERO).await;
-                // No node: the tests are about other rules.
-                run.list(registry::NODE.kind, &[]);
                 run
             }
 
-            /// Sends to every feed of `kind` (Events come in two feeds: warnings, the autoscaler's).
+            /// Sends to every feed of `kind` started (Events come in up to three: warnings, kubelet's
+            /// Killing ones, the autoscaler's).
             fn send(&self, kind: &str, message: impl Fn(usize) -> FeedMessage) {
                 let group = rollwatch_verdict::registry::by_kind(kind).map_or("", |row| row.group);
                 self.send_in(group, kind, message);
@@ -1042,7 +1104,6 @@ mod tests {
             let mut run = Run::start(&[&web], with_grace(grace)).await;
             run.list("Event", &[]);
             run.list("Pod", &[pulling("web-1", Timestamp::now())]);
-            // Whether an autoscaler runs is asked beside (it is not: every object is judged again).
             run.pass(Duration::from_secs(20)).await;
             assert_eq!(run.state(&web), State::Progressing, "{:?}", run.verdicts);
             let judged = run.evaluations();
@@ -1169,6 +1230,52 @@ mod tests {
             assert!(matches!(outcome.end, End::Error(_)), "{:?}", outcome.end);
         }
 
+        fn feeds_started(run: &Run) -> Vec<String> {
+            let mut feeds: Vec<String> = run.feeds.0.lock().unwrap().iter().map(|(key, ..)| key.to_string()).collect();
+            feeds.sort();
+            feeds
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_nodes_and_the_autoscalers_events_are_read_from_the_first_unschedulable_pod_on_and_no_verdict_before() {
+            let (web, big) = (pod_ref("web-1"), ObjectRef::new("Pod", Some("books".into()), "big-1"));
+            let mut run = Run::start(&[&web, &big], instant()).await;
+            let at_start = feeds_started(&run);
+            assert!(!at_start.iter().any(|feed| feed == "nodes" || feed.contains("cluster-autoscaler")), "{at_start:?}");
+            let big_pod = |status: Value| {
+                let mut big = pod("big-1", status);
+                big["metadata"]["namespace"] = json!("books");
+                big["spec"]["containers"][0]["resources"] = json!({"requests": {"cpu": "64"}});
+                big
+            };
+            run.list("Event", &[]);
+            // (Both Pod feeds, of shop and of books, are sent both pods.)
+            run.list("Pod", &[ready("web-1", Timestamp::now(), 0), big_pod(json!({"phase": "Pending"}))]);
+            run.pass(Duration::from_secs(1)).await;
+            assert_eq!((run.state(&web), run.state(&big)), (State::Ready, State::Progressing), "{:?}", run.verdicts);
+            assert_eq!(feeds_started(&run), at_start, "a schedulable pod starts nothing");
+
+            // A pod of books no node takes: the Nodes, and the autoscaler's Events of books alone.
+            let unschedulable = big_pod(json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": "0/1 nodes are available: 1 Insufficient cpu.", "lastTransitionTime": Timestamp::now().to_string()}]}));
+            let judged = run.verdicts.len();
+            run.event("Pod", Event::Apply(unschedulable));
+            run.pass(Duration::from_secs(5)).await;
+            let started: Vec<String> = feeds_started(&run).into_iter().filter(|feed| !at_start.contains(feed)).collect();
+            assert_eq!(started, ["events in namespace books (source=cluster-autoscaler)", "nodes"]);
+            assert_eq!(run.verdicts.len(), judged, "no verdict before the Nodes are listed: {:?}", run.verdicts);
+
+            let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}, "status": {"allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"}}});
+            run.list(registry::NODE.kind, &[node]);
+            run.list("Event", &[]);
+            run.pass(Duration::from_secs(1)).await;
+            let (_, verdict) = run.verdicts.iter().rfind(|(object, _)| *object == big).expect("a verdict once listed");
+            assert_eq!(verdict.state, State::Failed, "{verdict:?}");
+            assert!(verdict.message.contains("more than any node has"), "too large for the one node, at once: {verdict:?}");
+            let notes = run.others.iter().filter(|update| matches!(update, Update::Note { message } if message.contains("cluster autoscaler"))).count();
+            assert_eq!(notes, 1, "the autoscaler's status asked once, when it mattered (nothing answers here): {:?}", run.others);
+        }
+
         /// Scheduled, its container still being created: nothing in the status moves by itself.
         fn creating(name: &str, started: Timestamp, waiting: &str) -> Value {
             pod(
@@ -1287,9 +1394,7 @@ mod tests {
                 feeds,
                 [
                     "events in namespace shop (reason=Killing)",
-                    "events in namespace shop (source=cluster-autoscaler)",
                     "events in namespace shop (type=Warning)",
-                    "nodes",
                     "pods in namespace shop",
                     "secrets/db-password in namespace shop"
                 ],
@@ -1337,7 +1442,7 @@ mod tests {
                 "metadata": {"name": "web-abc-1.1", "namespace": "shop", "uid": "e1"},
                 "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web-abc-1", "uid": "uid-web-abc-1"},
             });
-            // Sent to both Event feeds, as the same event can come in the warnings' and the autoscaler's.
+            // Sent to both Event feeds, as the same event can come in two (the warnings' and the autoscaler's).
             run.event("Event", Event::Apply(backoff));
             run.event("Pod", Event::Delete(owned(crash_looping("web-abc-1", now, 2))));
             run.pass(Duration::from_secs(1)).await;
@@ -1375,14 +1480,7 @@ mod tests {
             feeds.sort();
             assert_eq!(
                 feeds,
-                [
-                    "events (reason=Killing)",
-                    "events (source=cluster-autoscaler)",
-                    "events (type=Warning)",
-                    "nodes",
-                    "pods",
-                    "secrets/db-password in namespace shop"
-                ],
+                ["events (reason=Killing)", "events (type=Warning)", "pods", "secrets/db-password in namespace shop"],
                 "one feed per kind; an object read by name still in its namespace"
             );
             let mut api_pod = ready("api-1", Timestamp::now(), 0);

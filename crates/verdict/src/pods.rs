@@ -174,6 +174,11 @@ fn lasted(since: Timestamp, now: Timestamp, limit: Duration) -> bool {
     now.duration_since(since) >= SignedDuration::try_from(limit).unwrap_or(SignedDuration::MAX)
 }
 
+/// The scheduler's word that no node takes `pod` now (PodScheduled=False, reason Unschedulable).
+pub fn scheduler_found_no_node(pod: &Pod) -> Option<&PodCondition> {
+    condition(pod, "PodScheduled").filter(|scheduled| scheduled.status == "False" && scheduled.reason() == Some("Unschedulable"))
+}
+
 fn condition<'a>(pod: &'a Pod, type_: &str) -> Option<&'a PodCondition> {
     pod.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
 }
@@ -221,10 +226,7 @@ fn container_reason(facts: &PodFacts, status: &ContainerStatus, code: &str, mess
 /// - no cluster autoscaler: after a short grace, for pods being deleted to make room;
 /// - an autoscaler that has not spoken yet, or none known of: after the unschedulable grace.
 fn unschedulable(facts: &PodFacts, policy: &Policy, clock: &Clock, found: &mut Vec<Finding>) {
-    let Some(scheduled) = condition(facts.pod, "PodScheduled") else { return };
-    if scheduled.status != "False" || scheduled.reason() != Some("Unschedulable") {
-        return;
-    }
+    let Some(scheduled) = scheduler_found_no_node(facts.pod) else { return };
     // Without a transition time, the pod's creation is the latest moment it became unschedulable.
     let since = scheduled.last_transition_time.as_ref().or(facts.pod.metadata.creation_timestamp.as_ref()).map(|t| t.0);
     let scheduler = scheduled.message().unwrap_or("the scheduler found no node for the pod").to_string();

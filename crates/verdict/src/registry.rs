@@ -60,6 +60,31 @@ pub struct Related {
     pub optional: bool,
     /// A field selector: only these objects of it are read (`type=Warning` Events).
     pub fields: Option<&'static str>,
+    /// From when the verdict reads it.
+    pub needed: Needed,
+}
+
+/// From when a verdict reads a related kind. Each kind read is a LIST and a WATCH per namespace
+/// (at 100 Deployments, 19 requests where one `kubectl rollout status` per Deployment makes 300),
+/// so what only one rule reads, and only in a case most rollouts never meet, is read from then on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needed {
+    /// From the start.
+    Always,
+    /// From the moment a pod of its namespace (of any, for a cluster-scoped kind) cannot be
+    /// scheduled ([`crate::pods::scheduler_found_no_node`]): the Nodes and the cluster autoscaler's word
+    /// matter to the unschedulable rule alone. Until they are listed, no verdict is given.
+    OnceUnschedulable,
+}
+
+impl Needed {
+    /// Whether `object`, just read from the cluster, makes a kind needed so worth reading.
+    pub fn met_by(self, object: &crate::Decoded) -> bool {
+        match self {
+            Needed::Always => true,
+            Needed::OnceUnschedulable => object.pod().is_some_and(|pod| crate::pods::scheduler_found_no_node(pod).is_some()),
+        }
+    }
 }
 
 /// What a rollout of the kind can do, as `kubectl rollout` and `kubectl set image` do it.
@@ -150,17 +175,18 @@ macro_rules! viewer {
 /// failures, pull errors, back-offs, failed creations), and the Normal ones — Scheduled, Pulling,
 /// Pulled, Created, Started for every pod — are most of a namespace's Events, so fetching them
 /// would cost the API server, the network and rollwatch's memory for nothing.
-const EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some("type=Warning") };
+const EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some("type=Warning"), needed: Needed::Always };
 /// But for the cluster autoscaler's word on an unschedulable pod, which comes as Normal Events
 /// (`NotTriggerScaleUp`, `TriggeredScaleUp`), few and only where one runs.
-const AUTOSCALER_EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some(crate::capacity::AUTOSCALER_EVENT_SELECTOR) };
+const AUTOSCALER_EVENTS: Related =
+    Related { kind: &EVENT, optional: true, fields: Some(crate::capacity::AUTOSCALER_EVENT_SELECTOR), needed: Needed::OnceUnschedulable };
 /// And for kubelet's word that it kills a container (`Killing`, Normal, one per container stopped):
 /// it says a container is being restarted before the pod's status does.
-const KILLING_EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some(crate::pods::KILLING_EVENT_SELECTOR) };
+const KILLING_EVENTS: Related = Related { kind: &EVENT, optional: true, fields: Some(crate::pods::KILLING_EVENT_SELECTOR), needed: Needed::Always };
 /// The Nodes, whose allocatable tells a pod that no node can ever hold (cluster-scoped: a
 /// namespaced role cannot read them).
-const NODES: Related = Related { kind: &NODE, optional: true, fields: None };
-const PODS: Related = Related { kind: &POD, optional: false, fields: None };
+const NODES: Related = Related { kind: &NODE, optional: true, fields: None, needed: Needed::OnceUnschedulable };
+const PODS: Related = Related { kind: &POD, optional: false, fields: None, needed: Needed::Always };
 /// What a verdict that reads pods reads about them: their warnings, and whether they can be placed.
 const ABOUT_PODS: [Related; 5] = [PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES];
 
@@ -171,7 +197,7 @@ pub const DEPLOYMENT: Kind = Kind {
     plural: "deployments",
     short_names: &["deploy"],
     legacy_groups: &["extensions"],
-    related: &[Related { kind: &REPLICA_SET, optional: false, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES],
+    related: &[Related { kind: &REPLICA_SET, optional: false, fields: None, needed: Needed::Always }, PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ReplicaSets),
@@ -191,7 +217,14 @@ pub const STATEFUL_SET: Kind = Kind {
     version: Some("v1"),
     plural: "statefulsets",
     short_names: &["sts"],
-    related: &[Related { kind: &CONTROLLER_REVISION, optional: true, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES],
+    related: &[
+        Related { kind: &CONTROLLER_REVISION, optional: true, fields: None, needed: Needed::Always },
+        PODS,
+        EVENTS,
+        AUTOSCALER_EVENTS,
+        KILLING_EVENTS,
+        NODES,
+    ],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ControllerRevisions),
@@ -212,7 +245,14 @@ pub const DAEMON_SET: Kind = Kind {
     plural: "daemonsets",
     short_names: &["ds"],
     legacy_groups: &["extensions"],
-    related: &[Related { kind: &CONTROLLER_REVISION, optional: true, fields: None }, PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES],
+    related: &[
+        Related { kind: &CONTROLLER_REVISION, optional: true, fields: None, needed: Needed::Always },
+        PODS,
+        EVENTS,
+        AUTOSCALER_EVENTS,
+        KILLING_EVENTS,
+        NODES,
+    ],
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ControllerRevisions),
@@ -600,6 +640,20 @@ mod tests {
     }
 
     #[test]
+    fn what_the_unschedulable_rule_alone_reads_is_needed_from_a_pod_the_scheduler_cannot_place_on() {
+        let pod = |conditions: serde_json::Value| {
+            let object = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop"}, "status": {"conditions": conditions}});
+            crate::Decoded::from_value(object).unwrap()
+        };
+        let unschedulable = pod(serde_json::json!([{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]));
+        let scheduled = pod(serde_json::json!([{"type": "PodScheduled", "status": "True"}]));
+        let gated = pod(serde_json::json!([{"type": "PodScheduled", "status": "False", "reason": "SchedulingGated"}]));
+        assert!(Needed::OnceUnschedulable.met_by(&unschedulable));
+        assert!(!Needed::OnceUnschedulable.met_by(&scheduled) && !Needed::OnceUnschedulable.met_by(&gated));
+        assert!(Needed::Always.met_by(&scheduled));
+    }
+
+    #[test]
     fn statusless_kinds_are_known_and_workloads_read_their_related_kinds() {
         for kind in ["Secret", "ConfigMap", "ServiceAccount"] {
             assert!(!find("", kind).unwrap().has_status, "{kind}");
@@ -622,5 +676,7 @@ mod tests {
         let of_pod: Vec<&str> = POD.related.iter().map(|r| r.kind.kind).collect();
         assert_eq!(of_pod, ["Event", "Event", "Event", "Node"], "a pod's verdict reads whether any node can hold it");
         assert!(STATEFUL_SET.related.iter().all(|r| r.optional != (*r.kind == POD)), "only Pods are needed");
+        let later: Vec<(&str, Option<&str>)> = DEPLOYMENT.related.iter().filter(|r| r.needed != Needed::Always).map(|r| (r.kind.kind, r.fields)).collect();
+        assert_eq!(later, [("Event", Some("source=cluster-autoscaler")), ("Node", None)], "what the unschedulable rule alone reads");
     }
 }

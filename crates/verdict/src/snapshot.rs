@@ -317,6 +317,14 @@ impl Decoded {
         }
     }
 
+    /// The Pod, if it is one.
+    pub fn pod(&self) -> Option<&Pod> {
+        match &self.stored.typed {
+            Typed::Pod(pod) => Some(pod),
+            _ => None,
+        }
+    }
+
     /// The Pod, for a tracker to move its timestamps onto its own clock before a verdict reads it.
     pub fn pod_mut(&mut self) -> Option<&mut Pod> {
         match &mut self.stored.typed {
