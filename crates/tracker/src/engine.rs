@@ -17,11 +17,12 @@
 //! when the first such pod of its namespace arrives, and, like any feed, is listed before the
 //! next verdict; the cluster autoscaler's status is asked then too.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use kube::runtime::watcher::Event;
 use rollwatch_verdict::registry::{self, Needed};
 use rollwatch_verdict::{Decoded, ObjectRef, Snapshot, State, Verdict};

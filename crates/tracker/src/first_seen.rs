@@ -14,7 +14,7 @@
 //! still, counts from its end. Offline `check` reads the server's timestamps as they are,
 //! against its `--now`.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};

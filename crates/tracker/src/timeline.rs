@@ -6,9 +6,9 @@
 //! A relist delivers every object again: a pod is reported only when its state, restarts or
 //! revision differ from the last report, a warning event only once per `count`.
 
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use foldhash::{HashMap, HashSet};
 use jiff::Timestamp;
 use rollwatch_verdict::ObjectRef;
 use rollwatch_verdict::estimate::Estimate;
@@ -227,11 +227,11 @@ mod tests {
         initializing["status"]["containerStatuses"][0]["state"] = json!({"waiting": {"reason": "PodInitializing"}});
         assert!(recorder.take(&key, Seen::read(&key, &initializing).unwrap(), None, key.clone(), Duration::from_secs(1)).is_none());
         assert!(recorder.take(&key, Seen::read(&key, &pod("Running", 0)).unwrap(), None, key.clone(), Duration::from_secs(2)).is_none());
-        assert!(recorder.claim(&web, &HashSet::from([web.clone()])).is_empty(), "not in that family");
-        let claimed = recorder.claim(&web, &HashSet::from([web.clone(), key.clone()]));
+        assert!(recorder.claim(&web, &HashSet::from_iter([web.clone()])).is_empty(), "not in that family");
+        let claimed = recorder.claim(&web, &HashSet::from_iter([web.clone(), key.clone()]));
         let seen: Vec<_> = claimed.iter().map(|u| if let Update::Pod(c) = u { (c.state, c.elapsed.as_secs()) } else { panic!("{u:?}") }).collect();
         assert_eq!(seen, [(PodState::Starting, 1), (PodState::RunningNotReady, 2)]);
-        assert!(recorder.claim(&web, &HashSet::from([key.clone()])).is_empty(), "claimed once");
+        assert!(recorder.claim(&web, &HashSet::from_iter([key.clone()])).is_empty(), "claimed once");
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! and LISTs), then taken in by [`Snapshot::insert`]. Children are indexed by their owners' uids and Events by the object
 //! they are about, so a verdict reads only the workload's own family.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashSet};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
