@@ -37,8 +37,9 @@ fn in_a_pod_the_service_account_with_the_example_role_is_enough() {
     let failed = rollwatch_in_pod(&mount, &[], &["wait", "deployment/crasher", "--timeout", "2m", "--allowed-restarts", "0"]);
     assert_eq!(failed.code, Some(1), "{}", failed.output());
     assert!(failed.output().contains("config is missing"), "the log line in the explanation:\n{}", failed.output());
-    // Only the optional reads outside the namespace (the Nodes, the autoscaler's ConfigMap) are
-    // denied, each said once; the pod's state and its log are read.
+    // Nothing else is denied: the optional reads outside the namespace (the Nodes, the
+    // autoscaler's ConfigMap) are made only for a pod that cannot be scheduled, and then each
+    // denial is said once; the pod's state and its log are read.
     let output = failed.output();
     let denied: Vec<&str> = output.lines().filter(|line| line.contains("forbidden")).collect();
     assert!(denied.iter().all(|line| line.contains("nodes is forbidden") || line.contains("cluster-autoscaler-status")), "{output}");

@@ -189,6 +189,9 @@ const NODES: Related = Related { kind: &NODE, optional: true, fields: None, need
 const PODS: Related = Related { kind: &POD, optional: false, fields: None, needed: Needed::Always };
 /// What a verdict that reads pods reads about them: their warnings, and whether they can be placed.
 const ABOUT_PODS: [Related; 5] = [PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES];
+/// A StatefulSet's or DaemonSet's: its revisions too (optional: they give the history).
+const REVISIONS_AND_ABOUT_PODS: [Related; 6] =
+    [Related { kind: &CONTROLLER_REVISION, optional: true, fields: None, needed: Needed::Always }, PODS, EVENTS, AUTOSCALER_EVENTS, KILLING_EVENTS, NODES];
 
 pub const DEPLOYMENT: Kind = Kind {
     group: "apps",
@@ -217,14 +220,7 @@ pub const STATEFUL_SET: Kind = Kind {
     version: Some("v1"),
     plural: "statefulsets",
     short_names: &["sts"],
-    related: &[
-        Related { kind: &CONTROLLER_REVISION, optional: true, fields: None, needed: Needed::Always },
-        PODS,
-        EVENTS,
-        AUTOSCALER_EVENTS,
-        KILLING_EVENTS,
-        NODES,
-    ],
+    related: &REVISIONS_AND_ABOUT_PODS,
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ControllerRevisions),
@@ -245,14 +241,7 @@ pub const DAEMON_SET: Kind = Kind {
     plural: "daemonsets",
     short_names: &["ds"],
     legacy_groups: &["extensions"],
-    related: &[
-        Related { kind: &CONTROLLER_REVISION, optional: true, fields: None, needed: Needed::Always },
-        PODS,
-        EVENTS,
-        AUTOSCALER_EVENTS,
-        KILLING_EVENTS,
-        NODES,
-    ],
+    related: &REVISIONS_AND_ABOUT_PODS,
     selected_by_default: true,
     rollout: Rollout {
         history: Some(History::ControllerRevisions),
